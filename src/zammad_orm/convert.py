@@ -1,0 +1,3 @@
+"""The single private cattrs Converter: wire JSON <-> model instances, datetimes and decimals."""
+
+from __future__ import annotations

@@ -1,0 +1,238 @@
+"""The exception tree of zammad_orm: every error the library raises is one of these.
+
+::
+
+    ZammadError                      base of everything raised by zammad_orm
+    ├── ConfigurationError           missing or contradictory settings (URL, credentials)    (ValueError)
+    ├── FieldError                   unknown field or a value of the wrong type for a field  (TypeError)
+    ├── QueryError                   a query that cannot be expressed or is malformed        (ValueError)
+    ├── DecodeError                  a server reply that is not what the API promises
+    ├── CacheError                   the persistent cache cannot be read or written
+    ├── StaleObjectError             save(if_unmodified=True) found a newer server version
+    ├── DoesNotExist                 get() found nothing; per model: Ticket.DoesNotExist
+    │                                (each per-model class is also a NotFound)
+    ├── MultipleObjectsReturned      get() found more than one; per model likewise
+    ├── TransportError               the request did not produce an HTTP response
+    │   ├── ConnectError             connection refused, reset, dropped mid-response
+    │   └── Timeout                  connect or read timeout
+    └── APIError                     the server answered with an error status
+        ├── BadRequest               400
+        ├── AuthenticationError      401
+        ├── PermissionDenied         403
+        ├── NotFound                 404
+        │   └── TagNotFound          a tag name the server does not know            (KeyError)
+        ├── UnprocessableEntity      422
+        ├── RateLimited              429, with ``retry_after`` seconds when sent
+        └── ServerError              5xx
+
+:class:`APIError` carries ``status``, ``method``, ``url``, the server's message (``error_human`` or
+``error`` of the JSON body) and the raw ``body``. :func:`api_error_for` picks the class for a status.
+The builtin bases in parentheses let callers that only know the standard library catch them too.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequest",
+    "CacheError",
+    "ConfigurationError",
+    "ConnectError",
+    "DecodeError",
+    "DoesNotExist",
+    "FieldError",
+    "MultipleObjectsReturned",
+    "NotFound",
+    "PermissionDenied",
+    "QueryError",
+    "RateLimited",
+    "ServerError",
+    "StaleObjectError",
+    "TagNotFound",
+    "Timeout",
+    "TransportError",
+    "UnprocessableEntity",
+    "ZammadError",
+    "api_error_for",
+]
+
+
+class ZammadError(Exception):
+    """Base class of every exception raised by zammad_orm."""
+
+
+class ConfigurationError(ZammadError, ValueError):
+    """Settings are missing or contradict each other (no URL, two kinds of credentials, ...)."""
+
+
+class FieldError(ZammadError, TypeError):
+    """A field name is unknown to the model, or a value has the wrong type for its field."""
+
+
+class QueryError(ZammadError, ValueError):
+    """A query cannot be expressed in Zammad's search syntax, or is malformed.
+
+    Raised before any request is sent; the message names the field or lookup at fault.
+    """
+
+
+class DecodeError(ZammadError):
+    """The server's reply could not be decoded into what the endpoint promises."""
+
+
+class CacheError(ZammadError):
+    """The persistent cache could not be read or written, or holds data it refuses to load."""
+
+
+class StaleObjectError(ZammadError):
+    """An optimistic save found that the object changed on the server since it was loaded."""
+
+
+class DoesNotExist(ZammadError):
+    """A lookup that must return exactly one object found none.
+
+    Every model has its own subclass, ``Model.DoesNotExist``, which is also a :class:`NotFound`.
+    """
+
+
+class MultipleObjectsReturned(ZammadError):
+    """A lookup that must return exactly one object found several."""
+
+
+class TransportError(ZammadError):
+    """The request did not produce an HTTP response."""
+
+
+class ConnectError(TransportError):
+    """The connection could not be made, or broke before the response was complete."""
+
+
+class Timeout(TransportError):
+    """The server did not answer within the timeout."""
+
+
+class APIError(ZammadError):
+    """The server answered with an HTTP error status.
+
+    Attributes:
+        status: The HTTP status code.
+        method: The HTTP method of the request.
+        url: The URL of the request.
+        message: The server's message (``error_human``, else ``error``), or the reason phrase.
+        body: The raw response body.
+
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 0,
+        method: str = "",
+        url: str = "",
+        body: bytes = b"",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.method = method
+        self.url = url
+        self.body = body
+
+    def __str__(self) -> str:
+        where = f"{self.method} {self.url}".strip()
+        prefix = f"{self.status} " if self.status else ""
+        return f"{prefix}{self.message}" + (f" ({where})" if where else "")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keep the keyword-only attributes when the exception crosses a process boundary.
+        return (
+            _rebuild_api_error,
+            (type(self), self.message, self.status, self.method, self.url, self.body),
+        )
+
+
+def _rebuild_api_error(
+    cls: type[APIError], message: str, status: int, method: str, url: str, body: bytes
+) -> APIError:
+    return cls(message, status=status, method=method, url=url, body=body)
+
+
+class BadRequest(APIError):
+    """400: the request was malformed (e.g. a body that is not JSON)."""
+
+
+class AuthenticationError(APIError):
+    """401: the credentials were missing, wrong or expired."""
+
+
+class PermissionDenied(APIError):
+    """403: the authenticated user may not do this."""
+
+
+class NotFound(APIError):
+    """404: the object or route does not exist."""
+
+
+class TagNotFound(NotFound, KeyError):
+    """A tag name that does not exist (the seed API documents ``KeyError`` for this case)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message; keep APIError's form.
+        return APIError.__str__(self)
+
+
+class UnprocessableEntity(APIError):
+    """422: the server refused the data (validation, unknown names, references)."""
+
+
+class RateLimited(APIError):
+    """429: too many requests.
+
+    Attributes:
+        retry_after: Seconds the server asked to wait, when it sent ``Retry-After``.
+
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 429,
+        method: str = "",
+        url: str = "",
+        body: bytes = b"",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status, method=method, url=url, body=body)
+        self.retry_after = retry_after
+
+
+class ServerError(APIError):
+    """5xx: the server failed."""
+
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: BadRequest,
+    401: AuthenticationError,
+    403: PermissionDenied,
+    404: NotFound,
+    422: UnprocessableEntity,
+    429: RateLimited,
+}
+
+
+def api_error_for(status: int) -> type[APIError]:
+    """Return the :class:`APIError` subclass for an HTTP error status.
+
+    Args:
+        status: An HTTP status code of 400 or above.
+
+    Returns:
+        The most specific class: e.g. :class:`NotFound` for 404, :class:`ServerError` for any 5xx,
+        plain :class:`APIError` for other 4xx codes.
+
+    """
+    if status >= 500:
+        return ServerError
+    return _BY_STATUS.get(status, APIError)

@@ -1,0 +1,3 @@
+"""The per-client weak identity map: one Python object per (model, id)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""The Model base class: registry, per-model DoesNotExist, dirty tracking, save/delete/refresh."""
+
+from __future__ import annotations

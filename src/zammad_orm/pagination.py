@@ -1,0 +1,3 @@
+"""Page iteration over index and search endpoints, including keyset paging past the search window."""
+
+from __future__ import annotations

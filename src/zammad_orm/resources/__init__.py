@@ -1,0 +1,1 @@
+"""One small module per Zammad resource: the attrs model, its endpoint, relations and extra methods."""

@@ -1,0 +1,3 @@
+"""The one HTTP choke point: auth, impersonation, timeouts, retries, logging, status to exception."""
+
+from __future__ import annotations
