@@ -1,29 +1,189 @@
-"""The zammad-orm command line: serve the emulator, run the demo report."""
+"""The ``zammad-orm`` command line: serve the bundled Zammad emulator, or run the demo report against it.
+
+``zammad-orm serve`` starts the emulator (a real HTTP server on loopback backed by SQLite), prints its
+URL, the admin token and the admin login, and serves until Ctrl-C or SIGTERM. ``zammad-orm demo`` starts
+an emulator with demo data and runs the example report ``zammad_orm.testing.report`` against it.
+Both need the ``[emulator]`` extra; the emulator is imported only when a command runs.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
+import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from types import FrameType, ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from zammad_orm.testing import Emulator
+
+__all__ = ["build_parser", "main"]
+
+REPORT_MODULE = "zammad_orm.testing.report"
+DEFAULT_DEMO_TICKETS = 200
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be within 0..65535 (0 = a free port), got {value}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _emulator_options(parser: argparse.ArgumentParser, *, demo_default: int) -> None:
+    parser.add_argument(
+        "--demo", type=_count, default=demo_default, metavar="N", help="demo tickets to generate"
+    )
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the demo data (default 0)")
+    parser.add_argument(
+        "--zammad-version",
+        choices=("6.2", "6.5"),
+        default="6.2",
+        help="Zammad release to imitate: 6.2 (search answers {tickets, assets}) or 6.5 (unified search)",
+    )
+    parser.add_argument(
+        "--search-backend",
+        choices=("elasticsearch", "database"),
+        default="elasticsearch",
+        help="search semantics to imitate (default elasticsearch)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``zammad-orm`` command."""
-    parser = argparse.ArgumentParser(prog="zammad-orm", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="run the bundled Zammad emulator")
-    sub.add_parser("demo", help="start the emulator with demo data and print the example report")
+    parser = argparse.ArgumentParser(
+        prog="zammad-orm", description="Serve the bundled Zammad emulator or run the demo report."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,demo}")
+    serve = sub.add_parser("serve", help="run the bundled Zammad emulator until Ctrl-C")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=0, metavar="N", help="port (default 0: a free port)")
+    serve.add_argument(
+        "--db", default=":memory:", metavar="PATH", help="SQLite file to keep the data in (default :memory:)"
+    )
+    serve.add_argument("--token", default=None, metavar="T", help="admin API token (default: a random one)")
+    _emulator_options(serve, demo_default=0)
+    demo = sub.add_parser("demo", help="start the emulator with demo data and print the example report")
+    _emulator_options(demo, demo_default=DEFAULT_DEMO_TICKETS)
     return parser
+
+
+def _emulator_class() -> type[Emulator]:
+    try:
+        from zammad_orm.testing import Emulator
+    except ImportError as exc:
+        raise SystemExit(
+            f"zammad-orm: the emulator cannot be loaded ({exc}); "
+            "install the extra: pip install 'zammad-orm[emulator]'"
+        ) from exc
+    return Emulator
+
+
+def _describe(emulator: Emulator, args: argparse.Namespace) -> str:
+    return "\n".join(
+        [
+            f"Zammad emulator (Zammad {args.zammad_version}, {args.search_backend} search)"
+            f" serving on {emulator.url}",
+            f"  API base:  {emulator.url}/api/v1",
+            f"  token:     {emulator.token}   (header  Authorization: Token token={emulator.token})",
+            f"  login:     {emulator.admin_login}",
+            f"  password:  {emulator.admin_password}",
+            f"  database:  {getattr(args, 'db', ':memory:')}   demo tickets: {args.demo}",
+        ]
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    emulator = _emulator_class()(
+        demo=args.demo,
+        seed=args.seed,
+        db=args.db,
+        token=args.token,
+        zammad_version=args.zammad_version,
+        search_backend=args.search_backend,
+        host=args.host,
+        port=args.port,
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    # SIGTERM (service managers, `kill`) and SIGINT (Ctrl-C) both end the server cleanly.
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    emulator.start()
+    try:
+        print(_describe(emulator, args), flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        # wait() with a timeout keeps the main thread responsive to signals on every platform.
+        while not stop.wait(0.5):
+            pass
+    finally:
+        emulator.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("zammad-orm: emulator stopped.", flush=True)
+    return 0
+
+
+def _report_module() -> ModuleType | None:
+    try:
+        found = importlib.util.find_spec(REPORT_MODULE)
+    except ImportError:
+        return None
+    return None if found is None else importlib.import_module(REPORT_MODULE)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    report = _report_module()
+    if report is None:
+        print(
+            f"zammad-orm demo: the example report ({REPORT_MODULE}) is not built yet; nothing to show.",
+            file=sys.stderr,
+        )
+        return 1
+    run: Any = getattr(report, "main", None)
+    if not callable(run):
+        print(f"zammad-orm demo: {REPORT_MODULE} has no main(client) function.", file=sys.stderr)
+        return 1
+    with _emulator_class()(
+        demo=args.demo,
+        seed=args.seed,
+        zammad_version=args.zammad_version,
+        search_backend=args.search_backend,
+    ) as emulator:
+        print(_describe(emulator, args), file=sys.stderr, flush=True)
+        # The report may connect on its own (zammad_orm.connect() reads these) or use the client given.
+        os.environ["ZAMMAD_URL"] = emulator.url
+        os.environ["ZAMMAD_HTTP_TOKEN"] = emulator.token
+        status = run(emulator.client())
+    return int(status or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status."""
     args = build_parser().parse_args(argv)
-    print(
-        f"zammad-orm {args.command}: the Zammad emulator (issue #3) is not built yet.",
-        file=sys.stderr,
-    )
-    return 2
+    if args.command == "serve":
+        return _serve(args)
+    return _demo(args)
 
 
 if __name__ == "__main__":  # pragma: no cover
