@@ -1,3 +1,536 @@
-"""Evaluates an expression tree as a Python predicate over records (client-side filtering, emulator)."""
+"""Evaluates an expression tree as a Python predicate over records (client-side filtering, emulator).
+
+A record is a document shaped like a Zammad search-index document: the object's columns with Python values
+(``int``, ``str``, ``bool``, ``None``, aware ``datetime``), nested dicts for referenced objects (``state``,
+``owner``, ...), lists for ``tags`` and ``article``. The matching approximates Elasticsearch:
+
+* text (``str``) values are split into lowercase tokens (runs of letters, digits and ``_``); a term matches
+  when all its tokens occur, a phrase when its tokens occur consecutively, a wildcard or regex when one
+  token matches it whole;
+* ``<field>.keyword`` compares the whole string value, case-sensitively (range: code-point order);
+* numbers, dates (with date math such as ``now-7d/d``) and booleans compare typed; a date without a time
+  covers its whole period (``created_at:2024-01-01`` is that day);
+* a list value matches when any element matches; a missing field never matches (``Exists`` is false).
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .expr import (
+    And,
+    Exists,
+    Lookup,
+    MatchAll,
+    MatchNone,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Range,
+    Regex,
+    Term,
+    Wildcard,
+)
+from .expr import lower as lower_lookups
+
+__all__ = [
+    "Predicate",
+    "evaluate",
+    "lucene_regex_to_python",
+    "parse_date",
+    "predicate",
+    "tokenize",
+    "wildcard_to_python",
+]
+
+Predicate = Callable[[Mapping[str, Any]], bool]
+_Match = Callable[[Any], bool]
+
+_TOKEN = re.compile(r"\w+")
+_MISSING: list[Any] = []
+
+
+@functools.lru_cache(maxsize=65536)
+def tokenize(text: str) -> tuple[str, ...]:
+    """Lowercase tokens of a text value, approximating Elasticsearch's standard analyzer."""
+    return tuple(m.group().lower() for m in _TOKEN.finditer(text))
+
+
+def evaluate(node: Node, record: Mapping[str, Any], *, now: dt.datetime | None = None) -> bool:
+    """Return whether ``record`` matches ``node`` (lookups included)."""
+    return predicate(node, now=now)(record)
+
+
+def predicate(node: Node, *, now: dt.datetime | None = None) -> Predicate:
+    """Compile ``node`` into a fast predicate over records.
+
+    Args:
+        node: An expression tree; :class:`~zammad_orm.expr.Lookup` nodes are lowered first.
+        now: The instant ``now`` in date math refers to (default: the current time, UTC).
+
+    Raises:
+        QueryError: when a lookup cannot be expressed.
+
+    """
+    when = now or dt.datetime.now(dt.timezone.utc)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return _build(lower_lookups(node), when)
+
+
+def _build(node: Node, now: dt.datetime) -> Predicate:
+    if isinstance(node, MatchAll):
+        return lambda record: True
+    if isinstance(node, MatchNone):
+        return lambda record: False
+    if isinstance(node, And):
+        parts = [_build(c, now) for c in node.children]
+        return lambda record: all(p(record) for p in parts)
+    if isinstance(node, Or):
+        parts = [_build(c, now) for c in node.children]
+        return lambda record: any(p(record) for p in parts)
+    if isinstance(node, Not):
+        inner = _build(node.child, now)
+        return lambda record: not inner(record)
+    if isinstance(node, Lookup):  # pragma: no cover - lowered before
+        return _build(lower_lookups(node), now)
+    if isinstance(node, Exists):
+        present = _strip_keyword(node.field)[0]
+        return lambda record: any(v is not None for v in _values(record, present))
+    field: str | None = getattr(node, "field", None)
+    if field is None:
+        match = _text_matcher(node, now)
+        return lambda record: any(match(v) for v in _strings(record))
+    name, whole = _strip_keyword(field)
+    match = _matcher(node, whole, now)
+    return lambda record: any(match(v) for v in _values(record, name))
+
+
+def _strip_keyword(field: str) -> tuple[str, bool]:
+    if field.endswith(".keyword"):
+        return field[: -len(".keyword")], True
+    return field, False
+
+
+def _values(record: Mapping[str, Any], field: str) -> list[Any]:
+    """Leaf values at a dotted path; lists along the way fan out; a missing path gives ``[]``."""
+    if field in record:
+        value = record[field]
+        return list(value) if isinstance(value, (list, tuple)) else [value]
+    head, dot, rest = field.partition(".")
+    while dot:
+        if head in record:
+            sub = record[head]
+            subs = sub if isinstance(sub, (list, tuple)) else [sub]
+            out: list[Any] = []
+            for item in subs:
+                if isinstance(item, Mapping):
+                    out.extend(_values(item, rest))
+            return out
+        # Keys may themselves contain dots; try a longer head.
+        more, dot, rest = rest.partition(".")
+        head = f"{head}.{more}"
+    return _MISSING
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string leaf of a record (bare terms search all string fields, nested ones included)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+# --- per-value matchers -------------------------------------------------------------------------------------
+
+
+def _matcher(node: Node, whole: bool, now: dt.datetime) -> _Match:
+    if isinstance(node, Range):
+        return _range_matcher(node, whole, now)
+    text = _text_matcher(node, now) if not whole else _whole_matcher(node)
+    typed = _typed_matcher(node, now)
+
+    def match(value: Any) -> bool:
+        if isinstance(value, str):
+            return text(value)
+        return typed(value)
+
+    return match
+
+
+def _text_matcher(node: Node, now: dt.datetime) -> _Match:
+    """Build the matcher for an analysed text value (lowercase tokens)."""
+    if isinstance(node, Term):
+        wanted = tokenize(node.text)
+        if not wanted:
+            return lambda value: False
+        return lambda value: all(t in tokenize(value) for t in wanted)
+    if isinstance(node, Phrase):
+        words = tokenize(node.text)
+        if not words:
+            return lambda value: False
+        if node.slop:
+            return lambda value: all(t in tokenize(value) for t in words)
+        return lambda value: _consecutive(tokenize(value), words)
+    if isinstance(node, Wildcard):
+        pattern = re.compile(wildcard_to_python(node.pattern.lower()), re.DOTALL)
+        # A pattern with characters the tokenizer drops (e.g. "*@example.com") can only match the
+        # whole value; a plain one matches single tokens.
+        literal = re.sub(r"\\.|[*?]", "", node.pattern)
+        if tokenize(literal) != (literal.lower(),) and literal:
+            return lambda value: pattern.fullmatch(value.lower()) is not None
+        return lambda value: any(pattern.fullmatch(t) for t in tokenize(value))
+    if isinstance(node, Regex):
+        regex = _compile_regex(node.pattern)
+        if regex is None:
+            return lambda value: False
+        return lambda value: any(regex.fullmatch(t) for t in tokenize(value))
+    return lambda value: False
+
+
+def _whole_matcher(node: Node) -> _Match:
+    """Build the matcher for a ``.keyword`` value: the whole string, case-sensitive."""
+    if isinstance(node, (Term, Phrase)):
+        text = node.text
+        return lambda value: value == text
+    if isinstance(node, Wildcard):
+        pattern = re.compile(wildcard_to_python(node.pattern), re.DOTALL)
+        return lambda value: pattern.fullmatch(value) is not None
+    if isinstance(node, Regex):
+        regex = _compile_regex(node.pattern)
+        if regex is None:
+            return lambda value: False
+        return lambda value: regex.fullmatch(value) is not None
+    return lambda value: False
+
+
+def _typed_matcher(node: Node, now: dt.datetime) -> _Match:
+    """Build the matcher of a term or phrase on numbers, booleans and dates (wildcards never match)."""
+    if not isinstance(node, (Term, Phrase)):
+        return lambda value: False
+    text = node.text.strip()
+    number = _number(text)
+    low = parse_date(text, now=now, round_up=False)
+    high = parse_date(text, now=now, round_up=True)
+    flag = text.lower()
+
+    def match(value: Any) -> bool:
+        if isinstance(value, bool):
+            return flag == ("true" if value else "false")
+        if isinstance(value, (int, float, Decimal)):
+            return number is not None and value == number
+        if isinstance(value, dt.date):
+            stamp = _as_datetime(value)
+            return low is not None and high is not None and low <= stamp <= high
+        return False
+
+    return match
+
+
+def _range_matcher(node: Range, whole: bool, now: dt.datetime) -> _Match:
+    def bounds(convert: Callable[[str, bool], Any]) -> tuple[Any, Any] | None:
+        low = None if node.low is None else convert(node.low, not node.include_low)
+        high = None if node.high is None else convert(node.high, node.include_high)
+        if (node.low is not None and low is None) or (node.high is not None and high is None):
+            return None  # a bound of the wrong type: Elasticsearch fails, nothing matches
+        return low, high
+
+    numbers = bounds(lambda text, _up: _number(text))
+    dates = bounds(lambda text, up: parse_date(text, now=now, round_up=up))
+    strings = bounds(lambda text, _up: text)
+
+    def inside(value: Any, limits: tuple[Any, Any] | None) -> bool:
+        if limits is None:
+            return False
+        low, high = limits
+        if low is not None and (value < low or (value == low and not node.include_low)):
+            return False
+        return not (high is not None and (value > high or (value == high and not node.include_high)))
+
+    def match(value: Any) -> bool:
+        if isinstance(value, bool) or value is None:
+            return False
+        if isinstance(value, (int, float, Decimal)):
+            return inside(value, numbers)
+        if isinstance(value, dt.date):
+            return inside(_as_datetime(value), dates)
+        if isinstance(value, str):
+            if whole:
+                return inside(value, strings)
+            return any(inside(t, strings) for t in tokenize(value))
+        return False
+
+    return match
+
+
+def _consecutive(tokens: tuple[str, ...], words: tuple[str, ...]) -> bool:
+    size = len(words)
+    return any(tokens[i : i + size] == words for i in range(len(tokens) - size + 1))
+
+
+def _number(text: str) -> Decimal | None:
+    try:
+        number = Decimal(text.strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def _as_datetime(value: dt.date) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
+
+
+# --- dates and date math ------------------------------------------------------------------------------------
+
+_DATE = re.compile(
+    r"(?P<y>\d{4})(?:-(?P<M>\d{2})(?:-(?P<d>\d{2})"
+    r"(?:[T ](?P<h>\d{2})(?::(?P<m>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?)?)?)?)?)?"
+    r"(?P<tz>Z|[+-]\d{2}:?\d{2})?\Z"
+)
+_MATH = re.compile(r"([+-])(\d+)([yMwdhHms])")
+_UNITS = "yMdhms"
+
+
+def parse_date(text: str, *, now: dt.datetime, round_up: bool = False) -> dt.datetime | None:
+    """Parse an Elasticsearch date or date-math expression into an aware UTC datetime.
+
+    ``2024``, ``2024-03``, ``2024-03-18``, ``2024-03-18T22:50:03.732Z``, ``now``, ``now-7d``,
+    ``now-1M/d``, ``2024-01-01||+1M/d``, epoch milliseconds. With ``round_up`` a value of coarse
+    precision (or rounded with ``/unit``) stands for the last millisecond of its period, as Elasticsearch
+    reads ``gt`` and ``lte`` bounds; otherwise for the first.
+
+    Returns:
+        The instant, or ``None`` when ``text`` is not a date.
+
+    """
+    text = text.strip()
+    anchor, sep, math = text.partition("||")
+    if not sep:
+        if text.startswith("now"):
+            anchor, math = "now", text[3:]
+        else:
+            anchor, math = text, ""
+    if anchor == "now":
+        base, precision = now.astimezone(dt.timezone.utc), "s"
+    else:
+        parsed = _parse_anchor(anchor)
+        if parsed is None:
+            return None
+        base, precision = parsed
+    rounding = None
+    if "/" in math:
+        math, _, rounding = math.partition("/")
+        if rounding not in ("y", "M", "w", "d", "h", "H", "m", "s"):
+            return None
+    pos = 0
+    for step in _MATH.finditer(math):
+        if step.start() != pos:
+            return None
+        pos = step.end()
+        try:
+            base = _shift(base, int(step.group(2)) * (1 if step.group(1) == "+" else -1), step.group(3))
+        except (OverflowError, ValueError):
+            return None
+    if pos != len(math):
+        return None
+    if rounding:
+        start, end = _period(base, rounding)
+        return end if round_up else start
+    if anchor != "now" and precision != "f":
+        start, end = _period(base, precision)
+        return end if round_up else start
+    return base
+
+
+def _parse_anchor(text: str) -> tuple[dt.datetime, str] | None:
+    match = _DATE.match(text)
+    if match is None:
+        if text.isdigit():  # epoch milliseconds
+            try:
+                stamp = dt.datetime.fromtimestamp(int(text) / 1000, tz=dt.timezone.utc)
+            except (OverflowError, ValueError, OSError):
+                return None
+            return stamp, "f"
+        return None
+    parts = match.groupdict()
+    precision = "y"
+    for unit in ("M", "d", "h", "m", "s", "f"):
+        if parts[unit] is None:
+            break
+        precision = unit
+    micro = int((parts["f"] or "0")[:6].ljust(6, "0"))
+    try:
+        stamp = dt.datetime(
+            int(parts["y"]),
+            int(parts["M"] or 1),
+            int(parts["d"] or 1),
+            int(parts["h"] or 0),
+            int(parts["m"] or 0),
+            int(parts["s"] or 0),
+            micro,
+            tzinfo=dt.timezone.utc,
+        )
+    except ValueError:
+        return None
+    if parts["tz"] and parts["tz"] != "Z":
+        sign = 1 if parts["tz"][0] == "+" else -1
+        digits = parts["tz"][1:].replace(":", "")
+        offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        stamp = stamp.replace(tzinfo=dt.timezone(sign * offset)).astimezone(dt.timezone.utc)
+    return stamp, precision
+
+
+def _shift(base: dt.datetime, amount: int, unit: str) -> dt.datetime:
+    if unit in ("y", "M"):
+        months = base.year * 12 + base.month - 1 + amount * (12 if unit == "y" else 1)
+        year, month = divmod(months, 12)
+        day = min(base.day, _days_in_month(year, month + 1))
+        return base.replace(year=year, month=month + 1, day=day)
+    seconds = {"w": 604800, "d": 86400, "h": 3600, "H": 3600, "m": 60, "s": 1}[unit]
+    return base + dt.timedelta(seconds=amount * seconds)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    nxt = dt.date(year + month // 12, month % 12 + 1, 1)
+    return (nxt - dt.timedelta(days=1)).day
+
+
+def _period(base: dt.datetime, unit: str) -> tuple[dt.datetime, dt.datetime]:
+    """First and last millisecond of the ``unit`` period containing ``base``."""
+    unit = "h" if unit == "H" else unit
+    if unit == "w":
+        start = base.replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=base.weekday())
+        return start, start + dt.timedelta(days=7, milliseconds=-1)
+    keep = _UNITS.index(unit) + 1
+    fields = [base.year, base.month, base.day, base.hour, base.minute, base.second]
+    year, month, day, hour, minute, second = fields[:keep] + [1, 1, 1, 0, 0, 0][keep:]
+    start = dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.timezone.utc)
+    end = _shift(start, 1, unit) if unit in ("y", "M") else start + _SPAN[unit]
+    return start, end - dt.timedelta(milliseconds=1)
+
+
+_SPAN = {
+    "d": dt.timedelta(days=1),
+    "h": dt.timedelta(hours=1),
+    "m": dt.timedelta(minutes=1),
+    "s": dt.timedelta(seconds=1),
+}
+
+
+# --- wildcards and Lucene regular expressions -------------------------------------------------------------
+
+
+def wildcard_to_python(pattern: str) -> str:
+    r"""Translate a Lucene wildcard (``*``, ``?``, ``\\`` escapes) into a Python regex."""
+    out: list[str] = []
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            out.append(re.escape(next(chars, "\\")))
+        elif char == "*":
+            out.append(".*")
+        elif char == "?":
+            out.append(".")
+        else:
+            out.append(re.escape(char))
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile_regex(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(lucene_regex_to_python(pattern), re.DOTALL)
+    except (re.error, ValueError):
+        return None
+
+
+def lucene_regex_to_python(pattern: str) -> str:
+    r"""Translate a Lucene regular expression into an equivalent Python one (to be used with fullmatch).
+
+    Supported: literals, ``\\`` escapes, ``.``, ``?``, ``+``, ``*``, ``{n}``, ``{n,}``, ``{n,m}``,
+    ``|``, ``( )``, character classes ``[a-z]`` / ``[^...]``, ``"literal strings"``, ``@`` (any string),
+    ``#`` (the empty language) and ``<n-m>`` numeric intervals. ``&`` and ``~`` are taken literally.
+
+    Raises:
+        ValueError: for a malformed expression.
+
+    """
+    out: list[str] = []
+    i, size = 0, len(pattern)
+    while i < size:
+        char = pattern[i]
+        if char == "\\":
+            if i + 1 >= size:
+                raise ValueError("dangling backslash")
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        if char == "[":
+            end, cls = _char_class(pattern, i)
+            out.append(cls)
+            i = end
+            continue
+        if char == '"':
+            end = pattern.find('"', i + 1)
+            if end < 0:
+                raise ValueError("unterminated string")
+            out.append(re.escape(pattern[i + 1 : end]))
+            i = end + 1
+            continue
+        if char == "<":
+            interval = re.match(r"<(\d+)-(\d+)>", pattern[i:])
+            if interval:
+                low, high = sorted((int(interval.group(1)), int(interval.group(2))))
+                out.append("(?:" + "|".join(str(n) for n in range(low, min(high, low + 10000) + 1)) + ")")
+                i += interval.end()
+                continue
+            out.append(re.escape(char))
+        elif char == "@":
+            out.append(".*")
+        elif char == "#":
+            out.append("(?!)")
+        elif char == "(":
+            out.append("(?:")
+        elif char in ".?+*|){}" or char.isdigit() or char == ",":
+            out.append(char)
+        else:
+            out.append(re.escape(char))
+        i += 1
+    return "".join(out)
+
+
+def _char_class(pattern: str, start: int) -> tuple[int, str]:
+    i = start + 1
+    out = ["["]
+    if i < len(pattern) and pattern[i] == "^":
+        out.append("^")
+        i += 1
+    first = True
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "]" and not first:
+            out.append("]")
+            return i + 1, "".join(out)
+        if char == "\\" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+        elif char == "-" and not first and i + 1 < len(pattern) and pattern[i + 1] != "]":
+            out.append("-")
+            i += 1
+        else:
+            out.append(re.escape(char))
+            i += 1
+        first = False
+    raise ValueError("unterminated character class")
