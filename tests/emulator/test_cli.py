@@ -1,0 +1,212 @@
+"""The zammad-orm command line, run as a real subprocess: serve prints its URL and token and answers HTTP."""
+
+from __future__ import annotations
+
+import importlib.util
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from zammad_orm.cli import build_parser
+
+STARTUP_TIMEOUT = 60.0
+
+
+class Served:
+    def __init__(self, proc: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:
+        self.proc = proc
+        self.lines = lines
+        self.output: list[str] = []
+        self.url = self.token = self.login = self.password = ""
+
+    def read_banner(self) -> None:
+        while not (self.url and self.token and self.login and self.password):
+            line = self.lines.get(timeout=STARTUP_TIMEOUT)
+            if line is None:
+                stderr = self.proc.stderr.read() if self.proc.stderr else ""
+                raise AssertionError(f"serve exited early: {self.output} {stderr}")
+            self.output.append(line)
+            for name, pattern in (
+                ("url", r"serving on (http://\S+)"),
+                ("token", r"token:\s+(\S+)"),
+                ("login", r"login:\s+(\S+)"),
+                ("password", r"password:\s+(\S+)"),
+            ):
+                match = re.search(pattern, line)
+                if match:
+                    setattr(self, name, match.group(1))
+
+    def get(self, path: str, token: str | None = None) -> requests.Response:
+        headers = {"Authorization": f"Token token={token or self.token}"}
+        return requests.get(f"{self.url}/api/v1/{path}", headers=headers, timeout=10)
+
+    def stop(self, sig: int = signal.SIGTERM) -> tuple[int, str]:
+        self.proc.send_signal(sig)
+        code = self.proc.wait(timeout=20)
+        rest: list[str] = []
+        while True:
+            line = self.lines.get(timeout=5)
+            if line is None:
+                break
+            rest.append(line)
+        return code, "".join(rest)
+
+
+def _pump(stream: object, lines: queue.Queue[str | None]) -> None:
+    for line in stream:  # type: ignore[attr-defined]
+        lines.put(line)
+    lines.put(None)
+
+
+def _start(*args: str) -> Served:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zammad_orm.cli", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
+    served = Served(proc, lines)
+    try:
+        served.read_banner()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return served
+
+
+@pytest.fixture
+def serve() -> Iterator[list[Served]]:
+    started: list[Served] = []
+    yield started
+    for served in started:
+        if served.proc.poll() is None:
+            served.proc.kill()
+            served.proc.wait()
+        for stream in (served.proc.stdout, served.proc.stderr):
+            if stream:
+                stream.close()
+
+
+def test_serve_prints_url_and_admin_credentials_and_answers_http(serve: list[Served]) -> None:
+    served = _start()
+    serve.append(served)
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", served.url)
+    me = served.get("users/me")
+    assert me.status_code == 200
+    assert me.json()["login"] == served.login == "admin@example.com"
+    # The printed login and password work for HTTP basic auth too.
+    basic = requests.get(f"{served.url}/api/v1/users/me", auth=(served.login, served.password), timeout=10)
+    assert basic.json()["id"] == me.json()["id"]
+    code, rest = served.stop(signal.SIGTERM)
+    assert code == 0
+    assert "stopped" in rest
+    with pytest.raises(requests.exceptions.ConnectionError):
+        served.get("users/me")
+
+
+def test_ctrl_c_stops_the_server_cleanly(serve: list[Served]) -> None:
+    served = _start()
+    serve.append(served)
+    code, rest = served.stop(signal.SIGINT)
+    assert code == 0
+    assert "Traceback" not in rest
+
+
+def test_serve_uses_the_given_token_and_demo_data(serve: list[Served]) -> None:
+    served = _start("--token", "secret-token-123", "--demo", "12", "--seed", "3")
+    serve.append(served)
+    assert served.token == "secret-token-123"
+    assert served.get("users/me").status_code == 200
+    assert served.get("users/me", token="wrong").status_code == 401
+    tickets = served.get("tickets?per_page=100").json()
+    assert len(tickets) > 12 - 1  # the demo tickets (plus the seed's welcome ticket)
+
+
+def test_serve_keeps_data_in_the_given_sqlite_file(serve: list[Served], tmp_path: Path) -> None:
+    db = tmp_path / "zammad.sqlite3"
+    first = _start("--db", str(db), "--token", "t0k3n")
+    serve.append(first)
+    created = requests.post(
+        f"{first.url}/api/v1/tickets",
+        headers={"Authorization": "Token token=t0k3n"},
+        json={"title": "kept across restarts", "group": "Users", "customer_id": 2, "article": {"body": "x"}},
+        timeout=10,
+    )
+    assert created.status_code == 201
+    assert first.stop()[0] == 0
+    assert db.exists()
+    second = _start("--db", str(db), "--token", "t0k3n")
+    serve.append(second)
+    again = second.get(f"tickets/{created.json()['id']}")
+    assert again.status_code == 200
+    assert again.json()["title"] == "kept across restarts"
+
+
+def test_serve_imitates_the_requested_zammad_version(serve: list[Served]) -> None:
+    served = _start("--zammad-version", "6.5")
+    serve.append(served)
+    assert served.get("version").json()["version"].startswith("6.5")
+    # 6.5 answers the ticket search with a plain list (the "unified" generation).
+    assert isinstance(served.get("tickets/search?query=welcome").json(), list)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["serve", "--port", "70000"], "port must be within 0..65535"),
+        (["serve", "--port", "http"], "not a port number"),
+        (["serve", "--demo", "-1"], "must be >= 0"),
+        (["serve", "--zammad-version", "7.0"], "invalid choice: '7.0'"),
+        (["serve", "--search-backend", "solr"], "invalid choice: 'solr'"),
+        (["demo", "--demo", "many"], "not a whole number"),
+        (["launch"], "invalid choice: 'launch'"),
+        ([], "required: {serve,demo}"),
+    ],
+)
+def test_bad_arguments_are_argparse_errors(args: list[str], message: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "zammad_orm.cli", *args], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stdout == ""
+
+
+def test_parser_defaults_match_the_emulator_defaults() -> None:
+    args = build_parser().parse_args(["serve"])
+    assert (args.host, args.port, args.db, args.demo, args.seed, args.token) == (
+        "127.0.0.1",
+        0,
+        ":memory:",
+        0,
+        0,
+        None,
+    )
+    assert (args.zammad_version, args.search_backend) == ("6.2", "elasticsearch")
+
+
+def test_demo_runs_the_report_or_says_it_is_not_built() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "zammad_orm.cli", "demo", "--demo", "20"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if importlib.util.find_spec("zammad_orm.testing.report") is None:
+        assert result.returncode == 1
+        assert "not built yet" in result.stderr
+        assert result.stdout == ""
+    else:
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip()
