@@ -1,3 +1,206 @@
-"""The single private cattrs Converter: wire JSON <-> model instances, datetimes and decimals."""
+"""The single private cattrs Converter: wire JSON <-> model instances, datetimes and decimals.
+
+Zammad sends timestamps as ``"2024-03-18T22:50:03.732Z"`` (UTC, milliseconds), date-only columns as
+``"2024-03-18"`` and time units as decimal strings (``"12.3"``). Models hold aware :class:`datetime`,
+:class:`date` and :class:`Decimal` values. Structure functions are generated once per model class with
+``make_dict_structure_fn`` and ``override(rename=<wire key>)``; keys the model does not declare (custom
+object attributes) are collected into the model's ``extra`` dict, except the keys the server adds for
+``expand=true`` (names instead of ids), which the caller lists in ``skip``.
+
+Containers (``dict``/``list``) are deep-copied on the way in, so that a model's values never share
+mutable state with the raw record it was built from (dirty tracking compares against that record).
+"""
 
 from __future__ import annotations
+
+import typing
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, override
+
+from zammad_orm.errors import DecodeError
+from zammad_orm.fields import FIELD_KEY, FieldMeta
+
+__all__ = [
+    "format_datetime",
+    "from_wire",
+    "json_copy",
+    "parse_datetime",
+    "structure",
+    "to_wire",
+    "wire_names",
+]
+
+T = TypeVar("T")
+
+
+def parse_datetime(value: str) -> datetime:
+    """Parse Zammad's ISO-8601 timestamp (``...Z``) into an aware UTC datetime.
+
+    Raises:
+        DecodeError: The string is not an ISO-8601 timestamp.
+
+    """
+    text = value[:-1] + "+00:00" if value.endswith("Z") else value
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise DecodeError(f"not an ISO-8601 timestamp: {value!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+def format_datetime(value: datetime) -> str:
+    """Format an aware datetime the way Zammad does: UTC, milliseconds, ``Z``."""
+    utc = value.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def json_copy(value: Any) -> Any:
+    """Deep-copy a JSON value (dicts and lists; scalars are immutable)."""
+    if isinstance(value, dict):
+        return {k: json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_copy(v) for v in value]
+    return value
+
+
+def _structure_datetime(value: Any, _: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise DecodeError(f"expected a timestamp string, got {value!r}")
+    return parse_datetime(value)
+
+
+def _structure_date(value: Any, _: Any) -> date:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise DecodeError(f"expected a date string, got {value!r}")
+    try:
+        if len(value) > 10:  # some servers send a full timestamp for date columns
+            return parse_datetime(value).date()
+        return date.fromisoformat(value)
+    except ValueError:
+        raise DecodeError(f"not an ISO-8601 date: {value!r}") from None
+
+
+def _structure_decimal(value: Any, _: Any) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise DecodeError(f"not a decimal number: {value!r}") from None
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _is_container(tp: Any) -> bool:
+    """Whether ``tp`` is a dict/list of plain JSON (``dict[str, Any]``, ``list[int]``, ...)."""
+    if tp in (dict, list):
+        return True
+    if typing.get_origin(tp) not in (dict, list):
+        return False
+    return all(a is Any or a in _SCALARS or _is_container(a) for a in typing.get_args(tp))
+
+
+_converter = cattrs.Converter()
+_converter.register_structure_hook(datetime, _structure_datetime)
+_converter.register_structure_hook(date, _structure_date)
+_converter.register_structure_hook(Decimal, _structure_decimal)
+_converter.register_structure_hook_func(_is_container, lambda value, _: json_copy(value))
+_converter.register_unstructure_hook(datetime, format_datetime)
+_converter.register_unstructure_hook(date, lambda d: d.isoformat())
+_converter.register_unstructure_hook(Decimal, str)
+_converter.register_unstructure_hook_func(_is_container, json_copy)
+
+
+@attrs.frozen
+class _Plan:
+    """The generated structure function of a class and the wire keys it consumes."""
+
+    fn: Callable[[Mapping[str, Any], Any], Any]
+    known: frozenset[str]
+
+
+_plans: dict[type, _Plan] = {}
+
+
+def wire_names(cls: type) -> dict[str, str]:
+    """Return ``{attribute name: wire key}`` for every ``field()`` of an attrs class."""
+    out: dict[str, str] = {}
+    for a in attrs.fields(cls):
+        meta = a.metadata.get(FIELD_KEY)
+        if isinstance(meta, FieldMeta):
+            out[a.name] = meta.wire or a.name
+    return out
+
+
+def _plan(cls: type) -> _Plan:
+    plan = _plans.get(cls)
+    if plan is None:
+        names = wire_names(cls)
+        overrides: dict[str, Any] = {}
+        for a in attrs.fields(cls):
+            if a.name not in names:
+                overrides[a.name] = override(omit=True)
+            elif names[a.name] != a.name:
+                overrides[a.name] = override(rename=names[a.name])
+        fn = make_dict_structure_fn(cls, _converter, **overrides)
+        plan = _Plan(fn=fn, known=frozenset(names.values()))
+        _plans[cls] = plan
+    return plan
+
+
+def structure(cls: type[T], record: Mapping[str, Any], *, skip: frozenset[str] = frozenset()) -> T:
+    """Build an instance of the attrs model ``cls`` from a wire record.
+
+    Args:
+        cls: The model class (its ``field()`` declarations give the wire keys).
+        record: The JSON object as the server sent it.
+        skip: Keys that are neither fields nor custom attributes (``expand=true`` names).
+
+    Returns:
+        The instance; unknown keys are in its ``extra`` dict (when the class has one).
+
+    Raises:
+        DecodeError: A value does not have the type the field promises.
+
+    """
+    plan = _plan(cls)
+    try:
+        obj = plan.fn(record, cls)
+    except DecodeError:
+        raise
+    except Exception as exc:  # cattrs wraps type errors in ExceptionGroups; keep our tree
+        raise DecodeError(f"cannot read a {cls.__name__} from the server's record: {exc}") from exc
+    if hasattr(obj, "extra"):
+        extra = {k: json_copy(v) for k, v in record.items() if k not in plan.known and k not in skip}
+        object.__setattr__(obj, "extra", extra)
+    return typing.cast(T, obj)
+
+
+def from_wire(tp: Any, value: Any) -> Any:
+    """Convert one wire value to the Python type ``tp`` (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    try:
+        return _converter.structure(value, tp)
+    except DecodeError:
+        raise
+    except Exception as exc:
+        raise DecodeError(f"cannot read {value!r} as {tp}: {exc}") from exc
+
+
+def to_wire(value: Any) -> Any:
+    """Convert one Python value to its JSON form (datetimes, dates, decimals, containers)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return _converter.unstructure(value)

@@ -1,3 +1,669 @@
-"""The Model base class: registry, per-model DoesNotExist, dirty tracking, save/delete/refresh."""
+"""The Model base class: registry, per-model DoesNotExist, dirty tracking, save/delete/refresh.
+
+A resource module declares its model with the :func:`model` decorator, which makes the class a slotted,
+weak-referenceable attrs class, builds its :class:`ModelMeta` (fields, relations, endpoint), creates
+``Ticket.DoesNotExist`` / ``Ticket.MultipleObjectsReturned`` and registers the class in :data:`registry`.
+
+Every instance remembers the raw record it was last synced with (``view()``); dirty tracking compares the
+JSON form of the current values with that record, so in-place edits of dicts and lists are seen too.
+I/O goes through the instance's client (the one that loaded it, else the active client of
+:mod:`zammad_orm.manager`); this module never imports the client.
+"""
 
 from __future__ import annotations
+
+import time
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+import attrs
+
+from zammad_orm import errors
+from zammad_orm.convert import from_wire, json_copy, structure, to_wire
+from zammad_orm.fields import (
+    FIELD_KEY,
+    FieldInfo,
+    FieldMeta,
+    ManyToMany,
+    Relation,
+    RelationInfo,
+    Reverse,
+    check_value,
+)
+from zammad_orm.manager import Manager, get_active_client
+
+if TYPE_CHECKING:
+    from zammad_orm.client import Client
+
+__all__ = ["Model", "ModelMeta", "model", "registry"]
+
+M = TypeVar("M", bound="Model")
+
+#: Every model class by class name (``registry["Ticket"]``).
+registry: dict[str, type[Model]] = {}
+
+
+@attrs.define
+class ModelMeta:
+    """Describes a model to the client and the query layer.
+
+    Attributes:
+        name: The class name (``"Ticket"``), also the key in the record cache.
+        endpoint: The REST path below ``/api/v1`` (``"tickets"``), ``None`` when Zammad has none.
+        collection: The ``client.<collection>`` name (``"tickets"``).
+        fields: Declared attributes by name.
+        relations: Relations by name.
+        searchable: Whether ``<endpoint>/search`` exists.
+        search_key: The key of the id list in a 6.0–6.4 search reply (``"tickets"``).
+        asset_key: The key of this model in ``assets`` maps (``"Ticket"``).
+        label: The attribute shown in ``repr`` (``"title"``, ``"login"``, ``"name"``).
+        expanded: Keys the server adds with ``expand=true``; kept in ``view()``, not in ``extra``.
+        write_only: Input-only keys accepted by create/update (``article`` of a ticket).
+        max_page_size: The largest ``per_page`` the index endpoint honours.
+        server_class: Zammad's class name in error messages (``"Ticket::State"``).
+        custom_keys: Custom attribute names seen in records (accepted by create/update).
+
+    """
+
+    name: str
+    endpoint: str | None
+    collection: str
+    fields: dict[str, FieldInfo]
+    relations: dict[str, RelationInfo]
+    searchable: bool
+    search_key: str
+    asset_key: str
+    label: str
+    expanded: frozenset[str]
+    write_only: frozenset[str]
+    max_page_size: int
+    server_class: str
+    descriptors: dict[str, Relation] = attrs.field(factory=dict, repr=False)
+    by_wire: dict[str, str] = attrs.field(factory=dict, repr=False)
+    custom_keys: set[str] = attrs.field(factory=set, repr=False)
+
+
+class _State:
+    """Per-instance bookkeeping slots that are not Zammad attributes."""
+
+    __slots__ = ("__weakref__", "_client", "_fetched_at", "_pending", "_raw", "_ready", "_rel")
+
+
+class _ManagerAccess:
+    """``Model.objects``: the model's manager, unbound (uses the active client at call time)."""
+
+    def __get__(self, instance: object, owner: type[Model]) -> Manager[Any]:
+        mgr = owner.__dict__.get("_unbound_manager")
+        if mgr is None:
+            mgr = owner._manager_class(owner)
+            type.__setattr__(owner, "_unbound_manager", mgr)
+        return mgr
+
+
+@attrs.define(slots=True, eq=False, repr=False, kw_only=True, on_setattr=attrs.setters.NO_OP)
+class Model(_State):
+    """Base of every Zammad resource model.
+
+    Attributes:
+        id: The server id (``None`` until created).
+        extra: Attributes the model does not declare (custom object attributes); also readable and
+            writable as plain attributes (``ticket.my_custom_field``).
+
+    """
+
+    id: int | None = attrs.field(default=None, metadata={FIELD_KEY: FieldMeta(read_only=True)})
+    extra: dict[str, Any] = attrs.field(factory=dict)
+
+    _meta: ClassVar[ModelMeta]
+    _manager_class: ClassVar[type[Manager[Any]]] = Manager
+    objects: ClassVar[Any] = _ManagerAccess()
+    DoesNotExist: ClassVar[type[errors.DoesNotExist]] = errors.DoesNotExist
+    MultipleObjectsReturned: ClassVar[type[errors.MultipleObjectsReturned]] = errors.MultipleObjectsReturned
+    #: Keys the server adds with ``expand=true``; ``'*'`` makes :meth:`reload` always expand.
+    EXPANDED_ATTRIBUTES: ClassVar[tuple[str, ...]] = ("created_by", "updated_by")
+    #: Record cache size of the collection: -1 unbounded, 0 off, >0 LRU with that many entries.
+    DEFAULT_CACHE_SIZE: ClassVar[int] = -1
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_client", None)
+        object.__setattr__(self, "_raw", {})
+        object.__setattr__(self, "_rel", {})
+        object.__setattr__(self, "_pending", {})
+        object.__setattr__(self, "_fetched_at", None)
+        object.__setattr__(self, "_ready", True)
+
+    # -- attribute access --------------------------------------------------------------------------
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called when normal lookup fails: custom attributes live in ``extra``.
+        if not name.startswith("_"):
+            try:
+                extra = object.__getattribute__(self, "extra")
+            except AttributeError:
+                extra = {}
+            if name in extra:
+                return extra[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            ready = object.__getattribute__(self, "_ready")
+        except AttributeError:
+            ready = False
+        if not ready or name.startswith("_"):
+            object.__setattr__(self, name, value)
+            return
+        meta = type(self)._meta
+        info = meta.fields.get(name)
+        if info is not None:
+            if info.read_only:
+                raise errors.FieldError(f"{type(self).__name__}.{name} is read-only")
+            object.__setattr__(self, name, check_value(f"{type(self).__name__}.{name}", info.type, value))
+        elif name in meta.descriptors or isinstance(getattr(type(self), name, None), property):
+            object.__setattr__(self, name, value)
+        elif name in self.extra:
+            self.extra[name] = value
+        else:
+            raise errors.FieldError(
+                f"{type(self).__name__} has no field {name!r}"
+                " (custom attributes must appear in a loaded record or be set through .extra)"
+            )
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(other) is not type(self) or self.id is None:
+            return False
+        return typing.cast(Model, other).id == self.id
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.id)) if self.id is not None else id(self)
+
+    def __repr__(self) -> str:
+        label = self._label()
+        shown = f" {label!r}" if label not in (None, "") else ""
+        return f"<{type(self).__name__} {self.id}{shown}>"
+
+    def _label(self) -> Any:
+        return getattr(self, self._meta.label, None)
+
+    @property
+    def pk(self) -> int | None:
+        """The primary key (same as ``id``)."""
+        return self.id
+
+    # -- seed API ----------------------------------------------------------------------------------
+
+    @property
+    def client(self) -> Client:
+        """The client this object was loaded through (else the active client)."""
+        return self._client if self._client is not None else get_active_client()
+
+    @property
+    def parent(self) -> Manager[Any]:
+        """The collection this object belongs to (``client.tickets`` for a ticket)."""
+        return type(self).objects.using(self.client)
+
+    @property
+    def url(self) -> str:
+        """The API endpoint URL of this object."""
+        return f"{self.parent.url}/{self.id}"
+
+    def view(self) -> Mapping[str, Any]:
+        """Return a read-only mapping of the object's properties as the REST API returned them."""
+        return MappingProxyType(self._raw)
+
+    def last_request_age_s(self) -> float | None:
+        """Return the seconds since this object's data came from the server (``None``: never)."""
+        fetched: float | None = self._fetched_at
+        return None if fetched is None else max(0.0, time.time() - fetched)
+
+    def reload(self, expand: bool = False) -> None:
+        """Update the object from the server, discarding local changes.
+
+        Args:
+            expand: Ask for the expanded form (names of related objects); always on when
+                ``EXPANDED_ATTRIBUTES`` contains ``'*'``.
+
+        """
+        expand = expand or "*" in self.EXPANDED_ATTRIBUTES
+        params = {"expand": "true"} if expand else None
+        record = self.client.request("GET", self._path(), params=params)
+        self._absorb(record, keep=())
+
+    def _load_expanded(self) -> None:
+        """Merge the expanded record from the server, keeping local unsaved changes."""
+        record = self.client.request("GET", self._path(), params={"expand": "true"})
+        self._absorb(record, keep=self._dirty_names())
+
+    def refresh_from_db(self) -> None:
+        """Reload the object from the server, discarding local changes (Django's name)."""
+        self.reload()
+
+    def update(self: M, **kwargs: Any) -> M:
+        """Update the given properties on the server (names accepted for references).
+
+        Args:
+            kwargs: Values to change, e.g. ``title="x"``, ``state="closed"``, ``owner=agent``.
+
+        Returns:
+            The updated object (this same instance: the identity map keeps one per id).
+
+        """
+        payload = self._input(kwargs)
+        record = self.client.request("PUT", self._path(), json=payload)
+        if isinstance(record, dict) and "id" not in record:
+            record = {**payload, **record}  # some endpoints acknowledge with {} (tag_list)
+        keep = [n for n in self._dirty_names() if n not in kwargs]
+        self._absorb(record, keep=keep)
+        return self
+
+    def delete(self) -> None:
+        """Delete the object on the server (needs the respective permission)."""
+        client = self.client
+        client.request("DELETE", self._path())
+        client.forget(type(self), self._require_id())
+
+    def save(self, *, update_fields: Iterable[str] | None = None, if_unmodified: bool = False) -> None:
+        """Create or update the object on the server, sending only what changed.
+
+        Args:
+            update_fields: Restrict the update to these attribute names.
+            if_unmodified: First check that the server's ``updated_at`` still equals the loaded one;
+                raise :class:`~zammad_orm.errors.StaleObjectError` if it moved. (Zammad has no
+                conditional PUT, so a write in the short window between check and PUT still wins.)
+
+        Raises:
+            FieldError: ``update_fields`` names an unknown field.
+            StaleObjectError: ``if_unmodified`` found a newer version on the server.
+
+        A failed save leaves the pending changes on the object.
+        """
+        if self.id is None:
+            self._create()
+            return
+        changes = self.changes()
+        if update_fields is not None:
+            wanted = set(update_fields)
+            known = set(self._meta.fields) | set(self._meta.descriptors) | set(self.extra)
+            unknown = sorted(wanted - known)
+            if unknown:
+                raise errors.FieldError(f"{type(self).__name__} has no field(s) {', '.join(unknown)}")
+            wires = {self._wire_of(n) for n in wanted}
+            changes = {k: v for k, v in changes.items() if k in wires or self._pending_owner(k) in wanted}
+        if not changes:
+            return
+        client = self.client
+        if if_unmodified:
+            current = client.request("GET", self._path())
+            theirs = current.get("updated_at") if isinstance(current, dict) else None
+            if theirs != self._raw.get("updated_at"):
+                raise errors.StaleObjectError(
+                    f"{type(self).__name__} {self.id} changed on the server"
+                    f" (updated_at {self._raw.get('updated_at')} -> {theirs})"
+                )
+        record = client.request("PUT", self._path(), json=changes)
+        if isinstance(record, dict) and "id" not in record:
+            record = {**changes, **record}  # some endpoints acknowledge with {} (tag_list)
+        sent_names = {self._name_of(k) for k in changes}
+        keep = [n for n in self._dirty_names() if n not in sent_names]
+        for key in changes:
+            self._pending.pop(key, None)
+        self._absorb(record, keep=keep)
+
+    def _create(self) -> None:
+        payload: dict[str, Any] = {}
+        for name, info in self._meta.fields.items():
+            value = getattr(self, name)
+            if info.read_only or value is None:
+                continue
+            if isinstance(value, (list, dict)) and not value:
+                continue
+            payload[info.wire] = to_wire(value)
+        payload.update(json_copy(self.extra))
+        payload.update(self._pending)
+        record = self.client.request("POST", self._collection_path(), json=payload)
+        self._pending.clear()
+        self._absorb(record, keep=())
+
+    # -- dirty tracking ----------------------------------------------------------------------------
+
+    def changes(self) -> dict[str, Any]:
+        """Return the wire payload of everything changed since the object was loaded or saved."""
+        raw = self._raw
+        out: dict[str, Any] = {}
+        for name, info in self._meta.fields.items():
+            if info.read_only:
+                continue
+            wire = to_wire(getattr(self, name))
+            if info.wire in raw:
+                if wire != raw[info.wire]:
+                    out[info.wire] = wire
+            elif wire is not None and wire != [] and wire != {}:
+                out[info.wire] = wire
+        for key, value in self.extra.items():
+            if raw.get(key, _MISSING) != value:
+                out[key] = json_copy(value)
+        out.update(self._pending)
+        return out
+
+    @property
+    def is_dirty(self) -> bool:
+        """Whether the object has changes not yet saved."""
+        return bool(self.changes())
+
+    def _dirty_names(self) -> list[str]:
+        return [self._name_of(k) for k in self.changes()]
+
+    def _wire_of(self, name: str) -> str:
+        info = self._meta.fields.get(name)
+        if info is not None:
+            return info.wire
+        rel = self._meta.descriptors.get(name)
+        if rel is not None and rel.local is not None:
+            return self._wire_of(rel.local)
+        return name
+
+    def _name_of(self, wire: str) -> str:
+        return self._meta.by_wire.get(wire, wire)
+
+    def _pending_owner(self, key: str) -> str:
+        # A name sent for a relation ("state": "closed") belongs to the relation and its id field.
+        rel = self._meta.descriptors.get(key)
+        return rel.name if rel is not None else key
+
+    # -- loading -----------------------------------------------------------------------------------
+
+    @classmethod
+    def _from_record(cls: type[M], record: Mapping[str, Any], client: Client | None) -> M:
+        """Build a fresh instance from a wire record (the client's ``load`` calls this)."""
+        obj = structure(cls, record, skip=cls._meta.expanded)
+        if obj.extra:
+            cls._meta.custom_keys.update(obj.extra)
+        object.__setattr__(obj, "_raw", dict(record))
+        object.__setattr__(obj, "_client", client)
+        object.__setattr__(obj, "_fetched_at", time.time())
+        obj._after_load()
+        return obj
+
+    def _after_load(self) -> None:
+        """Hook run after the instance's values were (re)loaded from a record."""
+
+    def _merge(self, record: Mapping[str, Any], *, keep: Iterable[str] = (), fetched_at: float | None = None) -> None:
+        """Merge a (possibly partial) server record into this instance.
+
+        Fields named in ``keep`` (local unsaved changes) keep their current values.
+        """
+        raw = {**self._raw, **record}
+        fresh = structure(type(self), raw, skip=self._meta.expanded)
+        keep = set(keep)
+        for name in self._meta.fields:
+            if name not in keep:
+                object.__setattr__(self, name, getattr(fresh, name))
+        extra = fresh.extra
+        for key in keep:
+            if key in self.extra:
+                extra[key] = self.extra[key]
+        object.__setattr__(self, "extra", extra)
+        if extra:
+            self._meta.custom_keys.update(extra)
+        object.__setattr__(self, "_raw", raw)
+        object.__setattr__(self, "_fetched_at", fetched_at if fetched_at is not None else time.time())
+        # Reverse relations are lists the server may have changed; id-based ones re-check their key.
+        for name, rel in self._meta.descriptors.items():
+            if isinstance(rel, Reverse):
+                self._rel.pop(name, None)
+        self._after_load()
+
+    def _absorb(self, record: Any, *, keep: Iterable[str]) -> None:
+        if not isinstance(record, dict):
+            raise errors.DecodeError(f"expected a {type(self).__name__} object from the server, got {record!r}")
+        self._merge(record, keep=keep)
+        self.client.adopt(self)
+
+    # -- relations ---------------------------------------------------------------------------------
+
+    def _get_relation(self, relation: Relation) -> Any:
+        client = self.client
+        target = registry[relation.target]
+        if isinstance(relation, Reverse):
+            hit = self._rel.get(relation.name)
+            if hit is None:
+                items = client.list_related(target, relation.path.format(id=self._require_id()))
+                hit = (None, items)
+                self._rel[relation.name] = hit
+            return hit[1]
+        assert relation.local is not None
+        key = getattr(self, relation.local)
+        if isinstance(key, list):
+            key = tuple(key)
+        hit = self._rel.get(relation.name)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        value: Any
+        if isinstance(relation, ManyToMany):
+            value = client.resolve_many(target, list(key or ()))
+        elif key is None:
+            value = None
+        else:
+            value = client.resolve(target, key, hint=self._raw.get(relation.name))
+        self._rel[relation.name] = (key, value)
+        return value
+
+    def _set_relation(self, relation: Relation, value: Any) -> None:
+        local = relation.local
+        assert local is not None
+        info = self._meta.fields[local]
+        if isinstance(relation, ManyToMany):
+            if not isinstance(value, (list, tuple)):
+                raise errors.FieldError(f"{relation.name}: expected a list, got {value!r}")
+            if all(isinstance(v, str) for v in value) and value:
+                self._pending[relation.name] = list(value)
+                return
+            ids = [self._id_of(relation, v) for v in value]
+            object.__setattr__(self, local, ids)
+        elif value is None:
+            object.__setattr__(self, local, None)
+        elif isinstance(value, str):
+            self._pending[relation.name] = value
+            return
+        else:
+            object.__setattr__(self, local, check_value(local, info.type, self._id_of(relation, value)))
+        self._pending.pop(relation.name, None)
+        self._rel.pop(relation.name, None)
+
+    def _id_of(self, relation: Relation, value: Any) -> int:
+        if isinstance(value, Model):
+            if type(value).__name__ != relation.target:
+                raise errors.FieldError(f"{relation.name}: expected a {relation.target}, got {value!r}")
+            return value._require_id()
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise errors.FieldError(f"{relation.name}: expected a {relation.target}, an id or a name, got {value!r}")
+
+    # -- input -------------------------------------------------------------------------------------
+
+    @classmethod
+    def _input(cls, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Translate create/update keyword arguments to a wire payload, checking names and types.
+
+        Relations accept instances, ids or names (Zammad resolves names server-side); a user reference
+        ``"guess:<email>"`` goes to ``<relation>_id`` as Zammad expects.
+        """
+        meta = cls._meta
+        out: dict[str, Any] = {}
+        for key, value in values.items():
+            info = meta.fields.get(key)
+            if info is not None:
+                out[info.wire] = to_wire(check_value(f"{cls.__name__}.{key}", info.type, value))
+                continue
+            rel = meta.descriptors.get(key)
+            if rel is not None and rel.local is not None:
+                out.update(cls._relation_input(rel, value))
+                continue
+            if key in meta.write_only:
+                out[key] = cls._write_only_input(key, value)
+                continue
+            if key == "extra" and isinstance(value, Mapping):
+                out.update(json_copy(dict(value)))
+                continue
+            if key in meta.custom_keys:
+                out[key] = to_wire(value)
+                continue
+            raise errors.FieldError(
+                f"{cls.__name__} has no field {key!r} (pass custom attributes as extra={{...}})"
+            )
+        return out
+
+    @classmethod
+    def _relation_input(cls, rel: Relation, value: Any) -> dict[str, Any]:
+        assert rel.local is not None
+        if isinstance(rel, ManyToMany):
+            if not isinstance(value, (list, tuple)):
+                raise errors.FieldError(f"{cls.__name__}.{rel.name}: expected a list, got {value!r}")
+            if value and all(isinstance(v, str) for v in value):
+                return {rel.name: list(value)}
+            return {rel.local: [_ref_id(cls, rel, v) for v in value]}
+        if value is None:
+            return {rel.local: None}
+        if isinstance(value, str):
+            if value.startswith("guess:"):
+                return {rel.local: value}
+            return {rel.name: value}
+        return {rel.local: _ref_id(cls, rel, value)}
+
+    @classmethod
+    def _write_only_input(cls, key: str, value: Any) -> Any:
+        """Convert an input-only value (resources override for e.g. a ticket's ``article``)."""
+        return to_wire(value)
+
+    # -- paths -------------------------------------------------------------------------------------
+
+    def _require_id(self) -> int:
+        if self.id is None:
+            raise errors.FieldError(f"this {type(self).__name__} has no id yet (save it first)")
+        return self.id
+
+    def _collection_path(self) -> str:
+        endpoint = self._meta.endpoint
+        if endpoint is None:
+            raise errors.ConfigurationError(f"Zammad has no REST endpoint for {type(self).__name__}")
+        return endpoint
+
+    def _path(self) -> str:
+        return f"{self._collection_path()}/{self._require_id()}"
+
+    @classmethod
+    def _field_value(cls, name: str, wire_value: Any) -> Any:
+        """Convert a wire value of field ``name`` to its Python type."""
+        return from_wire(cls._meta.fields[name].type, wire_value)
+
+
+_MISSING = object()
+
+
+def _ref_id(cls: type[Model], rel: Relation, value: Any) -> int:
+    if isinstance(value, Model):
+        if type(value).__name__ != rel.target:
+            raise errors.FieldError(f"{cls.__name__}.{rel.name}: expected a {rel.target}, got {value!r}")
+        return value._require_id()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise errors.FieldError(
+        f"{cls.__name__}.{rel.name}: expected a {rel.target}, an id or a name, got {type(value).__name__}"
+    )
+
+
+def model(
+    *,
+    endpoint: str | None,
+    collection: str,
+    label: str = "name",
+    searchable: bool = False,
+    search_key: str | None = None,
+    asset_key: str | None = None,
+    expanded: Iterable[str] = (),
+    write_only: Iterable[str] = (),
+    max_page_size: int = 1000,
+    server_class: str | None = None,
+    manager: type[Manager[Any]] | None = None,
+) -> Callable[[type[M]], type[M]]:
+    """Class decorator declaring a Zammad resource model.
+
+    Args:
+        endpoint: REST path below ``/api/v1`` (``None`` when Zammad has no endpoint).
+        collection: Name of the collection on the client (``client.tickets``).
+        label: Attribute shown in ``repr``.
+        searchable: Whether ``<endpoint>/search`` exists.
+        search_key: Key of the id list in a 6.0–6.4 search reply (default: ``collection``).
+        asset_key: Key in ``assets`` maps (default: the class name).
+        expanded: Keys the server adds with ``expand=true`` besides ``EXPANDED_ATTRIBUTES``.
+        write_only: Input-only keys accepted by create/update.
+        max_page_size: Largest ``per_page`` the index endpoint honours.
+        server_class: Zammad's class name (default: the class name).
+        manager: The manager class of ``Model.objects`` and ``client.<collection>``.
+
+    Returns:
+        The decorator.
+
+    """
+
+    def decorate(cls: type[M]) -> type[M]:
+        new = attrs.define(slots=True, eq=False, repr=False, kw_only=True, on_setattr=attrs.setters.NO_OP)(cls)
+        attrs.resolve_types(new)
+        fields: dict[str, FieldInfo] = {}
+        for a in attrs.fields(new):
+            meta = a.metadata.get(FIELD_KEY)
+            if isinstance(meta, FieldMeta):
+                fields[a.name] = FieldInfo(
+                    name=a.name,
+                    wire=meta.wire or a.name,
+                    type=a.type,
+                    searchable=meta.searchable,
+                    read_only=meta.read_only,
+                )
+        descriptors: dict[str, Relation] = {}
+        for klass in reversed(new.__mro__):
+            for name, value in vars(klass).items():
+                if isinstance(value, Relation):
+                    descriptors[name] = value
+        name = new.__name__
+        exp = set(expanded) | {e for e in new.EXPANDED_ATTRIBUTES if e != "*"}
+        exp |= {r.name for r in descriptors.values()}
+        exp -= set(fields)
+        by_wire = {info.wire: n for n, info in fields.items()}
+        new._meta = ModelMeta(
+            name=name,
+            endpoint=endpoint,
+            collection=collection,
+            fields=fields,
+            relations={n: r.info() for n, r in descriptors.items()},
+            searchable=searchable,
+            search_key=search_key or collection,
+            asset_key=asset_key or name,
+            label=label,
+            expanded=frozenset(exp),
+            write_only=frozenset(write_only),
+            max_page_size=max_page_size,
+            server_class=server_class or name,
+            descriptors=descriptors,
+            by_wire=by_wire,
+        )
+        new.DoesNotExist = type(
+            "DoesNotExist",
+            (errors.DoesNotExist, errors.NotFound),
+            {"__module__": new.__module__, "__qualname__": f"{name}.DoesNotExist"},
+        )
+        new.MultipleObjectsReturned = type(
+            "MultipleObjectsReturned",
+            (errors.MultipleObjectsReturned,),
+            {"__module__": new.__module__, "__qualname__": f"{name}.MultipleObjectsReturned"},
+        )
+        if manager is not None:
+            new._manager_class = manager
+        registry[name] = new
+        return new
+
+    return decorate

@@ -1,0 +1,36 @@
+"""Groups (``/groups``): the queues tickets belong to."""
+
+from __future__ import annotations
+
+from zammad_orm.fields import ForeignKey, ManyToMany, field
+from zammad_orm.models import model
+from zammad_orm.resources._common import Tracked
+
+__all__ = ["Group"]
+
+
+@model(
+    endpoint="groups",
+    collection="groups",
+    label="name",
+    expanded=("signature", "email_address", "users", "parent"),
+)
+class Group(Tracked):
+    """A ticket group (``Users``, ``Sales::Europe``)."""
+
+    signature_id: int | None = field()
+    email_address_id: int | None = field()
+    name: str | None = field()
+    name_last: str | None = field(read_only=True)
+    parent_id: int | None = field()
+    assignment_timeout: int | None = field()
+    follow_up_possible: str | None = field()
+    reopen_time_in_days: int | None = field()
+    follow_up_assignment: bool | None = field()
+    active: bool | None = field()
+    shared_drafts: bool | None = field()
+    note: str | None = field()
+    user_ids: list[int] = field(factory=list)
+
+    users = ManyToMany("User", "user_ids", doc="The agents with access to the group.")
+    parent_group = ForeignKey("Group", "parent_id", search="parent", doc="The parent group, or None.")

@@ -1,0 +1,42 @@
+"""Mentions (``/mentions``): users subscribed to a ticket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zammad_orm import errors
+from zammad_orm.fields import ForeignKey, field
+from zammad_orm.manager import Manager
+from zammad_orm.models import Model, model
+from zammad_orm.resources._common import Tracked
+
+__all__ = ["Mention", "MentionManager"]
+
+
+class MentionManager(Manager["Mention"]):
+    """The ``client.mentions`` collection."""
+
+    def for_ticket(self, ticket: Model | int) -> list[Mention]:
+        """Return the mentions (subscriptions) of a ticket, newest first."""
+        tid = ticket._require_id() if isinstance(ticket, Model) else ticket
+        reply = self.client.request(
+            "GET", "mentions", params={"mentionable_type": "Ticket", "mentionable_id": tid}
+        )
+        if not isinstance(reply, dict) or not isinstance(reply.get("mentions"), list):
+            raise errors.DecodeError(f"unexpected reply of /mentions: {reply!r}")
+        return [self.client.load(self.model, r) for r in reply["mentions"]]
+
+    def iter(self, *args: Any, **params: Any) -> Any:
+        """Mentions are listed per ticket: use :meth:`for_ticket`."""
+        raise errors.QueryError("Zammad lists mentions per ticket: use client.mentions.for_ticket(ticket)")
+
+
+@model(endpoint="mentions", collection="mentions", label="mentionable_id", manager=MentionManager)
+class Mention(Tracked):
+    """A user's subscription to a ticket."""
+
+    mentionable_type: str | None = field()
+    mentionable_id: int | None = field()
+    user_id: int | None = field()
+
+    user = ForeignKey("User", "user_id", doc="The subscribed user.")

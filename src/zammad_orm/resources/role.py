@@ -1,0 +1,44 @@
+"""Roles (``/roles``): Admin, Agent, Customer, ... (Zammad has no route to delete a role)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zammad_orm.fields import field
+from zammad_orm.models import model
+from zammad_orm.resources._common import Tracked
+
+__all__ = ["Role"]
+
+
+@model(
+    endpoint="roles",
+    collection="roles",
+    label="name",
+    expanded=("permissions", "knowledge_base_permissions", "groups"),
+    write_only=("permissions",),
+)
+class Role(Tracked):
+    """A role grants permissions (and optionally group access) to its users."""
+
+    name: str | None = field()
+    preferences: dict[str, Any] = field(factory=dict)
+    default_at_signup: bool | None = field()
+    active: bool | None = field()
+    note: str | None = field()
+    permission_ids: list[int] = field(factory=list)
+    knowledge_base_permission_ids: list[int] = field(factory=list, read_only=True)
+    group_ids: dict[str, list[str]] = field(factory=dict)
+
+    @property
+    def permissions(self) -> list[str]:
+        """The names of the role's permissions (``["admin", "ticket.agent"]``).
+
+        Zammad names them only in the expanded form; the first access reloads the role with
+        ``expand=true`` (one request) when the loaded record lacks them, then keeps them.
+        """
+        names = self._raw.get("permissions")
+        if not isinstance(names, list):
+            self._load_expanded()
+            names = self._raw.get("permissions")
+        return [str(n) for n in names] if isinstance(names, list) else []

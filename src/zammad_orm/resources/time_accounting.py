@@ -1,0 +1,44 @@
+"""Time accounting (``/time_accountings``) and accounting types (``/time_accounting/types``)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from zammad_orm.fields import ForeignKey, field
+from zammad_orm.models import model
+from zammad_orm.resources._common import Tracked
+
+__all__ = ["TimeAccounting", "TimeAccountingType"]
+
+
+@model(
+    endpoint="time_accounting/types",
+    collection="time_accounting_types",
+    label="name",
+    server_class="Ticket::TimeAccounting::Type",
+)
+class TimeAccountingType(Tracked):
+    """A kind of accounted time (``billable``, ``travel``, ...). Zammad cannot delete them."""
+
+    name: str | None = field()
+    note: str | None = field()
+    active: bool | None = field()
+
+
+@model(
+    endpoint="time_accountings",
+    collection="time_accountings",
+    label="time_unit",
+    server_class="Ticket::TimeAccounting",
+)
+class TimeAccounting(Tracked):
+    """Time accounted on a ticket (optionally on one of its articles)."""
+
+    ticket_id: int | None = field()
+    ticket_article_id: int | None = field()
+    time_unit: Decimal | None = field()
+    type_id: int | None = field()
+
+    ticket = ForeignKey("Ticket", "ticket_id", doc="The ticket the time was accounted on.")
+    ticket_article = ForeignKey("TicketArticle", "ticket_article_id", doc="The article, or None.")
+    type = ForeignKey("TimeAccountingType", "type_id", doc="The accounting type, or None.")
