@@ -491,7 +491,10 @@ def _lower_lookup(field: str, lookup: str, value: Any) -> Node:
         if isinstance(value, (str, bytes)) or not isinstance(value, Iterable) or len(list(value)) != 2:
             raise QueryError(f"{field}__range needs (low, high), got {value!r}")
         low, high = list(value)
-        return conjoin([_compare(field, "gte", low), _compare(field, "lte", high)])
+        above, below = _compare(field, "gte", low), _compare(field, "lte", high)
+        if isinstance(above, Range) and isinstance(below, Range) and above.field == below.field:
+            return Range(above.field, above.low, below.high, above.include_low, below.include_high)
+        return conjoin([above, below])
     if lookup == "isnull":
         if not isinstance(value, bool):
             raise QueryError(f"{field}__isnull needs True or False, got {value!r}")
