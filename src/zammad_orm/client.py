@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import hashlib
 import os
 import threading
 import time
@@ -26,7 +25,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from zammad_orm import errors
-from zammad_orm.cache import RecordCache, make_cache
+from zammad_orm.cache import RecordCache, cache_namespace, make_cache
 from zammad_orm.identity import IdentityMap
 from zammad_orm.manager import Manager, activate, deactivate, set_default_client
 from zammad_orm.models import Model, registry
@@ -48,8 +47,9 @@ M = TypeVar("M", bound=Model)
 SearchGeneration = Literal["pre65", "unified"]
 
 _API = "/api/v1"
-_impersonation: contextvars.ContextVar[dict[int, str]] = contextvars.ContextVar(
-    "zammad_orm_impersonation", default={}
+# Per-context impersonation: client id -> ``From`` value (a tuple of pairs: immutable, so safe as default).
+_impersonation: contextvars.ContextVar[tuple[tuple[int, str], ...]] = contextvars.ContextVar(
+    "zammad_orm_impersonation", default=()
 )
 
 
@@ -112,7 +112,9 @@ def _from_value(user: Any) -> str:
         return str(user)
     if isinstance(user, str) and user.strip():
         return user.strip()
-    raise errors.ConfigurationError(f"on_behalf_of needs a User, a user id, a login or an email, got {user!r}")
+    raise errors.ConfigurationError(
+        f"on_behalf_of needs a User, a user id, a login or an email, got {user!r}"
+    )
 
 
 class Client:
@@ -158,12 +160,13 @@ class Client:
         self.api_url = self.url + _API
         self.auth = _make_auth(http_token, username, password, oauth2_token)
         self.transport: Transport = (
-            transport if transport is not None else HTTPTransport(timeout=timeout, retries=retries, verify=verify)
+            transport
+            if transport is not None
+            else HTTPTransport(timeout=timeout, retries=retries, verify=verify)
         )
         self._default_from = None if on_behalf_of is None else _from_value(on_behalf_of)
         self.identity = IdentityMap()
-        namespace = hashlib.sha256(f"{self.url}\n{self.auth.identity}".encode()).hexdigest()[:32]
-        self.cache: RecordCache = make_cache(cache, namespace=namespace)
+        self.cache: RecordCache = make_cache(cache, namespace=cache_namespace(self.url, self.auth.identity))
         self.pagination = pagination if pagination is not None else Pagination()
         self._configured: set[str] = set()
         self._sizes: dict[str, int] = {}
@@ -184,7 +187,7 @@ class Client:
         managers = self.__dict__.get("_managers")
         if managers is None:
             raise AttributeError(name)
-        mgr = managers.get(name)
+        mgr: Manager[Any] | None = managers.get(name)
         if mgr is None:
             for model_class in registry.values():
                 if model_class._meta.collection == name:
@@ -212,16 +215,15 @@ class Client:
     @contextlib.contextmanager
     def on_behalf_of(self, user: Any) -> Iterator[Client]:
         """Act as ``user`` (a User, id, login or email) inside a ``with`` block (``From`` header)."""
-        current = dict(_impersonation.get())
-        current[id(self)] = _from_value(user)
-        token = _impersonation.set(current)
+        current = tuple(p for p in _impersonation.get() if p[0] != id(self))
+        token = _impersonation.set((*current, (id(self), _from_value(user))))
         try:
             yield self
         finally:
             _impersonation.reset(token)
 
     def _from_header(self) -> str | None:
-        return _impersonation.get().get(id(self), self._default_from)
+        return dict(_impersonation.get()).get(id(self), self._default_from)
 
     # -- HTTP --------------------------------------------------------------------------------------
 
@@ -322,7 +324,7 @@ class Client:
     # -- identity map and cache --------------------------------------------------------------------
 
     def cache_size(self, model: type[Model]) -> int:
-        """The configured record cache size of ``model`` (-1 unbounded, 0 off, >0 LRU)."""
+        """Return the configured record cache size of ``model`` (-1 unbounded, 0 off, >0 LRU)."""
         self._configure(model)
         return self._sizes[model._meta.name]
 
@@ -337,7 +339,7 @@ class Client:
         if model._meta.name not in self._configured:
             self.configure_cache(model, model.DEFAULT_CACHE_SIZE)
 
-    def load(self, model: type[M], record: Mapping[str, Any]) -> M:
+    def load(self, model: type[M], record: Any) -> M:
         """Merge a server record into the identity map and the cache; return the one instance.
 
         Raises:
@@ -356,12 +358,11 @@ class Client:
                 existing._merge(record, keep=existing._dirty_names())
                 obj = existing
             else:
-                obj = model._from_record(record, self)
-                self.identity.add(obj)
+                obj = self.identity.setdefault(model._from_record(record, self))
         self._store(model, pk, obj._raw)
         return obj
 
-    def load_assets(self, assets: Mapping[str, Any]) -> None:
+    def load_assets(self, assets: Any) -> None:
         """Merge every record of an ``assets`` map (``{"Ticket": {"1": {...}}, ...}``)."""
         if not isinstance(assets, Mapping):
             return

@@ -153,7 +153,7 @@ def _plan(cls: type) -> _Plan:
                 overrides[a.name] = override(omit=True)
             elif names[a.name] != a.name:
                 overrides[a.name] = override(rename=names[a.name])
-        fn = make_dict_structure_fn(cls, _converter, **overrides)
+        fn: Callable[[Mapping[str, Any], Any], Any] = make_dict_structure_fn(cls, _converter, **overrides)
         plan = _Plan(fn=fn, known=frozenset(names.values()))
         _plans[cls] = plan
     return plan

@@ -140,7 +140,7 @@ class Manager(Generic[M]):
         return f"{self.client.api_url}/{self.endpoint}"
 
     @property
-    def DEFAULT_CACHE_SIZE(self) -> int:  # noqa: N802 - the seed API's name
+    def DEFAULT_CACHE_SIZE(self) -> int:
         """Default record cache size of this collection (-1 unbounded, 0 off, >0 LRU)."""
         return self.model.DEFAULT_CACHE_SIZE
 
@@ -225,7 +225,9 @@ class Manager(Generic[M]):
         path = "/".join([self.endpoint, *(str(a) for a in args)])
         return self.client.iterate(self.model, path, params)
 
-    def search(self, query: str, *, sort_by: str | None = None, order_by: str | None = None, **params: Any) -> Any:
+    def search(
+        self, query: str, *, sort_by: str | None = None, order_by: str | None = None, **params: Any
+    ) -> Any:
         """Search with Zammad's query syntax; returns a lazy, re-iterable QuerySet.
 
         Args:
@@ -243,7 +245,7 @@ class Manager(Generic[M]):
 
     def get_queryset(self) -> Any:
         """Return a new QuerySet over this collection."""
-        from zammad_orm import query  # noqa: PLC0415 - keep import cycles out of the model layer
+        from zammad_orm import query
 
         queryset_class: Any = getattr(query, "QuerySet", None)
         if queryset_class is None:  # pragma: no cover - only while the query layer is missing

@@ -13,7 +13,6 @@ I/O goes through the instance's client (the one that loaded it, else the active 
 from __future__ import annotations
 
 import time
-import typing
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -37,7 +36,7 @@ from zammad_orm.manager import Manager, get_active_client
 if TYPE_CHECKING:
     from zammad_orm.client import Client
 
-__all__ = ["Model", "ModelMeta", "model", "registry"]
+__all__ = ["Model", "ModelMeta", "ObjectDoesNotExist", "model", "registry"]
 
 M = TypeVar("M", bound="Model")
 
@@ -85,6 +84,10 @@ class ModelMeta:
     custom_keys: set[str] = attrs.field(factory=set, repr=False)
 
 
+class ObjectDoesNotExist(errors.DoesNotExist, errors.NotFound):
+    """Base of every ``Model.DoesNotExist``: a :class:`~zammad_orm.errors.DoesNotExist` and a 404."""
+
+
 class _State:
     """Per-instance bookkeeping slots that are not Zammad attributes."""
 
@@ -95,7 +98,7 @@ class _ManagerAccess:
     """``Model.objects``: the model's manager, unbound (uses the active client at call time)."""
 
     def __get__(self, instance: object, owner: type[Model]) -> Manager[Any]:
-        mgr = owner.__dict__.get("_unbound_manager")
+        mgr: Manager[Any] | None = owner.__dict__.get("_unbound_manager")
         if mgr is None:
             mgr = owner._manager_class(owner)
             type.__setattr__(owner, "_unbound_manager", mgr)
@@ -119,7 +122,7 @@ class Model(_State):
     _meta: ClassVar[ModelMeta]
     _manager_class: ClassVar[type[Manager[Any]]] = Manager
     objects: ClassVar[Any] = _ManagerAccess()
-    DoesNotExist: ClassVar[type[errors.DoesNotExist]] = errors.DoesNotExist
+    DoesNotExist: ClassVar[type[ObjectDoesNotExist]] = ObjectDoesNotExist
     MultipleObjectsReturned: ClassVar[type[errors.MultipleObjectsReturned]] = errors.MultipleObjectsReturned
     #: Keys the server adds with ``expand=true``; ``'*'`` makes :meth:`reload` always expand.
     EXPANDED_ATTRIBUTES: ClassVar[tuple[str, ...]] = ("created_by", "updated_by")
@@ -176,7 +179,7 @@ class Model(_State):
             return True
         if type(other) is not type(self) or self.id is None:
             return False
-        return typing.cast(Model, other).id == self.id
+        return bool(getattr(other, "id", None) == self.id)
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self.id)) if self.id is not None else id(self)
@@ -204,7 +207,8 @@ class Model(_State):
     @property
     def parent(self) -> Manager[Any]:
         """The collection this object belongs to (``client.tickets`` for a ticket)."""
-        return type(self).objects.using(self.client)
+        manager: Manager[Any] = type(self).objects.using(self.client)
+        return manager
 
     @property
     def url(self) -> str:
@@ -280,6 +284,7 @@ class Model(_State):
             StaleObjectError: ``if_unmodified`` found a newer version on the server.
 
         A failed save leaves the pending changes on the object.
+
         """
         if self.id is None:
             self._create()
@@ -389,9 +394,11 @@ class Model(_State):
         return obj
 
     def _after_load(self) -> None:
-        """Hook run after the instance's values were (re)loaded from a record."""
+        """Run after the instance's values were (re)loaded from a record."""
 
-    def _merge(self, record: Mapping[str, Any], *, keep: Iterable[str] = (), fetched_at: float | None = None) -> None:
+    def _merge(
+        self, record: Mapping[str, Any], *, keep: Iterable[str] = (), fetched_at: float | None = None
+    ) -> None:
         """Merge a (possibly partial) server record into this instance.
 
         Fields named in ``keep`` (local unsaved changes) keep their current values.
@@ -419,7 +426,9 @@ class Model(_State):
 
     def _absorb(self, record: Any, *, keep: Iterable[str]) -> None:
         if not isinstance(record, dict):
-            raise errors.DecodeError(f"expected a {type(self).__name__} object from the server, got {record!r}")
+            raise errors.DecodeError(
+                f"expected a {type(self).__name__} object from the server, got {record!r}"
+            )
         self._merge(record, keep=keep)
         self.client.adopt(self)
 
@@ -481,7 +490,9 @@ class Model(_State):
             return value._require_id()
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        raise errors.FieldError(f"{relation.name}: expected a {relation.target}, an id or a name, got {value!r}")
+        raise errors.FieldError(
+            f"{relation.name}: expected a {relation.target}, an id or a name, got {value!r}"
+        )
 
     # -- input -------------------------------------------------------------------------------------
 
@@ -576,6 +587,11 @@ def _ref_id(cls: type[Model], rel: Relation, value: Any) -> int:
     )
 
 
+def _define(cls: type[M]) -> type[M]:
+    """Apply attrs the way every model needs it (slots, weakref, no generated eq/repr/setattr hooks)."""
+    return attrs.define(slots=True, eq=False, repr=False, kw_only=True, on_setattr=attrs.setters.NO_OP)(cls)
+
+
 def model(
     *,
     endpoint: str | None,
@@ -611,7 +627,7 @@ def model(
     """
 
     def decorate(cls: type[M]) -> type[M]:
-        new = attrs.define(slots=True, eq=False, repr=False, kw_only=True, on_setattr=attrs.setters.NO_OP)(cls)
+        new = _define(cls)
         attrs.resolve_types(new)
         fields: dict[str, FieldInfo] = {}
         for a in attrs.fields(new):
@@ -653,7 +669,7 @@ def model(
         )
         new.DoesNotExist = type(
             "DoesNotExist",
-            (errors.DoesNotExist, errors.NotFound),
+            (ObjectDoesNotExist,),
             {"__module__": new.__module__, "__qualname__": f"{name}.DoesNotExist"},
         )
         new.MultipleObjectsReturned = type(

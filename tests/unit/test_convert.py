@@ -1,3 +1,4 @@
+# ruff: noqa: RUF009 - field() is attrs.field() with metadata; ruff only knows attrs' own name
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone

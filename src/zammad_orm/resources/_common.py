@@ -1,5 +1,7 @@
 """Attributes shared by most Zammad resources: who created/updated the record, and when."""
 
+# ruff: noqa: RUF009 - field() is attrs.field() with metadata; ruff only knows attrs' own name
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,5 +1,7 @@
 """Ticket articles (``/ticket_articles``) and their attachments (``/ticket_attachment``)."""
 
+# ruff: noqa: RUF009 - field() is attrs.field() with metadata; ruff only knows attrs' own name
+
 from __future__ import annotations
 
 import base64
@@ -20,7 +22,7 @@ from zammad_orm.resources._common import Tracked
 __all__ = ["Attachment", "FileSpec", "TicketArticle", "encode_files"]
 
 #: What ``files=`` accepts: a path, raw bytes, a binary file object, or ``(filename, bytes|file)``.
-FileSpec = Union[str, "os.PathLike[str]", bytes, IO[bytes], tuple[str, Union[bytes, IO[bytes]]]]
+FileSpec = Union[str, "os.PathLike[str]", bytes, IO[bytes], tuple[str, bytes | IO[bytes]]]
 
 
 @attrs.define(slots=True, eq=False, kw_only=True)
@@ -108,7 +110,7 @@ def encode_files(files: FileSpec | Iterable[FileSpec] | None) -> list[dict[str, 
         return []
     if isinstance(files, (str, bytes, bytearray, os.PathLike, tuple)) or hasattr(files, "read"):
         return [_encode_one(files)]
-    return [_encode_one(f) for f in files]  # type: ignore[union-attr]
+    return [_encode_one(f) for f in files]
 
 
 @model(
@@ -172,7 +174,9 @@ class TicketArticle(Tracked):
         return out
 
 
-def article_payload(body: str, typ: str, internal: bool, files: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+def article_payload(
+    body: str, typ: str, internal: bool, files: Any, kwargs: dict[str, Any]
+) -> dict[str, Any]:
     """Build the JSON of a new article (shared by ``Ticket.create_article`` and ticket creation)."""
     values = {"body": body, "type": typ, "internal": internal, **kwargs}
     payload = TicketArticle._input(values)

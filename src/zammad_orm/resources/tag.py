@@ -102,7 +102,9 @@ class Tags(Manager["Tag"]):
     def add_to_ticket(self, tid: Model | int, *names: str) -> None:
         """Add tags to a ticket; tags it already has are ignored."""
         for name in _names(names):
-            self.client.request("POST", "tags/add", json={"item": name, "object": "Ticket", "o_id": _tid(tid)})
+            self.client.request(
+                "POST", "tags/add", json={"item": name, "object": "Ticket", "o_id": _tid(tid)}
+            )
 
     def remove_from_ticket(self, tid: Model | int, *names: str) -> None:
         """Remove tags from a ticket; tags it does not have are ignored."""

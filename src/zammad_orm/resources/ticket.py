@@ -15,7 +15,7 @@ from zammad_orm.models import model
 from zammad_orm.resources._common import Tracked
 from zammad_orm.resources.article import FileSpec, TicketArticle, article_payload, encode_files
 from zammad_orm.resources.link import LINK_TYPES, MIRROR, Link
-from zammad_orm.resources.mention import Mention
+from zammad_orm.resources.mention import Mention, MentionManager
 from zammad_orm.resources.time_accounting import TimeAccounting, TimeAccountingType
 from zammad_orm.resources.user import UNASSIGNED_USER_ID
 
@@ -30,7 +30,7 @@ LinkType = Literal["normal", "parent", "child"]
 class TicketManager(Manager["Ticket"]):
     """The ``client.tickets`` collection."""
 
-    def create(  # type: ignore[override]
+    def create(
         self,
         title: str | None = None,
         group: Any = None,
@@ -152,7 +152,9 @@ class Ticket(Tracked):
     organization = ForeignKey("Organization", "organization_id", doc="The organization, or None.")
     owner = ForeignKey("User", "owner_id", doc="The owner (user 1 when unassigned).")
     customer = ForeignKey("User", "customer_id", doc="The customer.")
-    create_article_type = ForeignKey("ArticleType", "create_article_type_id", doc="Type of the first article.")
+    create_article_type = ForeignKey(
+        "ArticleType", "create_article_type_id", doc="Type of the first article."
+    )
     create_article_sender = ForeignKey(
         "ArticleSender", "create_article_sender_id", doc="Sender of the first article."
     )
@@ -268,7 +270,9 @@ class Ticket(Tracked):
         for entry in reply.get("links", []):
             if entry.get("link_object") != "Ticket":
                 continue
-            out.setdefault(entry["link_type"], []).append(client.resolve(Ticket, int(entry["link_object_value"])))
+            out.setdefault(entry["link_type"], []).append(
+                client.resolve(Ticket, int(entry["link_object_value"]))
+            )
         return out
 
     def link_with(self, target: Ticket | int, link_type: LinkType = "normal") -> Link:
@@ -288,11 +292,16 @@ class Ticket(Tracked):
         payload = {
             "link_type": link_type,
             "link_object_source": "Ticket",
-            "link_object_source_number": self.number or self.client.resolve(Ticket, self._require_id()).number,
+            "link_object_source_number": self._number(),
             "link_object_target": "Ticket",
             "link_object_target_value": _ticket_id(target),
         }
         return self.client.load(Link, self.client.request("POST", "links/add", json=payload))
+
+    def _number(self) -> str:
+        if self.number is None:
+            self.reload()
+        return str(self.number)
 
     def unlink_from(self, target: Ticket | int, link_type: LinkType | None = None) -> None:
         """Remove the link to another ticket; a missing link is ignored.
@@ -305,7 +314,9 @@ class Ticket(Tracked):
         """
         target_id = _ticket_id(target)
         if link_type is None:
-            types = [MIRROR[t] for t, tickets in self.links().items() if any(x.id == target_id for x in tickets)]
+            types = [
+                MIRROR[t] for t, tickets in self.links().items() if any(x.id == target_id for x in tickets)
+            ]
         else:
             _check_link_type(link_type)
             types = [link_type]
@@ -337,9 +348,7 @@ class Ticket(Tracked):
         """
         client = self.client
         goal = target if isinstance(target, Ticket) else client.resolve(Ticket, _ticket_id(target))
-        if goal.number is None:
-            goal.reload()
-        reply = client.request("PUT", f"ticket_merge/{self._require_id()}/{goal.number}")
+        reply = client.request("PUT", f"ticket_merge/{self._require_id()}/{goal._number()}")
         if not isinstance(reply, dict) or reply.get("result") != "success":
             message = reply.get("message") if isinstance(reply, dict) else None
             raise Ticket.DoesNotExist(str(message or f"merge failed: {reply!r}"), status=200, method="PUT")
@@ -363,7 +372,11 @@ class Ticket(Tracked):
         return self.client.list_related(TimeAccounting, f"tickets/{self._require_id()}/time_accountings")
 
     def create_time_accounting(
-        self, time_unit: str | float | Decimal, *, type: str | TimeAccountingType | int | None = None, **kwargs: Any
+        self,
+        time_unit: str | float | Decimal,
+        *,
+        type: str | TimeAccountingType | int | None = None,
+        **kwargs: Any,
     ) -> TimeAccounting:
         """Account time on the ticket.
 
@@ -387,11 +400,13 @@ class Ticket(Tracked):
 
     def mentions(self) -> list[Mention]:
         """Return the users subscribed to the ticket (Zammad's mentions)."""
-        return Mention.objects.using(self.client).for_ticket(self)
+        mentions: MentionManager = Mention.objects.using(self.client)
+        return mentions.for_ticket(self)
 
     def subscribe(self) -> Mention:
         """Subscribe the current (or impersonated) user to the ticket."""
-        return Mention.objects.using(self.client).create(mentionable_type="Ticket", mentionable_id=self.id)
+        mentions: MentionManager = Mention.objects.using(self.client)
+        return mentions.create(mentionable_type="Ticket", mentionable_id=self._require_id())
 
 
 def _tag_names(names: tuple[str, ...]) -> list[str]:
