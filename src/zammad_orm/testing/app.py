@@ -1,0 +1,235 @@
+"""The emulator's WSGI application: routing, authentication, impersonation, errors, JSON rendering, ETags.
+
+Every request runs in one SQLite transaction (rolled back on any error), so a failing request never leaves
+half-written data; any unexpected exception becomes Zammad's 500 JSON body and the server keeps serving.
+Route handlers live in the ``routes_*`` modules; each exports ``ROUTES`` (rule, methods, handler).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from zammad_orm.testing import (
+    routes_admin,
+    routes_misc,
+    routes_search,
+    routes_tickets,
+    routes_users,
+)
+from zammad_orm.testing.core import ApiError, Ctx, Reply, error_body, masked_error
+from zammad_orm.testing.store import Store
+
+__all__ = ["EmulatorApp", "make_app"]
+
+log = logging.getLogger("zammad_orm.testing")
+
+Handler = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        _dumps(body), status=status, headers=headers, content_type="application/json; charset=utf-8"
+    )
+
+
+def _build_map() -> tuple[Map, dict[str, Handler]]:
+    rules: list[Rule] = []
+    handlers: dict[str, Handler] = {}
+    for module in (routes_tickets, routes_users, routes_admin, routes_misc, routes_search):
+        for index, (rule, methods, handler) in enumerate(module.ROUTES):
+            endpoint = f"{module.__name__}:{index}"
+            rules.append(Rule("/api/v1" + rule, methods=methods.split(), endpoint=endpoint))
+            handlers[endpoint] = handler
+    return Map(rules, strict_slashes=False, merge_slashes=False), handlers
+
+
+class EmulatorApp:
+    """The WSGI callable (see :func:`make_app`)."""
+
+    def __init__(self, store: Store, *, zammad_version: str, search_backend: str) -> None:
+        if zammad_version not in ("6.2", "6.5") and not zammad_version.startswith("6."):
+            raise ValueError(f"unsupported zammad_version {zammad_version!r}")
+        if search_backend not in ("elasticsearch", "database"):
+            raise ValueError(f"search_backend must be 'elasticsearch' or 'database', not {search_backend!r}")
+        self.store = store
+        self.zammad_version = zammad_version
+        self.search_backend = search_backend
+        self.url_map, self.handlers = _build_map()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        try:
+            response = self.handle(request)
+        except Exception:  # the server must never crash on a request
+            log.exception("emulator failure on %s %s", request.method, request.path)
+            response = _json_response(500, {"error": "Internal Server Error"})
+        return response(environ, start_response)
+
+    def handle(self, request: Request) -> Response:
+        """Route, authenticate, run the handler in a transaction, render."""
+        adapter = self.url_map.bind_to_environ(request.environ)
+        path = request.path.rstrip("/") or "/"
+        try:
+            endpoint, args = adapter.match()
+        except (NotFound, MethodNotAllowed):
+            message = f"No route matches [{request.method}] {path}"
+            return _json_response(404, error_body(message))
+        try:
+            params, body = self._params(request)
+        except ValueError as exc:
+            return _json_response(400, error_body(f"Error occurred while parsing request parameters: {exc}"))
+        ctx = Ctx(
+            self.store,
+            self.store.conn,
+            request.method,
+            path,
+            params,
+            body,
+            zammad_version=self.zammad_version,
+            search_backend=self.search_backend,
+        )
+        handler = self.handlers[endpoint]
+        try:
+            with self.store.transaction():
+                self._authenticate(ctx, request)
+                result = handler(ctx, **args)
+            if request.method != "GET":
+                self.store.bump(tickets=ctx.touched_tickets, everything=ctx.touched_shared)
+        except ApiError as exc:
+            if isinstance(exc.body, (bytes, str)):
+                raw = exc.body.encode() if isinstance(exc.body, str) else exc.body
+                return Response(raw, status=exc.status, headers=exc.headers, content_type="text/plain")
+            return _json_response(exc.status, exc.body, exc.headers)
+        except Exception as exc:
+            log.exception("emulator handler failure on %s %s", request.method, path)
+            return _json_response(500, masked_error(f"{type(exc).__name__}: {exc}", admin=ctx.is_admin))
+        return self._render(request, result)
+
+    @staticmethod
+    def _params(request: Request) -> tuple[dict[str, Any], Any]:
+        params: dict[str, Any] = {}
+        for key in request.args:
+            values = request.args.getlist(key)
+            if key.endswith("[]"):
+                params[key[:-2]] = values
+            else:
+                params[key] = values[-1]
+        body: Any = None
+        data = request.get_data(cache=True)
+        if data and data.strip():
+            mimetype = request.mimetype or ""
+            if "json" in mimetype or not mimetype or data.lstrip()[:1] in (b"{", b"["):
+                try:
+                    body = json.loads(data)
+                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    raise ValueError(str(exc)) from exc
+            elif request.form:
+                body = {key: request.form[key] for key in request.form}
+        if isinstance(body, dict):
+            params.update(body)
+        elif body is not None:
+            params["_json"] = body
+        return params, body
+
+    def _authenticate(self, ctx: Ctx, request: Request) -> None:
+        header = request.headers.get("Authorization", "").strip()
+        scheme, _, credentials = header.partition(" ")
+        scheme = scheme.lower()
+        credentials = credentials.strip()
+        user = None
+        if scheme == "basic":
+            try:
+                login, _, password = base64.b64decode(credentials).decode("utf-8").partition(":")
+            except (ValueError, UnicodeDecodeError):
+                ctx.fail(401, "Invalid BasicAuth credentials")
+            user = ctx.one(
+                "SELECT * FROM users WHERE (login = ? COLLATE NOCASE OR email = ? COLLATE NOCASE)"
+                " AND password IS NOT NULL AND password = ? ORDER BY id LIMIT 1",
+                (login.strip(), login.strip(), password),
+            )
+            if user is None:
+                ctx.fail(401, "Invalid BasicAuth credentials")
+        elif scheme in ("token", "bearer"):
+            token = credentials
+            if scheme == "token":
+                token = credentials.removeprefix("token=").strip().strip('"')
+            user = (
+                ctx.one("SELECT * FROM users WHERE token = ? AND token IS NOT NULL", (token,))
+                if token
+                else None
+            )
+            if user is None:
+                ctx.fail(
+                    401,
+                    "Can't find User for Token" if scheme == "token" else "The provided token is invalid.",
+                )
+        else:
+            ctx.fail(403, "Authentication required")
+        if not user["active"]:
+            ctx.fail(
+                401,
+                "Login failed. Have you double-checked your credentials and completed the email"
+                " verification step?",
+            )
+        ctx.set_user(user)
+        ctx.real_user = user
+        on_behalf = request.headers.get("From") or request.headers.get("X-On-Behalf-Of")
+        if on_behalf:
+            if not ctx.has("admin.user"):
+                ctx.forbidden("Current user has no permission to use 'From'/'X-On-Behalf-Of'!")
+            value = on_behalf.strip().lower()
+            if value.isdigit():
+                other = ctx.one("SELECT * FROM users WHERE id = ?", (int(value),))
+            else:
+                other = ctx.one(
+                    "SELECT * FROM users WHERE login = ? COLLATE NOCASE OR email = ? COLLATE NOCASE ORDER BY id LIMIT 1",
+                    (value, value),
+                )
+            if other is None:
+                ctx.forbidden(f"No such user '{on_behalf}'")
+            ctx.set_user(other)
+
+    @staticmethod
+    def _render(request: Request, result: Any) -> Response:
+        reply = result if isinstance(result, Reply) else Reply(result)
+        if reply.raw is not None:
+            return Response(
+                reply.raw, status=reply.status, headers=reply.headers, content_type=reply.content_type
+            )
+        payload = _dumps(reply.body)
+        headers = dict(reply.headers)
+        if request.method == "GET" and reply.status == 200:
+            etag = f'W/"{hashlib.md5(payload).hexdigest()}"'  # noqa: S324  (a cache validator, not security)
+            headers["ETag"] = etag
+            headers["Cache-Control"] = "max-age=0, private, must-revalidate"
+            wanted = [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]
+            if etag in wanted or "*" in wanted:
+                return Response(b"", status=304, headers=headers)
+        return Response(payload, status=reply.status, headers=headers, content_type=reply.content_type)
+
+
+def make_app(
+    store: Store, *, zammad_version: str = "6.2", search_backend: str = "elasticsearch"
+) -> EmulatorApp:
+    """Build the emulator's WSGI application over a store.
+
+    Args:
+        store: the database (seeded).
+        zammad_version: ``"6.2"`` answers searches like Zammad 6.0–6.4, ``"6.5"`` like 6.5+ (spec §0.1).
+        search_backend: ``"elasticsearch"`` (query language of spec §4.5) or ``"database"`` (§4.6 fallback).
+    """
+    return EmulatorApp(store, zammad_version=zammad_version, search_backend=search_backend)

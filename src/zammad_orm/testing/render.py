@@ -1,0 +1,576 @@
+"""JSON shapes of the emulator: plain, ``expand=true`` and asset forms of every resource (spec §2.2, §6).
+
+Rows come from SQLite (booleans as 0/1, hashes as JSON text); this module turns them into exactly the keys,
+key order and value types of the recordings, adds the has-many id lists, the expanded name keys, and
+collects ``assets`` maps. Rendered asset records are cached per store generation (any write clears them).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from zammad_orm.testing.core import Ctx
+
+__all__ = ["MODELS", "Assets", "Model", "expand", "fetch", "render", "render_many"]
+
+
+@dataclass(frozen=True)
+class Model:
+    """How one resource is stored and shown."""
+
+    name: str
+    table: str
+    cls: str
+    asset: str
+    columns: tuple[str, ...]
+    bools: frozenset[str] = frozenset()
+    jsons: frozenset[str] = frozenset()
+    custom: str | None = None
+    lookups: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def _cols(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+_STAMPS = "updated_by_id created_by_id created_at updated_at"
+MODELS: dict[str, Model] = {
+    m.name: m
+    for m in [
+        Model(
+            "Ticket",
+            "tickets",
+            "Ticket",
+            "Ticket",
+            _cols(
+                "id group_id priority_id state_id organization_id number title owner_id customer_id note"
+                " first_response_at first_response_escalation_at first_response_in_min first_response_diff_in_min"
+                " close_at close_escalation_at close_in_min close_diff_in_min update_escalation_at update_in_min"
+                " update_diff_in_min last_close_at last_contact_at last_contact_agent_at last_contact_customer_at"
+                " last_owner_update_at create_article_type_id create_article_sender_id article_count escalation_at"
+                " pending_time type time_unit preferences " + _STAMPS
+            ),
+            jsons=frozenset({"preferences"}),
+            custom="Ticket",
+            lookups={
+                "group": ("Group", "group_id"),
+                "state": ("TicketState", "state_id"),
+                "priority": ("TicketPriority", "priority_id"),
+                "organization": ("Organization", "organization_id"),
+                "owner": ("User", "owner_id"),
+                "customer": ("User", "customer_id"),
+            },
+        ),
+        Model(
+            "User",
+            "users",
+            "User",
+            "User",
+            _cols(
+                "id organization_id login firstname lastname email image image_source web phone fax mobile"
+                " department street zip city country address vip verified active note last_login source"
+                " login_failed out_of_office out_of_office_start_at out_of_office_end_at"
+                " out_of_office_replacement_id preferences " + _STAMPS
+            ),
+            bools=frozenset({"vip", "verified", "active", "out_of_office"}),
+            jsons=frozenset({"preferences"}),
+            custom="User",
+            lookups={"organization": ("Organization", "organization_id")},
+        ),
+        Model(
+            "Organization",
+            "organizations",
+            "Organization",
+            "Organization",
+            _cols("id name shared domain domain_assignment active vip note " + _STAMPS),
+            bools=frozenset({"shared", "domain_assignment", "active", "vip"}),
+            custom="Organization",
+        ),
+        Model(
+            "Group",
+            "groups",
+            "Group",
+            "Group",
+            _cols(
+                "id signature_id email_address_id name assignment_timeout follow_up_possible reopen_time_in_days"
+                " follow_up_assignment active shared_drafts note " + _STAMPS + " name_last parent_id"
+            ),
+            bools=frozenset({"follow_up_assignment", "active", "shared_drafts"}),
+            custom="Group",
+        ),
+        Model(
+            "Role",
+            "roles",
+            "Role",
+            "Role",
+            _cols("id name preferences default_at_signup active note " + _STAMPS),
+            bools=frozenset({"default_at_signup", "active"}),
+            jsons=frozenset({"preferences"}),
+        ),
+        Model(
+            "TicketState",
+            "ticket_states",
+            "Ticket::State",
+            "TicketState",
+            _cols(
+                "id state_type_id name next_state_id ignore_escalation default_create default_follow_up note"
+                " active " + _STAMPS
+            ),
+            bools=frozenset({"ignore_escalation", "default_create", "default_follow_up", "active"}),
+        ),
+        Model(
+            "TicketPriority",
+            "ticket_priorities",
+            "Ticket::Priority",
+            "TicketPriority",
+            _cols("id name default_create ui_icon ui_color note active " + _STAMPS),
+            bools=frozenset({"default_create", "active"}),
+        ),
+        Model(
+            "TicketArticle",
+            "ticket_articles",
+            "Ticket::Article",
+            "TicketArticle",
+            _cols(
+                "id ticket_id type_id sender_id from to cc subject reply_to message_id message_id_md5 in_reply_to"
+                " content_type references body internal preferences updated_by_id created_by_id origin_by_id"
+                " created_at updated_at"
+            ),
+            bools=frozenset({"internal"}),
+            jsons=frozenset({"preferences"}),
+        ),
+        Model(
+            "TimeAccounting",
+            "time_accountings",
+            "Ticket::TimeAccounting",
+            "TicketTimeAccounting",
+            _cols("id ticket_id ticket_article_id time_unit type_id created_by_id created_at updated_at"),
+        ),
+        Model(
+            "TimeAccountingType",
+            "time_accounting_types",
+            "Ticket::TimeAccounting::Type",
+            "TicketTimeAccountingType",
+            _cols("id name note active " + _STAMPS),
+            bools=frozenset({"active"}),
+        ),
+        Model(
+            "OnlineNotification",
+            "online_notifications",
+            "OnlineNotification",
+            "OnlineNotification",
+            _cols("id o_id object_lookup_id type_lookup_id user_id seen " + _STAMPS),
+            bools=frozenset({"seen"}),
+        ),
+        Model(
+            "TicketArticleType",
+            "ticket_article_types",
+            "Ticket::Article::Type",
+            "TicketArticleType",
+            ("id", "name"),
+        ),
+        Model(
+            "TicketArticleSender",
+            "ticket_article_senders",
+            "Ticket::Article::Sender",
+            "TicketArticleSender",
+            ("id", "name"),
+        ),
+        Model(
+            "Mention",
+            "mentions",
+            "Mention",
+            "Mention",
+            _cols("id mentionable_type mentionable_id user_id " + _STAMPS),
+        ),
+        Model(
+            "ObjectManagerAttribute",
+            "object_manager_attributes",
+            "ObjectManager::Attribute",
+            "ObjectManagerAttribute",
+            _cols(
+                "id name display data_type data_option data_option_new editable active screens to_create"
+                " to_migrate to_delete to_config position object " + _STAMPS
+            ),
+            bools=frozenset({"editable", "active", "to_create", "to_migrate", "to_delete", "to_config"}),
+            jsons=frozenset({"data_option", "data_option_new", "screens"}),
+        ),
+    ]
+}
+
+# Users seen by a customer (spec §6.2): own record without these; other users only _CUSTOMER_OTHER.
+_CUSTOMER_OWN_HIDDEN = frozenset(
+    "web phone mobile fax department street zip city country address note".split()
+)
+_CUSTOMER_OTHER = ("id", "firstname", "lastname", "image", "image_source", "active")
+_CUSTOMER_GROUP = (
+    "id",
+    "name",
+    "name_last",
+    "follow_up_possible",
+    "reopen_time_in_days",
+    "active",
+    "parent_id",
+)
+
+
+def columns_of(ctx: Ctx, model: Model) -> tuple[str, ...]:
+    """Output columns including the custom attributes created through the object manager."""
+    if model.custom and ctx.store.custom_columns.get(model.custom):
+        return model.columns + tuple(ctx.store.custom_columns[model.custom])
+    return model.columns
+
+
+def row_dict(ctx: Ctx, model: Model, row: sqlite3.Row) -> dict[str, Any]:
+    """The bare record of a row: converted booleans and JSON, custom attributes decoded."""
+    out: dict[str, Any] = {}
+    for name in model.columns:
+        value = row[name]
+        if value is not None:
+            if name in model.bools:
+                value = bool(value)
+            elif name in model.jsons:
+                value = json.loads(value)
+        out[name] = value
+    if model.custom:
+        for name in ctx.store.custom_columns.get(model.custom, ()):
+            value = row[name]
+            out[name] = None if value is None else json.loads(value)
+    return out
+
+
+def fetch(ctx: Ctx, model: Model, ident: Any) -> sqlite3.Row:
+    """The row with that id, or 404 with ActiveRecord's message."""
+    try:
+        key = int(ident)
+    except (TypeError, ValueError):
+        ctx.not_found(model.cls, ident)
+    row = ctx.one(f"SELECT * FROM {model.table} WHERE id = ?", (key,))
+    if row is None:
+        ctx.not_found(model.cls, ident)
+    return row
+
+
+def _id_map(ctx: Ctx, sql: str, ids: Sequence[int]) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        for key, value in ctx.conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk):
+            out[key].append(value)
+    return out
+
+
+def _group_access(ctx: Ctx, sql: str, ids: Sequence[int]) -> dict[int, dict[str, list[str]]]:
+    out: dict[int, dict[str, list[str]]] = {i: {} for i in ids}
+    for key, pairs in _id_map(ctx, sql, ids).items():
+        for group_id, access in pairs:
+            out[key].setdefault(str(group_id), []).append(access)
+    return out
+
+
+def association_ids(ctx: Ctx, model: Model, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The has-many id lists of ``attributes_with_association_ids`` for many records at once."""
+    ids = list(ids)
+    if model.name == "Ticket":
+        arts = _id_map(
+            ctx, "SELECT ticket_id, id FROM ticket_articles WHERE ticket_id IN ({marks}) ORDER BY id", ids
+        )
+        tas = _id_map(
+            ctx, "SELECT ticket_id, id FROM time_accountings WHERE ticket_id IN ({marks}) ORDER BY id", ids
+        )
+        return {i: {"article_ids": arts[i], "ticket_time_accounting_ids": tas[i]} for i in ids}
+    if model.name == "User":
+        roles = _id_map(
+            ctx, "SELECT user_id, role_id FROM user_roles WHERE user_id IN ({marks}) ORDER BY role_id", ids
+        )
+        orgs = _id_map(
+            ctx,
+            "SELECT user_id, organization_id FROM user_organizations WHERE user_id IN ({marks})"
+            " ORDER BY organization_id",
+            ids,
+        )
+        pairs = _id_map(
+            ctx,
+            "SELECT user_id, group_id || ':' || access FROM user_groups WHERE user_id IN ({marks})"
+            " ORDER BY group_id, rowid",
+            ids,
+        )
+        out = {}
+        for i in ids:
+            groups: dict[str, list[str]] = {}
+            for pair in pairs[i]:
+                gid, access = pair.split(":", 1)
+                groups.setdefault(gid, []).append(access)
+            out[i] = {
+                "role_ids": roles[i],
+                "two_factor_preference_ids": [],
+                "organization_ids": orgs[i],
+                "authorization_ids": [],
+                "overview_sorting_ids": [],
+                "group_ids": groups,
+            }
+        return out
+    if model.name == "Organization":
+        members = _id_map(
+            ctx, "SELECT organization_id, id FROM users WHERE organization_id IN ({marks}) ORDER BY id", ids
+        )
+        secondary = _id_map(
+            ctx,
+            "SELECT organization_id, user_id FROM user_organizations WHERE organization_id IN ({marks}) ORDER BY user_id",
+            ids,
+        )
+        return {i: {"member_ids": members[i], "secondary_member_ids": secondary[i]} for i in ids}
+    if model.name == "Group":
+        users = _id_map(
+            ctx,
+            "SELECT DISTINCT group_id, user_id FROM user_groups WHERE group_id IN ({marks}) ORDER BY user_id",
+            ids,
+        )
+        return {i: {"user_ids": users[i]} for i in ids}
+    if model.name == "Role":
+        perms = _id_map(
+            ctx,
+            "SELECT role_id, permission_id FROM role_permissions WHERE role_id IN ({marks}) ORDER BY permission_id",
+            ids,
+        )
+        return {
+            i: {"permission_ids": perms[i], "knowledge_base_permission_ids": [], "group_ids": {}} for i in ids
+        }
+    return {i: {} for i in ids}
+
+
+def attachments_of(ctx: Ctx, article_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Attachment records per article id."""
+    out: dict[int, list[dict[str, Any]]] = {i: [] for i in article_ids}
+    for start in range(0, len(article_ids), 900):
+        chunk = list(article_ids[start : start + 900])
+        rows = ctx.conn.execute(
+            "SELECT id, article_id, store_file_id, filename, size, preferences FROM attachments"
+            f" WHERE article_id IN ({','.join('?' * len(chunk))}) ORDER BY id",
+            chunk,
+        )
+        for row in rows:
+            out[row["article_id"]].append(
+                {
+                    "id": row["id"],
+                    "store_file_id": row["store_file_id"],
+                    "filename": row["filename"],
+                    "size": row["size"],
+                    "preferences": json.loads(row["preferences"]),
+                }
+            )
+    return out
+
+
+def render_many(
+    ctx: Ctx, model: Model, rows: Sequence[sqlite3.Row], *, ids: bool = True
+) -> list[dict[str, Any]]:
+    """Plain records (with has-many id lists when ``ids``), filtered for customers where Zammad does."""
+    out = [row_dict(ctx, model, row) for row in rows]
+    if ids:
+        extra = association_ids(ctx, model, [row["id"] for row in rows])
+        for record in out:
+            record.update(extra[record["id"]])
+    if model.name == "TicketArticle":
+        atts = attachments_of(ctx, [row["id"] for row in rows])
+        for record in out:
+            record["attachments"] = atts[record["id"]]
+    if model.name == "User" and ctx.is_customer_view:
+        out = [customer_user_view(ctx, record) for record in out]
+    elif model.name == "Group" and not ctx.has("ticket.agent", "admin.group"):
+        out = [{key: record[key] for key in _CUSTOMER_GROUP} for record in out]
+    return out
+
+
+def render(ctx: Ctx, model: Model, row: sqlite3.Row, *, ids: bool = True) -> dict[str, Any]:
+    """One plain record."""
+    return render_many(ctx, model, [row], ids=ids)[0]
+
+
+def customer_user_view(ctx: Ctx, record: dict[str, Any]) -> dict[str, Any]:
+    """Reduce a user record for a customer viewer (spec §6.2)."""
+    if record.get("id") == ctx.uid:
+        return {key: value for key, value in record.items() if key not in _CUSTOMER_OWN_HIDDEN}
+    return {key: record[key] for key in _CUSTOMER_OTHER if key in record}
+
+
+# --- expand=true ----------------------------------------------------------------------------------------
+def _name(ctx: Ctx, table: str, ident: Any, column: str = "name") -> Any:
+    if ident is None:
+        return None
+    cache = ctx.store.cache.setdefault("names", {})
+    key = (table, ident, column)
+    if key not in cache:
+        row = ctx.one(f"SELECT {column} FROM {table} WHERE id = ?", (ident,))
+        cache[key] = row[0] if row else None
+    return cache[key]
+
+
+def _login(ctx: Ctx, ident: Any) -> Any:
+    return _name(ctx, "users", ident, "login")
+
+
+def _put(record: dict[str, Any], key: str, value: Any) -> None:
+    # Expanded belongs_to keys are omitted when the id is null (spec §2.2).
+    if value is not None:
+        record[key] = value
+
+
+def expand(ctx: Ctx, model: Model, record: dict[str, Any]) -> dict[str, Any]:
+    """Add the ``expand=true`` name keys to a plain record (in place; returned for chaining)."""
+    r = record
+    if model.name == "Ticket":
+        _put(r, "group", _name(ctx, "groups", r["group_id"]))
+        _put(r, "organization", _name(ctx, "organizations", r["organization_id"]))
+        if not r.get("ticket_time_accounting_ids"):
+            r["ticket_time_accounting"] = []
+        _put(r, "state", _name(ctx, "ticket_states", r["state_id"]))
+        _put(r, "priority", _name(ctx, "ticket_priorities", r["priority_id"]))
+        _put(r, "owner", _login(ctx, r["owner_id"]))
+        _put(r, "customer", _login(ctx, r["customer_id"]))
+        _put(r, "created_by", _login(ctx, r["created_by_id"]))
+        _put(r, "updated_by", _login(ctx, r["updated_by_id"]))
+        _put(r, "create_article_type", _name(ctx, "ticket_article_types", r["create_article_type_id"]))
+        _put(r, "create_article_sender", _name(ctx, "ticket_article_senders", r["create_article_sender_id"]))
+    elif model.name == "User":
+        r["roles"] = [_name(ctx, "roles", i) for i in r.get("role_ids", [])]
+        r["two_factor_preferences"] = []
+        r["organizations"] = [_name(ctx, "organizations", i) for i in r.get("organization_ids", [])]
+        r["authorizations"] = []
+        r["overview_sortings"] = []
+        _put(r, "organization", _name(ctx, "organizations", r.get("organization_id")))
+        if "group_ids" in r:
+            r["groups"] = {_name(ctx, "groups", int(g)): acc for g, acc in r["group_ids"].items()}
+        _put(r, "created_by", _login(ctx, r.get("created_by_id")))
+        _put(r, "updated_by", _login(ctx, r.get("updated_by_id")))
+    elif model.name == "Organization":
+        r["members"] = [_login(ctx, i) for i in r.get("member_ids", [])]
+        r["secondary_members"] = [_login(ctx, i) for i in r.get("secondary_member_ids", [])]
+        _put(r, "created_by", _login(ctx, r["created_by_id"]))
+        _put(r, "updated_by", _login(ctx, r["updated_by_id"]))
+    elif model.name == "Group":
+        _put(r, "created_by", _login(ctx, r.get("created_by_id")))
+        _put(r, "updated_by", _login(ctx, r.get("updated_by_id")))
+        _put(r, "signature", _name(ctx, "signatures", r.get("signature_id")))
+        _put(r, "email_address", _name(ctx, "email_addresses", r.get("email_address_id")))
+        if "user_ids" in r:
+            r["users"] = [_login(ctx, i) for i in r["user_ids"]]
+    elif model.name == "Role":
+        _put(r, "created_by", _login(ctx, r["created_by_id"]))
+        _put(r, "updated_by", _login(ctx, r["updated_by_id"]))
+        r["permissions"] = [_name(ctx, "permissions", i) for i in r["permission_ids"]]
+        r["knowledge_base_permissions"] = []
+        r["groups"] = {}
+    elif model.name == "TicketState":
+        _put(r, "state_type", _name(ctx, "ticket_state_types", r["state_type_id"]))
+        _put(r, "next_state", _name(ctx, "ticket_states", r["next_state_id"]))
+        _put(r, "created_by", _login(ctx, r["created_by_id"]))
+        _put(r, "updated_by", _login(ctx, r["updated_by_id"]))
+    elif model.name == "OnlineNotification":
+        _put(r, "created_by", _login(ctx, r["created_by_id"]))
+        _put(r, "updated_by", _login(ctx, r["updated_by_id"]))
+        _put(r, "user", _login(ctx, r["user_id"]))
+        _put(r, "object", _name(ctx, "object_lookups", r["object_lookup_id"]))
+        _put(r, "type", _name(ctx, "type_lookups", r["type_lookup_id"]))
+    elif model.name == "TimeAccounting":
+        _put(r, "created_by", _login(ctx, r["created_by_id"]))
+        _put(r, "type", _name(ctx, "time_accounting_types", r["type_id"]))
+    elif "created_by_id" in r:
+        _put(r, "created_by", _login(ctx, r["created_by_id"]))
+        _put(r, "updated_by", _login(ctx, r.get("updated_by_id")))
+    return r
+
+
+def article_expanded(ctx: Ctx, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
+    """Articles are always returned expanded (spec §2.2, §6.8)."""
+    model = MODELS["TicketArticle"]
+    records = render_many(ctx, model, rows, ids=False)
+    units: dict[int, Any] = {}
+    ids = [r["id"] for r in records]
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        for art_id, unit in ctx.conn.execute(
+            "SELECT ticket_article_id, time_unit FROM time_accountings"
+            f" WHERE ticket_article_id IN ({','.join('?' * len(chunk))}) ORDER BY id",
+            chunk,
+        ):
+            units[art_id] = unit
+    for r in records:
+        r["created_by"] = _login(ctx, r["created_by_id"])
+        r["updated_by"] = _login(ctx, r["updated_by_id"])
+        r["type"] = _name(ctx, "ticket_article_types", r["type_id"])
+        r["sender"] = _name(ctx, "ticket_article_senders", r["sender_id"])
+        r["time_unit"] = units.get(r["id"])
+    return records
+
+
+# --- assets ---------------------------------------------------------------------------------------------
+class Assets:
+    """An ``assets`` map being collected (``{"Ticket": {"1": {...}}, "User": {...}}``), transitively."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        self.data: dict[str, dict[str, Any]] = {}
+        view = f"customer:{ctx.uid}" if ctx.is_customer_view else "agent"
+        self._cache: dict[tuple[str, int], dict[str, Any]] = ctx.store.cache.setdefault(("assets", view), {})
+
+    def _have(self, model: Model, ident: int) -> bool:
+        return str(ident) in self.data.get(model.asset, {})
+
+    def _records(self, model: Model, ids: Iterable[int]) -> list[dict[str, Any]]:
+        wanted = [i for i in dict.fromkeys(ids) if i is not None and not self._have(model, i)]
+        missing = [i for i in wanted if (model.name, i) not in self._cache]
+        if missing:
+            rows: list[sqlite3.Row] = []
+            for start in range(0, len(missing), 900):
+                chunk = missing[start : start + 900]
+                rows += self.ctx.conn.execute(
+                    f"SELECT * FROM {model.table} WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                ).fetchall()
+            for record in render_many(self.ctx, model, rows):
+                self._cache[(model.name, record["id"])] = record
+        out = []
+        bucket = self.data.setdefault(model.asset, {})
+        for i in wanted:
+            record = self._cache.get((model.name, i))
+            if record is not None:
+                bucket[str(i)] = record
+                out.append(record)
+        return out
+
+    def add(self, model_name: str, ids: Iterable[int]) -> Assets:
+        """Add records and everything they reference (Zammad's ``assets`` recursion, depth-limited)."""
+        model = MODELS[model_name]
+        records = self._records(model, ids)
+        if not records:
+            return self
+        if model_name == "Ticket":
+            users = [
+                r[k] for r in records for k in ("created_by_id", "updated_by_id", "owner_id", "customer_id")
+            ]
+            self.add("User", users)
+            self.add("Group", [r["group_id"] for r in records])
+            self.add("Organization", [r["organization_id"] for r in records])
+        elif model_name == "User":
+            if self.ctx.is_customer_view:
+                return self
+            self.add("Role", [i for r in records for i in r.get("role_ids", [])])
+            orgs = [r.get("organization_id") for r in records]
+            orgs += [i for r in records for i in r.get("organization_ids", [])[:3]]
+            self.add("Organization", [o for o in orgs if o is not None])
+            self.add("Group", [int(g) for r in records for g in r.get("group_ids", {})])
+            self.add("User", [r[k] for r in records for k in ("created_by_id", "updated_by_id") if r.get(k)])
+        elif model_name == "Organization":
+            # Zammad gives assets for the first 10 members only; the frontend loads the rest on demand.
+            members = [i for r in records for i in sorted(r.get("member_ids", []))[:10]]
+            self.add("User", members)
+            self.add("User", [r[k] for r in records for k in ("created_by_id", "updated_by_id") if r.get(k)])
+        elif model_name == "TicketArticle":
+            self.add("User", [r[k] for r in records for k in ("created_by_id", "updated_by_id")])
+        return self

@@ -1,0 +1,391 @@
+"""Emulator routes for search: tickets, users, organizations and the global ``/search`` (spec §4).
+
+The Elasticsearch path parses the query with :mod:`zammad_orm.testing.search` and filters the search
+documents of :mod:`zammad_orm.testing.searchdocs`; the database path imitates Zammad's SQL ``LIKE``
+fallback (§4.6). The ordered list of matching ids is cached per (query, sort, user, store generation), so
+further pages of a result cost one slice plus rendering. Both reply generations (6.0–6.4 and 6.5+) exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from zammad_orm.testing.core import Ctx
+from zammad_orm.testing.crud import paginate, sort_pairs
+from zammad_orm.testing.render import MODELS, Assets, columns_of, expand, render_many
+from zammad_orm.testing.search import compile_query, prepare
+from zammad_orm.testing.searchdocs import organization_docs, sort_key_value, ticket_docs, user_docs
+from zammad_orm.testing.tickets import read_filter
+
+__all__ = ["ROUTES"]
+
+MAX_RESULT_WINDOW = 10_000
+_CACHE_LIMIT = 128
+
+
+def _unified(ctx: Ctx) -> bool:
+    parts = [int(p) for p in ctx.zammad_version.split(".")[:2] if p.isdigit()]
+    return tuple(parts) >= (6, 5)
+
+
+def _order(
+    docs: Mapping[int, Mapping[str, Any]], ids: list[int], pairs: Sequence[tuple[str, str]]
+) -> list[int]:
+    ordered = sorted(ids)
+    for column, direction in reversed(pairs):
+        present = [i for i in ordered if docs[i].get(column) is not None]
+        missing = [i for i in ordered if docs[i].get(column) is None]
+        try:
+            present.sort(key=lambda i: sort_key_value(docs[i][column]), reverse=direction == "DESC")
+        except TypeError:
+            present.sort(key=lambda i: str(docs[i][column]), reverse=direction == "DESC")
+        # Elasticsearch puts documents without the sort field last in both directions.
+        ordered = present + missing
+    return ordered
+
+
+def _cached(ctx: Ctx, key: tuple[Any, ...], compute: Callable[[], list[int]]) -> list[int]:
+    results: dict[tuple[Any, ...], list[int]] = ctx.store.cache.setdefault("search_results", {})
+    full_key = (ctx.store.generation, *key)
+    if full_key not in results:
+        if len(results) >= _CACHE_LIMIT:
+            results.pop(next(iter(results)))
+        results[full_key] = compute()
+    return results[full_key]
+
+
+def _es_match(
+    ctx: Ctx, query: str, docs: Mapping[int, Mapping[str, Any]], candidates: Sequence[int]
+) -> list[int]:
+    if not query:
+        return []
+    predicate = compile_query(query, now=datetime.now(timezone.utc))
+    if predicate is None:
+        return []
+    return [i for i in candidates if predicate(docs[i])]
+
+
+# --- tickets -------------------------------------------------------------------------------------------
+def _condition_match(ctx: Ctx, condition: Any) -> Callable[[Mapping[str, Any]], bool]:
+    """A predicate for the selector ``condition`` hash (subset of Zammad's operators)."""
+    if not isinstance(condition, dict):
+        return lambda doc: True
+    now = datetime.now(timezone.utc)
+    units = {"minute": 60, "hour": 3600, "day": 86400, "week": 604800, "month": 2592000, "year": 31536000}
+    checks: list[Callable[[Mapping[str, Any]], bool]] = []
+    for key, spec in condition.items():
+        if not isinstance(spec, dict):
+            continue
+        attr = key.split(".", 1)[1] if "." in key else key
+        op = str(spec.get("operator", "is")).lower()
+        value = spec.get("value")
+        values = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+        def get(doc: Mapping[str, Any], attr: str = attr) -> Any:
+            if attr == "tags":
+                return doc.get("tags", [])
+            if "." in attr:
+                head, _, tail = attr.partition(".")
+                nested = doc.get(head)
+                return nested.get(tail) if isinstance(nested, dict) else None
+            return doc.get(attr)
+
+        if op in ("is", "is not"):
+            positive = op == "is"
+            checks.append(lambda d, g=get, vs=values, p=positive: (str(g(d)) in vs) == p)
+        elif op in ("contains", "contains not"):
+            positive = op == "contains"
+            checks.append(
+                lambda d, g=get, v=values[0], p=positive: (v.lower() in str(g(d) or "").lower()) == p
+            )
+        elif op in ("contains all", "contains one"):
+            want = {v.strip() for vs in values for v in vs.split(",") if v.strip()}
+            every = op == "contains all"
+            checks.append(
+                lambda d, g=get, w=want, e=every: (w <= set(g(d) or [])) if e else bool(w & set(g(d) or []))
+            )
+        elif op in ("before (absolute)", "after (absolute)"):
+            try:
+                point = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            point = point if point.tzinfo else point.replace(tzinfo=timezone.utc)
+            before = op.startswith("before")
+            checks.append(
+                lambda d, g=get, t=point, b=before: (
+                    isinstance(g(d), datetime) and ((g(d) < t) if b else (g(d) > t))
+                )
+            )
+        elif op.endswith("(relative)"):
+            seconds = units.get(str(spec.get("range", "day")), 86400) * int(value or 0)
+            delta = timedelta(seconds=seconds)
+            low, high = {
+                "within last (relative)": (now - delta, now),
+                "within next (relative)": (now, now + delta),
+                "before (relative)": (None, now - delta),
+                "after (relative)": (now + delta, None),
+                "till (relative)": (None, now + delta),
+                "from (relative)": (now - delta, None),
+            }.get(op, (None, None))
+            checks.append(
+                lambda d, g=get, lo=low, hi=high: (
+                    isinstance(g(d), datetime) and (lo is None or g(d) >= lo) and (hi is None or g(d) <= hi)
+                )
+            )
+    return lambda doc: all(check(doc) for check in checks)
+
+
+def _db_ticket_ids(ctx: Ctx, query: str, where: str, args: list[Any]) -> list[int]:
+    text = query.replace("*", "")
+    if _unified(ctx):
+        like = "lower({col}) LIKE '%' || lower(?) || '%'"
+    else:
+        # PostgreSQL LIKE is case-sensitive (the recorded 6.x setups): use instr for a byte-exact substring.
+        like = "instr({col}, ?) > 0"
+    columns = ["tickets.title", "tickets.number", "a.body", 'a."from"', 'a."to"', "a.subject"]
+    match = " OR ".join(like.format(col=col) for col in columns)
+    rows = ctx.conn.execute(
+        f"SELECT DISTINCT tickets.id FROM tickets JOIN ticket_articles a ON a.ticket_id = tickets.id"
+        f" WHERE {where} AND ({match})",
+        (*args, *([text] * len(columns))),
+    )
+    return [row[0] for row in rows]
+
+
+def tickets_search(ctx: Ctx) -> Any:
+    """``GET|POST /tickets/search``."""
+    ctx.require("ticket.agent", "ticket.customer")
+    limit, offset = paginate(ctx, 50, 200)
+    pairs = sort_pairs(ctx, columns_of(ctx, MODELS["Ticket"])) or [("updated_at", "DESC")]
+    raw = str(ctx.get("query", ctx.get("term", "")) or "")
+    condition = ctx.get("condition")
+    where, args = read_filter(ctx)
+    use_es = ctx.search_backend == "elasticsearch" and raw.strip() and not (condition and not _unified(ctx))
+    query = prepare(raw, zammad_version=ctx.zammad_version)
+
+    def compute() -> list[int]:
+        readable = ctx.column(f"SELECT id FROM tickets WHERE {where}", args)
+        if use_es:
+            docs = ticket_docs(ctx, readable)
+            ids = _es_match(ctx, query, docs, readable)
+        elif raw.strip() and ctx.search_backend == "database":
+            ids = _db_ticket_ids(ctx, raw.strip(), where, args)
+            docs = ticket_docs(ctx, ids)
+        elif raw.strip() and not _unified(ctx) and not condition:
+            ids, docs = [], {}
+        else:
+            docs = ticket_docs(ctx, readable)
+            ids = readable
+        if condition:
+            keep = _condition_match(ctx, condition)
+            ids = [i for i in ids if keep(docs[i])]
+        return _order(docs, ids, pairs)
+
+    key = ("tickets", query if use_es else raw, repr(condition), tuple(pairs), ctx.uid, ctx.search_backend)
+    ordered = _cached(ctx, key, compute)
+    if use_es and offset + limit > MAX_RESULT_WINDOW:
+        page: list[int] = []  # Elasticsearch refuses from + size beyond index.max_result_window.
+    else:
+        page = ordered[offset : offset + limit]
+    return _ticket_reply(ctx, page, len(ordered))
+
+
+def _tickets(ctx: Ctx, ids: list[int]) -> list[Any]:
+    if not ids:
+        return []
+    rows = ctx.conn.execute(f"SELECT * FROM tickets WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall()
+    by_id = {row["id"]: row for row in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _ticket_reply(ctx: Ctx, ids: list[int], total: int) -> Any:
+    model = MODELS["Ticket"]
+    if _unified(ctx):
+        if ctx.flag("only_total_count"):
+            return {"total_count": total}
+        if ctx.flag("full"):
+            return {"record_ids": ids, "assets": Assets(ctx).add("Ticket", ids).data, "total_count": total}
+        records = render_many(ctx, model, _tickets(ctx, ids))
+        return [expand(ctx, model, r) for r in records] if ctx.flag("expand") else records
+    if ctx.flag("expand"):
+        return [expand(ctx, model, r) for r in render_many(ctx, model, _tickets(ctx, ids))]
+    return {"tickets": ids, "tickets_count": len(ids), "assets": Assets(ctx).add("Ticket", ids).data}
+
+
+# --- users and organizations ---------------------------------------------------------------------------
+def _user_filters(ctx: Ctx, docs: Mapping[int, Mapping[str, Any]], ids: list[int]) -> list[int]:
+    role_ids = ctx.get("role_ids")
+    if role_ids not in (None, "", []):
+        wanted = {int(r) for r in (role_ids if isinstance(role_ids, list) else [role_ids])}
+        ids = [i for i in ids if wanted & set(docs[i]["role_ids"])]
+    wanted_ids = ctx.get("ids")
+    if wanted_ids not in (None, "", []):
+        keep = {int(r) for r in (wanted_ids if isinstance(wanted_ids, list) else str(wanted_ids).split(","))}
+        ids = [i for i in ids if i in keep]
+    groups = ctx.get("group_ids")
+    if isinstance(groups, dict) and groups:
+        allowed = set()
+        for gid, access in groups.items():
+            accesses = [access] if isinstance(access, str) else list(access)
+            allowed |= set(
+                ctx.column(
+                    f"SELECT user_id FROM user_groups WHERE group_id = ? AND access IN ({','.join('?' * len(accesses))})",
+                    (int(gid), *accesses),
+                )
+            )
+        ids = [i for i in ids if i in allowed]
+    return ids
+
+
+def _object_search(
+    ctx: Ctx, kind: str, docs: Mapping[int, Mapping[str, Any]], candidates: list[int]
+) -> tuple[list[int], int]:
+    unified = _unified(ctx)
+    limit, offset = paginate(ctx, 50 if unified else 100, 200 if unified else 500)
+    model = MODELS[kind]
+    pairs = sort_pairs(ctx, columns_of(ctx, model)) or [("active", "DESC"), ("updated_at", "DESC")]
+    raw = str(ctx.get("query", ctx.get("term", "")) or "")
+    use_es = ctx.search_backend == "elasticsearch" and raw.strip()
+    query = prepare(raw, zammad_version=ctx.zammad_version)
+
+    def compute() -> list[int]:
+        if use_es:
+            ids = _es_match(ctx, query, docs, candidates)
+        elif raw.strip():
+            text = raw.replace("*", "").strip().lower()
+            fields = ("firstname", "lastname", "email", "login") if kind == "User" else ("name", "note")
+            ids = [i for i in candidates if any(text in str(docs[i].get(f) or "").lower() for f in fields)]
+            if kind == "Organization" and len(ids) <= 3 and ctx.get("page") in (None, "", "1", 1):
+                users = user_docs(ctx)
+                extra = {
+                    u["organization_id"]
+                    for u in users.values()
+                    if u["organization_id"]
+                    and any(text in str(u.get(f) or "").lower() for f in ("firstname", "lastname", "email"))
+                }
+                ids += [i for i in candidates if i in extra and i not in ids]
+        else:
+            ids = list(candidates)
+        if kind == "User":
+            ids = _user_filters(ctx, docs, ids)
+        return _order(docs, ids, pairs)
+
+    key = (
+        kind,
+        query if use_es else raw,
+        tuple(pairs),
+        ctx.uid,
+        ctx.search_backend,
+        repr(sorted(ctx.params.items())),
+    )
+    ordered = _cached(ctx, key, compute)
+    if use_es and offset + limit > MAX_RESULT_WINDOW:
+        return [], len(ordered)
+    return ordered[offset : offset + limit], len(ordered)
+
+
+def _object_reply(
+    ctx: Ctx, kind: str, ids: list[int], total: int, docs: Mapping[int, Mapping[str, Any]]
+) -> Any:
+    model = MODELS[kind]
+    if ctx.get("term") is not None and ctx.get("query") is None or ctx.get("label") is not None:
+        out = []
+        for i in ids:
+            doc = docs[i]
+            if kind == "User":
+                name = " ".join(p for p in (doc.get("firstname"), doc.get("lastname")) if p)
+                label = f"{name} <{doc['email']}>" if doc.get("email") else name
+                item = {"id": i, "label": label, "value": doc.get("email") or doc.get("login")}
+                if ctx.get("term") is not None:
+                    item["inactive"] = not doc.get("active")
+            else:
+                item = {"id": i, "label": doc["name"], "value": doc["name"]}
+            out.append(item)
+        return out
+    if _unified(ctx):
+        if ctx.flag("only_total_count"):
+            return {"total_count": total}
+        if ctx.flag("full"):
+            return {"record_ids": ids, "assets": Assets(ctx).add(kind, ids).data, "total_count": total}
+    elif ctx.flag("full"):
+        key = "user_ids" if kind == "User" else "organization_ids"
+        return {"assets": Assets(ctx).add(kind, ids).data, key: ids}
+    rows = (
+        ctx.conn.execute(
+            f"SELECT * FROM {model.table} WHERE id IN ({','.join('?' * len(ids))})", ids
+        ).fetchall()
+        if ids
+        else []
+    )
+    by_id = {row["id"]: row for row in rows}
+    records = render_many(ctx, model, [by_id[i] for i in ids if i in by_id])
+    return [expand(ctx, model, r) for r in records] if ctx.flag("expand") else records
+
+
+def users_search(ctx: Ctx) -> Any:
+    """``GET|POST /users/search``."""
+    ctx.require("ticket.agent", "admin.user")
+    docs = user_docs(ctx)
+    candidates = [i for i in docs if i != 1]
+    ids, total = _object_search(ctx, "User", docs, candidates)
+    return _object_reply(ctx, "User", ids, total, docs)
+
+
+def organizations_search(ctx: Ctx) -> Any:
+    """``GET|POST /organizations/search`` (customers: only their own organizations)."""
+    ctx.require("ticket.agent", "ticket.customer", "admin.organization")
+    docs = organization_docs(ctx)
+    if ctx.has("ticket.agent", "admin.organization"):
+        candidates = list(docs)
+    else:
+        candidates = [i for i in ctx.organization_ids() if i in docs]
+    ids, total = _object_search(ctx, "Organization", docs, candidates)
+    return _object_reply(ctx, "Organization", ids, total, docs)
+
+
+def global_search(ctx: Ctx) -> Any:
+    """``GET|POST /search``: tickets, users, organizations → ``{"assets", "result": [{"type","id"}]}``."""
+    limit = max(ctx.int_param("limit", 10), 0)
+    raw = str(ctx.get("query", ctx.get("term", "")) or "")
+    if not raw.strip():
+        return {"assets": {}, "result": []}
+    assets = Assets(ctx)
+    result: list[dict[str, Any]] = []
+    params = dict(ctx.params)
+    ctx.params = {"query": raw, "per_page": limit, "page": 1}
+    try:
+        if ctx.has("ticket.agent", "ticket.customer"):
+            where, args = read_filter(ctx)
+            readable = ctx.column(f"SELECT id FROM tickets WHERE {where}", args)
+            if ctx.search_backend == "database":
+                ids = _db_ticket_ids(ctx, raw.strip(), where, args)
+                docs = ticket_docs(ctx, ids)
+            else:
+                docs = ticket_docs(ctx, readable)
+                ids = _es_match(ctx, prepare(raw, zammad_version=ctx.zammad_version), docs, readable)
+            ids = _order(docs, ids, [("updated_at", "DESC")])[:limit]
+            assets.add("Ticket", ids)
+            result += [{"type": "Ticket", "id": i} for i in ids]
+        if ctx.has("ticket.agent", "admin.user"):
+            udocs = user_docs(ctx)
+            ids, _ = _object_search(ctx, "User", udocs, [i for i in udocs if i != 1])
+            assets.add("User", ids)
+            result += [{"type": "User", "id": i} for i in ids]
+        if ctx.has("ticket.agent", "admin.organization"):
+            odocs = organization_docs(ctx)
+            ids, _ = _object_search(ctx, "Organization", odocs, list(odocs))
+            assets.add("Organization", ids)
+            result += [{"type": "Organization", "id": i} for i in ids]
+    finally:
+        ctx.params = params
+    return {"assets": assets.data, "result": result}
+
+
+ROUTES = [
+    ("/tickets/search", "GET POST", tickets_search),
+    ("/users/search", "GET POST", users_search),
+    ("/organizations/search", "GET POST", organizations_search),
+    ("/search", "GET POST", global_search),
+]

@@ -1,0 +1,501 @@
+"""Emulator routes for tickets: CRUD, history, merge (spec §5.1)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from typing import Any
+
+from zammad_orm.testing.core import Ctx, Reply
+from zammad_orm.testing.crud import (
+    get_row,
+    insert,
+    paginate,
+    resolve_refs,
+    show,
+    show_many,
+    update,
+    values_from,
+)
+from zammad_orm.testing.render import MODELS, Assets, render
+from zammad_orm.testing.routes_articles import ROUTES as ARTICLE_ROUTES
+from zammad_orm.testing.store import now_ts
+from zammad_orm.testing.tickets import (
+    can_change,
+    create_article,
+    history,
+    next_number,
+    read_filter,
+    ticket_row,
+    update_customer_counters,
+)
+
+__all__ = ["ROUTES", "add_tags", "delete_ticket_rows"]
+
+TICKET = MODELS["Ticket"]
+_WRITABLE = "group_id priority_id state_id organization_id title owner_id customer_id note pending_time preferences".split()
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def tickets_index(ctx: Ctx) -> Any:
+    """``GET /tickets``: readable tickets, id ASC, max 100 per page, plain objects without id lists."""
+    ctx.require("ticket.agent", "ticket.customer")
+    limit, offset = paginate(ctx, 100, 100)
+    where, args = read_filter(ctx)
+    rows = ctx.conn.execute(
+        f"SELECT * FROM tickets WHERE {where} ORDER BY id ASC LIMIT ? OFFSET ?", (*args, limit, offset)
+    ).fetchall()
+    total = None
+    if ctx.flag("full"):
+        total = ctx.conn.execute(f"SELECT COUNT(*) FROM tickets WHERE {where}", args).fetchone()[0]
+    return show_many(ctx, TICKET, rows, ids=False, total=total)
+
+
+def tickets_show(ctx: Ctx, ident: str) -> Any:
+    """``GET /tickets/:id`` (plain form has no ``article_ids``, spec §2.2)."""
+    ctx.require("ticket.agent", "ticket.customer")
+    return show(ctx, TICKET, ticket_row(ctx, ident), ids=False)
+
+
+def _guess_customer(ctx: Ctx, email: str) -> int:
+    address = email.strip().lower()
+    row = ctx.one("SELECT id FROM users WHERE email = ? COLLATE NOCASE ORDER BY id LIMIT 1", (address,))
+    if row is not None:
+        return int(row[0])
+    return _new_customer(ctx, {"email": address, "login": address, "firstname": "", "lastname": ""})
+
+
+def _new_customer(ctx: Ctx, data: dict[str, Any]) -> int:
+    now = now_ts()
+    values = {
+        "login": data.get("login") or data.get("email") or "",
+        "firstname": data.get("firstname", ""),
+        "lastname": data.get("lastname", ""),
+        "email": data.get("email", ""),
+        "web": "",
+        "fax": "",
+        "mobile": "",
+        "phone": data.get("phone", ""),
+        "street": "",
+        "zip": "",
+        "city": "",
+        "country": "",
+        "note": "",
+        "active": 1,
+        "preferences": json.dumps({"locale": "en-us"}),
+        "created_at": now,
+        "updated_at": now,
+    }
+    if ctx.one("SELECT 1 FROM users WHERE login = ? COLLATE NOCASE", (values["login"],)):
+        ctx.unprocessable("This object already exists.")
+    user_id = insert(ctx, MODELS["User"], values)
+    for (role_id,) in ctx.conn.execute(
+        "SELECT id FROM roles WHERE default_at_signup = 1 AND active = 1"
+    ).fetchall():
+        ctx.conn.execute("INSERT INTO user_roles (user_id, role_id) VALUES (?, ?)", (user_id, role_id))
+    return user_id
+
+
+def _customer(ctx: Ctx, data: dict[str, Any]) -> None:
+    value = data.get("customer_id")
+    if isinstance(value, str) and value.startswith("guess:"):
+        address = value[6:].strip()
+        if not _EMAIL.match(address):
+            from zammad_orm.testing.core import ApiError
+
+            raise ApiError(422, {"error": f"Invalid email '{address}' of customer"})
+        data["customer_id"] = _guess_customer(ctx, address)
+        data.pop("customer", None)
+    customer = data.get("customer")
+    if isinstance(customer, dict) and "customer_id" not in data:
+        data.pop("customer")
+        row = None
+        if customer.get("id") is not None:
+            row = ctx.one("SELECT id FROM users WHERE id = ?", (customer["id"],))
+        for key in ("email", "login"):
+            if row is None and customer.get(key):
+                row = ctx.one(f"SELECT id FROM users WHERE {key} = ? COLLATE NOCASE", (customer[key],))
+        data["customer_id"] = int(row[0]) if row else _new_customer(ctx, customer)
+
+
+def _state_type(ctx: Ctx, state_id: Any) -> str:
+    row = ctx.one(
+        "SELECT st.name FROM ticket_states s JOIN ticket_state_types st ON st.id = s.state_type_id WHERE s.id = ?",
+        (state_id,),
+    )
+    return str(row[0]) if row else ""
+
+
+def _prepare(ctx: Ctx, data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    for key in ("id", "number", "article", "tags", "links", "mentions", "created_at", "updated_at"):
+        data.pop(key, None)
+    if not ctx.is_agent:
+        for key in ("owner", "owner_id", "customer", "customer_id", "preferences"):
+            data.pop(key, None)
+        if not creating:
+            data.pop("organization", None)
+            data.pop("organization_id", None)
+    else:
+        _customer(ctx, data)
+    resolve_refs(ctx, TICKET, data)
+    if "title" in data and isinstance(data["title"], str):
+        data["title"] = re.sub(r"[\s\t\r]+", " ", data["title"]).strip()
+    return values_from(ctx, TICKET, data, _WRITABLE)
+
+
+def _check_required(ctx: Ctx, values: dict[str, Any]) -> None:
+    for field in ("title", "group_id", "customer_id"):
+        if values.get(field) in (None, ""):
+            ctx.raw_error(422, f"Missing required value for field '{field}'!")
+    if _state_type(ctx, values.get("state_id")).startswith("pending") and not values.get("pending_time"):
+        ctx.raw_error(422, "Missing required value for field 'pending_time'!")
+
+
+def _valid_owner(ctx: Ctx, owner_id: Any, group_id: Any) -> bool:
+    if owner_id in (None, 1):
+        return True
+    return (
+        ctx.one(
+            "SELECT 1 FROM users u JOIN user_groups g ON g.user_id = u.id WHERE u.id = ? AND u.active = 1"
+            " AND g.group_id = ? AND g.access = 'full'",
+            (owner_id, group_id),
+        )
+        is not None
+    )
+
+
+def add_tags(ctx: Ctx, object_name: str, o_id: int, names: list[str]) -> bool:
+    """Add tags to an object (case-insensitive no-op when present); True when something changed."""
+    changed = False
+    for raw in names:
+        name = str(raw).strip()
+        if not name:
+            continue
+        item = ctx.one("SELECT id FROM tag_items WHERE name_downcase = ?", (name.lower(),))
+        item_id = (
+            int(item[0])
+            if item
+            else int(
+                ctx.conn.execute(
+                    "INSERT INTO tag_items (name, name_downcase) VALUES (?, ?)", (name, name.lower())
+                ).lastrowid
+                or 0
+            )
+        )
+        exists = ctx.one(
+            "SELECT 1 FROM tags WHERE tag_item_id = ? AND object = ? AND o_id = ?",
+            (item_id, object_name, o_id),
+        )
+        if exists is None:
+            ctx.conn.execute(
+                "INSERT INTO tags (tag_item_id, object, o_id, created_by_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                (item_id, object_name, o_id, ctx.uid, now_ts()),
+            )
+            history(ctx, object_name, o_id, "added", attribute="tag", value_to=name)
+            changed = True
+    return changed
+
+
+def tickets_create(ctx: Ctx) -> Any:
+    """``POST /tickets`` → 201 with ``article_ids`` (spec §5.1.1)."""
+    ctx.require("ticket.agent", "ticket.customer")
+    data = dict(ctx.params)
+    article, tags, links, mentions = (
+        data.get("article"),
+        data.get("tags"),
+        data.get("links"),
+        data.get("mentions"),
+    )
+    values = _prepare(ctx, data, creating=True)
+    if not ctx.is_agent:
+        values["customer_id"] = ctx.uid
+    if values.get("state_id") is None:
+        values["state_id"] = ctx.column(
+            "SELECT id FROM ticket_states WHERE default_create = 1 ORDER BY id LIMIT 1"
+        )[0]
+    if values.get("priority_id") is None:
+        values["priority_id"] = ctx.column(
+            "SELECT id FROM ticket_priorities WHERE default_create = 1 ORDER BY id LIMIT 1"
+        )[0]
+    values.setdefault("owner_id", 1)
+    values["owner_id"] = values["owner_id"] or 1
+    _check_required(ctx, values)
+    if ctx.is_agent and values["group_id"] not in ctx.group_ids("create") and not ctx.has("ticket.customer"):
+        ctx.forbidden()
+    if not _valid_owner(ctx, values["owner_id"], values["group_id"]):
+        ctx.unprocessable(f"Invalid value '{values['owner_id']}' for field 'owner_id'!")
+    customer_orgs = ctx.organization_ids(values["customer_id"])
+    if values.get("organization_id") not in customer_orgs:
+        primary = ctx.one("SELECT organization_id FROM users WHERE id = ?", (values["customer_id"],))
+        values["organization_id"] = primary[0] if primary else None
+    values.setdefault("preferences", "{}")
+    values["number"] = next_number(ctx)
+    stamp = now_ts()
+    values.update(created_at=stamp, updated_at=stamp)
+    if values["owner_id"] != 1:
+        values["last_owner_update_at"] = stamp
+    ticket_id = insert(ctx, TICKET, values)
+    ctx.touched_tickets.add(ticket_id)
+    history(ctx, "Ticket", ticket_id, "created", now=stamp)
+    row = get_row(ctx, TICKET, ticket_id)
+    if isinstance(article, dict):
+        create_article(ctx, row, article)
+    elif article is not None:
+        ctx.unprocessable("Invalid value for field 'article'!")
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    if isinstance(tags, list):
+        add_tags(ctx, "Ticket", ticket_id, tags)
+    if isinstance(links, dict):
+        from zammad_orm.testing.routes_misc import link_tickets
+
+        for kind, targets in (links.get("Ticket") or {}).items():
+            for target in targets or []:
+                link_tickets(ctx, kind, int(target), ticket_id)
+    if isinstance(mentions, list):
+        for user_id in mentions:
+            insert(
+                ctx,
+                MODELS["Mention"],
+                {"mentionable_type": "Ticket", "mentionable_id": ticket_id, "user_id": int(user_id)},
+            )
+    update_customer_counters(ctx, values["customer_id"])
+    _notify(ctx, get_row(ctx, TICKET, ticket_id), "create")
+    return show(ctx, TICKET, get_row(ctx, TICKET, ticket_id), status=201)
+
+
+def _notify(ctx: Ctx, ticket: sqlite3.Row, kind: str) -> None:
+    """Online notification for the owner when someone else created/updated the ticket."""
+    owner = ticket["owner_id"]
+    if owner in (None, 1, ctx.uid):
+        return
+    type_id = ctx.one("SELECT id FROM type_lookups WHERE name = ?", (kind,))
+    insert(
+        ctx,
+        MODELS["OnlineNotification"],
+        {
+            "o_id": ticket["id"],
+            "object_lookup_id": 1,
+            "type_lookup_id": type_id[0] if type_id else 3,
+            "user_id": owner,
+            "seen": 0,
+        },
+    )
+
+
+def tickets_update(ctx: Ctx, ident: str) -> Any:
+    """``PUT /tickets/:id`` → ticket with id lists (spec §5.1.2)."""
+    ctx.require("ticket.agent", "ticket.customer")
+    row = ticket_row(ctx, ident, change=True)
+    data = dict(ctx.params)
+    article = data.get("article")
+    values = _prepare(ctx, data, creating=False)
+    if "preferences" in values:
+        merged = json.loads(row["preferences"] or "{}")
+        merged.update(json.loads(values["preferences"]))
+        values["preferences"] = json.dumps(merged)
+    check = {**dict(row), **values}
+    _check_required(ctx, check)
+    if ctx.is_agent and values.get("group_id") not in (None, row["group_id"]) and not can_change(ctx, row):
+        ctx.forbidden()
+    stamp = now_ts()
+    old_type, new_type = _state_type(ctx, row["state_id"]), _state_type(ctx, check["state_id"])
+    if old_type.startswith("pending") and not new_type.startswith("pending"):
+        values["pending_time"] = None
+    if new_type == "closed" and old_type != "closed":
+        values["close_at"] = row["close_at"] or stamp
+        values["last_close_at"] = stamp
+    if "owner_id" in values and values["owner_id"] != row["owner_id"]:
+        values["last_owner_update_at"] = stamp
+    if not _valid_owner(ctx, check["owner_id"], check["group_id"]):
+        values["owner_id"] = 1
+    changed = {key: value for key, value in values.items() if row[key] != value}
+    update(ctx, TICKET, row["id"], changed)
+    for key in ("state_id", "priority_id", "group_id", "owner_id", "customer_id", "organization_id", "title"):
+        if key in changed:
+            history(
+                ctx,
+                "Ticket",
+                row["id"],
+                "updated",
+                now=stamp,
+                attribute=key.removesuffix("_id"),
+                value_from=None if row[key] is None else str(row[key]),
+                value_to=None if changed[key] is None else str(changed[key]),
+                id_from=row[key] if key.endswith("_id") else None,
+                id_to=changed[key] if key.endswith("_id") else None,
+            )
+    ctx.touched_tickets.add(row["id"])
+    current = get_row(ctx, TICKET, row["id"])
+    if isinstance(article, dict):
+        create_article(ctx, current, article)
+    if "state_id" in changed or "customer_id" in changed:
+        update_customer_counters(ctx, current["customer_id"])
+        if row["customer_id"] != current["customer_id"]:
+            update_customer_counters(ctx, row["customer_id"])
+    _notify(ctx, current, "update")
+    return show(ctx, TICKET, get_row(ctx, TICKET, row["id"]))
+
+
+def delete_ticket_rows(ctx: Ctx, ticket_id: int) -> None:
+    """Remove a ticket and everything hanging off it."""
+    articles = ctx.column("SELECT id FROM ticket_articles WHERE ticket_id = ?", (ticket_id,))
+    for article_id in articles:
+        ctx.conn.execute("DELETE FROM attachments WHERE article_id = ?", (article_id,))
+    for sql in (
+        "DELETE FROM ticket_articles WHERE ticket_id = ?",
+        "DELETE FROM time_accountings WHERE ticket_id = ?",
+        "DELETE FROM tags WHERE object = 'Ticket' AND o_id = ?",
+        "DELETE FROM mentions WHERE mentionable_type = 'Ticket' AND mentionable_id = ?",
+        "DELETE FROM online_notifications WHERE object_lookup_id = 1 AND o_id = ?",
+        "DELETE FROM histories WHERE (object = 'Ticket' AND o_id = ?)",
+        "DELETE FROM tickets WHERE id = ?",
+    ):
+        ctx.conn.execute(sql, (ticket_id,))
+    ctx.conn.execute(
+        "DELETE FROM links WHERE (link_object_source_id = 1 AND link_object_source_value = ?)"
+        " OR (link_object_target_id = 1 AND link_object_target_value = ?)",
+        (ticket_id, ticket_id),
+    )
+    ctx.touched_tickets.add(ticket_id)
+
+
+def tickets_delete(ctx: Ctx, ident: str) -> Any:
+    """``DELETE /tickets/:id``: admin only; 200 with an empty ``text/html`` body (recorded)."""
+    row = get_row(ctx, TICKET, ident)
+    if not ctx.has("admin"):
+        ctx.forbidden()
+    delete_ticket_rows(ctx, row["id"])
+    update_customer_counters(ctx, row["customer_id"])
+    return Reply(None, raw=b"", content_type="text/html")
+
+
+def ticket_history(ctx: Ctx, ident: str) -> Any:
+    """``GET /ticket_history/:id`` → ``{"history": [...], "assets": {...}}`` (spec §6.10)."""
+    ctx.require("ticket.agent")
+    row = ticket_row(ctx, ident)
+    rows = ctx.conn.execute(
+        "SELECT * FROM histories WHERE (object = 'Ticket' AND o_id = ?) OR (related_object = 'Ticket' AND related_o_id = ?)"
+        " ORDER BY created_at, id",
+        (row["id"], row["id"]),
+    ).fetchall()
+    entries = []
+    base = "id history_attribute_id sourceable_type sourceable_id sourceable_name o_id related_history_object_id".split()
+    for h in rows:
+        entry = {key: h[key] for key in base}
+        if h["related_o_id"] is not None:
+            entry["related_o_id"] = h["related_o_id"]
+        entry.update(
+            created_by_id=h["created_by_id"], created_at=h["created_at"], object=h["object"], type=h["type"]
+        )
+        for key in ("related_object", "attribute", "value_from", "value_to", "id_from", "id_to"):
+            if h[key] is not None:
+                entry[key] = h[key]
+        entries.append(entry)
+    assets = Assets(ctx).add("User", [h["created_by_id"] for h in rows]).add("Ticket", [row["id"]])
+    assets.add(
+        "TicketArticle",
+        ctx.column("SELECT id FROM ticket_articles WHERE ticket_id = ? ORDER BY id", (row["id"],)),
+    )
+    return {"history": entries, "assets": assets.data}
+
+
+def ticket_merge(ctx: Ctx, source: str, target: str) -> Any:
+    """``PUT /ticket_merge/:source_id/:target_number`` (spec §5.1.3)."""
+    ctx.require("ticket.agent")
+    target_row = ctx.one("SELECT * FROM tickets WHERE number = ?", (target,))
+    if target_row is None:
+        return {"result": "failed", "message": "The target ticket number could not be found."}
+    source_row = ctx.one("SELECT * FROM tickets WHERE id = ?", (int(source) if source.isdigit() else -1,))
+    if source_row is None:
+        return {"result": "failed", "message": "The source ticket could not be found."}
+    if not can_change(ctx, source_row) or not can_change(ctx, target_row):
+        ctx.forbidden()
+    if source_row["id"] == target_row["id"]:
+        ctx.unprocessable("A ticket cannot be merged into itself.")
+    merged_state = ctx.column(
+        "SELECT s.id FROM ticket_states s JOIN ticket_state_types st ON st.id = s.state_type_id WHERE st.name = 'merged' ORDER BY s.id LIMIT 1"
+    )
+    if target_row["state_id"] in merged_state:
+        ctx.unprocessable("It is not possible to merge into an already merged ticket.")
+    stamp = now_ts()
+    sid, tid = source_row["id"], target_row["id"]
+    ctx.conn.execute("UPDATE ticket_articles SET ticket_id = ? WHERE ticket_id = ?", (tid, sid))
+    ctx.conn.execute("UPDATE time_accountings SET ticket_id = ? WHERE ticket_id = ?", (tid, sid))
+    ctx.conn.execute(
+        "UPDATE mentions SET mentionable_id = ? WHERE mentionable_type = 'Ticket' AND mentionable_id = ?"
+        " AND user_id NOT IN (SELECT user_id FROM mentions WHERE mentionable_type = 'Ticket' AND mentionable_id = ?)",
+        (tid, sid, tid),
+    )
+    ctx.conn.execute("DELETE FROM mentions WHERE mentionable_type = 'Ticket' AND mentionable_id = ?", (sid,))
+    ctx.conn.execute(
+        "UPDATE links SET link_object_source_value = ? WHERE link_object_source_id = 1 AND link_object_source_value = ?"
+        " AND link_object_target_value != ?",
+        (tid, sid, tid),
+    )
+    ctx.conn.execute(
+        "UPDATE links SET link_object_target_value = ? WHERE link_object_target_id = 1 AND link_object_target_value = ?"
+        " AND link_object_source_value != ?",
+        (tid, sid, tid),
+    )
+    from zammad_orm.testing.routes_misc import link_tickets
+
+    link_tickets(ctx, "parent", tid, sid, now=stamp)
+    ctx.conn.execute(
+        "UPDATE tickets SET article_count = 0, create_article_type_id = create_article_type_id WHERE id = ?",
+        (sid,),
+    )
+    create_article(
+        ctx,
+        get_row(ctx, TICKET, sid),
+        {"body": "merged", "type": "note", "sender": "Agent", "internal": False},
+    )
+    prefs = json.loads(source_row["preferences"] or "{}")
+    prefs.setdefault("escalation_calculation", {})["escalation_disabled"] = True
+    ctx.conn.execute(
+        "UPDATE tickets SET state_id = ?, owner_id = 1, preferences = ?, updated_at = ?, updated_by_id = ? WHERE id = ?",
+        (merged_state[0], json.dumps(prefs), now_ts(), ctx.uid, sid),
+    )
+    ctx.conn.execute("UPDATE tickets SET updated_at = ?, updated_by_id = 1 WHERE id = ?", (now_ts(), tid))
+    history(
+        ctx,
+        "Ticket",
+        tid,
+        "received_merge",
+        now=stamp,
+        id_from=sid,
+        id_to=tid,
+        value_from=source_row["number"],
+        value_to=target_row["number"],
+    )
+    history(
+        ctx,
+        "Ticket",
+        sid,
+        "merged_into",
+        now=stamp,
+        id_from=sid,
+        id_to=tid,
+        value_from=source_row["number"],
+        value_to=target_row["number"],
+    )
+    ctx.touched_tickets.update((sid, tid))
+    update_customer_counters(ctx, source_row["customer_id"])
+    return {
+        "result": "success",
+        "target_ticket": render(ctx, TICKET, get_row(ctx, TICKET, tid), ids=False),
+        "source_ticket": render(ctx, TICKET, get_row(ctx, TICKET, sid), ids=False),
+    }
+
+
+ROUTES = [
+    ("/tickets", "GET", tickets_index),
+    ("/tickets", "POST", tickets_create),
+    ("/tickets/<ident>", "GET", tickets_show),
+    ("/tickets/<ident>", "PUT", tickets_update),
+    ("/tickets/<ident>", "DELETE", tickets_delete),
+    ("/ticket_history/<ident>", "GET", ticket_history),
+    ("/ticket_merge/<source>/<target>", "PUT", ticket_merge),
+    *ARTICLE_ROUTES,
+]
