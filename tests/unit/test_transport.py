@@ -724,3 +724,29 @@ def test_wsgi_app_without_status_is_connect_error() -> None:
 
     with pytest.raises(ConnectError, match="no status"):
         WSGITransport(app, retries=0).send(Request("GET", "http://z/x"))
+
+
+def test_wsgi_transport_meets_the_emulator_faults() -> None:
+    from zammad_orm.testing.faults import Faults
+
+    faults = Faults(seed=1)
+    app = faults.wrap(_echo_app)
+    t = WSGITransport(app, backoff=0.001)
+    status = faults.add("status", method="GET", path="^/a$", status=503, times=2)
+    assert t.send(Request("GET", "http://z/a")).json()["path"] == "/a"
+    assert faults.hits[status] == 2
+    limited = faults.add("rate_limit", path="^/b$", retry_after=0.0, times=1)
+    assert t.send(Request("DELETE", "http://z/b")).json()["method"] == "DELETE"
+    assert faults.hits[limited] == 1
+    faults.add("drop", method="POST", path="^/c$")
+    with pytest.raises(ConnectError):
+        t.send(Request("POST", "http://z/c", json={"x": 1}))
+    faults.add("truncate", path="^/d$")
+    with pytest.raises(DecodeError, match="http://z/d"):
+        t.send(Request("GET", "http://z/d")).json()
+    faults.add("non_json", path="^/e$")
+    with pytest.raises(DecodeError, match="Maintenance"):
+        t.send(Request("GET", "http://z/e")).json()
+    faults.add("status", path="^/f$", status=502)
+    with pytest.raises(ServerError, match="injected fault"):
+        WSGITransport(app, retries=1, backoff=0.001).send(Request("GET", "http://z/f"))
