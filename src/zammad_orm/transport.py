@@ -546,6 +546,8 @@ class BaseTransport:
             Timeout: The server did not answer in time, and retrying gave up.
             RateLimited: 429 after retrying gave up (``retry_after`` from the last answer).
             ServerError: 502/503/504 after retrying gave up.
+            TransportError: No usable response for another reason (too many redirects); not retried.
+            ConfigurationError: The URL is malformed or its scheme unsupported.
 
         """
         method = request.method.upper()
@@ -559,7 +561,7 @@ class BaseTransport:
             started = time.perf_counter()
             try:
                 response = self._send_once(request, url, headers)
-            except TransportError as exc:
+            except (ConnectError, Timeout) as exc:
                 ms = (time.perf_counter() - started) * 1000
                 logger.debug(
                     "%s %s failed after %.0f ms (attempt %d/%d): %s",
@@ -685,13 +687,15 @@ class HTTPTransport(BaseTransport):
                 headers=headers,
                 timeout=self.timeout,
                 verify=self.verify,
-                allow_redirects=False,
+                # Follow redirects (http -> https, a moved host) only where repeating is harmless;
+                # requests drops the Authorization header when the host changes.
+                allow_redirects=method in ("GET", "HEAD"),
             )
-            content = (
-                reply.content
-            )  # already read (stream=False), but be explicit about where errors come from
+            content = reply.content  # read already (stream=False); named here so errors map below
         except requests.exceptions.Timeout as exc:
-            raise Timeout(f"{method} {_loggable(url)}: no answer within {self.timeout} s ({exc})") from exc
+            raise Timeout(
+                f"{method} {_loggable(url)}: no answer within {self.timeout} s ({_reason(exc)})"
+            ) from exc
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
             raise ConfigurationError(f"invalid URL {url!r}: {exc}") from exc
         except requests.exceptions.InvalidSchema as exc:
@@ -704,17 +708,27 @@ class HTTPTransport(BaseTransport):
             requests.exceptions.ConnectionError,
             requests.exceptions.ChunkedEncodingError,
             urllib3.exceptions.HTTPError,
-            OSError,
         ) as exc:
+            raise ConnectError(f"{method} {_loggable(url)}: connection failed: {_reason(exc)}") from exc
+        except requests.exceptions.RequestException as exc:  # TooManyRedirects, ...: not transient
+            raise TransportError(f"{method} {_loggable(url)}: {type(exc).__name__}: {_reason(exc)}") from exc
+        except OSError as exc:  # a socket error requests did not wrap
             raise ConnectError(f"{method} {_loggable(url)}: connection failed: {exc}") from exc
         return Response(
             status=reply.status_code,
             headers=reply.headers.items(),
             body=content,
-            url=url,
+            url=reply.url if reply.history else url,
             method=method,
             elapsed=time.perf_counter() - started,
         )
+
+
+def _reason(exc: BaseException) -> str:
+    # requests wraps urllib3's error, whose text repeats the full URL (query string included); the
+    # innermost reason names host and port only, and the message already has the masked path.
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    return str(getattr(inner, "reason", None) or inner)
 
 
 def _check_timeout(timeout: float | tuple[float, float]) -> float | tuple[float, float]:

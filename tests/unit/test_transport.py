@@ -28,6 +28,7 @@ from zammad_orm.errors import (
     RateLimited,
     ServerError,
     Timeout,
+    TransportError,
     UnprocessableEntity,
 )
 from zammad_orm.transport import (
@@ -750,3 +751,39 @@ def test_wsgi_transport_meets_the_emulator_faults() -> None:
     faults.add("status", path="^/f$", status=502)
     with pytest.raises(ServerError, match="injected fault"):
         WSGITransport(app, retries=1, backoff=0.001).send(Request("GET", "http://z/f"))
+
+
+def test_get_follows_redirects_post_does_not(server: ScriptedServer, transport: HTTPTransport) -> None:
+    server.script(Reply(301, b"", {"Location": server.url + "/moved"}), _json_reply(200, {"here": 1}))
+    response = transport.send(_get(server))
+    assert response.json() == {"here": 1}
+    assert response.url == server.url + "/moved"
+    assert [s.path for s in server.seen] == ["/api/v1/tickets", "/moved"]
+    server.script(Reply(307, b"", {"Location": server.url + "/moved"}))
+    assert transport.send(Request("POST", server.url + "/api/v1/tickets", json={})).status == 307
+    assert server.count == 3
+
+
+def test_endless_redirects_are_a_transport_error_not_retried(
+    server: ScriptedServer, transport: HTTPTransport
+) -> None:
+    server.script(*[Reply(302, b"", {"Location": server.url + "/loop"})] * 40)
+    with pytest.raises(TransportError, match="TooManyRedirects") as info:
+        transport.send(_get(server))
+    assert not isinstance(info.value, ConnectError)
+    assert server.count == 31  # requests' limit of 30 redirects; not retried
+
+
+def test_error_messages_mask_secret_query_parameters(server: ScriptedServer) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with HTTPTransport(retries=0) as t, pytest.raises(ConnectError) as refused:
+        t.send(Request("GET", f"http://127.0.0.1:{port}/x", params={"token": SECRET}))
+    assert SECRET not in str(refused.value)
+    assert "token=***" in str(refused.value)
+    server.script(Reply(delay=1.0))
+    with HTTPTransport(retries=0, timeout=0.1) as t, pytest.raises(Timeout) as slow:
+        t.send(_get(server, params={"password": SECRET}))
+    assert SECRET not in str(slow.value)
+    assert "password=***" in str(slow.value)
