@@ -47,6 +47,8 @@ M = TypeVar("M", bound=Model)
 SearchGeneration = Literal["pre65", "unified"]
 
 _API = "/api/v1"
+#: The largest ``per_page`` every search endpoint honours (6.5 caps searches at 200).
+SEARCH_MAX_PAGE_SIZE = 200
 # Per-context impersonation: client id -> ``From`` value (a tuple of pairs: immutable, so safe as default).
 _impersonation: contextvars.ContextVar[tuple[tuple[int, str], ...]] = contextvars.ContextVar(
     "zammad_orm_impersonation", default=()
@@ -457,13 +459,16 @@ class Client:
             raise errors.DecodeError(f"expected a list of {model.__name__} from {path}, got {reply!r}")
         return [self.load(model, record) for record in reply]
 
-    def iterate(self, model: type[M], path: str, params: Mapping[str, Any]) -> Iterator[M]:
+    def iterate(
+        self, model: type[M], path: str, params: Mapping[str, Any], *, search: bool = False
+    ) -> Iterator[M]:
         """Page through an index endpoint until a page comes back short.
 
         Args:
             model: The model class of the records.
             path: The endpoint path.
             params: ``page`` (first page), ``page_size``, ``expand`` and endpoint parameters.
+            search: Whether ``path`` is a search endpoint (its replies tell the search generation).
 
         """
         params = dict(params)
@@ -472,16 +477,23 @@ class Client:
         expand = bool(params.pop("expand", self.pagination.expand))
         if page < 1 or size < 1:
             raise errors.QueryError(f"page and page_size must be >= 1, got {page} and {size}")
-        size = min(size, model._meta.max_page_size)
-        return self._pages(model, path, page, size, expand, params)
+        size = min(size, SEARCH_MAX_PAGE_SIZE if search else model._meta.max_page_size)
+        return self._pages(model, path, page, size, expand, params, search)
 
     def _pages(
-        self, model: type[M], path: str, page: int, size: int, expand: bool, params: dict[str, Any]
+        self,
+        model: type[M],
+        path: str,
+        page: int,
+        size: int,
+        expand: bool,
+        params: dict[str, Any],
+        search: bool,
     ) -> Iterator[M]:
         while True:
             query = {**params, "page": page, "per_page": size, "expand": expand}
             reply = self.request("GET", path, params=query)
-            items = self.decode_list(model, reply)
+            items = self.decode_list(model, reply, search=search)
             yield from items
             if len(items) < size:
                 return

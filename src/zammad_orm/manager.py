@@ -102,6 +102,38 @@ class CollectionCache:
         return f"<CollectionCache {self._name} size={self.max_size}>"
 
 
+class SearchResults(Generic[M]):
+    """A lazy, re-iterable search over ``<endpoint>/search`` (used until the QuerySet layer exists)."""
+
+    def __init__(
+        self,
+        manager: Manager[M],
+        query: str,
+        *,
+        sort_by: str | None,
+        order_by: str | None,
+        params: dict[str, Any],
+    ) -> None:
+        self.manager = manager
+        self.query = query
+        self.sort_by = sort_by
+        self.order_by = order_by
+        self.params = params
+
+    def __iter__(self) -> Iterator[M]:
+        params = dict(self.params)
+        params["query"] = self.query
+        if self.sort_by is not None:
+            params["sort_by"] = self.sort_by
+        if self.order_by is not None:
+            params["order_by"] = self.order_by
+        client = self.manager.client
+        return client.iterate(self.manager.model, f"{self.manager.endpoint}/search", params, search=True)
+
+    def __repr__(self) -> str:
+        return f"<SearchResults {self.manager.model.__name__} {self.query!r}>"
+
+
 class Manager(Generic[M]):
     """The collection of a model, optionally bound to a client.
 
@@ -239,7 +271,15 @@ class Manager(Generic[M]):
         """
         if not self.model._meta.searchable:
             raise errors.QueryError(f"Zammad has no search endpoint for {self.model.__name__}")
-        return self.get_queryset().raw(query, sort_by=sort_by, order_by=order_by, **params)
+        if not isinstance(query, str):
+            raise errors.QueryError(f"search query must be a string, got {query!r}")
+        if order_by not in (None, "asc", "desc"):
+            raise errors.QueryError(f"order_by must be 'asc' or 'desc', got {order_by!r}")
+        from zammad_orm import query as query_module
+
+        if getattr(query_module, "QuerySet", None) is not None:
+            return self.get_queryset().raw(query, sort_by=sort_by, order_by=order_by, **params)
+        return SearchResults(self, query, sort_by=sort_by, order_by=order_by, params=params)
 
     # -- QuerySet entry points ---------------------------------------------------------------------
 

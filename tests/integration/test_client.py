@@ -1,0 +1,315 @@
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+import zammad_orm as zo
+from zammad_orm import errors
+from zammad_orm.manager import get_active_client, set_default_client
+from zammad_orm.transport import WSGITransport
+
+from .conftest import CountingTransport, make_client, sent
+
+# -- construction and configuration ------------------------------------------------------------------
+
+
+def test_client_accepts_the_url_with_or_without_api_v1(emulator: Any) -> None:
+    a = zo.Client(emulator.url, http_token=emulator.token)
+    b = zo.Client(emulator.url + "/api/v1/", http_token=emulator.token)
+    assert a.url == b.url == emulator.url
+    assert b.api_url == emulator.url + "/api/v1"
+    assert a.server_version == b.server_version
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "no credentials"),
+        ({"http_token": "t", "username": "u", "password": "p"}, "contradictory"),
+        ({"http_token": "t", "oauth2_token": "o"}, "contradictory"),
+        ({"username": "admin@example.com"}, "together"),
+    ],
+)
+def test_missing_or_contradictory_credentials_are_configuration_errors(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(errors.ConfigurationError, match=message):
+        zo.Client("http://127.0.0.1:1", **kwargs)
+
+
+def test_malformed_url_is_a_configuration_error() -> None:
+    with pytest.raises(errors.ConfigurationError, match="http"):
+        zo.Client("ftp://example.com", http_token="x")
+
+
+def test_connect_reads_the_environment_and_becomes_the_default(
+    emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZAMMAD_URL", emulator.url)
+    monkeypatch.setenv("ZAMMAD_HTTP_TOKEN", emulator.token)
+    for name in ("ZAMMAD_USERNAME", "ZAMMAD_PASSWORD", "ZAMMAD_OAUTH2_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        client = zo.connect()
+        assert get_active_client() is client
+        assert zo.Ticket.objects.get(1).title == "Welcome to Zammad!"
+        second = zo.connect(emulator.url, username=emulator.admin_login, password=emulator.admin_password)
+        assert get_active_client() is second
+        assert second.users.me().login == emulator.admin_login
+    finally:
+        set_default_client(None)
+
+
+def test_connect_refuses_contradictory_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZAMMAD_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("ZAMMAD_HTTP_TOKEN", "t")
+    monkeypatch.setenv("ZAMMAD_OAUTH2_TOKEN", "o")
+    with pytest.raises(errors.ConfigurationError, match="contradictory"):
+        zo.connect()
+
+
+def test_connect_without_url_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ZAMMAD_URL", raising=False)
+    with pytest.raises(errors.ConfigurationError, match="ZAMMAD_URL"):
+        zo.connect(http_token="x")
+
+
+def test_no_client_at_all_is_a_configuration_error() -> None:
+    set_default_client(None)
+    with pytest.raises(errors.ConfigurationError, match="connect"):
+        zo.Ticket.objects.get(1)
+
+
+def test_basic_auth_and_bearer_token(emulator: Any) -> None:
+    basic = zo.Client(emulator.url, username="agent1@example.com", password="agent")
+    assert basic.users.me().login == "agent1@example.com"
+    bearer = zo.Client(emulator.url, oauth2_token=emulator.token)
+    assert bearer.users.me().login == emulator.admin_login
+
+
+def test_in_process_wsgi_transport(emulator: Any) -> None:
+    client = zo.Client(
+        "http://emulator.invalid", http_token=emulator.token, transport=WSGITransport(emulator.app)
+    )
+    assert client.tickets.get(1).number == "67001"
+
+
+# -- default client, activate, using -----------------------------------------------------------------
+
+
+def test_activate_overrides_the_default_in_a_with_block(emulator: Any) -> None:
+    default = make_client(emulator)
+    other = make_client(emulator)
+    set_default_client(default)
+    try:
+        with other.activate():
+            t = zo.Ticket.objects.get(1)
+            assert t.client is other
+        assert zo.Ticket.objects.get(1).client is default
+        assert sent(other).count == 1
+        assert sent(default).count == 1
+    finally:
+        set_default_client(None)
+
+
+def test_activate_is_per_thread(emulator: Any) -> None:
+    mine = make_client(emulator)
+    seen: list[Any] = []
+    with mine.activate():
+
+        def worker() -> None:
+            try:
+                seen.append(get_active_client())
+            except errors.ConfigurationError as exc:
+                seen.append(exc)
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+        assert get_active_client() is mine
+    assert isinstance(seen[0], errors.ConfigurationError)
+
+
+def test_using_binds_a_manager_to_a_client(client: zo.Client) -> None:
+    assert zo.Ticket.objects.using(client) == client.tickets
+    assert client.tickets.client is client
+    assert client.tickets.model is zo.Ticket
+    assert zo.Ticket.objects.using(client).get(1).client is client
+
+
+# -- impersonation -----------------------------------------------------------------------------------
+
+
+def test_on_behalf_of_sends_from_and_acts_as_that_user(client: zo.Client) -> None:
+    with client.on_behalf_of("nicole.braun@zammad.org"):
+        assert client.users.me().id == 2
+    assert client.users.me().login != "nicole.braun@zammad.org"
+    with client.on_behalf_of(2):
+        assert client.get("users/me")["id"] == 2
+
+
+def test_on_behalf_of_in_the_constructor(emulator: Any) -> None:
+    nicole = make_client(emulator, on_behalf_of="nicole.braun@zammad.org")
+    assert nicole.users.me().login == "nicole.braun@zammad.org"
+
+
+def test_on_behalf_of_an_unknown_user_is_refused(client: zo.Client) -> None:
+    with (
+        client.on_behalf_of("nobody@nowhere.example"),
+        pytest.raises(errors.PermissionDenied, match="No such user"),
+    ):
+        client.users.me()
+
+
+# -- server facts and raw requests -------------------------------------------------------------------
+
+
+def test_server_version_is_asked_once(client: zo.Client) -> None:
+    assert client.server_version.startswith("6.2")
+    assert client.server_version.startswith("6.2")
+    assert sent(client).sent.count(("GET", "/version")) == 1
+    assert client.search_generation == "pre65"
+
+
+def test_raw_requests_escape_hatch(client: zo.Client) -> None:
+    me = client.get("users/me")
+    assert isinstance(me, dict)
+    assert me["login"]
+    assert client.request("GET", "tickets/1")["number"] == "67001"
+    created = client.post("ticket_priorities", json={"name": "raw-prio"})
+    assert created["name"] == "raw-prio"
+    updated = client.put(f"ticket_priorities/{created['id']}", json={"note": "n"})
+    assert updated["note"] == "n"
+    assert client.delete(f"ticket_priorities/{created['id']}") == {}
+
+
+# -- error paths -------------------------------------------------------------------------------------
+
+
+def test_unknown_token_is_an_authentication_error(emulator: Any) -> None:
+    bad = zo.Client(emulator.url, http_token="wrong")
+    with pytest.raises(errors.AuthenticationError) as info:
+        bad.users.me()
+    assert info.value.status == 401
+
+
+def test_wrong_password_is_an_authentication_error(emulator: Any) -> None:
+    bad = zo.Client(emulator.url, username=emulator.admin_login, password="nope")
+    with pytest.raises(errors.AuthenticationError, match="Invalid BasicAuth credentials"):
+        bad.tickets.get(1)
+
+
+def test_customer_without_permission_gets_permission_denied(emulator: Any) -> None:
+    nicole = zo.Client(emulator.url, username="nicole.braun@zammad.org", password="customer")
+    with pytest.raises(errors.PermissionDenied) as info:
+        nicole.groups.create(name="not allowed")
+    assert info.value.status == 403
+
+
+def test_missing_object_is_model_does_not_exist_and_not_found(client: zo.Client) -> None:
+    with pytest.raises(zo.TicketPriority.DoesNotExist) as info:
+        client.priorities.get(999999)
+    assert isinstance(info.value, errors.NotFound)
+    assert isinstance(info.value, errors.DoesNotExist)
+    assert "Couldn't find Ticket::Priority with 'id'=999999" in str(info.value)
+
+
+def test_unknown_route_is_not_found(client: zo.Client) -> None:
+    with pytest.raises(errors.NotFound, match="No route matches"):
+        client.get("no_such_route")
+
+
+def test_server_refusal_is_unprocessable_entity_with_the_message(client: zo.Client) -> None:
+    with pytest.raises(errors.UnprocessableEntity, match="No lookup value found for 'group'"):
+        client.tickets.create(title="x", group="no such group", customer="guess:x@example.com", article="b")
+
+
+def test_retries_exhausted_raise_the_last_server_error(emulator: Any) -> None:
+    rule = emulator.faults.add("status", method="GET", path=r".*/ticket_priorities/1$", status=503)
+    try:
+        client = make_client(emulator, transport=CountingTransport(retries=2, backoff=0.0))
+        with pytest.raises(errors.ServerError) as info:
+            client.priorities.get(1)
+        assert info.value.status == 503
+        assert rule.hits == 3  # first attempt + 2 retries
+        assert sent(client).count == 1  # one logical request
+    finally:
+        emulator.faults.clear()
+
+
+def test_transient_failure_is_retried_transparently(emulator: Any) -> None:
+    rule = emulator.faults.add("status", method="GET", path=r".*/ticket_priorities/2$", status=502, times=1)
+    try:
+        client = make_client(emulator, transport=CountingTransport(retries=2, backoff=0.0))
+        assert client.priorities.get(2).name == "2 normal"
+        assert rule.hits == 1
+    finally:
+        emulator.faults.clear()
+
+
+def test_post_is_not_retried(emulator: Any) -> None:
+    rule = emulator.faults.add("status", method="POST", path=r".*/ticket_priorities$", status=503)
+    try:
+        client = make_client(emulator, transport=CountingTransport(retries=3, backoff=0.0))
+        with pytest.raises(errors.ServerError):
+            client.priorities.create("never")
+        assert rule.hits == 1
+    finally:
+        emulator.faults.clear()
+
+
+def test_non_json_reply_is_a_decode_error(emulator: Any) -> None:
+    emulator.faults.add("non_json", method="GET", path=r".*/ticket_priorities/3$")
+    try:
+        client = make_client(emulator)
+        with pytest.raises(errors.DecodeError):
+            client.priorities.get(3)
+    finally:
+        emulator.faults.clear()
+
+
+def test_unreachable_server_is_a_connect_error() -> None:
+    client = zo.Client("http://127.0.0.1:9", http_token="x", retries=0)
+    with pytest.raises(errors.ConnectError):
+        client.tickets.get(1)
+
+
+# -- identity map and cache --------------------------------------------------------------------------
+
+
+def test_identity_map_gives_one_object_per_id(client: zo.Client) -> None:
+    a = client.tickets.get(1)
+    b = client.tickets.get(1)
+    assert a is b
+    assert client.tickets[1] is a
+    assert sent(client).sent.count(("GET", "/tickets/1")) == 2  # get() always asks the server
+
+
+def test_load_and_load_assets_merge_into_one_instance(client: zo.Client) -> None:
+    t = client.tickets.get(1)
+    again = client.load(zo.Ticket, {**t.view(), "title": "changed on the server"})
+    assert again is t
+    assert t.title == "changed on the server"
+    client.load_assets({"Ticket": {"1": {**t.view(), "title": "from assets"}}, "Unknown": {"1": {"id": 1}}})
+    assert t.title == "from assets"
+
+
+def test_cache_serves_relations_without_requests(emulator: Any, tmp_path: Any) -> None:
+    spec = f"disk:{tmp_path}"
+    first = make_client(emulator, cache=spec)
+    ticket = first.tickets.get(1)
+    assert ticket.group.name == "Users"
+    first.close()
+    second = make_client(emulator, cache=spec)
+    group = second.resolve(zo.Group, 1)
+    assert group.name == "Users"
+    assert sent(second).count == 0
+    assert group.last_request_age_s() is not None
+
+
+def test_cache_can_be_disabled(emulator: Any) -> None:
+    client = make_client(emulator, cache=False)
+    client.resolve(zo.Group, 1)
+    assert client.cache.get("Group", 1) is None
