@@ -31,7 +31,8 @@ def new_ticket(client: zo.Client, **kwargs: Any) -> zo.Ticket:
 
 def test_create_with_names_for_references(client: zo.Client) -> None:
     t = new_ticket(client, state="open", priority="3 high", article={"body": "It smokes.", "internal": False})
-    assert t.id is not None and t.number
+    assert t.id is not None
+    assert t.number
     assert t.state.name == "open"
     assert t.priority.name == "3 high"
     assert t.group.name == "Users"
@@ -295,7 +296,9 @@ def test_update_returns_the_updated_object(client: zo.Client, ticket: zo.Ticket)
     assert updated is ticket
     assert ticket.title == "updated"
     assert ticket.state.name == "open"
-    assert ticket.updated_at is not None and before is not None and ticket.updated_at >= before
+    assert ticket.updated_at is not None
+    assert before is not None
+    assert ticket.updated_at >= before
 
 
 def test_pending_time_round_trips_as_aware_datetime(client: zo.Client, ticket: zo.Ticket) -> None:
@@ -374,7 +377,8 @@ def test_time_accounting(client: zo.Client, ticket: zo.Ticket) -> None:
     second = ticket.create_time_accounting(Decimal("2.25"), type=kind)
     third = ticket.create_time_accounting(1, type="__pytest_kind")
     assert first.time_unit == Decimal("1.5")
-    assert second.type is kind and third.type_id == kind.id
+    assert second.type is kind
+    assert third.type_id == kind.id
     assert [t.id for t in ticket.time_accountings()] == [first.id, second.id, third.id]
     ticket.refresh_from_db()
     assert ticket.time_unit == Decimal("4.75")

@@ -241,18 +241,23 @@ def test_ticket_expanded_attributes() -> None:
 def test_ticket_attributes(client: zo.Client, ticket: zo.Ticket) -> None:
     assert ticket.article_count == 1
     assert [a.body for a in ticket.articles] == ["..."]
-    assert ticket.close_at is None and ticket.close_escalation_at is None
+    assert ticket.close_at is None
+    assert ticket.close_escalation_at is None
     assert ticket.create_article_sender.name == "Agent"
     assert ticket.create_article_type.name == "note"
-    assert isinstance(ticket.created_at, datetime) and isinstance(ticket.updated_at, datetime)
+    assert isinstance(ticket.created_at, datetime)
+    assert isinstance(ticket.updated_at, datetime)
     assert ticket.created_by == client.users.me() == ticket.updated_by
     assert ticket.customer.login == "pytest@localhost.local"
     assert ticket.escalation_at is None
-    assert ticket.first_response_at is None and ticket.first_response_escalation_at is None
+    assert ticket.first_response_at is None
+    assert ticket.first_response_escalation_at is None
     assert ticket.group.name == "Users"
     assert isinstance(ticket.id, int)
-    assert ticket.last_contact_agent_at is None and ticket.last_contact_at is None
-    assert ticket.last_contact_customer_at is None and ticket.last_owner_update_at is None
+    assert ticket.last_contact_agent_at is None
+    assert ticket.last_contact_at is None
+    assert ticket.last_contact_customer_at is None
+    assert ticket.last_owner_update_at is None
     assert ticket.note is None
     assert ticket.number.startswith("67")
     assert ticket.organization is None
