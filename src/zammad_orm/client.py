@@ -409,14 +409,17 @@ class Client:
 
     def fetch(self, model: type[M], pk: int, *, expand: bool = False) -> M:
         """GET one object from the server (``Model.DoesNotExist`` when it is missing)."""
+        return self.load(model, self.fetch_record(model, pk, expand=expand))
+
+    def fetch_record(self, model: type[Model], pk: int, *, expand: bool = False) -> Any:
+        """GET the raw record of one object (``Model.DoesNotExist`` when it is missing)."""
         path = f"{_endpoint(model)}/{pk}"
         try:
-            record = self.request("GET", path, params={"expand": "true"} if expand else None)
+            return self.request("GET", path, params={"expand": "true"} if expand else None)
         except errors.NotFound as exc:
             raise model.DoesNotExist(
                 exc.message, status=exc.status, method=exc.method, url=exc.url, body=exc.body
             ) from exc
-        return self.load(model, record)
 
     def resolve(self, model: type[M], pk: int, *, hint: Any = None) -> M:
         """Return object ``pk``: identity map, then record cache, then one request.

@@ -233,13 +233,12 @@ class Model(_State):
 
         """
         expand = expand or "*" in self.EXPANDED_ATTRIBUTES
-        params = {"expand": "true"} if expand else None
-        record = self.client.request("GET", self._path(), params=params)
+        record = self.client.fetch_record(type(self), self._require_id(), expand=expand)
         self._absorb(record, keep=())
 
     def _load_expanded(self) -> None:
         """Merge the expanded record from the server, keeping local unsaved changes."""
-        record = self.client.request("GET", self._path(), params={"expand": "true"})
+        record = self.client.fetch_record(type(self), self._require_id(), expand=True)
         self._absorb(record, keep=self._dirty_names())
 
     def refresh_from_db(self) -> None:
@@ -302,7 +301,7 @@ class Model(_State):
             return
         client = self.client
         if if_unmodified:
-            current = client.request("GET", self._path())
+            current = client.fetch_record(type(self), self._require_id())
             theirs = current.get("updated_at") if isinstance(current, dict) else None
             if theirs != self._raw.get("updated_at"):
                 raise errors.StaleObjectError(

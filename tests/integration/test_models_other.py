@@ -1,0 +1,246 @@
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+import zammad_orm as zo
+from zammad_orm import errors
+
+from .conftest import make_client, sent
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+# -- users -------------------------------------------------------------------------------------------
+
+
+def test_user_create_update_delete(client: zo.Client) -> None:
+    user = client.users.create(firstname="John", lastname="Pytest", email=f"{unique('john')}@example.com")
+    assert user.role_ids == [3]  # signup role Customer
+    assert [r.name for r in user.roles] == ["Customer"]
+    assert user.login == user.email
+    user.phone = "+49 30 1234"
+    user.preferences["notes"] = ["a"]
+    user.save()
+    server = client.get(f"users/{user.id}")
+    assert server["phone"] == "+49 30 1234"
+    assert server["preferences"]["notes"] == ["a"]
+    user.delete()
+    with pytest.raises(zo.User.DoesNotExist):
+        client.users.get(user.id)
+
+
+def test_user_roles_and_organization_by_name(client: zo.Client) -> None:
+    org = client.organizations.create(name=unique("org"))
+    user = client.users.create(
+        firstname="Agent",
+        lastname="Smith",
+        email=f"{unique('smith')}@example.com",
+        roles=["Agent"],
+        organization=org.name,
+    )
+    assert [r.name for r in user.roles] == ["Agent"]
+    assert user.organization is org
+    user.roles = [client.roles.get(2), client.roles.get(3)]
+    user.save()
+    assert sorted(client.get(f"users/{user.id}")["role_ids"]) == [2, 3]
+
+
+def test_user_validation_error_is_unprocessable(client: zo.Client) -> None:
+    with pytest.raises(errors.UnprocessableEntity, match="At least one identifier"):
+        client.users.create(note="nobody")
+
+
+def test_duplicate_email_is_unprocessable(client: zo.Client) -> None:
+    email = f"{unique('dup')}@example.com"
+    client.users.create(firstname="A", email=email)
+    with pytest.raises(errors.UnprocessableEntity, match="already used"):
+        client.users.create(firstname="B", email=email)
+
+
+def test_user_search_and_me(client: zo.Client) -> None:
+    found = list(client.users.search("nicole"))
+    assert [u.login for u in found] == ["nicole.braun@zammad.org"]
+    assert client.users.me().login == "admin@example.com"
+
+
+def test_user_iter_includes_user_1(client: zo.Client) -> None:
+    users = list(client.users.iter(page_size=2))
+    assert users[0].id == 1
+    assert users[0].is_unassigned
+    assert {u.login for u in users} >= {"-", "nicole.braun@zammad.org", "admin@example.com"}
+
+
+# -- organizations, groups, roles --------------------------------------------------------------------
+
+
+def test_organization_crud_and_members(client: zo.Client) -> None:
+    name = unique("org")
+    org = client.organizations.create(name=name, note="pytest")
+    assert (org.name, org.shared, org.active, org.member_ids) == (name, True, True, [])
+    member = client.users.create(firstname="M", email=f"{unique('m')}@example.com", organization_id=org.id)
+    org.refresh_from_db()
+    assert org.members == [member]
+    assert list(client.organizations.search(name)) == [org]
+    member.delete()
+    org.delete()
+    with pytest.raises(zo.Organization.DoesNotExist):
+        client.organizations.get(org.id)
+
+
+def test_group_crud(client: zo.Client) -> None:
+    group = client.groups.create(name=unique("pytest_group"))
+    assert (group.follow_up_possible, group.active, group.user_ids) == ("yes", True, [])
+    group.update(note="n")
+    assert client.get(f"groups/{group.id}")["note"] == "n"
+    group.delete()
+    with pytest.raises(zo.Group.DoesNotExist):
+        client.groups.get(group.id)
+
+
+def test_group_with_tickets_cannot_be_deleted(client: zo.Client) -> None:
+    with pytest.raises(errors.UnprocessableEntity, match="references"):
+        client.groups.get(1).delete()
+
+
+def test_roles_can_be_created_but_not_deleted(client: zo.Client) -> None:
+    role = client.roles.create(name=unique("Clone: Customer"), permission_ids=[44, 47])
+    assert role.permission_ids == [44, 47]
+    role.update(active=False)
+    assert role.active is False
+    with pytest.raises(errors.NotFound, match="No route matches"):
+        role.delete()
+
+
+# -- states, priorities, time accounting types -------------------------------------------------------
+
+
+def test_state_and_priority_crud(client: zo.Client) -> None:
+    state = client.states.create(unique("pytest_state"), state_type_id=5)
+    assert state.state_type.name == "closed"
+    state.active = False
+    state.save()
+    assert client.get(f"ticket_states/{state.id}")["active"] is False
+    state.delete()
+    with pytest.raises(zo.TicketState.DoesNotExist, match="Ticket::State"):
+        client.states.get(state.id)
+    prio = client.priorities.create(unique("prio"))
+    prio.delete()
+    with pytest.raises(zo.TicketPriority.DoesNotExist):
+        prio.reload()
+
+
+def test_time_accounting_types(client: zo.Client) -> None:
+    kind = client.time_accounting_types.create(name=unique("kind"), note=None, active=True)
+    assert kind.id in [k.id for k in client.time_accounting_types.iter()]
+    kind.update(note="updated")
+    assert client.get("time_accounting/types")[-1]["note"] == "updated"
+
+
+def test_time_accounting_update_and_delete(client: zo.Client, ticket: zo.Ticket) -> None:
+    entry = ticket.create_time_accounting("1.23")
+    entry.time_unit = Decimal("2.34")
+    entry.save()
+    assert client.get(f"time_accountings/{entry.id}")["time_unit"] == "2.34"
+    entry.update(type=client.time_accounting_types.create(name=unique("t"), active=True).name)
+    assert entry.type is not None
+    entry.delete()
+    assert ticket.time_accountings() == []
+    ticket.refresh_from_db()
+    assert ticket.time_unit == Decimal("0.0")
+
+
+def test_article_time_unit_creates_time_accounting(ticket: zo.Ticket) -> None:
+    article = ticket.create_article("worked", time_unit="1.23")
+    assert article.time_unit == Decimal("1.23")
+    entries = ticket.time_accountings()
+    assert [(e.ticket_article_id, e.time_unit) for e in entries] == [(article.id, Decimal("1.23"))]
+    assert entries[0].ticket_article is article
+
+
+def test_article_update_changes_only_internal(client: zo.Client, ticket: zo.Ticket) -> None:
+    article = ticket.articles[0]
+    article.internal = True
+    article.save()
+    assert client.get(f"ticket_articles/{article.id}")["internal"] is True
+
+
+# -- notifications, mentions, object attributes ------------------------------------------------------
+
+
+def test_online_notifications(emulator: Any, client: zo.Client) -> None:
+    agent = make_client(emulator)
+    with agent.on_behalf_of("agent1@example.com"):
+        ticket = agent.tickets.create(
+            title="notify", group="Users", customer="guess:n@example.com", article="x"
+        )
+        ticket.update(owner="admin@example.com")
+    notes = list(client.online_notifications.iter())
+    assert notes
+    mine = [n for n in notes if n.o_id == ticket.id]
+    assert mine
+    note = mine[0]
+    assert note.object_name == "Ticket"
+    assert note.target == client.tickets.get(ticket.id)
+    assert note.user == client.users.me()
+    note.update(seen=True)
+    assert client.get(f"online_notifications/{note.id}")["seen"] is True
+    client.online_notifications.mark_all_as_read()
+    assert all(n.seen for n in client.online_notifications.iter())
+
+
+def test_mentions_list_and_errors(client: zo.Client, ticket: zo.Ticket) -> None:
+    mention = client.mentions.create(mentionable_type="Ticket", mentionable_id=ticket.id)
+    assert client.mentions.for_ticket(ticket) == [mention]
+    with pytest.raises(errors.QueryError, match="for_ticket"):
+        client.mentions.iter()
+
+
+def test_object_attributes(client: zo.Client) -> None:
+    name = unique("pytest_attr")
+    attr = client.object_attributes.create(
+        name=name,
+        display="x",
+        object="User",
+        data_type="boolean",
+        data_option={"default": False, "options": {"true": "yes", "false": "no"}, "null": True},
+        screens={},
+        position=1000,
+        editable=True,
+        active=True,
+    )
+    assert attr.data_type == "boolean"
+    client.object_attributes.execute_migrations()
+    nicole = client.users.get(2)
+    assert name in nicole.extra
+    nicole.extra[name] = True
+    nicole.save()
+    assert client.get("users/2")[name] is True
+
+
+# -- search generations ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("version", "generation"), [("6.2", "pre65"), ("6.5", "unified")])
+def test_search_understands_both_reply_generations(version: str, generation: str) -> None:
+    emulator_class = pytest.importorskip("zammad_orm.testing").Emulator
+    with emulator_class(zammad_version=version) as server:
+        client = make_client(server)
+        created = [
+            client.tickets.create(
+                title=f"gen {i}", group="Users", customer="guess:g@example.com", article="x"
+            )
+            for i in range(3)
+        ]
+        found = list(client.tickets.search("title:gen", sort_by="id", order_by="asc", page_size=2))
+        assert found == created
+        assert all(isinstance(t, zo.Ticket) for t in found)
+        assert client.search_generation == generation
+        users = list(client.users.search("nicole"))
+        assert [u.id for u in users] == [2]
+        assert sent(client).count > 0
