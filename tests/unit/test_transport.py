@@ -787,3 +787,20 @@ def test_error_messages_mask_secret_query_parameters(server: ScriptedServer) -> 
         t.send(_get(server, params={"password": SECRET}))
     assert SECRET not in str(slow.value)
     assert "password=***" in str(slow.value)
+
+
+def test_http_transport_against_the_emulator_with_faults() -> None:
+    from zammad_orm.testing import Emulator
+
+    with Emulator() as z, HTTPTransport(auth=TokenAuth(z.token), backoff=0.001) as t:
+        me = z.url + "/api/v1/users/me"
+        assert t.send(Request("GET", me)).json()["login"] == "admin@example.com"
+        dropped = z.faults.add("drop", method="GET", path="users/me", times=2)
+        assert t.send(Request("GET", me)).json()["login"] == "admin@example.com"
+        assert z.faults.hits[dropped] == 2
+        z.faults.add("drop", method="POST", path="tickets", times=1)
+        body = {"title": "x", "group": "Users", "customer_id": 2, "article": {"body": "b"}}
+        with pytest.raises(ConnectError, match="POST /api/v1/tickets"):
+            t.send(Request("POST", z.url + "/api/v1/tickets", json=body))
+        with pytest.raises(AuthenticationError):
+            raise_for_status(t.send(Request("GET", me, headers={"Authorization": "Token token=wrong"})))
