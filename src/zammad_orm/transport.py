@@ -25,6 +25,7 @@ import base64
 import email.utils
 import hashlib
 import http
+import http.cookiejar
 import io
 import json as jsonlib
 import logging
@@ -660,6 +661,9 @@ class HTTPTransport(BaseTransport):
         self.verify = verify
         self.session = requests.Session()
         self.session.auth = _keep_headers
+        # Keep no cookies: Zammad authenticates a session cookie before any header (spec §1.1), so a
+        # cookie from one answer could outlive a change of credentials; every request carries its own.
+        self.session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
         adapter = requests.adapters.HTTPAdapter(
             pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0
         )

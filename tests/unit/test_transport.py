@@ -804,3 +804,10 @@ def test_http_transport_against_the_emulator_with_faults() -> None:
             t.send(Request("POST", z.url + "/api/v1/tickets", json=body))
         with pytest.raises(AuthenticationError):
             raise_for_status(t.send(Request("GET", me, headers={"Authorization": "Token token=wrong"})))
+
+
+def test_cookies_are_never_sent_back(server: ScriptedServer, transport: HTTPTransport) -> None:
+    server.script(Reply(200, b"{}", {"Set-Cookie": "_zammad_session_abc=123; path=/"}))
+    transport.send(_get(server))
+    transport.send(_get(server))
+    assert "Cookie" not in server.seen[1].headers
