@@ -1,3 +1,387 @@
-"""Page iteration over index and search endpoints, including keyset paging past the search window."""
+"""Page iteration over index and search endpoints, including keyset paging past the search window.
+
+Zammad's search pages through Elasticsearch with ``from``/``size``; ``from + size`` may not pass the
+index's ``max_result_window`` (10,000), deeper pages come back empty. :func:`iterate_search` therefore
+pages by number while inside the window and then continues *after the last row seen*: it adds a keyset
+clause on the sort columns (always ending in ``id``) to the query and starts again at page 1. Results are
+complete and free of duplicates and gaps as long as the data does not change while iterating.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+
+from .compiler import compile_expression, related_model
+from .errors import DecodeError, QueryError
+from .expr import And, Lookup, MatchAll, MatchNone, Node, Not, Or, conjoin, disjoin
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .models import Model
+
+__all__ = [
+    "ID_BATCH",
+    "SEARCH_PAGE_SIZE",
+    "SEARCH_WINDOW",
+    "Page",
+    "SearchPlan",
+    "compare_rows",
+    "count_search",
+    "decode_search",
+    "document",
+    "field_heads",
+    "iterate_index",
+    "iterate_search",
+    "keyset_after",
+    "load_relation",
+]
+
+M = TypeVar("M", bound="Model")
+
+#: Elasticsearch's default ``index.max_result_window``: ``from + size`` may not pass it.
+SEARCH_WINDOW = 10_000
+#: ``per_page`` of searches: the largest every search endpoint honours in every 6.x version.
+SEARCH_PAGE_SIZE = 200
+#: Most ids in one ``id:(a OR b ...)`` search.
+ID_BATCH = 200
+
+
+@attrs.frozen
+class SearchPlan:
+    """One search stream: endpoint, filter (tree or raw string), ordering, page size, extra params.
+
+    Attributes:
+        path: The search endpoint below ``/api/v1`` (``"tickets/search"``).
+        where: The filter tree (used when ``raw`` is ``None``).
+        raw: A query string sent as written (the seed API's ``search(query)``).
+        ordering: ``(column, descending)`` pairs, ending with the ``id`` tie-break.
+        page_size: ``per_page`` of each request.
+        params: More request parameters (``expand``).
+        allow_stars: ``False`` on Zammad 6.5+, which deletes ``*`` from queries.
+
+    """
+
+    path: str
+    where: Node = attrs.field(factory=MatchAll)
+    raw: str | None = None
+    ordering: tuple[tuple[str, bool], ...] = (("id", False),)
+    page_size: int = SEARCH_PAGE_SIZE
+    params: Mapping[str, Any] = attrs.field(factory=dict)
+    allow_stars: bool = True
+
+    def query(self, after: Node | None = None) -> str:
+        """Return the query string, narrowed to rows after a keyset position when given."""
+        if self.raw is None:
+            return compile_expression(
+                self.where if after is None else conjoin([self.where, after]), allow_stars=self.allow_stars
+            )
+        if after is None:
+            return self.raw
+        raw = self.raw.strip()
+        if ":" not in raw:
+            raw += "*"  # what Zammad appends to a query without ":"; wrapping adds one
+        return f"({raw}) AND {compile_expression(after, allow_stars=self.allow_stars)}"
+
+    def sort_params(self) -> dict[str, str]:
+        """Return ``sort_by``/``order_by`` as Zammad expects them (comma-separated)."""
+        if not self.ordering:
+            return {}
+        return {
+            "sort_by": ",".join(col for col, _ in self.ordering),
+            "order_by": ",".join("desc" if desc else "asc" for _, desc in self.ordering),
+        }
+
+    def request_params(self, page: int, after: Node | None = None) -> dict[str, Any]:
+        """Return the parameters of one page request."""
+        return {
+            "query": self.query(after),
+            "page": page,
+            "per_page": self.page_size,
+            **self.sort_params(),
+            "full": "true",
+            **self.params,
+        }
+
+
+@attrs.frozen
+class Page:
+    """The objects of one search reply (and the total, when the server sent one)."""
+
+    rows: list[Any]
+    total: int | None = None
+
+
+def decode_search(client: Client, model: type[M], reply: Any) -> Page:
+    """Load the objects of a search reply of any generation (dict with ids + assets, list, full).
+
+    Raises:
+        DecodeError: the reply has none of the known shapes.
+
+    """
+    meta = model._meta
+    if isinstance(reply, list):
+        if meta.name == "Ticket":
+            client.note_search_generation("unified")  # only tickets answered a dict before 6.5
+        return Page([client.load(model, record) for record in reply])
+    if not isinstance(reply, dict):
+        raise DecodeError(f"unexpected {meta.name} search reply: {str(reply)[:200]!r}")
+    ids: Any = None
+    if meta.search_key in reply:
+        ids = reply[meta.search_key]
+        client.note_search_generation("pre65")
+    elif "record_ids" in reply:
+        ids = reply["record_ids"]
+        if meta.name == "Ticket":
+            client.note_search_generation("unified")
+    else:
+        ids = next((v for k, v in reply.items() if k.endswith("_ids") and isinstance(v, list)), None)
+    if not isinstance(ids, list):
+        raise DecodeError(f"unexpected {meta.name} search reply: {str(reply)[:200]!r}")
+    assets = reply.get("assets") or {}
+    own: Mapping[str, Any] = {}
+    if isinstance(assets, Mapping):
+        own = assets.get(meta.asset_key) or {}
+        # Related objects (users, groups, organizations) go to the identity map and record cache, where
+        # select_related and relation reads find them without a request.
+        client.load_assets({k: v for k, v in assets.items() if k != meta.asset_key})
+    rows = [
+        client.load(model, own[str(pk)]) if str(pk) in own else client.resolve(model, int(pk)) for pk in ids
+    ]
+    total = reply.get("total_count")
+    return Page(rows, total if isinstance(total, int) else None)
+
+
+def keyset_after(ordering: Sequence[tuple[str, bool]], row: Any) -> Node:
+    """Return the filter of the rows that sort strictly after ``row``.
+
+    Missing values sort last in both directions, as in Elasticsearch. For keys ``(k1, k2, id)``:
+    ``k1 after v1 OR (k1 = v1 AND (k2 after v2 OR (k2 = v2 AND id after v3)))``.
+
+    Raises:
+        QueryError: ``row`` lacks a sort column.
+
+    """
+    clauses: list[Node] = []
+    equal: list[Node] = []
+    for column, descending in ordering:
+        if not hasattr(row, column):
+            raise QueryError(f"cannot page past the search window: rows have no {column!r}")
+        value = getattr(row, column)
+        if value is None:
+            strictly: Node = MatchNone()
+            same: Node = Lookup(column, "isnull", True)
+        elif isinstance(value, bool):
+            strictly = _bool_after(column, value, descending)
+            same = Lookup(column, "exact", value)
+        else:
+            strictly = disjoin(
+                [Lookup(column, "lt" if descending else "gt", value), Lookup(column, "isnull", True)]
+            )
+            same = Lookup(column, "exact", value)
+        clauses.append(conjoin([*equal, strictly]))
+        equal.append(same)
+    return disjoin(clauses)
+
+
+def _bool_after(column: str, value: bool, descending: bool) -> Node:
+    missing = Lookup(column, "isnull", True)
+    if value != descending:  # last non-null value in this direction: only nulls follow
+        return missing
+    return disjoin([Lookup(column, "exact", not value), missing])
+
+
+def iterate_search(
+    client: Client, model: type[M], plan: SearchPlan, *, start: int = 0, stop: int | None = None
+) -> Iterator[Page]:
+    """Yield the pages of a search from row ``start`` up to ``stop``, continuing past the window.
+
+    Each yielded :class:`Page` holds only the rows inside ``[start, stop)``.
+    """
+    size = plan.page_size
+    page = start // size + 1
+    skip = start % size
+    if page * size > SEARCH_WINDOW:
+        page, skip = 1, start  # deep offsets walk from the start, then continue by keyset
+    position = start
+    after: Node | None = None
+    while stop is None or position < stop:
+        if page * size > SEARCH_WINDOW:
+            raise AssertionError("unreachable: keyset restarts before the window")  # pragma: no cover
+        reply = client.request("GET", plan.path, params=plan.request_params(page, after))
+        got = decode_search(client, model, reply)
+        rows = got.rows
+        kept = rows[skip:]
+        skip = max(0, skip - len(rows))
+        if stop is not None:
+            kept = kept[: max(0, stop - position)]
+        position += len(kept)
+        if kept:
+            yield Page(kept)
+        if len(rows) < size:
+            return
+        page += 1
+        if page * size > SEARCH_WINDOW:
+            after = keyset_after(plan.ordering, rows[-1])
+            page = 1
+
+
+def count_search(client: Client, model: type[M], plan: SearchPlan) -> tuple[int, int]:
+    """Count the matches exactly; return ``(count, requests)``.
+
+    6.5+ answers ``only_total_count=true`` in one request; older servers have no total, so the ids are
+    paged through (ordered by id, keyset past the window) and counted.
+    """
+    requests = 0
+    if client.search_generation == "unified":
+        params = {"query": plan.query(), "only_total_count": "true", **plan.params}
+        reply = client.request("GET", plan.path, params=params)
+        requests += 1
+        if isinstance(reply, dict) and isinstance(reply.get("total_count"), int):
+            return reply["total_count"], requests
+    by_id = attrs.evolve(plan, ordering=(("id", False),))
+    total = 0
+    for page in iterate_search(client, model, by_id):
+        total += len(page.rows)
+        requests += 1
+    return total, max(requests, 1)
+
+
+def iterate_index(client: Client, model: type[M], path: str, page_size: int) -> Iterator[list[M]]:
+    """Yield every object of an index endpoint, page by page (``id`` order), until a short page."""
+    page = 1
+    while True:
+        reply = client.request("GET", path, params={"page": page, "per_page": page_size})
+        if isinstance(reply, dict):
+            reply = reply.get(model._meta.collection, reply.get(model._meta.search_key))
+        if not isinstance(reply, list):
+            raise DecodeError(f"expected a list of {model.__name__} from {path}, got {str(reply)[:200]!r}")
+        rows = [client.load(model, record) for record in reply]
+        if rows:
+            yield rows
+        if len(reply) < page_size:
+            return
+        page += 1
+
+
+# --- client-side filtering (no search index, or no search endpoint) -------------------------------------
+
+
+def field_heads(node: Node) -> dict[str, Any]:
+    """Return the field paths a lowered tree reads, nested: ``{"state": {"name": {}}, "title": {}}``."""
+    heads: dict[str, Any] = {}
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (And, Or)):
+            stack.extend(item.children)
+        elif isinstance(item, Not):
+            stack.append(item.child)
+        else:
+            name = getattr(item, "field", None)
+            if isinstance(name, str):
+                level = heads
+                for part in name.removesuffix(".keyword").split("."):
+                    level = level.setdefault(part, {})
+    return heads
+
+
+def document(client: Client, obj: Any, heads: Mapping[str, Any]) -> dict[str, Any]:
+    """Build the search document of ``obj`` (like Zammad's index document) with the parts ``heads`` reads.
+
+    Columns come typed from the model; referenced objects (``state``, ``owner``, ``article``) are nested
+    documents, loaded through the identity map, the record cache or one request; ``tags`` of tickets are
+    asked for when the filter reads them.
+    """
+    meta = type(obj)._meta
+    doc: dict[str, Any] = {info.wire: getattr(obj, name) for name, info in meta.fields.items()}
+    doc.update(obj.extra)
+    for head, sub in heads.items():
+        rel = meta.relations.get(head) or next((r for r in meta.relations.values() if r.search == head), None)
+        if rel is not None and (head not in doc or rel.search == head):
+            related = getattr(obj, rel.name)
+            if isinstance(related, list):
+                doc[rel.search] = [document(client, r, sub) for r in related]
+            else:
+                doc[rel.search] = None if related is None else document(client, related, sub)
+        elif head == "tags" and meta.name == "Ticket" and obj.id is not None:
+            reply = client.request("GET", "tags", params={"object": "Ticket", "o_id": obj.id})
+            doc["tags"] = [str(t) for t in (reply or {}).get("tags", [])]
+    return doc
+
+
+def compare_rows(a: Any, b: Any, keys: Sequence[tuple[str, bool]]) -> int:
+    """Order two objects by ``(column, descending)`` keys; missing values last, as Elasticsearch does."""
+    for column, descending in keys:
+        x, y = getattr(a, column, None), getattr(b, column, None)
+        if x == y:
+            continue
+        if x is None or y is None:
+            return 1 if x is None else -1
+        less = x < y
+        return (1 if less else -1) if descending else (-1 if less else 1)
+    return 0
+
+
+# --- related objects in batches ---------------------------------------------------------------------------
+
+
+def load_relation(client: Client, objs: Sequence[Any], step: str, *, use_search: bool) -> list[Any]:
+    """Load relation ``step`` of every object in ``objs`` in batches; return the related objects.
+
+    Related objects already in the identity map or the record cache (e.g. from the search ``assets``)
+    cost nothing; the rest are fetched with ``id:(a OR b ...)`` searches of at most :data:`ID_BATCH` ids
+    (``use_search``), else with the target's index endpoint, else one by one.
+
+    Raises:
+        QueryError: ``step`` is not a relation of the objects' model.
+
+    """
+    model = type(objs[0])
+    meta = model._meta
+    rel = meta.relations.get(step) or next((r for r in meta.relations.values() if r.search == step), None)
+    if rel is None:
+        raise QueryError(f"{meta.name} has no relation {step!r} to load")
+    target = related_model(model, rel.target)
+    keep: list[Any] = []  # strong references while the relation attributes pick them up
+    if rel.local is not None and target is not None:
+        wanted: set[int] = set()
+        for obj in objs:
+            value = getattr(obj, rel.local)
+            wanted.update(value if isinstance(value, list) else [value] if isinstance(value, int) else [])
+        missing = sorted(pk for pk in wanted if not _known(client, target, pk))
+        keep = _fetch_ids(client, target, missing, use_search=use_search)
+    out: list[Any] = []
+    for obj in objs:
+        value = getattr(obj, rel.name)
+        out.extend(value if isinstance(value, list) else [] if value is None else [value])
+    del keep
+    return out
+
+
+def _known(client: Client, model: Any, pk: int) -> bool:
+    if client.identity.get(model, pk) is not None:
+        return True
+    return client.cache_size(model) != 0 and client.cache.get(model._meta.name, pk) is not None
+
+
+def _fetch_ids(client: Client, model: Any, ids: list[int], *, use_search: bool) -> list[Any]:
+    if not ids:
+        return []
+    meta = model._meta
+    out: list[Any] = []
+    if meta.searchable and use_search:
+        for start in range(0, len(ids), ID_BATCH):
+            chunk = ids[start : start + ID_BATCH]
+            plan = SearchPlan(
+                path=f"{meta.endpoint}/search", where=Lookup("id", "in", chunk), page_size=len(chunk)
+            )
+            reply = client.request("GET", plan.path, params=plan.request_params(1))
+            out.extend(decode_search(client, model, reply).rows)
+        return out
+    if meta.endpoint is not None and not meta.searchable:
+        for rows in iterate_index(client, model, meta.endpoint, meta.max_page_size):
+            out.extend(rows)
+    return out

@@ -1,3 +1,806 @@
-"""The immutable, lazy QuerySet: chaining, slicing, result caching; it does no I/O of its own."""
+"""The immutable, lazy QuerySet: chaining, slicing, result caching; it does no I/O of its own.
+
+A :class:`QuerySet` is a value: ``filter``/``exclude``/``order_by``/``[a:b]``/``select_related``/... return
+new QuerySets (``attrs.evolve``). Nothing is sent until it is iterated, counted or indexed; then it runs
+through its client (the bound one, else the active client) and caches the result like Django's, so it can
+be iterated many times.
+
+How a query runs (see ``docs/queries.md``):
+
+* searchable models (tickets, users, organizations) go to ``<endpoint>/search`` with the compiled query,
+  ``sort_by``/``order_by`` ending in ``id``, and keyset paging past the 10,000-row search window
+  (:mod:`zammad_orm.pagination`);
+* servers without a search index (Zammad's database fallback cannot parse queries), and models without a
+  search endpoint, are filtered client-side: the index endpoint is paged and the *same* expression tree
+  is evaluated by :mod:`zammad_orm.evaluator` (a :class:`SearchIndexUnavailableWarning` says so once).
+"""
 
 from __future__ import annotations
+
+import warnings
+import weakref
+from collections import Counter, namedtuple
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import cmp_to_key
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast
+
+import attrs
+
+from .compiler import compile_expression, compile_ordering, related_model, resolve
+from .errors import FieldError, QueryError
+from .evaluator import predicate
+from .expr import MatchAll, MatchNone, Node, Q, conjoin, lower, negate
+from .pagination import (
+    ID_BATCH,
+    SEARCH_PAGE_SIZE,
+    SEARCH_WINDOW,
+    SearchPlan,
+    compare_rows,
+    count_search,
+    document,
+    field_heads,
+    iterate_index,
+    iterate_search,
+    load_relation,
+)
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .models import Model
+
+__all__ = ["CompiledQuery", "Count", "QuerySet", "SearchIndexUnavailableWarning", "configure_search"]
+
+M = TypeVar("M", bound="Model")
+
+#: Concurrent requests of ``update()``, ``delete()`` and ``bulk_create()``.
+WRITE_CONCURRENCY = 4
+
+# Zammad's default search order per model (spec §2.4), used by raw() without sort_by.
+_DEFAULT_RAW_ORDER: dict[str, tuple[tuple[str, bool], ...]] = {
+    "Ticket": (("updated_at", True),),
+    "User": (("active", True), ("updated_at", True)),
+    "Organization": (("active", True), ("updated_at", True)),
+}
+
+
+class SearchIndexUnavailableWarning(UserWarning):
+    """The server has no search index: queries are evaluated client-side over the index endpoint."""
+
+
+@attrs.frozen
+class Count:
+    """Aggregate for grouped counts: ``qs.values("state__name").annotate(n=Count("id"))``."""
+
+    field: str = "id"
+
+
+class CompiledQuery(NamedTuple):
+    """What a QuerySet sends: ``print(qs.query)`` shows it."""
+
+    endpoint: str
+    params: Mapping[str, Any]
+    client_side: bool
+
+    def __str__(self) -> str:
+        params = dict(self.params)
+        query = params.pop("query", "")
+        rest = "   ".join(f"{k}={v}" for k, v in params.items())
+        where = f"   (evaluated client-side over GET {self.endpoint})" if self.client_side else ""
+        return f"{query}   {rest}{where}".strip()
+
+
+# Per client: search backend per model name ("elasticsearch" / "database") and custom attribute names.
+_BACKENDS: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+_ATTRIBUTES: weakref.WeakKeyDictionary[Any, dict[str, set[str]]] = weakref.WeakKeyDictionary()
+
+
+def configure_search(client: Client, backend: str, *, model: type[Model] | None = None) -> None:
+    """Tell the QuerySets of ``client`` whether the server has a search index.
+
+    Args:
+        client: The client.
+        backend: ``"elasticsearch"`` (search endpoint), ``"database"`` (no index: filter client-side)
+            or ``"auto"`` (probe once per model: the default).
+        model: Only for this model (default: every model).
+
+    """
+    if backend not in ("elasticsearch", "database", "auto"):
+        raise QueryError(f"search backend must be 'elasticsearch', 'database' or 'auto', got {backend!r}")
+    chosen = _BACKENDS.setdefault(client, {})
+    key = model._meta.name if model is not None else "*"
+    if backend == "auto":
+        chosen.pop(key, None)
+        if model is None:
+            chosen.clear()
+    else:
+        chosen[key] = backend
+
+
+class _Results:
+    """The mutable result cache of one QuerySet (never shared by clones)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self) -> None:
+        self.items: list[Any] | None = None
+
+
+@attrs.frozen(eq=False)
+class _Raw:
+    query: str
+    ordering: tuple[tuple[str, bool], ...] | None
+    params: Mapping[str, Any]
+
+
+@attrs.frozen(eq=False, repr=False)
+class QuerySet(Generic[M]):
+    """A lazy, immutable, re-iterable query over one model.
+
+    Args:
+        model: The model class.
+        client: The client to use; ``None`` means the active client when the QuerySet runs.
+
+    """
+
+    model: type[M]
+    client: Client | None = None
+    _where: Node = attrs.field(factory=MatchAll)
+    _ordering: tuple[str, ...] = ()
+    _low: int = 0
+    _high: int | None = None
+    _raw: _Raw | None = None
+    _related: tuple[str, ...] = ()
+    _fields: tuple[str, ...] | None = None
+    _mode: str = "objects"
+    _annotations: tuple[tuple[str, Count], ...] = ()
+    _results: _Results = attrs.field(factory=_Results)
+
+    # -- building ----------------------------------------------------------------------------------
+
+    def _clone(self, **changes: Any) -> QuerySet[M]:
+        return attrs.evolve(self, results=_Results(), **changes)
+
+    def _unsliced(self, what: str) -> None:
+        if self._low or self._high is not None:
+            raise QueryError(f"cannot {what} a QuerySet after slicing it")
+
+    def using(self, client: Client) -> QuerySet[M]:
+        """Return this QuerySet bound to ``client``."""
+        return self._clone(client=client)
+
+    def all(self) -> QuerySet[M]:
+        """Return a copy (with an empty result cache)."""
+        return self._clone()
+
+    def none(self) -> QuerySet[M]:
+        """Return a QuerySet that matches nothing (and never sends a request)."""
+        return self._clone(where=MatchNone())
+
+    def filter(self, *nodes: Node, **lookups: Any) -> QuerySet[M]:
+        """Narrow by ``Q`` objects and ``field__lookup=value`` keywords (ANDed)."""
+        self._unsliced("filter")
+        self._no_raw("filter")
+        return self._clone(where=conjoin([self._where, Q(*nodes, **lookups)]))
+
+    def exclude(self, *nodes: Node, **lookups: Any) -> QuerySet[M]:
+        """Drop what matches the ``Q`` objects and keywords (ANDed, then negated)."""
+        self._unsliced("exclude")
+        self._no_raw("exclude")
+        return self._clone(where=conjoin([self._where, negate(Q(*nodes, **lookups))]))
+
+    def _no_raw(self, what: str) -> None:
+        if self._raw is not None:
+            raise QueryError(f"cannot {what} a raw search; put everything in the query string")
+
+    def order_by(self, *fields: str) -> QuerySet[M]:
+        """Order by model columns (``"-created_at"`` descending); ``id`` always breaks ties."""
+        self._unsliced("reorder")
+        compile_ordering(fields)  # validate now, before any request
+        return self._clone(ordering=tuple(fields))
+
+    def reverse(self) -> QuerySet[M]:
+        """Reverse the ordering (an unordered QuerySet is ordered by ``id``)."""
+        keys = self._keys()
+        return self._clone(
+            ordering=tuple(("" if desc else "-") + col for col, desc in keys),
+            raw=self._raw_with(keys, flip=True),
+        )
+
+    def _raw_with(self, keys: tuple[tuple[str, bool], ...], *, flip: bool) -> _Raw | None:
+        if self._raw is None:
+            return None
+        return attrs.evolve(self._raw, ordering=tuple((c, not d) for c, d in keys) if flip else keys)
+
+    def select_related(self, *paths: str) -> QuerySet[M]:
+        """Load these relations (``"owner"``, ``"customer__organization"``) in batches with the results."""
+        return self._clone(related=self._related + tuple(p for p in paths if p not in self._related))
+
+    prefetch_related = select_related
+
+    def values(self, *fields: str) -> QuerySet[M]:
+        """Yield dicts of these fields (relation paths such as ``"state__name"`` allowed)."""
+        return self._clone(fields=fields, mode="dict", related=self._related + _relation_prefixes(fields))
+
+    def values_list(self, *fields: str, flat: bool = False, named: bool = False) -> QuerySet[M]:
+        """Yield tuples of these fields; ``flat=True`` yields single values, ``named=True`` namedtuples."""
+        if flat and named:
+            raise QueryError("values_list() takes flat=True or named=True, not both")
+        if flat and len(fields) != 1:
+            raise QueryError("values_list(flat=True) needs exactly one field")
+        mode = "flat" if flat else "named" if named else "list"
+        return self._clone(fields=fields, mode=mode, related=self._related + _relation_prefixes(fields))
+
+    def annotate(self, **aggregates: Count) -> QuerySet[M]:
+        """Count per group of a ``values(...)`` QuerySet: ``.annotate(n=Count("id"))``."""
+        if self._mode != "dict" or not self._fields:
+            raise QueryError("annotate() needs values('field', ...) first (grouped counts)")
+        for name, agg in aggregates.items():
+            if not isinstance(agg, Count):
+                raise QueryError(f"annotate({name}=...) supports Count(...) only")
+        return self._clone(annotations=self._annotations + tuple(aggregates.items()))
+
+    def raw(
+        self,
+        query: str,
+        *,
+        sort_by: str | Sequence[str] | None = None,
+        order_by: str | Sequence[str] | None = None,
+        **params: Any,
+    ) -> QuerySet[M]:
+        """Search with a query string as written (the seed API's ``search(query, sort_by=, order_by=)``).
+
+        ``params`` may hold ``page`` (first page, 1-based), ``page_size``/``per_page`` and ``expand``; the
+        rest is sent as is.
+        """
+        if not self.model._meta.searchable:
+            raise QueryError(f"Zammad has no search endpoint for {self.model.__name__}")
+        if not isinstance(query, str):
+            raise QueryError(f"search query must be a string, got {query!r}")
+        params = dict(params)
+        page = int(params.pop("page", 1) or 1)
+        size = int(params.pop("page_size", params.pop("per_page", 0)) or 0)
+        if page < 1 or size < 0:
+            raise QueryError(f"page must be >= 1 and page_size >= 1, got {page} and {size}")
+        if "expand" in params:
+            params["expand"] = "true" if params["expand"] else "false"
+        ordering = _raw_ordering(sort_by, order_by)
+        low = (page - 1) * (size or SEARCH_PAGE_SIZE)
+        if size:
+            params["_page_size"] = size
+        return self._clone(raw=_Raw(query, ordering, params), low=low)
+
+    # -- slicing -----------------------------------------------------------------------------------
+
+    def __getitem__(self, key: int | slice) -> Any:
+        if isinstance(key, slice):
+            if key.step not in (None, 1):
+                raise QueryError("QuerySet slices take no step")
+            start, stop = key.start or 0, key.stop
+            if (start is not None and start < 0) or (stop is not None and stop < 0):
+                raise QueryError("negative indexing is not supported")
+            if self._results.items is not None:
+                return self._results.items[key]
+            low = self._low + start
+            high = self._low + stop if stop is not None else self._high
+            if self._high is not None and high is not None:
+                high = min(high, self._high)
+            return self._clone(low=low, high=high if high is None else max(high, low))
+        if isinstance(key, bool) or not isinstance(key, int):
+            raise TypeError(f"QuerySet indices must be integers or slices, not {type(key).__name__}")
+        if key < 0:
+            raise QueryError("negative indexing is not supported")
+        if self._results.items is not None:
+            return self._results.items[key]
+        found = list(self[key : key + 1])
+        if not found:
+            raise IndexError("QuerySet index out of range")
+        return found[0]
+
+    # -- evaluation --------------------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._fetch_all())
+
+    def __len__(self) -> int:
+        return len(self._fetch_all())
+
+    def __bool__(self) -> bool:
+        return bool(self._fetch_all())
+
+    def __repr__(self) -> str:
+        items = list(self[:21]) if self._results.items is None else self._results.items[:21]
+        shown = ", ".join(repr(i) for i in items[:20]) + (
+            ", ...(remaining elements truncated)..." if len(items) > 20 else ""
+        )
+        return f"<QuerySet [{shown}]>"
+
+    def _fetch_all(self) -> list[Any]:
+        if self._results.items is None:
+            self._results.items = list(self._rows(self._objects()))
+        return self._results.items
+
+    def iterator(self, chunk_size: int = SEARCH_PAGE_SIZE) -> Iterator[Any]:
+        """Stream the results without caching them (``chunk_size`` objects per request)."""
+        if chunk_size < 1:
+            raise QueryError("chunk_size must be >= 1")
+        return self._rows(self._objects(page_size=min(chunk_size, SEARCH_PAGE_SIZE)))
+
+    def _active_client(self) -> Client:
+        return self.client if self.client is not None else cast("Client", self.model.objects.client)
+
+    def _objects(self, *, page_size: int | None = None) -> Iterator[M]:
+        if self._annotations:
+            yield from ()
+            return
+        tree = self._where
+        if isinstance(tree, MatchNone) or (self._high is not None and self._high <= self._low):
+            return
+        client = self._active_client()
+        resolved = self.resolved(client)
+        if isinstance(lower(resolved), MatchNone) and self._raw is None:
+            return
+        if self._backend(client) == "search":
+            plan = self._plan(client, resolved, page_size)
+            for page in iterate_search(client, self.model, plan, start=self._low, stop=self._high):
+                self._prefetch(client, page.rows)
+                yield from page.rows
+            return
+        rows = self._client_side(client, resolved)[self._low : self._high]
+        for start in range(0, len(rows), SEARCH_PAGE_SIZE):
+            chunk = rows[start : start + SEARCH_PAGE_SIZE]
+            self._prefetch(client, chunk)
+            yield from chunk
+
+    def _rows(self, objects: Iterator[M]) -> Iterator[Any]:
+        if self._annotations:
+            yield from self._grouped()
+            return
+        if self._mode == "objects":
+            yield from objects
+            return
+        fields = self._fields or tuple(self.model._meta.fields)
+        row_type: Any = (
+            namedtuple("Row", [f.replace("__", "_") for f in fields]) if self._mode == "named" else None
+        )
+        for obj in objects:
+            values = [_value_of(obj, f) for f in fields]
+            if self._mode == "dict":
+                row: Any = dict(zip(fields, values, strict=False))
+                if not self._fields:
+                    row.update(obj.extra)
+                yield row
+            elif self._mode == "flat":
+                yield values[0]
+            elif row_type is not None:
+                yield row_type(*values)
+            else:
+                yield tuple(values)
+
+    # -- resolution of field paths -----------------------------------------------------------------
+
+    def resolved(self, client: Client | None = None) -> Node:
+        """Return the filter with user paths resolved to Zammad search fields and values typed.
+
+        Raises:
+            QueryError: an unknown field or relation, or a lookup that cannot be expressed.
+
+        """
+        if client is None:
+            return resolve(self.model, self._where)
+        return resolve(self.model, self._where, attributes=lambda name: _attribute_names(client, name))
+
+    def _keys(self) -> tuple[tuple[str, bool], ...]:
+        if self._raw is not None and self._raw.ordering is not None:
+            keys = self._raw.ordering
+        elif self._raw is not None:
+            keys = _DEFAULT_RAW_ORDER.get(self.model._meta.name, (("updated_at", True),))
+        else:
+            keys = tuple((k.lstrip("-+"), k.startswith("-")) for k in self._ordering)
+        sort_by, order_by = compile_ordering([("-" if d else "") + c for c, d in keys])
+        return tuple((c, o == "desc") for c, o in zip(sort_by, order_by, strict=False))
+
+    def _plan(self, client: Client, resolved: Node, page_size: int | None = None) -> SearchPlan:
+        endpoint = f"{self.model._meta.endpoint}/search"
+        size = page_size or SEARCH_PAGE_SIZE
+        extra: dict[str, Any] = {}
+        if self._raw is not None:
+            extra = dict(self._raw.params)
+            size = int(extra.pop("_page_size", 0)) or size
+        if self._high is not None and page_size is None:
+            size = max(1, min(size, self._high)) if self._low < SEARCH_WINDOW else size
+        return SearchPlan(
+            path=endpoint,
+            where=resolved,
+            raw=self._raw.query if self._raw is not None else None,
+            ordering=self._keys(),
+            page_size=size,
+            params=extra,
+            allow_stars=client.search_generation != "unified",
+        )
+
+    @property
+    def query(self) -> CompiledQuery:
+        """The request this QuerySet sends (``print(qs.query)``); resolving paths needs no request."""
+        client = self._active_client()
+        resolved = self.resolved(client)
+        if self._backend(client) == "search":
+            plan = self._plan(client, resolved)
+            params = {k: v for k, v in plan.request_params(1).items() if k not in ("page",)}
+            return CompiledQuery(plan.path, params, client_side=False)
+        sort_by, order_by = zip(*self._keys(), strict=False) if self._keys() else ((), ())
+        params = {
+            "query": compile_expression(resolved) if self._raw is None else self._raw.query,
+            "sort_by": ",".join(sort_by),
+            "order_by": ",".join("desc" if d else "asc" for d in order_by),
+        }
+        return CompiledQuery(str(self.model._meta.endpoint), params, client_side=True)
+
+    def explain(self) -> str:
+        """Describe what evaluating this QuerySet will do: endpoint, parameters, pages, cache use."""
+        client = self._active_client()
+        lines = [f"QuerySet of {self.model.__name__}"]
+        if self._results.items is not None:
+            lines.append(f"results: cached ({len(self._results.items)} rows); no request will be sent")
+        if isinstance(self._where, MatchNone):
+            lines.append("none(): matches nothing; no request will be sent")
+            return "\n".join(lines)
+        compiled = self.query
+        if compiled.client_side:
+            lines.append(
+                f"endpoint: GET /api/v1/{compiled.endpoint} (index; no search index or no search endpoint)"
+            )
+            lines.append(f"filter: {compiled.params['query']} evaluated client-side; sorted client-side")
+            lines.append("pages: every page of the index endpoint")
+        else:
+            lines.append(f"endpoint: GET /api/v1/{compiled.endpoint}")
+            lines.append(f"parameters: {dict(compiled.params)}")
+            size = int(compiled.params.get("per_page", SEARCH_PAGE_SIZE))
+            if self._high is not None:
+                pages = -(-(self._high - self._low + self._low % size) // size)
+                lines.append(f"pages: {pages} of {size} rows (rows {self._low}..{self._high - 1})")
+            else:
+                lines.append(
+                    f"pages: until a short page, {size} rows each; past {SEARCH_WINDOW} rows the query "
+                    "continues after the last row seen (keyset on the sort columns and id)"
+                )
+        if self._related:
+            lines.append(
+                f"related: {', '.join(self._related)} from the identity map, the record cache and the "
+                f"search assets; the rest in batches of at most {ID_BATCH} ids per request"
+            )
+        if self._annotations:
+            how = (
+                "one count query per group" if self._server_grouping(client) else "client-side over all rows"
+            )
+            lines.append(f"grouped counts: {how}")
+        return "\n".join(lines)
+
+    # -- backends ----------------------------------------------------------------------------------
+
+    def _backend(self, client: Client) -> str:
+        meta = self.model._meta
+        if not meta.searchable or meta.endpoint is None:
+            if self._raw is not None:
+                raise QueryError(f"Zammad has no search endpoint for {self.model.__name__}")
+            return "client"
+        chosen = _BACKENDS.setdefault(client, {})
+        backend = chosen.get(meta.name) or chosen.get("*") or getattr(client, "search_backend", None)
+        if backend not in ("elasticsearch", "database"):
+            backend = self._probe(client)
+            if backend is None:
+                return "search"
+            chosen[meta.name] = backend
+        if backend == "database":
+            if self._raw is not None:
+                return "search"  # a raw query goes to the server as written, whatever it does with it
+            if not chosen.get(f"warned:{meta.name}"):
+                chosen[f"warned:{meta.name}"] = "yes"
+                warnings.warn(
+                    f"this Zammad server has no search index: {meta.name} queries are evaluated "
+                    f"client-side over GET /api/v1/{meta.endpoint} (slower, same results)",
+                    SearchIndexUnavailableWarning,
+                    stacklevel=4,
+                )
+            return "client"
+        return "search"
+
+    def _probe(self, client: Client) -> str | None:
+        """Ask once whether a field query works; without an index Zammad searches it as plain text."""
+        meta = self.model._meta
+        found = client.request(
+            "GET", f"{meta.endpoint}/search", params={"query": "id:>0", "per_page": 1, "full": "true"}
+        )
+        if _has_rows(found):
+            return "elasticsearch"
+        listed = client.request("GET", str(meta.endpoint), params={"page": 1, "per_page": 1})
+        return "database" if _has_rows(listed) else None
+
+    def _client_side(self, client: Client, resolved: Node) -> list[M]:
+        tree = lower(resolved)
+        match = predicate(tree)
+        heads = field_heads(tree)
+        size = self.model._meta.max_page_size
+        kept: list[M] = []
+        for page in iterate_index(client, self.model, str(self.model._meta.endpoint), size):
+            for obj in page:
+                if isinstance(tree, MatchAll) or match(document(client, obj, heads)):
+                    kept.append(obj)
+        keys = self._keys()
+        return sorted(kept, key=cmp_to_key(lambda a, b: compare_rows(a, b, keys)))
+
+    # -- related objects ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _search_works(client: Client, level: Sequence[Any]) -> bool:
+        """Whether ``id:(...)`` searches find objects on this server (not so without a search index)."""
+        chosen = _BACKENDS.get(client, {})
+        return "database" not in (chosen.get("*"), getattr(client, "search_backend", None)) and not any(
+            v == "database" for k, v in chosen.items() if not k.startswith("warned:")
+        )
+
+    def _prefetch(self, client: Client, rows: Sequence[Any]) -> None:
+        for path in self._related:
+            level: list[Any] = list(rows)
+            for step in path.split("__"):
+                if not level:
+                    break
+                level = load_relation(client, level, step, use_search=self._search_works(client, level))
+
+    # -- single objects ----------------------------------------------------------------------------
+
+    def get(self, *nodes: Node, **lookups: Any) -> M:
+        """Return the one object matching; ``Model.DoesNotExist`` / ``Model.MultipleObjectsReturned``."""
+        qs = self.filter(*nodes, **lookups) if (nodes or lookups) else self
+        found = list(qs[:2]) if qs._high is None else list(qs)[:2]
+        if not found:
+            raise self.model.DoesNotExist(f"{self.model.__name__} matching query does not exist", status=404)
+        if len(found) > 1:
+            raise self.model.MultipleObjectsReturned(f"get() returned more than one {self.model.__name__}")
+        return cast(M, found[0])
+
+    def first(self) -> M | None:
+        """Return the first object (by the ordering, else by id), or ``None``."""
+        qs = self if (self._ordering or self._raw) else self._clone(ordering=("id",))
+        found = list(qs[:1])
+        return cast(M, found[0]) if found else None
+
+    def last(self) -> M | None:
+        """Return the last object (by the ordering, else by id), or ``None``."""
+        return self.reverse().first()
+
+    def count(self) -> int:
+        """Count the matches exactly (``only_total_count`` on 6.5+, else the cheapest exact way)."""
+        if self._results.items is not None:
+            return len(self._results.items)
+        if isinstance(self._where, MatchNone) or self._annotations:
+            return len(list(self)) if self._annotations else 0
+        client = self._active_client()
+        resolved = self.resolved(client)
+        if isinstance(lower(resolved), MatchNone) and self._raw is None:
+            return 0
+        if self._backend(client) == "search":
+            total, _ = count_search(client, self.model, self._plan(client, resolved))
+        else:
+            total = len(self._client_side(client, resolved))
+        total = max(0, total - self._low)
+        return total if self._high is None else min(total, self._high - self._low)
+
+    def exists(self) -> bool:
+        """Return whether anything matches (fetches at most one row)."""
+        if self._results.items is not None:
+            return bool(self._results.items)
+        return bool(list(self[:1]))
+
+    def in_bulk(self, id_list: Iterable[int] | None = None) -> dict[int, M]:
+        """Return ``{id: object}`` for these ids (searched in batches of at most 200 ids)."""
+        if id_list is None:
+            return {cast(int, o.id): o for o in self}
+        ids = list(dict.fromkeys(id_list))
+        out: dict[int, M] = {}
+        for start in range(0, len(ids), ID_BATCH):
+            for obj in self.filter(id__in=ids[start : start + ID_BATCH]):
+                out[cast(int, obj.id)] = obj
+        return out
+
+    # -- writes ------------------------------------------------------------------------------------
+
+    def _manager(self, client: Client) -> Any:
+        return self.model.objects.using(client)
+
+    def create(self, **fields: Any) -> M:
+        """Create an object through this QuerySet's client."""
+        return cast(M, self._manager(self._active_client()).create(**fields))
+
+    def get_or_create(self, defaults: Mapping[str, Any] | None = None, **lookups: Any) -> tuple[M, bool]:
+        """Return ``(object, False)`` if one matches the lookups, else create it: ``(object, True)``."""
+        try:
+            return self.get(**lookups), False
+        except self.model.DoesNotExist:
+            return self.create(**_create_values(lookups, defaults)), True
+
+    def update_or_create(self, defaults: Mapping[str, Any] | None = None, **lookups: Any) -> tuple[M, bool]:
+        """Update the object matching the lookups with ``defaults``, or create it."""
+        try:
+            obj = self.get(**lookups)
+        except self.model.DoesNotExist:
+            return self.create(**_create_values(lookups, defaults)), True
+        if defaults:
+            obj.update(**dict(defaults))
+        return obj, False
+
+    def bulk_create(self, objs: Iterable[Any]) -> list[M]:
+        """Create objects (instances or dicts of fields), a few requests at a time; return them in order."""
+        client = self._active_client()
+
+        def make(item: Any) -> M:
+            with client.activate():
+                if isinstance(item, Mapping):
+                    return cast(M, self._manager(client).create(**item))
+                if not isinstance(item, self.model):
+                    raise FieldError(
+                        f"bulk_create() takes {self.model.__name__} objects or dicts, got {item!r}"
+                    )
+                item.save()
+                return item
+
+        return _run(make, list(objs))
+
+    def update(self, **fields: Any) -> int:
+        """Update every matching object (one request each, a few at a time); return how many."""
+        if not fields:
+            return 0
+        client = self._active_client()
+
+        def change(obj: M) -> None:
+            with client.activate():
+                obj.update(**fields)
+
+        objs = list(self._objects())
+        _run(change, objs)
+        self._results.items = None
+        return len(objs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """Delete every matching object (one request each, a few at a time); return the counts."""
+        client = self._active_client()
+
+        def remove(obj: M) -> None:
+            with client.activate():
+                obj.delete()
+
+        objs = list(self._objects())
+        _run(remove, objs)
+        self._results.items = None
+        return len(objs), {self.model._meta.name: len(objs)}
+
+    # -- grouped counts ----------------------------------------------------------------------------
+
+    def _server_grouping(self, client: Client) -> tuple[str, Any] | None:
+        """``(local id field, target model)`` when one count query per group is the cheaper way."""
+        fields = self._fields or ()
+        if len(fields) != 1 or any(agg.field not in ("id", "pk") for _, agg in self._annotations):
+            return None
+        if self._backend(client) != "search" or client.search_generation != "unified":
+            return None
+        head, _, rest = fields[0].partition("__")
+        rel = self.model._meta.relations.get(head)
+        if rel is None or rel.kind != "fk" or rel.local is None or "__" in rest:
+            return None
+        target = related_model(self.model, rel.target)
+        if target is None or target._meta.endpoint is None:
+            return None
+        return rel.local, target
+
+    def _grouped(self) -> Iterator[dict[str, Any]]:
+        client = self._active_client()
+        fields = self._fields or ()
+        base = self._clone(annotations=(), mode="objects", fields=None)
+        server = self._server_grouping(client)
+        rows: list[dict[str, Any]] = []
+        if server is not None:
+            local, target = server
+            attr = fields[0].partition("__")[2]
+            for obj in target.objects.using(client).iter():
+                n = base.filter(**{local: obj.id}).count()
+                if n:
+                    value = getattr(obj, attr) if attr else obj
+                    rows.append({fields[0]: value, **{name: n for name, _ in self._annotations}})
+            none = base.filter(**{f"{local}__isnull": True}).count()
+            if none:
+                rows.append({fields[0]: None, **{name: none for name, _ in self._annotations}})
+        else:
+            counts: dict[tuple[Any, ...], Counter[str]] = {}
+            for obj in base.select_related(*_relation_prefixes(fields)):
+                key = tuple(_value_of(obj, f) for f in fields)
+                bucket = counts.setdefault(key, Counter())
+                for name, agg in self._annotations:
+                    bucket[name] += _value_of(obj, agg.field.replace("pk", "id")) is not None
+            rows = [{**dict(zip(fields, key, strict=False)), **bucket} for key, bucket in counts.items()]
+        rows.sort(key=lambda r: tuple((v is None, str(v)) for v in (r[f] for f in fields)))
+        yield from rows
+
+    def to_dataframe(self) -> Any:
+        """Return the rows of a ``values(...)`` QuerySet as a pandas DataFrame (needs ``[pandas]``)."""
+        import pandas as pd
+
+        if self._mode == "objects":
+            return pd.DataFrame([dict(obj.view()) for obj in self])
+        if self._mode in ("list", "named", "flat"):
+            fields = list(self._fields or ())
+            rows = [r if self._mode != "flat" else (r,) for r in self]
+            return pd.DataFrame([tuple(r) for r in rows], columns=fields)
+        return pd.DataFrame(list(self))
+
+
+# --- helpers ----------------------------------------------------------------------------------------------
+
+
+def _has_rows(reply: Any) -> bool:
+    if isinstance(reply, list):
+        return bool(reply)
+    if isinstance(reply, dict):
+        return any(isinstance(v, list) and v for k, v in reply.items() if k != "assets") or bool(
+            reply.get("total_count")
+        )
+    return False
+
+
+def _run(work: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    if len(items) <= 1:
+        return [work(i) for i in items]
+    with ThreadPoolExecutor(max_workers=WRITE_CONCURRENCY) as pool:
+        return list(pool.map(work, items))
+
+
+def _create_values(lookups: Mapping[str, Any], defaults: Mapping[str, Any] | None) -> dict[str, Any]:
+    values = {k: v for k, v in lookups.items() if "__" not in k or k.endswith("__exact")}
+    values = {k.removesuffix("__exact"): v for k, v in values.items()}
+    values.update(defaults or {})
+    return values
+
+
+def _raw_ordering(
+    sort_by: str | Sequence[str] | None, order_by: str | Sequence[str] | None
+) -> tuple[tuple[str, bool], ...] | None:
+    if sort_by is None:
+        return None
+    columns = [c.strip() for c in (sort_by.split(",") if isinstance(sort_by, str) else sort_by) if c.strip()]
+    orders = [
+        o.strip().lower() for o in (order_by.split(",") if isinstance(order_by, str) else order_by or [])
+    ]
+    out = []
+    for index, column in enumerate(columns):
+        order = orders[index] if index < len(orders) else "asc"
+        if order not in ("asc", "desc"):
+            raise QueryError(f"order_by must be 'asc' or 'desc', got {order!r}")
+        out.append((column, order == "desc"))
+    compile_ordering([("-" if d else "") + c for c, d in out])
+    return tuple(out)
+
+
+def _relation_prefixes(fields: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(f.rpartition("__")[0] for f in fields if "__" in f))
+
+
+def _value_of(obj: Any, path: str) -> Any:
+    value = obj
+    for step in path.split("__"):
+        if value is None:
+            return None
+        value = getattr(value, "id" if step == "pk" else step)
+        if callable(value) and not isinstance(value, type):
+            value = value()
+    return value
+
+
+def _attribute_names(client: Client, model_name: str) -> set[str]:
+    """Names of the custom attributes the server lists for a model (asked once per client)."""
+    known = _ATTRIBUTES.setdefault(client, {})
+    if not known:
+        reply = client.request("GET", "object_manager_attributes")
+        for item in reply if isinstance(reply, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                known.setdefault(str(item.get("object")), set()).add(item["name"])
+        known.setdefault("", set())  # remember that the server was asked
+    return known.get(model_name, set())
