@@ -123,7 +123,12 @@ def encode_files(files: FileSpec | Iterable[FileSpec] | None) -> list[dict[str, 
     write_only=("attachments", "files", "time_unit", "accounted_time_type", "accounted_time_type_id"),
 )
 class TicketArticle(Tracked):
-    """An article of a ticket (always sent expanded by Zammad)."""
+    """An article of a ticket (always sent expanded by Zammad).
+
+    Relations: ``ticket``, ``type`` (:class:`~zammad_orm.resources.article_meta.ArticleType`),
+    ``sender`` (:class:`~zammad_orm.resources.article_meta.ArticleSender`), ``origin_by``, ``created_by``,
+    ``updated_by``; ``attachments`` is a list of :class:`Attachment`.
+    """
 
     ticket_id: int | None = field()
     type_id: int | None = field()

@@ -32,7 +32,11 @@ class TimeAccountingType(Tracked):
     server_class="Ticket::TimeAccounting",
 )
 class TimeAccounting(Tracked):
-    """Time accounted on a ticket (optionally on one of its articles)."""
+    """Time accounted on a ticket (optionally on one of its articles).
+
+    Relations: ``ticket``, ``ticket_article`` (or None) and ``type`` (a :class:`TimeAccountingType`, or
+    None).
+    """
 
     ticket_id: int | None = field()
     ticket_article_id: int | None = field()
