@@ -328,8 +328,9 @@ class _JSONDisk(diskcache.Disk):  # type: ignore[misc]
     """
 
     def put(self, key: Any) -> tuple[Any, bool]:
-        if type(key) not in (int, str):
-            raise CacheError(f"cache keys are ints or strings, got {type(key).__name__}")
+        # Anything else, including an int beyond SQLite's 64 bits, the base class would pickle.
+        if not (type(key) is str or (type(key) is int and -(2**63) <= key < 2**63)):
+            raise CacheError(f"cache keys are 64-bit ints or strings, got {key!r}")
         return super().put(key)  # type: ignore[no-any-return]
 
     def get(self, key: Any, raw: bool) -> Any:
@@ -506,7 +507,7 @@ class DiskRecordCache(_Sizes):
         """Forget one record."""
         cache = self._cache(_check_name("model name", model_name))
         with self._errors(model_name):
-            cache.delete(pk)
+            cache.delete(_check_pk(pk))
 
     def clear(self, model_name: str | None = None) -> None:
         """Forget the records of ``model_name``, or of every model in this namespace."""

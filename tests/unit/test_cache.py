@@ -532,3 +532,13 @@ def test_cache_namespace() -> None:
     assert a != cache_namespace("https://y.example.com", "token:abc")
     assert a != cache_namespace("https://z.example.com", "basic:agent")
     assert "abc" not in a
+
+
+def test_disk_never_pickles_keys(tmp_path: Path) -> None:
+    cache = DiskRecordCache(tmp_path, namespace="n")
+    with pytest.raises(CacheError, match="64-bit"):
+        cache.set("Ticket", 2**70, rec(1))
+    with pytest.raises(CacheError, match="64-bit"):
+        cache.get("Ticket", 2**70)
+    assert list(cache.path("Ticket").rglob("*.val")) == []
+    cache.close()
