@@ -71,6 +71,7 @@ class EmulatorApp:
         self.url_map, self.handlers = _build_map()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Answer one WSGI request."""
         request = Request(environ)
         try:
             response = self.handle(request)
@@ -196,7 +197,8 @@ class EmulatorApp:
                 other = ctx.one("SELECT * FROM users WHERE id = ?", (int(value),))
             else:
                 other = ctx.one(
-                    "SELECT * FROM users WHERE login = ? COLLATE NOCASE OR email = ? COLLATE NOCASE ORDER BY id LIMIT 1",
+                    "SELECT * FROM users WHERE login = ? COLLATE NOCASE OR email = ? COLLATE NOCASE ORDER"
+                    " BY id LIMIT 1",
                     (value, value),
                 )
             if other is None:
@@ -213,7 +215,7 @@ class EmulatorApp:
         payload = _dumps(reply.body)
         headers = dict(reply.headers)
         if request.method == "GET" and reply.status == 200:
-            etag = f'W/"{hashlib.md5(payload).hexdigest()}"'  # noqa: S324  (a cache validator, not security)
+            etag = f'W/"{hashlib.md5(payload).hexdigest()}"'
             headers["ETag"] = etag
             headers["Cache-Control"] = "max-age=0, private, must-revalidate"
             wanted = [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]
@@ -231,5 +233,6 @@ def make_app(
         store: the database (seeded).
         zammad_version: ``"6.2"`` answers searches like Zammad 6.0–6.4, ``"6.5"`` like 6.5+ (spec §0.1).
         search_backend: ``"elasticsearch"`` (query language of spec §4.5) or ``"database"`` (§4.6 fallback).
+
     """
     return EmulatorApp(store, zammad_version=zammad_version, search_backend=search_backend)

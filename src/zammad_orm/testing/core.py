@@ -120,7 +120,7 @@ class Ctx:
         self.permissions = frozenset(row[0] for row in rows)
 
     def has(self, *permissions: str) -> bool:
-        """True when the acting user holds one of ``permissions`` (a parent permission implies children)."""
+        """Return True when the acting user holds one of ``permissions`` (parents imply children)."""
         return any(
             any(implied in self.permissions for implied in _implied(permission)) for permission in permissions
         )
@@ -146,7 +146,7 @@ class Ctx:
             self.forbidden()
 
     def group_ids(self, *accesses: str) -> list[int]:
-        """Groups on which the acting user has one of ``accesses`` (``full`` always counts)."""
+        """Return groups on which the acting user has one of ``accesses`` (``full`` always counts)."""
         wanted = {"full", *accesses}
         marks = ",".join("?" * len(wanted))
         rows = self.conn.execute(
@@ -167,15 +167,15 @@ class Ctx:
 
     # --- parameters -----------------------------------------------------------------------------------
     def flag(self, name: str) -> bool:
-        """A boolean parameter (``expand``, ``full``...)."""
+        """Return A boolean parameter (``expand``, ``full``...)."""
         return name in self.params and bool_param(self.params[name])
 
     def get(self, name: str, default: Any = None) -> Any:
-        """A parameter from the query string or JSON body."""
+        """Return A parameter from the query string or JSON body."""
         return self.params.get(name, default)
 
     def int_param(self, name: str, default: int) -> int:
-        """An integer parameter, converted like Ruby's ``to_i`` (garbage becomes 0)."""
+        """Return an integer parameter, converted like Ruby's ``to_i`` (garbage becomes 0)."""
         value = self.params.get(name)
         if value is None or value == "":
             return default
@@ -214,7 +214,7 @@ class Ctx:
         self.fail(422, message)
 
     def raw_error(self, status: int, message: str) -> NoReturn:
-        """An error Zammad does not humanize: raw message for admins, masked for everyone else."""
+        """Return an error Zammad does not humanize: raw message for admins, masked for everyone else."""
         raise ApiError(status, masked_error(message, admin=self.is_admin))
 
     # --- small db helpers -----------------------------------------------------------------------------

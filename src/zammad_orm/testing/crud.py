@@ -52,7 +52,7 @@ def _as_list(value: Any) -> list[str]:
 
 
 def sort_pairs(ctx: Ctx, columns: Sequence[str]) -> list[tuple[str, str]]:
-    """Validated ``(column, ASC|DESC)`` pairs of ``sort_by``/``order_by`` (spec §2.5; errors are 500s)."""
+    """Return validated ``(column, ASC|DESC)`` pairs of ``sort_by``/``order_by`` (spec §2.5, 500s)."""
     sort_by = [s for s in _as_list(ctx.get("sort_by")) if s]
     order_by = [o for o in _as_list(ctx.get("order_by")) if o]
     pairs = []
@@ -73,7 +73,7 @@ def sort_pairs(ctx: Ctx, columns: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def order_clause(ctx: Ctx, model: Model, default: str = "id ASC") -> str:
-    """SQL ORDER BY text for the request's sort parameters."""
+    """Return SQL ORDER BY text for the request's sort parameters."""
     pairs = sort_pairs(ctx, columns_of(ctx, model))
     if not pairs:
         return default
@@ -83,7 +83,7 @@ def order_clause(ctx: Ctx, model: Model, default: str = "id ASC") -> str:
 def show_many(
     ctx: Ctx, model: Model, rows: Sequence[sqlite3.Row], *, ids: bool = True, total: int | None = None
 ) -> Any:
-    """A list in plain / expand / full form."""
+    """Return A list in plain / expand / full form."""
     if ctx.flag("full"):
         assets = Assets(ctx).add(model.name, [row["id"] for row in rows]).data
         out: dict[str, Any] = {"record_ids": [row["id"] for row in rows], "assets": assets}
@@ -118,7 +118,7 @@ def index(
     ids: bool = True,
     sortable: bool = True,
 ) -> Any:
-    """Generic index: paginated, sortable, plain / expand / full."""
+    """Return generic index: paginated, sortable, plain / expand / full."""
     limit, offset = paginate(ctx, default, maximum)
     order = order_clause(ctx, model) if sortable else "id ASC"
     args = tuple(args)

@@ -48,10 +48,14 @@ MODELS: dict[str, Model] = {
             "Ticket",
             _cols(
                 "id group_id priority_id state_id organization_id number title owner_id customer_id note"
-                " first_response_at first_response_escalation_at first_response_in_min first_response_diff_in_min"
-                " close_at close_escalation_at close_in_min close_diff_in_min update_escalation_at update_in_min"
-                " update_diff_in_min last_close_at last_contact_at last_contact_agent_at last_contact_customer_at"
-                " last_owner_update_at create_article_type_id create_article_sender_id article_count escalation_at"
+                " first_response_at first_response_escalation_at first_response_in_min"
+                " first_response_diff_in_min"
+                " close_at close_escalation_at close_in_min close_diff_in_min update_escalation_at"
+                " update_in_min"
+                " update_diff_in_min last_close_at last_contact_at last_contact_agent_at"
+                " last_contact_customer_at"
+                " last_owner_update_at create_article_type_id create_article_sender_id article_count"
+                " escalation_at"
                 " pending_time type time_unit preferences " + _STAMPS
             ),
             jsons=frozenset({"preferences"}),
@@ -96,7 +100,8 @@ MODELS: dict[str, Model] = {
             "Group",
             "Group",
             _cols(
-                "id signature_id email_address_id name assignment_timeout follow_up_possible reopen_time_in_days"
+                "id signature_id email_address_id name assignment_timeout follow_up_possible"
+                " reopen_time_in_days"
                 " follow_up_assignment active shared_drafts note " + _STAMPS + " name_last parent_id"
             ),
             bools=frozenset({"follow_up_assignment", "active", "shared_drafts"}),
@@ -136,7 +141,8 @@ MODELS: dict[str, Model] = {
             "Ticket::Article",
             "TicketArticle",
             _cols(
-                "id ticket_id type_id sender_id from to cc subject reply_to message_id message_id_md5 in_reply_to"
+                "id ticket_id type_id sender_id from to cc subject reply_to message_id message_id_md5"
+                " in_reply_to"
                 " content_type references body internal preferences updated_by_id created_by_id origin_by_id"
                 " created_at updated_at"
             ),
@@ -204,7 +210,7 @@ MODELS: dict[str, Model] = {
 
 # Users seen by a customer (spec §6.2): own record without these; other users only _CUSTOMER_OTHER.
 _CUSTOMER_OWN_HIDDEN = frozenset(
-    "web phone mobile fax department street zip city country address note".split()
+    ["web", "phone", "mobile", "fax", "department", "street", "zip", "city", "country", "address", "note"]
 )
 _CUSTOMER_OTHER = ("id", "firstname", "lastname", "image", "image_source", "active")
 _CUSTOMER_GROUP = (
@@ -225,26 +231,36 @@ def columns_of(ctx: Ctx, model: Model) -> tuple[str, ...]:
     return model.columns
 
 
+_CONVERTERS: dict[str, list[tuple[str, int]]] = {}
+
+
+def _converters(model: Model) -> list[tuple[str, int]]:
+    # Per model: (column, kind) with kind 0 = as stored, 1 = boolean, 2 = JSON text; computed once.
+    plan = _CONVERTERS.get(model.name)
+    if plan is None:
+        plan = [(c, 1 if c in model.bools else 2 if c in model.jsons else 0) for c in model.columns]
+        _CONVERTERS[model.name] = plan
+    return plan
+
+
 def row_dict(ctx: Ctx, model: Model, row: sqlite3.Row) -> dict[str, Any]:
-    """The bare record of a row: converted booleans and JSON, custom attributes decoded."""
+    """Return the bare record of a row: converted booleans and JSON, custom attributes decoded."""
     out: dict[str, Any] = {}
-    for name in model.columns:
+    loads = json.loads
+    for name, kind in _converters(model):
         value = row[name]
-        if value is not None:
-            if name in model.bools:
-                value = bool(value)
-            elif name in model.jsons:
-                value = json.loads(value)
+        if kind and value is not None:
+            value = bool(value) if kind == 1 else loads(value)
         out[name] = value
     if model.custom:
         for name in ctx.store.custom_columns.get(model.custom, ()):
             value = row[name]
-            out[name] = None if value is None else json.loads(value)
+            out[name] = None if value is None else loads(value)
     return out
 
 
 def fetch(ctx: Ctx, model: Model, ident: Any) -> sqlite3.Row:
-    """The row with that id, or 404 with ActiveRecord's message."""
+    """Return the row with that id, or 404 with ActiveRecord's message."""
     try:
         key = int(ident)
     except (TypeError, ValueError):
@@ -275,7 +291,7 @@ def _group_access(ctx: Ctx, sql: str, ids: Sequence[int]) -> dict[int, dict[str,
 
 
 def association_ids(ctx: Ctx, model: Model, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """The has-many id lists of ``attributes_with_association_ids`` for many records at once."""
+    """Return the has-many id lists of ``attributes_with_association_ids`` for many records at once."""
     ids = list(ids)
     if model.name == "Ticket":
         arts = _id_map(
@@ -322,7 +338,8 @@ def association_ids(ctx: Ctx, model: Model, ids: Sequence[int]) -> dict[int, dic
         )
         secondary = _id_map(
             ctx,
-            "SELECT organization_id, user_id FROM user_organizations WHERE organization_id IN ({marks}) ORDER BY user_id",
+            "SELECT organization_id, user_id FROM user_organizations WHERE organization_id IN ({marks})"
+            " ORDER BY user_id",
             ids,
         )
         return {i: {"member_ids": members[i], "secondary_member_ids": secondary[i]} for i in ids}
@@ -336,7 +353,8 @@ def association_ids(ctx: Ctx, model: Model, ids: Sequence[int]) -> dict[int, dic
     if model.name == "Role":
         perms = _id_map(
             ctx,
-            "SELECT role_id, permission_id FROM role_permissions WHERE role_id IN ({marks}) ORDER BY permission_id",
+            "SELECT role_id, permission_id FROM role_permissions WHERE role_id IN ({marks}) ORDER BY"
+            " permission_id",
             ids,
         )
         return {
@@ -518,14 +536,32 @@ class Assets:
         self.ctx = ctx
         self.data: dict[str, dict[str, Any]] = {}
         view = f"customer:{ctx.uid}" if ctx.is_customer_view else "agent"
+        self._view = view
         self._cache: dict[tuple[str, int], dict[str, Any]] = ctx.store.cache.setdefault(("assets", view), {})
 
-    def _have(self, model: Model, ident: int) -> bool:
-        return str(ident) in self.data.get(model.asset, {})
+    def dumps(self) -> str:
+        """Return the collected map as JSON text, reusing the cached JSON of records already serialised."""
+        fragments: dict[tuple[str, int], str] = self.ctx.store.cache.setdefault(("fragments", self._view), {})
+        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        parts = []
+        for asset, bucket in self.data.items():
+            items = []
+            for key, record in bucket.items():
+                # Keys are decimal ids: no escaping needed. Records are the generation's cached dicts.
+                frag_key = (asset, record["id"])
+                text = fragments.get(frag_key)
+                if text is None:
+                    text = fragments[frag_key] = dumps(record)
+                items.append(f'"{key}":{text}')
+            parts.append(f'"{asset}":{{{",".join(items)}}}')
+        return "{" + ",".join(parts) + "}"
 
     def _records(self, model: Model, ids: Iterable[int]) -> list[dict[str, Any]]:
-        wanted = [i for i in dict.fromkeys(ids) if i is not None and not self._have(model, i)]
-        missing = [i for i in wanted if (model.name, i) not in self._cache]
+        bucket = self.data.setdefault(model.asset, {})
+        name = model.name
+        wanted = [i for i in dict.fromkeys(ids) if i is not None and str(i) not in bucket]
+        cache = self._cache
+        missing = [i for i in wanted if (name, i) not in cache]
         if missing:
             rows: list[sqlite3.Row] = []
             for start in range(0, len(missing), 900):
@@ -534,14 +570,13 @@ class Assets:
                     f"SELECT * FROM {model.table} WHERE id IN ({','.join('?' * len(chunk))})", chunk
                 ).fetchall()
             for record in render_many(self.ctx, model, rows):
-                self._cache[(model.name, record["id"])] = record
+                cache[(name, record["id"])] = record
         out = []
-        bucket = self.data.setdefault(model.asset, {})
         for i in wanted:
-            record = self._cache.get((model.name, i))
-            if record is not None:
-                bucket[str(i)] = record
-                out.append(record)
+            cached = cache.get((name, i))
+            if cached is not None:
+                bucket[str(i)] = cached
+                out.append(cached)
         return out
 
     def add(self, model_name: str, ids: Iterable[int]) -> Assets:

@@ -1,4 +1,4 @@
-"""Emulator routes for the admin resources: groups, roles, ticket states and priorities, object attributes, version."""
+"""Emulator routes for admin resources: groups, roles, states, priorities, object attributes, version."""
 
 from __future__ import annotations
 
@@ -24,15 +24,31 @@ __all__ = ["ROUTES"]
 
 VERSIONS = {"6.2": "6.2.0-1709189301.4a2dd7d0.focal", "6.5": "6.5.0-1746531111.2b0b1b6d.noble"}
 
-_GROUP_FIELDS = (
-    "signature_id email_address_id name assignment_timeout follow_up_possible reopen_time_in_days"
-    " follow_up_assignment active shared_drafts note parent_id"
-).split()
-_STATE_FIELDS = (
-    "state_type_id name next_state_id ignore_escalation default_create default_follow_up note active".split()
-)
-_PRIORITY_FIELDS = "name default_create ui_icon ui_color note active".split()
-_ROLE_FIELDS = "name preferences default_at_signup active note".split()
+_GROUP_FIELDS = [
+    "signature_id",
+    "email_address_id",
+    "name",
+    "assignment_timeout",
+    "follow_up_possible",
+    "reopen_time_in_days",
+    "follow_up_assignment",
+    "active",
+    "shared_drafts",
+    "note",
+    "parent_id",
+]
+_STATE_FIELDS = [
+    "state_type_id",
+    "name",
+    "next_state_id",
+    "ignore_escalation",
+    "default_create",
+    "default_follow_up",
+    "note",
+    "active",
+]
+_PRIORITY_FIELDS = ["name", "default_create", "ui_icon", "ui_color", "note", "active"]
+_ROLE_FIELDS = ["name", "preferences", "default_at_signup", "active", "note"]
 
 
 def _body(ctx: Ctx) -> dict[str, Any]:
@@ -301,9 +317,18 @@ def priorities_delete(ctx: Ctx, ident: str) -> Any:
 
 
 # --- object manager attributes -------------------------------------------------------------------------
-_ATTR_FIELDS = (
-    "name display data_type data_option data_option_new editable active screens position object".split()
-)
+_ATTR_FIELDS = [
+    "name",
+    "display",
+    "data_type",
+    "data_option",
+    "data_option_new",
+    "editable",
+    "active",
+    "screens",
+    "position",
+    "object",
+]
 _DATA_TYPES = {
     "input",
     "textarea",

@@ -100,7 +100,8 @@ def articles_delete(ctx: Ctx, ident: str) -> Any:
     ctx.conn.execute("DELETE FROM attachments WHERE article_id = ?", (row["id"],))
     ctx.conn.execute("DELETE FROM ticket_articles WHERE id = ?", (row["id"],))
     ctx.conn.execute(
-        "UPDATE tickets SET article_count = (SELECT COUNT(*) FROM ticket_articles WHERE ticket_id = ?) WHERE id = ?",
+        "UPDATE tickets SET article_count = (SELECT COUNT(*) FROM ticket_articles WHERE ticket_id = ?)"
+        " WHERE id = ?",
         (row["ticket_id"], row["ticket_id"]),
     )
     ctx.touched_tickets.add(row["ticket_id"])

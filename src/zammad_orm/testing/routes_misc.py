@@ -32,7 +32,8 @@ def tags_list(ctx: Ctx) -> Any:
     ctx.require("ticket.agent", "ticket.customer", "admin.tag")
     obj, o_id = _tag_target(ctx, change=False)
     names = ctx.column(
-        "SELECT i.name FROM tags t JOIN tag_items i ON i.id = t.tag_item_id WHERE t.object = ? AND t.o_id = ? ORDER BY t.id",
+        "SELECT i.name FROM tags t JOIN tag_items i ON i.id = t.tag_item_id WHERE t.object = ? AND t.o_id"
+        " = ? ORDER BY t.id",
         (obj, o_id),
     )
     return {"tags": names}
@@ -56,7 +57,8 @@ def tags_remove(ctx: Ctx) -> Any:
     obj, o_id = _tag_target(ctx, change=True)
     name = str(ctx.get("item") or "").strip()
     cursor = ctx.conn.execute(
-        "DELETE FROM tags WHERE object = ? AND o_id = ? AND tag_item_id IN (SELECT id FROM tag_items WHERE name_downcase = ?)",
+        "DELETE FROM tags WHERE object = ? AND o_id = ? AND tag_item_id IN (SELECT id FROM tag_items WHERE"
+        " name_downcase = ?)",
         (obj, o_id, name.lower()),
     )
     if cursor.rowcount:
@@ -69,7 +71,8 @@ def tag_list(ctx: Ctx) -> Any:
     """``GET /tag_list`` → ``[{"id","name","count"}]`` by name (byte order)."""
     ctx.require("admin.tag")
     rows = ctx.conn.execute(
-        "SELECT i.id, i.name, (SELECT COUNT(*) FROM tags t WHERE t.tag_item_id = i.id) AS count FROM tag_items i"
+        "SELECT i.id, i.name, (SELECT COUNT(*) FROM tags t WHERE t.tag_item_id = i.id) AS count FROM"
+        " tag_items i"
         " ORDER BY i.name COLLATE BINARY LIMIT ?",
         (ctx.int_param("limit", 1000),),
     )
@@ -99,7 +102,8 @@ def tag_list_rename(ctx: Ctx, ident: str) -> Any:
     )
     if other is not None:
         ctx.conn.execute(
-            "DELETE FROM tags WHERE tag_item_id = ? AND EXISTS (SELECT 1 FROM tags t2 WHERE t2.tag_item_id = ?"
+            "DELETE FROM tags WHERE tag_item_id = ? AND EXISTS (SELECT 1 FROM tags t2 WHERE t2.tag_item_id"
+            " = ?"
             " AND t2.object = tags.object AND t2.o_id = tags.o_id)",
             (item["id"], other[0]),
         )
@@ -150,7 +154,8 @@ def tag_search(ctx: Ctx) -> Any:
     if term:
         escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         rows = ctx.conn.execute(
-            "SELECT id, name FROM tag_items WHERE name_downcase LIKE ? ESCAPE '\\' ORDER BY name COLLATE BINARY LIMIT ?",
+            "SELECT id, name FROM tag_items WHERE name_downcase LIKE ? ESCAPE '\\' ORDER BY name COLLATE"
+            " BINARY LIMIT ?",
             (f"%{escaped}%", limit),
         )
     else:
@@ -193,12 +198,14 @@ def link_tickets(
     type_id = _link_type_id(ctx, link_type)
     stamp = now or now_ts()
     existing = ctx.one(
-        "SELECT * FROM links WHERE link_type_id = ? AND link_object_source_value = ? AND link_object_target_value = ?",
+        "SELECT * FROM links WHERE link_type_id = ? AND link_object_source_value = ? AND"
+        " link_object_target_value = ?",
         (type_id, source, target),
     )
     if existing is None:
         cursor = ctx.conn.execute(
-            "INSERT INTO links (link_type_id, link_object_source_id, link_object_source_value, link_object_target_id,"
+            "INSERT INTO links (link_type_id, link_object_source_id, link_object_source_value,"
+            " link_object_target_id,"
             " link_object_target_value, created_at, updated_at) VALUES (?, 1, ?, 1, ?, ?, ?)",
             (type_id, source, target, stamp, stamp),
         )
@@ -453,7 +460,8 @@ def notes_delete(ctx: Ctx, ident: str) -> Any:
 def notes_mark_all(ctx: Ctx) -> Any:
     """``POST /online_notifications/mark_all_as_read`` → ``{}``."""
     ctx.conn.execute(
-        "UPDATE online_notifications SET seen = 1, updated_at = ?, updated_by_id = ? WHERE user_id = ? AND seen = 0",
+        "UPDATE online_notifications SET seen = 1, updated_at = ?, updated_by_id = ? WHERE user_id = ? AND"
+        " seen = 0",
         (now_ts(), ctx.uid, ctx.uid),
     )
     return {}
@@ -474,7 +482,8 @@ def mentions_index(ctx: Ctx) -> Any:
     ctx.require("ticket.agent")
     ticket = _mentionable(ctx)
     rows = ctx.conn.execute(
-        "SELECT * FROM mentions WHERE mentionable_type = 'Ticket' AND mentionable_id = ? ORDER BY created_at DESC, id DESC",
+        "SELECT * FROM mentions WHERE mentionable_type = 'Ticket' AND mentionable_id = ? ORDER BY"
+        " created_at DESC, id DESC",
         (ticket["id"],),
     ).fetchall()
     if ctx.flag("full"):

@@ -8,11 +8,12 @@ further pages of a result cost one slice plus rendering. Both reply generations 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from zammad_orm.testing.core import Ctx
+from zammad_orm.testing.core import Ctx, Reply
 from zammad_orm.testing.crud import paginate, sort_pairs
 from zammad_orm.testing.render import MODELS, Assets, columns_of, expand, render_many
 from zammad_orm.testing.search import compile_query, prepare
@@ -68,82 +69,75 @@ def _es_match(
 
 
 # --- tickets -------------------------------------------------------------------------------------------
-def _condition_match(ctx: Ctx, condition: Any) -> Callable[[Mapping[str, Any]], bool]:
-    """A predicate for the selector ``condition`` hash (subset of Zammad's operators)."""
+_UNITS = {"minute": 60, "hour": 3600, "day": 86400, "week": 604800, "month": 2592000, "year": 31536000}
+_RELATIVE = {
+    "within last (relative)": (-1, 0),
+    "within next (relative)": (0, 1),
+    "before (relative)": (None, -1),
+    "after (relative)": (1, None),
+    "till (relative)": (None, 1),
+    "from (relative)": (-1, None),
+}
+
+
+def _attribute(doc: Mapping[str, Any], attr: str) -> Any:
+    if "." in attr:
+        head, _, tail = attr.partition(".")
+        nested = doc.get(head)
+        return nested.get(tail) if isinstance(nested, dict) else None
+    return doc.get(attr)
+
+
+def _check(spec: Mapping[str, Any], actual: Any, now: datetime) -> bool:
+    op = str(spec.get("operator", "is")).lower()
+    value = spec.get("value")
+    values = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    if op in ("is", "is not"):
+        hit = (
+            (str(actual) in values)
+            if not isinstance(actual, list)
+            else bool(set(map(str, actual)) & set(values))
+        )
+        return hit == (op == "is")
+    if op in ("contains", "contains not"):
+        return (values[0].lower() in str(actual or "").lower()) == (op == "contains")
+    if op in ("contains all", "contains one"):
+        want = {v.strip() for vs in values for v in vs.split(",") if v.strip()}
+        have = set(actual or [])
+        return want <= have if op == "contains all" else bool(want & have)
+    if not isinstance(actual, datetime):
+        return False
+    if op in ("before (absolute)", "after (absolute)"):
+        try:
+            point = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return False
+        point = point if point.tzinfo else point.replace(tzinfo=timezone.utc)
+        return actual < point if op.startswith("before") else actual > point
+    if op in _RELATIVE:
+        delta = timedelta(seconds=_UNITS.get(str(spec.get("range", "day")), 86400) * int(value or 0))
+        low, high = _RELATIVE[op]
+        return (low is None or actual >= now + low * delta) and (high is None or actual <= now + high * delta)
+    return True
+
+
+def _condition_match(condition: Any) -> Callable[[Mapping[str, Any]], bool]:
+    """Return a predicate for the selector ``condition`` hash (a subset of Zammad's operators)."""
     if not isinstance(condition, dict):
         return lambda doc: True
     now = datetime.now(timezone.utc)
-    units = {"minute": 60, "hour": 3600, "day": 86400, "week": 604800, "month": 2592000, "year": 31536000}
-    checks: list[Callable[[Mapping[str, Any]], bool]] = []
-    for key, spec in condition.items():
-        if not isinstance(spec, dict):
-            continue
-        attr = key.split(".", 1)[1] if "." in key else key
-        op = str(spec.get("operator", "is")).lower()
-        value = spec.get("value")
-        values = [str(v) for v in value] if isinstance(value, list) else [str(value)]
-
-        def get(doc: Mapping[str, Any], attr: str = attr) -> Any:
-            if attr == "tags":
-                return doc.get("tags", [])
-            if "." in attr:
-                head, _, tail = attr.partition(".")
-                nested = doc.get(head)
-                return nested.get(tail) if isinstance(nested, dict) else None
-            return doc.get(attr)
-
-        if op in ("is", "is not"):
-            positive = op == "is"
-            checks.append(lambda d, g=get, vs=values, p=positive: (str(g(d)) in vs) == p)
-        elif op in ("contains", "contains not"):
-            positive = op == "contains"
-            checks.append(
-                lambda d, g=get, v=values[0], p=positive: (v.lower() in str(g(d) or "").lower()) == p
-            )
-        elif op in ("contains all", "contains one"):
-            want = {v.strip() for vs in values for v in vs.split(",") if v.strip()}
-            every = op == "contains all"
-            checks.append(
-                lambda d, g=get, w=want, e=every: (w <= set(g(d) or [])) if e else bool(w & set(g(d) or []))
-            )
-        elif op in ("before (absolute)", "after (absolute)"):
-            try:
-                point = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-            except ValueError:
-                continue
-            point = point if point.tzinfo else point.replace(tzinfo=timezone.utc)
-            before = op.startswith("before")
-            checks.append(
-                lambda d, g=get, t=point, b=before: (
-                    isinstance(g(d), datetime) and ((g(d) < t) if b else (g(d) > t))
-                )
-            )
-        elif op.endswith("(relative)"):
-            seconds = units.get(str(spec.get("range", "day")), 86400) * int(value or 0)
-            delta = timedelta(seconds=seconds)
-            low, high = {
-                "within last (relative)": (now - delta, now),
-                "within next (relative)": (now, now + delta),
-                "before (relative)": (None, now - delta),
-                "after (relative)": (now + delta, None),
-                "till (relative)": (None, now + delta),
-                "from (relative)": (now - delta, None),
-            }.get(op, (None, None))
-            checks.append(
-                lambda d, g=get, lo=low, hi=high: (
-                    isinstance(g(d), datetime) and (lo is None or g(d) >= lo) and (hi is None or g(d) <= hi)
-                )
-            )
-    return lambda doc: all(check(doc) for check in checks)
+    specs = [
+        (key.split(".", 1)[1] if "." in key else key, spec)
+        for key, spec in condition.items()
+        if isinstance(spec, dict)
+    ]
+    return lambda doc: all(_check(spec, _attribute(doc, attr), now) for attr, spec in specs)
 
 
 def _db_ticket_ids(ctx: Ctx, query: str, where: str, args: list[Any]) -> list[int]:
     text = query.replace("*", "")
-    if _unified(ctx):
-        like = "lower({col}) LIKE '%' || lower(?) || '%'"
-    else:
-        # PostgreSQL LIKE is case-sensitive (the recorded 6.x setups): use instr for a byte-exact substring.
-        like = "instr({col}, ?) > 0"
+    # PostgreSQL LIKE is case-sensitive before 6.5 (ILIKE after): instr() is a byte-exact substring test.
+    like = "lower({col}) LIKE '%' || lower(?) || '%'" if _unified(ctx) else "instr({col}, ?) > 0"
     columns = ["tickets.title", "tickets.number", "a.body", 'a."from"', 'a."to"', "a.subject"]
     match = " OR ".join(like.format(col=col) for col in columns)
     rows = ctx.conn.execute(
@@ -179,7 +173,7 @@ def tickets_search(ctx: Ctx) -> Any:
             docs = ticket_docs(ctx, readable)
             ids = readable
         if condition:
-            keep = _condition_match(ctx, condition)
+            keep = _condition_match(condition)
             ids = [i for i in ids if keep(docs[i])]
         return _order(docs, ids, pairs)
 
@@ -211,7 +205,10 @@ def _ticket_reply(ctx: Ctx, ids: list[int], total: int) -> Any:
         return [expand(ctx, model, r) for r in records] if ctx.flag("expand") else records
     if ctx.flag("expand"):
         return [expand(ctx, model, r) for r in render_many(ctx, model, _tickets(ctx, ids))]
-    return {"tickets": ids, "tickets_count": len(ids), "assets": Assets(ctx).add("Ticket", ids).data}
+    assets = Assets(ctx).add("Ticket", ids).dumps()
+    # Built as text: the asset records' JSON is cached per store generation, which keeps deep pages cheap.
+    text = f'{{"tickets":{json.dumps(ids)},"tickets_count":{len(ids)},"assets":{assets}}}'
+    return Reply(None, raw=text.encode("utf-8"))
 
 
 # --- users and organizations ---------------------------------------------------------------------------
@@ -229,12 +226,9 @@ def _user_filters(ctx: Ctx, docs: Mapping[int, Mapping[str, Any]], ids: list[int
         allowed = set()
         for gid, access in groups.items():
             accesses = [access] if isinstance(access, str) else list(access)
-            allowed |= set(
-                ctx.column(
-                    f"SELECT user_id FROM user_groups WHERE group_id = ? AND access IN ({','.join('?' * len(accesses))})",
-                    (int(gid), *accesses),
-                )
-            )
+            marks = ",".join("?" * len(accesses))
+            sql = f"SELECT user_id FROM user_groups WHERE group_id = ? AND access IN ({marks})"
+            allowed |= set(ctx.column(sql, (int(gid), *accesses)))
         ids = [i for i in ids if i in allowed]
     return ids
 
@@ -290,7 +284,7 @@ def _object_reply(
     ctx: Ctx, kind: str, ids: list[int], total: int, docs: Mapping[int, Mapping[str, Any]]
 ) -> Any:
     model = MODELS[kind]
-    if ctx.get("term") is not None and ctx.get("query") is None or ctx.get("label") is not None:
+    if (ctx.get("term") is not None and ctx.get("query") is None) or ctx.get("label") is not None:
         out = []
         for i in ids:
             doc = docs[i]

@@ -34,7 +34,18 @@ from zammad_orm.testing.tickets import (
 __all__ = ["ROUTES", "add_tags", "delete_ticket_rows"]
 
 TICKET = MODELS["Ticket"]
-_WRITABLE = "group_id priority_id state_id organization_id title owner_id customer_id note pending_time preferences".split()
+_WRITABLE = [
+    "group_id",
+    "priority_id",
+    "state_id",
+    "organization_id",
+    "title",
+    "owner_id",
+    "customer_id",
+    "note",
+    "pending_time",
+    "preferences",
+]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -121,7 +132,8 @@ def _customer(ctx: Ctx, data: dict[str, Any]) -> None:
 
 def _state_type(ctx: Ctx, state_id: Any) -> str:
     row = ctx.one(
-        "SELECT st.name FROM ticket_states s JOIN ticket_state_types st ON st.id = s.state_type_id WHERE s.id = ?",
+        "SELECT st.name FROM ticket_states s JOIN ticket_state_types st ON st.id = s.state_type_id WHERE"
+        " s.id = ?",
         (state_id,),
     )
     return str(row[0]) if row else ""
@@ -189,7 +201,8 @@ def add_tags(ctx: Ctx, object_name: str, o_id: int, names: list[str]) -> bool:
         )
         if exists is None:
             ctx.conn.execute(
-                "INSERT INTO tags (tag_item_id, object, o_id, created_by_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO tags (tag_item_id, object, o_id, created_by_id, created_at) VALUES (?, ?, ?,"
+                " ?, ?)",
                 (item_id, object_name, o_id, ctx.uid, now_ts()),
             )
             history(ctx, object_name, o_id, "added", attribute="tag", value_to=name)
@@ -376,16 +389,20 @@ def ticket_history(ctx: Ctx, ident: str) -> Any:
     ctx.require("ticket.agent")
     row = ticket_row(ctx, ident)
     rows = ctx.conn.execute(
-        "SELECT * FROM histories WHERE (object = 'Ticket' AND o_id = ?) OR (related_object = 'Ticket' AND related_o_id = ?)"
+        "SELECT * FROM histories WHERE (object = 'Ticket' AND o_id = ?) OR (related_object = 'Ticket' AND"
+        " related_o_id = ?)"
         " ORDER BY created_at, id",
         (row["id"], row["id"]),
     ).fetchall()
     entries = []
-    base = "id history_attribute_id sourceable_type sourceable_id sourceable_name o_id related_history_object_id".split()
+    base = ["id", "history_attribute_id", "sourceable_type", "sourceable_id", "sourceable_name", "o_id"]
     for h in rows:
         entry = {key: h[key] for key in base}
+        # History.list shows related_o_id in place of related_history_object_id when there is one.
         if h["related_o_id"] is not None:
             entry["related_o_id"] = h["related_o_id"]
+        else:
+            entry["related_history_object_id"] = h["related_history_object_id"]
         entry.update(
             created_by_id=h["created_by_id"], created_at=h["created_at"], object=h["object"], type=h["type"]
         )
@@ -415,7 +432,8 @@ def ticket_merge(ctx: Ctx, source: str, target: str) -> Any:
     if source_row["id"] == target_row["id"]:
         ctx.unprocessable("A ticket cannot be merged into itself.")
     merged_state = ctx.column(
-        "SELECT s.id FROM ticket_states s JOIN ticket_state_types st ON st.id = s.state_type_id WHERE st.name = 'merged' ORDER BY s.id LIMIT 1"
+        "SELECT s.id FROM ticket_states s JOIN ticket_state_types st ON st.id = s.state_type_id WHERE"
+        " st.name = 'merged' ORDER BY s.id LIMIT 1"
     )
     if target_row["state_id"] in merged_state:
         ctx.unprocessable("It is not possible to merge into an already merged ticket.")
@@ -425,17 +443,20 @@ def ticket_merge(ctx: Ctx, source: str, target: str) -> Any:
     ctx.conn.execute("UPDATE time_accountings SET ticket_id = ? WHERE ticket_id = ?", (tid, sid))
     ctx.conn.execute(
         "UPDATE mentions SET mentionable_id = ? WHERE mentionable_type = 'Ticket' AND mentionable_id = ?"
-        " AND user_id NOT IN (SELECT user_id FROM mentions WHERE mentionable_type = 'Ticket' AND mentionable_id = ?)",
+        " AND user_id NOT IN (SELECT user_id FROM mentions WHERE mentionable_type = 'Ticket' AND"
+        " mentionable_id = ?)",
         (tid, sid, tid),
     )
     ctx.conn.execute("DELETE FROM mentions WHERE mentionable_type = 'Ticket' AND mentionable_id = ?", (sid,))
     ctx.conn.execute(
-        "UPDATE links SET link_object_source_value = ? WHERE link_object_source_id = 1 AND link_object_source_value = ?"
+        "UPDATE links SET link_object_source_value = ? WHERE link_object_source_id = 1 AND"
+        " link_object_source_value = ?"
         " AND link_object_target_value != ?",
         (tid, sid, tid),
     )
     ctx.conn.execute(
-        "UPDATE links SET link_object_target_value = ? WHERE link_object_target_id = 1 AND link_object_target_value = ?"
+        "UPDATE links SET link_object_target_value = ? WHERE link_object_target_id = 1 AND"
+        " link_object_target_value = ?"
         " AND link_object_source_value != ?",
         (tid, sid, tid),
     )
@@ -451,11 +472,9 @@ def ticket_merge(ctx: Ctx, source: str, target: str) -> Any:
         get_row(ctx, TICKET, sid),
         {"body": "merged", "type": "note", "sender": "Agent", "internal": False},
     )
-    prefs = json.loads(source_row["preferences"] or "{}")
-    prefs.setdefault("escalation_calculation", {})["escalation_disabled"] = True
     ctx.conn.execute(
-        "UPDATE tickets SET state_id = ?, owner_id = 1, preferences = ?, updated_at = ?, updated_by_id = ? WHERE id = ?",
-        (merged_state[0], json.dumps(prefs), now_ts(), ctx.uid, sid),
+        "UPDATE tickets SET state_id = ?, owner_id = 1, updated_at = ?, updated_by_id = ? WHERE id = ?",
+        (merged_state[0], now_ts(), ctx.uid, sid),
     )
     ctx.conn.execute("UPDATE tickets SET updated_at = ?, updated_by_id = 1 WHERE id = ?", (now_ts(), tid))
     history(
@@ -482,11 +501,16 @@ def ticket_merge(ctx: Ctx, source: str, target: str) -> Any:
     )
     ctx.touched_tickets.update((sid, tid))
     update_customer_counters(ctx, source_row["customer_id"])
-    return {
+    reply = {
         "result": "success",
         "target_ticket": render(ctx, TICKET, get_row(ctx, TICKET, tid), ids=False),
         "source_ticket": render(ctx, TICKET, get_row(ctx, TICKET, sid), ids=False),
     }
+    # Zammad disables escalation of the source in a later callback: the reply still shows the old preferences.
+    prefs = json.loads(source_row["preferences"] or "{}")
+    prefs.setdefault("escalation_calculation", {})["escalation_disabled"] = True
+    ctx.conn.execute("UPDATE tickets SET preferences = ? WHERE id = ?", (json.dumps(prefs), sid))
+    return reply
 
 
 ROUTES = [

@@ -15,12 +15,36 @@ __all__ = ["ROUTES"]
 
 USER = MODELS["User"]
 ORG = MODELS["Organization"]
-_USER_FIELDS = (
-    "organization_id login firstname lastname email image image_source web phone fax mobile department street zip"
-    " city country address vip verified active note out_of_office out_of_office_start_at out_of_office_end_at"
-    " out_of_office_replacement_id preferences source"
-).split()
-_ORG_FIELDS = "name shared domain domain_assignment active vip note".split()
+_USER_FIELDS = [
+    "organization_id",
+    "login",
+    "firstname",
+    "lastname",
+    "email",
+    "image",
+    "image_source",
+    "web",
+    "phone",
+    "fax",
+    "mobile",
+    "department",
+    "street",
+    "zip",
+    "city",
+    "country",
+    "address",
+    "vip",
+    "verified",
+    "active",
+    "note",
+    "out_of_office",
+    "out_of_office_start_at",
+    "out_of_office_end_at",
+    "out_of_office_replacement_id",
+    "preferences",
+    "source",
+]
+_ORG_FIELDS = ["name", "shared", "domain", "domain_assignment", "active", "vip", "note"]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _ACCESS = {"full", "read", "create", "change", "overview"}
 
@@ -43,7 +67,7 @@ def users_me(ctx: Ctx) -> Any:
 
 
 def users_index(ctx: Ctx) -> Any:
-    """``GET /users``: everyone for agents and user admins (id ASC, incl. user 1); customers only themselves."""
+    """``GET /users``: all users for agents and user admins (id ASC, incl. user 1); customers: themselves."""
     if ctx.has("ticket.agent", "admin.user"):
         return index(ctx, USER, default=100, maximum=1000, sortable=False)
     return index(ctx, USER, where="id = ?", args=(ctx.uid,), default=100, maximum=1000, sortable=False)

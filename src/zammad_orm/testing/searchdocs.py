@@ -51,7 +51,7 @@ def _doc(ctx: Ctx, model_name: str, row: sqlite3.Row, skip: Iterable[str] = ()) 
         else frozenset()
     )
     skipped = set(skip)
-    return {key: _value(model_name, key, row[key], custom) for key in row.keys() if key not in skipped}
+    return {key: _value(model_name, key, row[key], custom) for key in row.keys() if key not in skipped}  # noqa: SIM118
 
 
 def _table_docs(ctx: Ctx, model_name: str, table: str, skip: Iterable[str] = ()) -> dict[int, dict[str, Any]]:
@@ -62,7 +62,7 @@ def _table_docs(ctx: Ctx, model_name: str, table: str, skip: Iterable[str] = ())
             row["id"]: _doc(ctx, model_name, row, skip) for row in ctx.conn.execute(f"SELECT * FROM {table}")
         }
         ctx.store.cache[key] = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def _refs(ctx: Ctx) -> dict[str, dict[int, dict[str, Any]]]:
@@ -92,7 +92,8 @@ _REF_COLUMNS = {
 
 
 def _build_ticket_docs(ctx: Ctx, ids: list[int] | None) -> dict[int, dict[str, Any]]:
-    where, args = ("", ())
+    where: str = ""
+    args: tuple[int, ...] = ()
     if ids is not None:
         if not ids:
             return {}
@@ -111,7 +112,8 @@ def _build_ticket_docs(ctx: Ctx, ids: list[int] | None) -> dict[int, dict[str, A
     tags: dict[int, list[str]] = defaultdict(list)
     tag_where = where.replace("WHERE id", "AND t.o_id")
     for o_id, name in ctx.conn.execute(
-        f"SELECT t.o_id, i.name FROM tags t JOIN tag_items i ON i.id = t.tag_item_id WHERE t.object = 'Ticket'{tag_where}"
+        f"SELECT t.o_id, i.name FROM tags t JOIN tag_items i ON i.id = t.tag_item_id WHERE t.object ="
+        f" 'Ticket'{tag_where}"
         " ORDER BY t.id",
         args,
     ):
@@ -191,7 +193,7 @@ def organization_docs(ctx: Ctx) -> dict[int, dict[str, Any]]:
 
 
 def sort_key_value(value: Any) -> Any:
-    """Comparable form of a document value (datetimes as timestamps, dicts as JSON)."""
+    """Return comparable form of a document value (datetimes as timestamps, dicts as JSON)."""
     if isinstance(value, datetime):
         return value.timestamp()
     if isinstance(value, (dict, list)):

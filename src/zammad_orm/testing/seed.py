@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from zammad_orm.testing.store import format_ts
 
@@ -138,7 +140,8 @@ ARTICLE_SENDERS = ["Agent", "Customer", "System"]
 
 WELCOME_BODY = (
     "Welcome!<br><br>Thank you for choosing Zammad.<br><br>You will find updates and patches at "
-    '<a href="https://zammad.org/" rel="nofollow noreferrer noopener" target="_blank">https://zammad.org/</a>. '
+    '<a href="https://zammad.org/" rel="nofollow noreferrer noopener" target="_blank">'
+    "https://zammad.org/</a>. "
     "Online documentation is available at "
     '<a href="https://zammad.org/documentation" rel="nofollow noreferrer noopener" target="_blank">'
     "https://zammad.org/documentation</a>.<br><br>Your Zammad Team"
@@ -174,7 +177,7 @@ def _user(
     active: bool = True,
     password: str | None = None,
     token: str | None = None,
-    preferences: dict[str, object] | None = None,
+    preferences: Mapping[str, Any] | None = None,
 ) -> None:
     conn.execute(
         "INSERT INTO users (id, organization_id, login, firstname, lastname, email, web, phone, fax, mobile,"
@@ -205,6 +208,7 @@ def seed(conn: sqlite3.Connection, *, admin_token: str, now: datetime | None = N
         conn: an open connection inside a transaction.
         admin_token: the HTTP token of the admin user (id 3).
         now: the install time; defaults to one year and a day ago, so demo data is younger than the system.
+
     """
     install = now or datetime.now(timezone.utc) - timedelta(days=366)
     ts = format_ts(install)
@@ -224,8 +228,10 @@ def seed(conn: sqlite3.Connection, *, admin_token: str, now: datetime | None = N
         [(rid, pid) for rid, pids in ROLE_PERMISSIONS.items() for pid in pids],
     )
     conn.execute(
-        "INSERT INTO organizations (id, name, shared, domain, domain_assignment, active, vip, note, updated_by_id,"
-        " created_by_id, created_at, updated_at) VALUES (1, 'Zammad Foundation', 1, '', 0, 1, 0, '', 1, 1, ?, ?)",
+        "INSERT INTO organizations (id, name, shared, domain, domain_assignment, active, vip, note,"
+        " updated_by_id,"
+        " created_by_id, created_at, updated_at) VALUES (1, 'Zammad Foundation', 1, '', 0, 1, 0, '', 1, 1,"
+        " ?, ?)",
         (ts, ts),
     )
     conn.execute("INSERT INTO signatures (id, name) VALUES (1, 'default')")
@@ -233,7 +239,8 @@ def seed(conn: sqlite3.Connection, *, admin_token: str, now: datetime | None = N
         "INSERT INTO email_addresses (id, name, email) VALUES (1, 'Zammad Helpdesk', 'zammad@localhost')"
     )
     conn.execute(
-        "INSERT INTO groups (id, signature_id, email_address_id, name, follow_up_possible, follow_up_assignment,"
+        "INSERT INTO groups (id, signature_id, email_address_id, name, follow_up_possible,"
+        " follow_up_assignment,"
         " active, shared_drafts, note, updated_by_id, created_by_id, created_at, updated_at, name_last)"
         " VALUES (1, 1, 1, 'Users', 'yes', 1, 1, 1, 'Standard Group/Pool for Tickets.', 1, 1, ?, ?, 'Users')",
         (ts, ts),
@@ -288,13 +295,15 @@ def seed(conn: sqlite3.Connection, *, admin_token: str, now: datetime | None = N
         "INSERT INTO ticket_state_types (id, name) VALUES (?, ?)", list(enumerate(STATE_TYPES, 1))
     )
     conn.executemany(
-        "INSERT INTO ticket_states (id, name, state_type_id, next_state_id, ignore_escalation, default_create,"
+        "INSERT INTO ticket_states (id, name, state_type_id, next_state_id, ignore_escalation,"
+        " default_create,"
         " default_follow_up, active, updated_by_id, created_by_id, created_at, updated_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?)",
         [(i, *row, ts, ts) for i, row in enumerate(STATES, 1)],
     )
     conn.executemany(
-        "INSERT INTO ticket_priorities (id, name, default_create, ui_icon, ui_color, updated_by_id, created_by_id,"
+        "INSERT INTO ticket_priorities (id, name, default_create, ui_icon, ui_color, updated_by_id,"
+        " created_by_id,"
         " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 1, ?, ?)",
         [
             (1, "1 low", 0, "low-priority", "low-priority", ts, ts),
@@ -321,7 +330,8 @@ def seed(conn: sqlite3.Connection, *, admin_token: str, now: datetime | None = N
     conn.execute("INSERT INTO settings (name, value) VALUES ('system_id', ?)", (SYSTEM_ID,))
     conn.execute(
         "INSERT INTO tickets (id, group_id, priority_id, state_id, organization_id, number, title, owner_id,"
-        " customer_id, last_contact_at, last_contact_customer_at, create_article_type_id, create_article_sender_id,"
+        " customer_id, last_contact_at, last_contact_customer_at, create_article_type_id,"
+        " create_article_sender_id,"
         " article_count, preferences, updated_by_id, created_by_id, created_at, updated_at)"
         " VALUES (1, 1, 2, 1, 1, ?, 'Welcome to Zammad!', 1, 2, ?, ?, 5, 2, 1, '{}', 2, 2, ?, ?)",
         (SYSTEM_ID + "001", later, later, ts, later),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -52,12 +52,13 @@ class Emulator:
 
         with Emulator(demo=100) as z:
             requests.get(z.url + "/api/v1/tickets", headers={"Authorization": f"Token token={z.token}"})
+
     """
 
     admin_login = ADMIN_LOGIN
     admin_password = ADMIN_PASSWORD
     #: HTTP tokens of the non-admin seed users (``agent1@example.com``, ``nicole.braun@zammad.org``).
-    user_tokens = dict(USER_TOKENS)
+    user_tokens: ClassVar[dict[str, str]] = dict(USER_TOKENS)
 
     def __init__(
         self,
@@ -117,7 +118,7 @@ class Emulator:
         return f"http://{self.host}:{self._server.server_port}"
 
     def wsgi(self) -> Any:
-        """The served WSGI callable: the app behind the fault-injection middleware."""
+        """Return the served WSGI callable: the app behind the fault-injection middleware."""
         return self.faults.wrap(self.app) if self.faults is not None else self.app
 
     def start(self) -> Emulator:
@@ -157,7 +158,7 @@ class Emulator:
         self.close()
 
     def client(self, **kwargs: Any) -> Client:
-        """A :class:`zammad_orm.Client` for this server, authenticated as the admin."""
+        """Return A :class:`zammad_orm.Client` for this server, authenticated as the admin."""
         from zammad_orm.client import Client
 
         return Client(self.url, http_token=self.token, **kwargs)

@@ -1,4 +1,4 @@
-"""The emulator's storage: one SQLite database (file or ``:memory:``) behind a lock, one transaction per request.
+"""The emulator's storage: one SQLite database (file or ``:memory:``), a lock, one transaction per request.
 
 The server is threaded; SQLite connections are not meant to be shared between threads without care, so the
 store owns exactly one connection and serialises every transaction with a re-entrant lock. A request runs
@@ -22,7 +22,8 @@ __all__ = ["SCHEMA", "Store", "format_ts", "now_ts", "parse_ts"]
 SCHEMA = """
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE permissions (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, note TEXT, active INTEGER DEFAULT 1);
+CREATE TABLE permissions (
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, note TEXT, active INTEGER DEFAULT 1);
 CREATE TABLE organizations (
   id INTEGER PRIMARY KEY, name TEXT NOT NULL, shared INTEGER DEFAULT 1, domain TEXT DEFAULT '',
   domain_assignment INTEGER DEFAULT 0, active INTEGER DEFAULT 1, vip INTEGER DEFAULT 0, note TEXT DEFAULT '',
@@ -42,14 +43,16 @@ CREATE INDEX users_email ON users (email COLLATE NOCASE);
 CREATE INDEX users_org ON users (organization_id);
 CREATE INDEX users_token ON users (token);
 CREATE TABLE roles (
-  id INTEGER PRIMARY KEY, name TEXT NOT NULL, preferences TEXT DEFAULT '{}', default_at_signup INTEGER DEFAULT 0,
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, preferences TEXT DEFAULT '{}',
+  default_at_signup INTEGER DEFAULT 0,
   active INTEGER DEFAULT 1, note TEXT, updated_by_id INTEGER, created_by_id INTEGER, created_at TEXT,
   updated_at TEXT);
 CREATE UNIQUE INDEX roles_name ON roles (name COLLATE NOCASE);
 CREATE TABLE role_permissions (role_id INTEGER, permission_id INTEGER, PRIMARY KEY (role_id, permission_id));
 CREATE TABLE user_roles (user_id INTEGER, role_id INTEGER, PRIMARY KEY (user_id, role_id));
 CREATE INDEX user_roles_role ON user_roles (role_id);
-CREATE TABLE user_groups (user_id INTEGER, group_id INTEGER, access TEXT, PRIMARY KEY (user_id, group_id, access));
+CREATE TABLE user_groups (
+  user_id INTEGER, group_id INTEGER, access TEXT, PRIMARY KEY (user_id, group_id, access));
 CREATE INDEX user_groups_group ON user_groups (group_id);
 CREATE TABLE user_organizations (user_id INTEGER, organization_id INTEGER,
   PRIMARY KEY (user_id, organization_id));
@@ -59,7 +62,8 @@ CREATE TABLE email_addresses (id INTEGER PRIMARY KEY, name TEXT, email TEXT);
 CREATE TABLE groups (
   id INTEGER PRIMARY KEY, signature_id INTEGER, email_address_id INTEGER, name TEXT NOT NULL,
   assignment_timeout INTEGER, follow_up_possible TEXT DEFAULT 'yes', reopen_time_in_days INTEGER,
-  follow_up_assignment INTEGER DEFAULT 1, active INTEGER DEFAULT 1, shared_drafts INTEGER DEFAULT 1, note TEXT,
+  follow_up_assignment INTEGER DEFAULT 1, active INTEGER DEFAULT 1, shared_drafts INTEGER DEFAULT 1,
+  note TEXT,
   updated_by_id INTEGER, created_by_id INTEGER, created_at TEXT, updated_at TEXT, name_last TEXT,
   parent_id INTEGER);
 CREATE UNIQUE INDEX groups_name ON groups (name COLLATE NOCASE);
@@ -114,7 +118,8 @@ CREATE INDEX tags_item ON tags (tag_item_id);
 CREATE TABLE link_types (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE link_objects (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE links (
-  id INTEGER PRIMARY KEY, link_type_id INTEGER, link_object_source_id INTEGER, link_object_source_value INTEGER,
+  id INTEGER PRIMARY KEY, link_type_id INTEGER, link_object_source_id INTEGER,
+  link_object_source_value INTEGER,
   link_object_target_id INTEGER, link_object_target_value INTEGER, created_at TEXT, updated_at TEXT);
 CREATE INDEX links_source ON links (link_object_source_value);
 CREATE INDEX links_target ON links (link_object_target_value);
@@ -175,11 +180,11 @@ _now_lock = threading.Lock()
 
 
 def now_ts() -> str:
-    """Current time as a stored timestamp, strictly increasing so ``updated_at`` touches are observable."""
+    """Return the current time as a stored timestamp, strictly increasing (touches must be visible)."""
     with _now_lock:
         stamp = format_ts(datetime.now(timezone.utc))
         if stamp <= _last_now[0]:
-            # Two writes within one millisecond: move on by a millisecond, as a later touch must compare later.
+            # Two writes within one millisecond: move on by one, as a later touch must compare later.
             stamp = format_ts(parse_ts(_last_now[0]) + _ONE_MS)
         _last_now[0] = stamp
         return stamp
@@ -195,6 +200,7 @@ class Store:
         generation: bumped on every committed write request; caches compare it.
         custom_columns: object name (``"Ticket"``) → names of its custom attribute columns, in creation order.
         cache: free-form per-generation caches of the routes (search results, documents, rendered assets).
+
     """
 
     def __init__(self, path: str = ":memory:") -> None:
@@ -208,7 +214,7 @@ class Store:
             self.conn.execute("PRAGMA synchronous = NORMAL")
         self.generation = 0
         self.custom_columns: dict[str, list[str]] = {name: [] for name in CUSTOM_TABLES}
-        self.cache: dict[str, Any] = {}
+        self.cache: dict[Any, Any] = {}
         # Search documents per ticket id; invalidated per ticket on ticket writes, wholesale otherwise.
         self.ticket_docs: dict[int, dict[str, Any]] = {}
         self._depth = 0
@@ -264,6 +270,7 @@ class Store:
         Args:
             tickets: ids of tickets whose search documents changed (used when ``everything`` is false).
             everything: the write touched shared data (users, groups, tags...): drop every document.
+
         """
         with self.lock:
             self.generation += 1
@@ -279,7 +286,8 @@ class Store:
         row = self.conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
         value = (row["value"] if row else start) + 1
         self.conn.execute(
-            "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value ="
+            " excluded.value",
             (name, value),
         )
         return value

@@ -35,7 +35,7 @@ OPEN_STATE_TYPES = ("new", "open", "pending reminder", "pending action")
 
 
 def read_filter(ctx: Ctx, alias: str = "tickets") -> tuple[str, list[Any]]:
-    """SQL condition (and args) selecting the tickets the acting user may read (spec §4.4 access filter)."""
+    """Return the SQL condition (and args) selecting the tickets the acting user may read (spec §4.4)."""
     clauses: list[str] = []
     args: list[Any] = []
     if ctx.is_agent:
@@ -60,13 +60,13 @@ def read_filter(ctx: Ctx, alias: str = "tickets") -> tuple[str, list[Any]]:
 
 
 def can_read(ctx: Ctx, row: sqlite3.Row) -> bool:
-    """The acting user may read this ticket."""
+    """Return the acting user may read this ticket."""
     where, args = read_filter(ctx, "t")
     return ctx.one(f"SELECT 1 FROM tickets t WHERE t.id = ? AND {where}", (row["id"], *args)) is not None
 
 
 def can_change(ctx: Ctx, row: sqlite3.Row) -> bool:
-    """The acting user may update this ticket (agent with change/full access, or its customer side)."""
+    """Return the acting user may update this ticket (agent with change/full access, or its customer side)."""
     if ctx.is_agent and row["group_id"] in ctx.group_ids("change"):
         return True
     if ctx.has("ticket.customer"):
@@ -75,7 +75,7 @@ def can_change(ctx: Ctx, row: sqlite3.Row) -> bool:
 
 
 def ticket_row(ctx: Ctx, ident: Any, *, change: bool = False) -> sqlite3.Row:
-    """The ticket or 404; 403 ``Not authorized`` when the user may not read (or change) it."""
+    """Return the ticket or 404; 403 ``Not authorized`` when the user may not read (or change) it."""
     row = fetch(ctx, MODELS["Ticket"], ident)
     if not can_read(ctx, row) or (change and not can_change(ctx, row)):
         ctx.forbidden()
@@ -107,7 +107,7 @@ def history(ctx: Ctx, obj: str, o_id: int, kind: str, *, now: str | None = None,
 
 
 def decimal_text(value: Any, field: str, ctx: Ctx) -> str:
-    """A time unit as Zammad's decimal string (``"1.0"``, ``"12.3"``)."""
+    """Return A time unit as Zammad's decimal string (``"1.0"``, ``"12.3"``)."""
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
@@ -244,14 +244,15 @@ def create_article(ctx: Ctx, ticket: sqlite3.Row, data: dict[str, Any], *, now: 
         "updated_at": stamp,
     }
     if values["message_id"]:
-        values["message_id_md5"] = hashlib.md5(str(values["message_id"]).encode()).hexdigest()  # noqa: S324
+        values["message_id_md5"] = hashlib.md5(str(values["message_id"]).encode()).hexdigest()
     for key in ("to", "cc", "subject", "reply_to", "message_id", "in_reply_to", "references"):
         if values[key] is not None and not isinstance(values[key], str):
             ctx.unprocessable(f"Invalid value {values[key]!r} for field '{key}'!")
     article_id = insert(ctx, MODELS["TicketArticle"], values)
     for filename, raw, prefs in attachments:
         ctx.conn.execute(
-            "INSERT INTO attachments (article_id, store_file_id, filename, size, preferences) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO attachments (article_id, store_file_id, filename, size, preferences) VALUES (?,"
+            " ?, ?, ?, ?)",
             (article_id, _store_file(ctx, raw), filename, str(len(raw)), json.dumps(prefs)),
         )
     _article_side_effects(ctx, ticket, type_id, sender_id, stamp)
