@@ -50,6 +50,7 @@ from zammad_orm.errors import (
     ConfigurationError,
     ConnectError,
     DecodeError,
+    FieldError,
     RateLimited,
     Timeout,
     TransportError,
@@ -169,7 +170,7 @@ class Request:
             try:
                 text = jsonlib.dumps(self.json, ensure_ascii=False, separators=(",", ":"))
             except (TypeError, ValueError) as exc:
-                raise TypeError(f"{self.method} {self.url}: body is not JSON-serialisable: {exc}") from exc
+                raise FieldError(f"{self.method} {self.url}: body is not JSON-serialisable: {exc}") from exc
             return text.encode("utf-8"), "application/json"
         if self.data is not None:
             return self.data, None

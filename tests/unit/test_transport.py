@@ -24,6 +24,7 @@ from zammad_orm.errors import (
     ConfigurationError,
     ConnectError,
     DecodeError,
+    FieldError,
     NotFound,
     RateLimited,
     ServerError,
@@ -811,3 +812,11 @@ def test_cookies_are_never_sent_back(server: ScriptedServer, transport: HTTPTran
     transport.send(_get(server))
     transport.send(_get(server))
     assert "Cookie" not in server.seen[1].headers
+
+
+def test_unserialisable_json_body_is_refused_before_sending(
+    server: ScriptedServer, transport: HTTPTransport
+) -> None:
+    with pytest.raises(FieldError, match="not JSON-serialisable"):
+        transport.send(Request("POST", server.url + "/api/v1/tickets", json={"when": object()}))
+    assert server.count == 0
