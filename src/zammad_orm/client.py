@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import attrs
@@ -119,6 +119,17 @@ def _from_value(user: Any) -> str:
     )
 
 
+if TYPE_CHECKING:
+    from zammad_orm.resources.mention import MentionManager
+    from zammad_orm.resources.notification import OnlineNotificationManager
+    from zammad_orm.resources.object_attribute import ObjectAttributeManager
+    from zammad_orm.resources.priority import TicketPriorityManager
+    from zammad_orm.resources.state import TicketStateManager
+    from zammad_orm.resources.tag import Tags
+    from zammad_orm.resources.ticket import TicketManager
+    from zammad_orm.resources.user import UserManager
+
+
 class Client:
     """A connection to one Zammad server with one set of credentials.
 
@@ -141,6 +152,28 @@ class Client:
         ConfigurationError: The URL is malformed or the credentials are missing or contradictory.
 
     """
+
+    if TYPE_CHECKING:
+        # The collections (``client.tickets`` ...) are resolved at runtime by ``__getattr__`` from the
+        # model registry; these annotations only give type checkers their manager classes.
+        tickets: TicketManager
+        ticket_articles: Manager[Any]
+        users: UserManager
+        organizations: Manager[Any]
+        groups: Manager[Any]
+        roles: Manager[Any]
+        states: TicketStateManager
+        state_types: Manager[Any]
+        priorities: TicketPriorityManager
+        tags: Tags
+        links: Manager[Any]
+        time_accountings: Manager[Any]
+        time_accounting_types: Manager[Any]
+        online_notifications: OnlineNotificationManager
+        mentions: MentionManager
+        object_attributes: ObjectAttributeManager
+        article_types: Manager[Any]
+        article_senders: Manager[Any]
 
     def __init__(
         self,

@@ -216,10 +216,19 @@ class Manager(Generic[M]):
         if pk is not None and not lookups:
             if isinstance(pk, bool) or not isinstance(pk, int):
                 raise errors.FieldError(f"{self.model.__name__} ids are integers, got {pk!r}")
+            if self.model._meta.endpoint is None:
+                return self._builtin(pk)
             return self.client.fetch(self.model, pk)
         if pk is not None:
             lookups["id"] = pk
         return cast(M, self.get_queryset().get(**lookups))
+
+    def _builtin(self, pk: int) -> M:
+        """Return one of the seeded constants of a model Zammad has no endpoint for."""
+        builtin: dict[int, Any] = getattr(self.model, "BUILTIN", {})
+        if pk not in builtin and self.client.identity.get(self.model, pk) is None:
+            raise self.model.DoesNotExist(f"{self.model.__name__} {pk} is not a known constant", status=404)
+        return self.client.resolve(self.model, pk)
 
     def __getitem__(self, pk: int) -> M:
         """Return the object with id ``pk`` from the identity map, the cache or the server."""
@@ -254,6 +263,9 @@ class Manager(Generic[M]):
             items = tuple(client.roles.iter(page_size=20))
 
         """
+        if self.model._meta.endpoint is None:
+            builtin: dict[int, Any] = getattr(self.model, "BUILTIN", {})
+            return iter([self._builtin(pk) for pk in sorted(builtin)])
         path = "/".join([self.endpoint, *(str(a) for a in args)])
         return self.client.iterate(self.model, path, params)
 

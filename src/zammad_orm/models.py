@@ -166,6 +166,10 @@ class Model(_State):
             object.__setattr__(self, name, check_value(f"{type(self).__name__}.{name}", info.type, value))
         elif name in meta.descriptors or isinstance(getattr(type(self), name, None), property):
             object.__setattr__(self, name, value)
+        elif name == "extra":
+            if not isinstance(value, dict):
+                raise errors.FieldError(f"{type(self).__name__}.extra must be a dict, got {value!r}")
+            object.__setattr__(self, name, value)
         elif name in self.extra:
             self.extra[name] = value
         else:
@@ -403,6 +407,8 @@ class Model(_State):
         Fields named in ``keep`` (local unsaved changes) keep their current values.
         """
         raw = {**self._raw, **record}
+        for key in self._stale_expansions(record):
+            raw.pop(key, None)
         fresh = structure(type(self), raw, skip=self._meta.expanded)
         keep = set(keep)
         for name in self._meta.fields:
@@ -422,6 +428,20 @@ class Model(_State):
             if isinstance(rel, Reverse):
                 self._rel.pop(name, None)
         self._after_load()
+
+    def _stale_expansions(self, record: Mapping[str, Any]) -> list[str]:
+        """List the expanded names whose ids the new record changes (``state`` after ``state_id``)."""
+        old = self._raw
+        stale = []
+        for key in self._meta.expanded:
+            if key not in old or key in record:
+                continue
+            rel = self._meta.descriptors.get(key)
+            sources = [rel.local] if rel is not None and rel.local else []
+            sources += [f"{key}_id", f"{key}_ids", f"{key.removesuffix('s')}_ids"]
+            if any(src in record and record[src] != old.get(src) for src in sources):
+                stale.append(key)
+        return stale
 
     def _absorb(self, record: Any, *, keep: Iterable[str]) -> None:
         if not isinstance(record, dict):

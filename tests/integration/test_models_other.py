@@ -244,3 +244,41 @@ def test_search_understands_both_reply_generations(version: str, generation: str
         users = list(client.users.search("nicole"))
         assert [u.id for u in users] == [2]
         assert sent(client).count > 0
+
+
+# -- constructing and saving new objects; seeded constants --------------------------------------------
+
+
+def test_new_instance_save_creates_it(client: zo.Client) -> None:
+    with client.activate():
+        org = zo.Organization(name=unique("new org"), note="made locally")
+        assert org.id is None
+        org.save()
+    assert isinstance(org.id, int)
+    assert org.client is client
+    assert client.organizations.get(org.id) is org
+    assert client.get(f"organizations/{org.id}")["note"] == "made locally"
+
+
+def test_seeded_constants_without_endpoint(client: zo.Client) -> None:
+    sent(client).reset()
+    assert client.state_types.get(5).name == "closed"
+    assert [t.name for t in client.article_senders.iter()] == ["Agent", "Customer", "System"]
+    assert client.article_types.get(10).name == "note"
+    assert sent(client).count == 0
+    with pytest.raises(zo.StateType.DoesNotExist):
+        client.state_types.get(99)
+
+
+def test_ticket_create_with_article_files(client: zo.Client, tmp_path: Any) -> None:
+    path = tmp_path / "report.csv"
+    path.write_bytes(b"a,b\n1,2\n")
+    ticket = client.tickets.create(
+        title="files",
+        group="Users",
+        customer="guess:f@example.com",
+        article={"body": "see file", "files": [path]},
+    )
+    attachment = ticket.articles[0].attachments[0]
+    assert attachment.filename == "report.csv"
+    assert attachment.read() == b"a,b\n1,2\n"

@@ -271,3 +271,18 @@ def test_meta_describes_fields_and_relations_for_the_query_layer() -> None:
     assert zo.TicketArticle._meta.asset_key == "TicketArticle"
     assert meta.fields["number"].read_only
     assert not meta.fields["title"].read_only
+
+
+def test_merge_drops_expanded_names_whose_ids_changed() -> None:
+    t = load(zo.Ticket, rec.TICKET_EXPANDED)
+    t._merge({**rec.TICKET_PLAIN, "state_id": 4})
+    assert "state" not in t.view()  # "open" no longer describes state 4
+    assert t.view()["group"] == "Users"  # group_id did not change
+
+
+def test_extra_can_be_replaced_by_a_dict_only() -> None:
+    t = load(zo.Ticket, rec.TICKET_PLAIN)
+    t.extra = {"x": 1}
+    assert t.x == 1
+    with pytest.raises(errors.FieldError, match="extra must be a dict"):
+        t.extra = [1]
