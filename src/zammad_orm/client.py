@@ -47,8 +47,6 @@ M = TypeVar("M", bound=Model)
 SearchGeneration = Literal["pre65", "unified"]
 
 _API = "/api/v1"
-#: The largest ``per_page`` every search endpoint honours (6.5 caps searches at 200).
-SEARCH_MAX_PAGE_SIZE = 200
 # Per-context impersonation: client id -> ``From`` value (a tuple of pairs: immutable, so safe as default).
 _impersonation: contextvars.ContextVar[tuple[tuple[int, str], ...]] = contextvars.ContextVar(
     "zammad_orm_impersonation", default=()
@@ -495,16 +493,13 @@ class Client:
             raise errors.DecodeError(f"expected a list of {model.__name__} from {path}, got {reply!r}")
         return [self.load(model, record) for record in reply]
 
-    def iterate(
-        self, model: type[M], path: str, params: Mapping[str, Any], *, search: bool = False
-    ) -> Iterator[M]:
+    def iterate(self, model: type[M], path: str, params: Mapping[str, Any]) -> Iterator[M]:
         """Page through an index endpoint until a page comes back short.
 
         Args:
             model: The model class of the records.
             path: The endpoint path.
             params: ``page`` (first page), ``page_size``, ``expand`` and endpoint parameters.
-            search: Whether ``path`` is a search endpoint (its replies tell the search generation).
 
         """
         params = dict(params)
@@ -513,8 +508,8 @@ class Client:
         expand = bool(params.pop("expand", self.pagination.expand))
         if page < 1 or size < 1:
             raise errors.QueryError(f"page and page_size must be >= 1, got {page} and {size}")
-        size = min(size, SEARCH_MAX_PAGE_SIZE if search else model._meta.max_page_size)
-        return self._pages(model, path, page, size, expand, params, search)
+        size = min(size, model._meta.max_page_size)
+        return self._pages(model, path, page, size, expand, params)
 
     def _pages(
         self,
@@ -524,51 +519,26 @@ class Client:
         size: int,
         expand: bool,
         params: dict[str, Any],
-        search: bool,
     ) -> Iterator[M]:
         while True:
             query = {**params, "page": page, "per_page": size, "expand": expand}
             reply = self.request("GET", path, params=query)
-            items = self.decode_list(model, reply, search=search)
+            items = self.decode_list(model, reply)
             yield from items
             if len(items) < size:
                 return
             page += 1
 
-    def decode_list(self, model: type[M], reply: Any, *, search: bool = False) -> list[M]:
-        """Load the objects of a list or search reply, whatever its generation.
-
-        Understands a plain list of records (index endpoints, 6.5+ search, user search), a 6.0–6.4
-        ticket search ``{"tickets": [ids], "assets": {...}}``, ``{"record_ids": [...], "assets"}``
-        (``full=true`` / 6.5) and ``{"<model>_ids": [...], "assets"}`` (6.0–6.4 ``full=true``).
+    def decode_list(self, model: type[M], reply: Any) -> list[M]:
+        """Load the objects of an index reply: a list of records (search replies: see pagination.py).
 
         Raises:
-            DecodeError: The reply has none of these shapes.
+            DecodeError: The reply is not a list of objects.
 
         """
-        if isinstance(reply, list):
-            if search and model._meta.name == "Ticket":
-                # Only tickets answered a dict before 6.5; a plain list from their search is 6.5+.
-                self.note_search_generation("unified")
-            return [self.load(model, record) for record in reply]
-        if isinstance(reply, dict):
-            ids: Any = None
-            if model._meta.search_key in reply:
-                ids = reply[model._meta.search_key]
-                self.note_search_generation("pre65")
-            elif "record_ids" in reply:
-                ids = reply["record_ids"]
-                if search:
-                    self.note_search_generation("unified")
-            else:
-                for key, value in reply.items():
-                    if key.endswith("_ids") and isinstance(value, list):
-                        ids = value
-                        break
-            if isinstance(ids, list):
-                self.load_assets(reply.get("assets", {}))
-                return [self.resolve(model, int(pk)) for pk in ids]
-        raise errors.DecodeError(f"unexpected {model.__name__} list reply: {str(reply)[:200]!r}")
+        if not isinstance(reply, list):
+            raise errors.DecodeError(f"expected a list of {model.__name__} records, got {str(reply)[:200]!r}")
+        return [self.load(model, record) for record in reply]
 
 
 def _endpoint(model: type[Model]) -> str:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from zammad_orm import errors
+from zammad_orm.query import QuerySet
 
 if TYPE_CHECKING:
     from zammad_orm.cache import CachedRecord
@@ -100,38 +101,6 @@ class CollectionCache:
 
     def __repr__(self) -> str:
         return f"<CollectionCache {self._name} size={self.max_size}>"
-
-
-class SearchResults(Generic[M]):
-    """A lazy, re-iterable search over ``<endpoint>/search`` (used until the QuerySet layer exists)."""
-
-    def __init__(
-        self,
-        manager: Manager[M],
-        query: str,
-        *,
-        sort_by: str | None,
-        order_by: str | None,
-        params: dict[str, Any],
-    ) -> None:
-        self.manager = manager
-        self.query = query
-        self.sort_by = sort_by
-        self.order_by = order_by
-        self.params = params
-
-    def __iter__(self) -> Iterator[M]:
-        params = dict(self.params)
-        params["query"] = self.query
-        if self.sort_by is not None:
-            params["sort_by"] = self.sort_by
-        if self.order_by is not None:
-            params["order_by"] = self.order_by
-        client = self.manager.client
-        return client.iterate(self.manager.model, f"{self.manager.endpoint}/search", params, search=True)
-
-    def __repr__(self) -> str:
-        return f"<SearchResults {self.manager.model.__name__} {self.query!r}>"
 
 
 class Manager(Generic[M]):
@@ -221,7 +190,7 @@ class Manager(Generic[M]):
             return self.client.fetch(self.model, pk)
         if pk is not None:
             lookups["id"] = pk
-        return cast(M, self.get_queryset().get(**lookups))
+        return self.get_queryset().get(**lookups)
 
     def _builtin(self, pk: int) -> M:
         """Return one of the seeded constants of a model Zammad has no endpoint for."""
@@ -271,7 +240,7 @@ class Manager(Generic[M]):
 
     def search(
         self, query: str, *, sort_by: str | None = None, order_by: str | None = None, **params: Any
-    ) -> Any:
+    ) -> QuerySet[M]:
         """Search with Zammad's query syntax; returns a lazy, re-iterable QuerySet.
 
         Args:
@@ -287,36 +256,27 @@ class Manager(Generic[M]):
             raise errors.QueryError(f"search query must be a string, got {query!r}")
         if order_by not in (None, "asc", "desc"):
             raise errors.QueryError(f"order_by must be 'asc' or 'desc', got {order_by!r}")
-        from zammad_orm import query as query_module
-
-        if getattr(query_module, "QuerySet", None) is not None:
-            return self.get_queryset().raw(query, sort_by=sort_by, order_by=order_by, **params)
-        return SearchResults(self, query, sort_by=sort_by, order_by=order_by, params=params)
+        return self.get_queryset().raw(query, sort_by=sort_by, order_by=order_by, **params)
 
     # -- QuerySet entry points ---------------------------------------------------------------------
 
-    def get_queryset(self) -> Any:
+    def get_queryset(self) -> QuerySet[M]:
         """Return a new QuerySet over this collection."""
-        from zammad_orm import query
+        return QuerySet(self.model, self._client)
 
-        queryset_class: Any = getattr(query, "QuerySet", None)
-        if queryset_class is None:  # pragma: no cover - only while the query layer is missing
-            raise errors.QueryError("the QuerySet layer is not available")
-        return queryset_class(self.model, self._client)
-
-    def all(self) -> Any:
+    def all(self) -> QuerySet[M]:
         """Return a QuerySet of every object."""
         return self.get_queryset().all()
 
-    def filter(self, *args: Any, **kwargs: Any) -> Any:
+    def filter(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
         """Return a QuerySet filtered by Django-style lookups and ``Q`` objects."""
         return self.get_queryset().filter(*args, **kwargs)
 
-    def exclude(self, *args: Any, **kwargs: Any) -> Any:
+    def exclude(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
         """Return a QuerySet excluding the matching objects."""
         return self.get_queryset().exclude(*args, **kwargs)
 
-    def order_by(self, *fields: str) -> Any:
+    def order_by(self, *fields: str) -> QuerySet[M]:
         """Return a QuerySet ordered by the given fields (``"-created_at"`` descending)."""
         return self.get_queryset().order_by(*fields)
 
