@@ -374,6 +374,11 @@ def _resolve_relation(
         raise QueryError(f"{_display(key)}: compare a field of {rel.name}, e.g. {_display(key)}__id")
 
     def by_name(names: Any, how: str) -> Node:
+        if not _names_searchable(rel):
+            raise QueryError(
+                f"{_display(key)}: Zammad's search index holds only the {rel.local} of {rel.name}; "
+                f"filter by {rel.target} objects or ids, not names"
+            )
         if target is None:
             return Lookup(f"{search}.{rel.lookup}", how, names)
         return _resolve_path(target, [rel.lookup], how, names, search + ".", attributes, key)
@@ -400,6 +405,12 @@ def _resolve_relation(
     if isinstance(value, str):
         return by_name(value, lookup)
     raise QueryError(f"{_display(key)}: expected a {rel.target}, an id or a name, got {value!r}")
+
+
+def _names_searchable(rel: Any) -> bool:
+    # Zammad's index nests the referenced object of a belongs-to relation, but a has-many relation only
+    # as its id list (``role_ids``): names of m2m targets cannot be searched.
+    return bool(rel.kind == "fk")
 
 
 def _id_of(value: Any) -> int | None:

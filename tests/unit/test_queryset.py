@@ -1,0 +1,371 @@
+"""QuerySet behaviour against the emulator in-process (WSGITransport), counting the requests it sends."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from zammad_orm import pagination
+from zammad_orm.client import Client
+from zammad_orm.errors import QueryError
+from zammad_orm.expr import Q
+from zammad_orm.query import Count, QuerySet, SearchIndexUnavailableWarning, configure_search
+from zammad_orm.resources.state import TicketState
+from zammad_orm.resources.ticket import Ticket
+from zammad_orm.resources.user import User
+from zammad_orm.testing import Emulator
+from zammad_orm.transport import Request, Response, WSGITransport
+
+
+class CountingTransport:
+    """A real in-process transport that records the requests it sends."""
+
+    def __init__(self, app: Any) -> None:
+        self.inner = WSGITransport(app)
+        self.sent: list[Request] = []
+
+    def send(self, request: Request) -> Response:
+        self.sent.append(request)
+        return self.inner.send(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def paths(self) -> list[str]:
+        return [r.url.split("/api/v1/", 1)[1] for r in self.sent]
+
+
+def make_client(emulator: Emulator) -> tuple[Client, CountingTransport]:
+    transport = CountingTransport(emulator.app)
+    return Client("http://emulator.test", http_token=emulator.token, transport=transport), transport
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    z = Emulator(demo=150, seed=3)
+    yield z
+    z.close()
+
+
+@pytest.fixture
+def client(emulator: Emulator) -> Client:
+    return make_client(emulator)[0]
+
+
+@pytest.fixture(scope="module")
+def everything(emulator: Emulator) -> list[Ticket]:
+    c, _ = make_client(emulator)
+    return sorted(c.tickets.iter(), key=lambda t: t.id)
+
+
+def ids(items: Any) -> list[int]:
+    return [t.id for t in items]
+
+
+def test_building_sends_nothing_and_is_immutable(emulator: Emulator) -> None:
+    c, transport = make_client(emulator)
+    base = c.tickets.all()
+    narrowed = base.filter(state="open").exclude(tags="vip").order_by("-created_at")[:5]
+    assert transport.sent == []
+    assert narrowed is not base
+    assert str(base.filter(state="open").query).startswith('state.name.keyword:"open"')
+    assert "sort_by=created_at,id" in str(narrowed.query)
+    assert "order_by=desc,desc" in str(narrowed.query)
+    assert base._where != narrowed._where
+
+
+def test_results_are_cached_and_reiterable(emulator: Emulator) -> None:
+    c, transport = make_client(emulator)
+    qs = c.tickets.filter(state="open")
+    first = ids(qs)
+    before = len(transport.sent)
+    assert ids(qs) == first
+    assert len(qs) == len(first)
+    assert qs.count() == len(first)
+    assert len(transport.sent) == before  # everything served from the result cache
+    assert ids(qs.all()) == first  # a copy has its own (empty) cache
+    assert len(transport.sent) > before
+
+
+def test_filter_matches_python(client: Client, everything: list[Ticket]) -> None:
+    open_ids = [t.id for t in everything if t.state.name == "open"]
+    assert ids(client.tickets.filter(state="open")) == open_ids
+    assert ids(client.tickets.filter(state__name="open")) == open_ids
+    state = client.states.get(name="open")
+    assert ids(client.tickets.filter(state=state)) == open_ids
+    assert ids(client.tickets.filter(state=state.id)) == open_ids
+    assert ids(client.tickets.exclude(state="open")) == [t.id for t in everything if t.state.name != "open"]
+    both = client.tickets.filter(Q(state="open") | Q(priority="3 high"), article_count__gte=2)
+    expected = [
+        t.id
+        for t in everything
+        if (t.state.name == "open" or t.priority.name == "3 high") and (t.article_count or 0) >= 2
+    ]
+    assert ids(both) == expected
+
+
+def test_ordering_slicing_and_indexing(client: Client, everything: list[Ticket]) -> None:
+    by_created = sorted(everything, key=lambda t: (t.created_at, t.id), reverse=True)
+    qs = client.tickets.order_by("-created_at")
+    assert ids(qs[10:60]) == ids(by_created[10:60])
+    assert qs[5].id == by_created[5].id
+    assert ids(qs[:3]) == ids(by_created[:3])
+    assert ids(qs[140:]) == ids(by_created[140:])
+    assert ids(qs[5:10][1:3]) == ids(by_created[6:8])
+    assert ids(qs.reverse()[:4]) == ids(list(reversed(by_created))[:4])
+    titled = sorted(everything, key=lambda t: (t.title, t.id))
+    assert ids(client.tickets.order_by("title")) == ids(titled)
+    with pytest.raises(IndexError):
+        client.tickets.filter(id=everything[0].id)[1]
+    with pytest.raises(QueryError, match="negative"):
+        qs[-1]
+    with pytest.raises(QueryError, match="after slicing"):
+        qs[:5].filter(state="open")
+
+
+def test_first_last_get(client: Client, everything: list[Ticket]) -> None:
+    assert client.tickets.first().id == everything[0].id  # type: ignore[union-attr]
+    assert client.tickets.last().id == everything[-1].id  # type: ignore[union-attr]
+    assert client.tickets.filter(id=-5).first() is None
+    one = everything[7]
+    got = client.tickets.get(number=one.number)
+    assert got.id == one.id
+    assert client.tickets.get(number=one.number) is got  # identity map: one object per id and client
+    with pytest.raises(Ticket.DoesNotExist):
+        client.tickets.filter(title="no such title at all").get()
+    with pytest.raises(Ticket.MultipleObjectsReturned):
+        client.tickets.filter(state="closed").get()
+
+
+def test_count_exists_none(emulator: Emulator, everything: list[Ticket]) -> None:
+    c, transport = make_client(emulator)
+    assert c.tickets.count() == len(everything)
+    assert c.tickets.filter(state="closed").count() == sum(t.state_id == 4 for t in everything)
+    assert c.tickets.filter(state="closed")[3:10].count() == 7
+    assert c.tickets.filter(title="nothing like this").exists() is False
+    assert c.tickets.filter(state="open").exists() is True
+    sent = len(transport.sent)
+    assert list(c.tickets.none()) == []
+    assert c.tickets.none().count() == 0
+    assert c.tickets.filter(id__in=[]).count() == 0
+    assert list(c.tickets.filter(id__in=[])) == []
+    assert len(transport.sent) == sent  # none() and empty in-lists never ask the server
+
+
+def test_values_and_values_list(client: Client, everything: list[Ticket]) -> None:
+    rows = list(client.tickets.order_by("id").values("number", "state__name", "owner__login")[:5])
+    assert rows == [
+        {"number": t.number, "state__name": t.state.name, "owner__login": t.owner.login}
+        for t in everything[:5]
+    ]
+    assert list(client.tickets.order_by("id").values_list("id", flat=True)[:3]) == ids(everything[:3])
+    pairs = list(client.tickets.order_by("id").values_list("id", "customer__email")[:2])
+    assert pairs == [(t.id, t.customer.email) for t in everything[:2]]
+    named = client.tickets.order_by("id").values_list("number", "group__name", named=True)[0]
+    assert (named.number, named.group_name) == (everything[0].number, everything[0].group.name)
+    with pytest.raises(QueryError):
+        client.tickets.values_list("a", "b", flat=True)
+
+
+def test_in_bulk_and_iterator(client: Client, everything: list[Ticket]) -> None:
+    wanted = [t.id for t in everything[::7]]
+    found = client.tickets.in_bulk(wanted)
+    assert sorted(found) == sorted(wanted)
+    assert all(found[i].id == i for i in wanted)
+    streamed = list(client.tickets.order_by("id").iterator(chunk_size=40))
+    assert ids(streamed) == ids(everything)
+
+
+def test_select_related_loads_in_batches(emulator: Emulator, everything: list[Ticket]) -> None:
+    c, transport = make_client(emulator)
+    tickets = list(c.tickets.select_related("owner", "customer__organization", "state", "priority")[:120])
+    sent = len(transport.sent)
+    for t in tickets:
+        assert t.owner.login
+        assert t.state.name
+        assert t.priority.name
+        if t.customer.organization_id:
+            assert t.customer.organization.name
+    assert len(transport.sent) == sent  # every relation read was served without a request
+    assert sent <= 6  # search page + at most a few batch loads (states, priorities, orgs)
+
+
+def test_unknown_fields_fail_before_any_request(emulator: Emulator) -> None:
+    c, transport = make_client(emulator)
+    with pytest.raises(QueryError, match="no_such_field"):
+        list(c.tickets.filter(no_such_field=1))
+    with pytest.raises(QueryError, match="nope"):
+        list(c.tickets.filter(state__nope="x"))
+    with pytest.raises(QueryError, match="created_at__month"):
+        list(c.tickets.filter(created_at__month=3))
+    with pytest.raises(QueryError, match="sorts only"):
+        c.tickets.order_by("state__name")
+    assert [p for p in transport.paths() if "search" in p] == []
+
+
+def test_custom_attribute_known_to_the_server(emulator: Emulator) -> None:
+    c, _transport = make_client(emulator)
+    names = {a["name"] for a in c.request("GET", "object_manager_attributes") if a.get("object") == "Ticket"}
+    custom = sorted(
+        names - set(Ticket._meta.fields) - {"tags", "state", "priority", "group", "owner", "customer"}
+    )
+    if not custom:
+        pytest.skip("the emulator lists no custom ticket attributes")
+    qs = c.tickets.filter(**{custom[0] + "__isnull": False})
+    assert f"_exists_:{custom[0]}" in str(qs.query)
+
+
+def test_grouped_counts_client_side_on_62(client: Client, everything: list[Ticket]) -> None:
+    qs = client.tickets.values("state__name").annotate(n=Count("id"))
+    assert "client-side" in qs.explain()
+    expected = Counter(t.state.name for t in everything)
+    assert {r["state__name"]: r["n"] for r in qs} == dict(expected)
+
+
+def test_grouped_counts_server_side_on_65() -> None:
+    z = Emulator(demo=60, seed=5, zammad_version="6.5")
+    try:
+        c, transport = make_client(z)
+        everything = list(c.tickets.iter())
+        qs = c.tickets.filter(article_count__gte=1).values("priority__name").annotate(n=Count("id"))
+        assert "one count query per group" in qs.explain()
+        rows = list(qs)
+        expected = Counter(t.priority.name for t in everything if (t.article_count or 0) >= 1)
+        assert {r["priority__name"]: r["n"] for r in rows} == dict(expected)
+        counts = [r for r in transport.sent if (r.params or {}).get("only_total_count") == "true"]
+        assert counts  # the server counted
+        expected_open = sum(t.state.name == "open" for t in everything)
+        sent = len(transport.sent)
+        assert c.tickets.filter(state="open").count() == expected_open
+        assert len(transport.sent) == sent + 1  # only_total_count: one request
+    finally:
+        z.close()
+
+
+def test_writes(emulator: Emulator) -> None:
+    c, _ = make_client(emulator)
+    made = c.tickets.bulk_create(
+        [
+            {"title": f"bulk {i}", "group": "Users", "customer": "nicole.braun@zammad.org", "article": "x"}
+            for i in range(3)
+        ]
+    )
+    assert [t.title for t in made] == ["bulk 0", "bulk 1", "bulk 2"]
+    qs = c.tickets.filter(title__startswith="bulk ")
+    assert qs.count() == 3
+    assert qs.update(title="bulk renamed") == 3
+    assert c.tickets.filter(title="bulk renamed").count() == 3
+    obj, created = c.tickets.get_or_create(
+        title="bulk renamed extra",
+        defaults={"group": "Users", "customer": "nicole.braun@zammad.org", "article": "y"},
+    )
+    assert created
+    assert obj.id
+    again, created = c.tickets.get_or_create(title="bulk renamed extra")
+    assert not created
+    assert again is obj
+    updated, created = c.tickets.update_or_create(title="bulk renamed extra", defaults={"note": "seen"})
+    assert not created
+    assert updated.note == "seen"
+    assert c.tickets.filter(title__startswith="bulk renamed").delete() == (4, {"Ticket": 4})
+    assert c.tickets.filter(title__startswith="bulk").count() == 0
+
+
+def test_raw_search_like_the_seed_api(client: Client, everything: list[Ticket]) -> None:
+    hits = list(client.tickets.search("state.name:open", sort_by="created_at", order_by="desc"))
+    expected = sorted(
+        (t for t in everything if t.state.name == "open"), key=lambda t: (t.created_at, t.id), reverse=True
+    )
+    assert ids(hits) == ids(expected)
+    page2 = list(client.tickets.search("state.name:open", sort_by="id", order_by="asc", page=2, page_size=5))
+    assert ids(page2) == sorted(t.id for t in expected)[5:]
+    with pytest.raises(QueryError):
+        client.tickets.search("x").filter(state="open")
+
+
+def test_keyset_paging_past_the_window(
+    monkeypatch: pytest.MonkeyPatch, client: Client, everything: list[Ticket]
+) -> None:
+    # A small window makes the keyset continuation run on this small data set.
+    monkeypatch.setattr(pagination, "SEARCH_WINDOW", 40)
+    for ordering, key in [
+        (("id",), lambda t: (t.id,)),
+        (("-created_at",), lambda t: (-t.created_at.timestamp(), -t.id)),
+        (("state_id", "-article_count"), lambda t: (t.state_id, -(t.article_count or 0), -t.id)),
+        (("title",), lambda t: (t.title, t.id)),
+        (("pending_time",), lambda t: (t.pending_time is None, t.pending_time or dt.datetime.min, t.id)),
+    ]:
+        qs = client.tickets.order_by(*ordering).iterator(chunk_size=20)
+        assert ids(qs) == ids(sorted(everything, key=key)), ordering
+    assert client.tickets.count() == len(everything)
+    assert ids(client.tickets.order_by("id")[45:95]) == ids(everything[45:95])
+
+
+def test_database_backend_falls_back_to_client_side_with_a_warning() -> None:
+    es = Emulator(demo=40, seed=9)
+    db = Emulator(demo=40, seed=9, search_backend="database")
+    try:
+        c_es, _ = make_client(es)
+        c_db, _transport = make_client(db)
+        queries = [
+            Q(state="open"),
+            Q(title__icontains="printer") | Q(priority="3 high"),
+            ~Q(owner__login="admin@example.com") & Q(article_count__gte=2),
+            Q(tags="vip"),
+            Q(created_at__gte="now-30d"),
+        ]
+        with pytest.warns(SearchIndexUnavailableWarning, match="no search index"):
+            first = ids(c_db.tickets.filter(queries[0]))
+        assert first == ids(c_es.tickets.filter(queries[0]))
+        for node in queries[1:]:
+            assert ids(c_db.tickets.filter(node).order_by("-created_at")) == ids(
+                c_es.tickets.filter(node).order_by("-created_at")
+            ), node
+        assert "client-side" in str(c_db.tickets.filter(state="open").query)
+        assert c_db.tickets.filter(state="open").count() == len(first)
+    finally:
+        es.close()
+        db.close()
+
+
+def test_configured_backend_and_unsearchable_models(emulator: Emulator) -> None:
+    c, transport = make_client(emulator)
+    configure_search(c, "database", model=Ticket)
+    with pytest.warns(SearchIndexUnavailableWarning):
+        assert c.tickets.filter(state="open").count() > 0
+    assert not any("search" in p for p in transport.paths())
+    configure_search(c, "auto")
+    states = list(c.states.filter(name__in=["open", "closed"]).order_by("-name"))
+    assert [s.name for s in states] == ["open", "closed"]
+    assert isinstance(c.states.all(), QuerySet)
+    assert TicketState.objects.using(c).get(name="new").id == 1
+    with pytest.raises(QueryError, match="no search endpoint"):
+        c.states.search("name:open")
+    with pytest.raises(QueryError):
+        configure_search(c, "solr")
+
+
+def test_users_search_relations(client: Client) -> None:
+    agent = client.roles.get(name="Agent")
+    agents = list(client.users.filter(roles=agent).order_by("id"))
+    assert agents
+    assert all("Agent" in [r.name for r in u.roles] for u in agents)
+    assert all(isinstance(u, User) for u in agents)
+    with pytest.raises(QueryError, match="role_ids"):
+        client.users.filter(roles="Agent").count()
+    with_org = client.users.filter(organization__name__icontains="a").values_list(
+        "organization__name", flat=True
+    )
+    assert all("a" in name.lower() for name in with_org)
+
+
+def test_explain_describes_the_plan(client: Client) -> None:
+    text = client.tickets.filter(state="open").select_related("owner")[10:60].explain()
+    assert "GET /api/v1/tickets/search" in text
+    assert "rows 10..59" in text
+    assert "related: owner" in text
+    assert "no request will be sent" in client.tickets.none().explain()
