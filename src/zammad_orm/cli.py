@@ -137,7 +137,7 @@ def _serve(args: argparse.Namespace) -> int:
         while not stop.wait(0.5):
             pass
     finally:
-        emulator.stop()
+        emulator.close()  # stops the server and closes the SQLite file cleanly
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     print("zammad-orm: emulator stopped.", flush=True)

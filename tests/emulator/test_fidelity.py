@@ -31,7 +31,14 @@ from tests.emulator.recordings import (
 
 #: Exchanges the emulator does not answer like Zammad yet: "<file>:<index>" -> what is missing.
 #: Strict xfail, so a fix turns them into failures until the entry is removed.
-KNOWN_GAPS: dict[str, str] = {}
+_NO_NOTIFICATIONS = (
+    "no online notification is ever created (Zammad notifies the group's agents of a new ticket)"
+)
+KNOWN_GAPS: dict[str, str] = {
+    "test_notifications/test_always_use_expand_true:0": _NO_NOTIFICATIONS,
+    "test_notifications/test_always_use_expand_true:1": _NO_NOTIFICATIONS,
+    "test_notifications/test_notifications_iter:0": _NO_NOTIFICATIONS,
+}
 
 EXCHANGES = all_exchanges()
 
@@ -181,15 +188,24 @@ def test_comparison_records_where_the_difference_is() -> None:
 # -- script entry: python -m tests.emulator.test_fidelity ------------------------------------------------
 
 
-def main() -> int:
-    """Replay every recording, print each mismatch and the share of matching exchanges."""
-    matched = compared = skipped = 0
+def main(argv: list[str] | None = None) -> int:
+    """Replay every recording, print each mismatch and the share of matching exchanges.
+
+    ``--tolerances`` also prints every difference a tolerance let pass (T1 history, T2 external objects).
+    """
+    show_tolerated = "--tolerances" in (sys.argv[1:] if argv is None else argv)
+    matched = compared = skipped = tolerated = 0
     for name in file_names():
         for outcome in replay_file(name):
             if outcome.skipped:
                 skipped += 1
                 continue
             compared += 1
+            tolerated += len(outcome.tolerated)
+            if show_tolerated and outcome.tolerated:
+                print(f"{outcome.exchange.id}  {outcome.request}  (tolerated)")
+                for note in outcome.tolerated:
+                    print(f"    {note}")
             if outcome.ok:
                 matched += 1
             else:
@@ -197,7 +213,8 @@ def main() -> int:
                 for problem in outcome.mismatches:
                     print(f"    {problem}")
     share = 100.0 * matched / compared if compared else 0.0
-    print(f"\n{matched}/{compared} exchanges match ({share:.1f} %), {skipped} skipped (not Zammad)")
+    print(f"\n{matched}/{compared} exchanges match ({share:.1f} %), {skipped} skipped (not Zammad);")
+    print(f"{tolerated} differences passed a documented tolerance (--tolerances lists them)")
     return 0 if matched == compared else 1
 
 
