@@ -1,4 +1,4 @@
-"""Fault injection (testing/faults.py) seen by a real HTTP client over loopback."""
+"""Fault injection (testing/faults.py): the middleware over a tiny WSGI app, then in front of the emulator."""
 
 from __future__ import annotations
 
@@ -267,3 +267,104 @@ def test_bad_rules_are_refused_with_a_clear_error(kwargs: dict[str, Any], messag
     with pytest.raises(ConfigurationError, match=re.escape(message)):
         faults.add(kind, **kwargs)
     assert faults.rules == ()
+
+
+# -- against the emulator: what a Zammad client meets ---------------------------------------------------
+
+
+class Zammad:
+    def __init__(self, emulator: Any) -> None:
+        self.emulator = emulator
+        self.faults: Faults = emulator.faults
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Token token={emulator.token}"
+
+    def request(self, method: str, path: str, **kw: Any) -> requests.Response:
+        return self.session.request(method, f"{self.emulator.url}/api/v1/{path}", timeout=10, **kw)
+
+    def titles(self) -> list[str]:
+        # Straight from the store, past the fault middleware: what the server really holds.
+        with self.emulator.store.transaction() as conn:
+            return [row[0] for row in conn.execute("SELECT title FROM tickets ORDER BY id")]
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Any]:
+    from zammad_orm.testing import Emulator
+
+    with Emulator(seed=7) as running:
+        yield running
+
+
+@pytest.fixture
+def zammad(emulator: Any) -> Iterator[Zammad]:
+    emulator.faults.clear()
+    client = Zammad(emulator)
+    yield client
+    emulator.faults.clear()
+    client.session.close()
+
+
+NEW_TICKET = {"group": "Users", "customer": "nicole.braun@zammad.org", "article": {"body": "fault test"}}
+
+
+def test_the_emulator_serves_through_its_faults(zammad: Zammad) -> None:
+    assert isinstance(zammad.faults, Faults)
+    assert zammad.faults.seed == 7
+    assert zammad.request("GET", "users/me").json()["login"] == "admin@example.com"
+
+
+def test_status_fault_answers_before_zammad_does_any_work(zammad: Zammad) -> None:
+    rule = zammad.faults.add("status", method="POST", path=r"^/api/v1/tickets$", status=503, times=1)
+    failed = zammad.request("POST", "tickets", json={**NEW_TICKET, "title": "never created"})
+    assert failed.status_code == 503
+    assert set(failed.json()) == {"error", "error_human"}
+    assert "never created" not in zammad.titles()
+    created = zammad.request("POST", "tickets", json={**NEW_TICKET, "title": "created on retry"})
+    assert created.status_code == 201
+    assert rule.hits == 1
+
+
+def test_dropped_create_is_done_although_the_client_saw_no_reply(zammad: Zammad) -> None:
+    zammad.faults.add("drop", method="POST", path=r"^/api/v1/tickets$", times=1)
+    with pytest.raises((requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError)):
+        zammad.request("POST", "tickets", json={**NEW_TICKET, "title": "created but reply lost"})
+    assert zammad.titles().count("created but reply lost") == 1
+
+
+def test_truncated_ticket_does_not_decode(zammad: Zammad) -> None:
+    zammad.faults.add("truncate", path=r"^/api/v1/tickets/1$")
+    reply = zammad.request("GET", "tickets/1")
+    assert reply.status_code == 200
+    assert int(reply.headers["Content-Length"]) == len(reply.content)
+    assert reply.content.startswith(b'{"id":1')
+    with pytest.raises(requests.exceptions.JSONDecodeError):
+        reply.json()
+    assert zammad.request("GET", "users/me").json()["id"] == 3  # other paths untouched
+
+
+def test_rate_limited_search_and_html_portal(zammad: Zammad) -> None:
+    zammad.faults.add("rate_limit", path="/search", retry_after=3)
+    zammad.faults.add("non_json", path="/users/me")
+    limited = zammad.request("GET", "tickets/search", params={"query": "welcome"})
+    assert (limited.status_code, limited.headers["Retry-After"], limited.text) == (429, "3", "Retry later\n")
+    portal = zammad.request("GET", "users/me")
+    assert portal.status_code == 200
+    assert portal.headers["Content-Type"].startswith("text/html")
+
+
+def test_emulators_with_the_same_seed_meet_the_same_faults() -> None:
+    from zammad_orm.testing import Emulator
+
+    def statuses(seed: int) -> list[int]:
+        with Emulator(seed=seed) as running:
+            zammad = Zammad(running)
+            zammad.faults.add("status", status=502, probability=0.3)
+            try:
+                return [zammad.request("GET", "tickets/1").status_code for _ in range(30)]
+            finally:
+                zammad.session.close()
+
+    first = statuses(11)
+    assert first == statuses(11)
+    assert set(first) == {200, 502}
