@@ -388,6 +388,9 @@ class Client:
         with self._lock:
             existing = self.identity.get(model, pk)
             if isinstance(existing, model):
+                if existing._holds(record):  # the same data again: only the age changes
+                    object.__setattr__(existing, "_fetched_at", time.time())
+                    return existing
                 existing._merge(record, keep=existing._dirty_names())
                 obj = existing
             else:

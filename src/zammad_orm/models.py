@@ -93,6 +93,13 @@ class _State:
 
     __slots__ = ("__weakref__", "_client", "_fetched_at", "_pending", "_raw", "_ready", "_rel")
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # Mark the instance as "being built" before attrs' __init__ assigns the fields, so that
+        # Model.__setattr__ can skip its checks without tripping over the unset slot.
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "_ready", False)
+        return obj
+
 
 class _ManagerAccess:
     """``Model.objects``: the model's manager, unbound (uses the active client at call time)."""
@@ -151,11 +158,7 @@ class Model(_State):
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __setattr__(self, name: str, value: Any) -> None:
-        try:
-            ready = object.__getattribute__(self, "_ready")
-        except AttributeError:
-            ready = False
-        if not ready or name.startswith("_"):
+        if not self._ready or name.startswith("_"):
             object.__setattr__(self, name, value)
             return
         meta = type(self)._meta
@@ -428,6 +431,11 @@ class Model(_State):
             if isinstance(rel, Reverse):
                 self._rel.pop(name, None)
         self._after_load()
+
+    def _holds(self, record: Mapping[str, Any]) -> bool:
+        """Whether the raw record already contains ``record`` (nothing to merge)."""
+        raw = self._raw
+        return all(key in raw and raw[key] == value for key, value in record.items())
 
     def _stale_expansions(self, record: Mapping[str, Any]) -> list[str]:
         """List the expanded names whose ids the new record changes (``state`` after ``state_id``)."""
