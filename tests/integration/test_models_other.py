@@ -282,3 +282,26 @@ def test_ticket_create_with_article_files(client: zo.Client, tmp_path: Any) -> N
     attachment = ticket.articles[0].attachments[0]
     assert attachment.filename == "report.csv"
     assert attachment.read() == b"a,b\n1,2\n"
+
+
+# -- manager entry points into the QuerySet ------------------------------------------------------------
+
+
+def test_manager_delegates_to_the_queryset(client: zo.Client) -> None:
+    title = unique("qs")
+    made = [
+        client.tickets.create(title=title, group="Users", customer="guess:q@example.com", article="x")
+        for _ in range(2)
+    ]
+    assert list(client.tickets.filter(title=title).order_by("id")) == made
+    assert client.tickets.filter(title=title).count() == 2
+    assert list(client.tickets.exclude(id=made[0].id).filter(title=title)) == [made[1]]
+    assert client.tickets.order_by("-id").filter(title=title).first() == made[1]  # via __getattr__
+    assert client.tickets.get(title=title, id=made[0].id) is made[0]
+    with client.activate():
+        assert zo.Ticket.objects.filter(title=title).exists()
+        assert zo.Ticket.objects.all().filter(title=title).count() == 2
+    with pytest.raises(zo.Ticket.MultipleObjectsReturned):
+        client.tickets.get(title=title)
+    with pytest.raises(errors.FieldError):
+        client.tickets.get("1")  # type: ignore[arg-type]
