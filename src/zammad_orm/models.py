@@ -535,6 +535,8 @@ class Model(_State):
         for key, value in values.items():
             info = meta.fields.get(key)
             if info is not None:
+                if info.read_only and key not in meta.write_only:
+                    raise errors.FieldError(f"{cls.__name__}.{key} is read-only (the server maintains it)")
                 out[info.wire] = to_wire(check_value(f"{cls.__name__}.{key}", info.type, value))
                 continue
             rel = meta.descriptors.get(key)

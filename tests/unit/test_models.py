@@ -286,3 +286,11 @@ def test_extra_can_be_replaced_by_a_dict_only() -> None:
     assert t.x == 1
     with pytest.raises(errors.FieldError, match="extra must be a dict"):
         t.extra = [1]
+
+
+def test_input_refuses_read_only_fields_except_input_only_ones() -> None:
+    with pytest.raises(errors.FieldError, match=r"Ticket\.number is read-only"):
+        zo.Ticket._input({"number": "1"})
+    with pytest.raises(errors.FieldError, match="read-only"):
+        zo.Role._input({"id": 3, "name": "clone"})
+    assert zo.TicketArticle._input({"body": "b", "time_unit": "1.5"}) == {"body": "b", "time_unit": "1.5"}
