@@ -425,3 +425,15 @@ def test_tags_search(client: zo.Client) -> None:
 def test_seed_tags_collection_is_the_tag_manager(client: zo.Client) -> None:
     assert isinstance(client.tags, zo.Tags)
     assert zo.Tag.objects.using(client) == client.tags
+
+
+def test_collection_cache_is_an_lru_of_the_default_size(client: zo.Client) -> None:
+    base = client.get("tickets/1")
+    kept = [client.load(zo.Ticket, {**base, "id": pk}) for pk in range(1000, 1105)]
+    assert 1000 not in client.tickets.cache  # 105 records, LRU of 100: the oldest are gone
+    assert 1104 in client.tickets.cache
+    assert client.priorities.cache.max_size == -1
+    client.configure_cache(zo.Ticket, 0)
+    client.load(zo.Ticket, {**base, "id": 2000})
+    assert 2000 not in client.tickets.cache
+    assert len(kept) == 105
