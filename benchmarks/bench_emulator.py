@@ -42,10 +42,14 @@ def _startup() -> list[float]:
         emulator = Emulator(demo=STARTUP_TICKETS)
         emulator.start()
         try:
-            requests.get(f"{emulator.url}/api/v1/version", timeout=60).raise_for_status()
+            requests.get(
+                f"{emulator.url}/api/v1/version",
+                headers={"Authorization": f"Token token={emulator.token}"},
+                timeout=60,
+            ).raise_for_status()
             samples.append(time.perf_counter() - start)
         finally:
-            emulator.stop()
+            emulator.close()
     return samples
 
 

@@ -18,13 +18,16 @@ The tolerances, each for a stated reason, live in :func:`compare` and its helper
   never created in the replay (no learned id, no counterpart with the same name) are objects of that
   history (the other tags, users and organisations of the recorded server); they may be absent.
 * Everything else is strict: key sets equal, JSON types equal (null vs value included), ids of objects
-  created in the replay present and in the recorded order, non-JSON bodies equal byte for byte.
+  created in the replay present and in the recorded order, a reference (``ticket_id``, ``customer_id``,
+  ``link_object_value`` ...) to an object the replay knows pointing at that object's emulator twin,
+  ``Content-Type`` (and ``Content-Disposition`` where recorded) equal, non-JSON bodies equal byte for byte.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -463,6 +466,8 @@ class Comparison:
                 child = id_kind(key, kind, rec)
                 if isinstance(rv, int) and not isinstance(rv, bool):
                     self.ids.learn(child, rv, av)
+                    if key != "id" and not historic:
+                        self.check_reference(rv, av, child, sub)
                 self.walk(
                     rv,
                     av,
@@ -470,6 +475,14 @@ class Comparison:
                     sub,
                     historic,
                 )
+
+    def check_reference(self, rec: int, act: Any, kind: str | None, where: str) -> None:
+        """A reference to an object the replay knows must point at that object's emulator twin."""
+        target = self.ids.get(kind, rec)
+        if kind in LEARNED and target is not _MISSING and target != act:
+            self.note(
+                where, f"refers to another {kind}: recorded {rec} (emulator {target}), emulator {act!r}"
+            )
 
     def walk_assets(self, rec: Any, act: Any, where: str) -> None:
         if json_type(rec) != "dict" or json_type(act) != "dict":
@@ -626,7 +639,7 @@ def _short(value: Any) -> str:
 def compare(
     exchange: Exchange,
     status: int,
-    content_type: str,
+    headers: Mapping[str, str],
     body: bytes,
     ids: IdMap,
     epoch: str | None,
@@ -640,8 +653,14 @@ def compare(
     if status != exchange.status:
         problems.append(f"status: recorded {exchange.status}, emulator {status}")
     recorded_type = exchange.content_type
-    if recorded_type != content_type and (exchange.body or body):
+    content_type = headers.get("Content-Type", "").split(";")[0].strip()
+    if recorded_type != content_type:
         problems.append(f"Content-Type: recorded {recorded_type!r}, emulator {content_type!r}")
+    disposition = exchange.headers.get("Content-Disposition")
+    if disposition is not None and headers.get("Content-Disposition") != disposition:
+        problems.append(
+            f"Content-Disposition: recorded {disposition!r}, emulator {headers.get('Content-Disposition')!r}"
+        )
     if recorded_type != "application/json" or not exchange.body:
         if body != exchange.body:
             problems.append(f"body: recorded {exchange.body[:80]!r}, emulator {body[:80]!r}")
@@ -891,9 +910,8 @@ def replay_file(name: str) -> list[Outcome]:
             except requests.RequestException as exc:
                 outcome.mismatches.append(f"no answer: {exc!r}")
                 continue
-            content_type = reply.headers.get("Content-Type", "").split(";")[0].strip()
             outcome.mismatches = compare(
-                exchange, reply.status_code, content_type, reply.content, ids, epoch, outcome.tolerated
+                exchange, reply.status_code, reply.headers, reply.content, ids, epoch, outcome.tolerated
             )
             if outcome.mismatches and setup_failures:  # the likely reason comes first
                 outcome.mismatches[:0] = setup_failures

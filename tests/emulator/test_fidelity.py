@@ -38,9 +38,14 @@ KNOWN_GAPS: dict[str, str] = {
     "test_notifications/test_always_use_expand_true:0": _NO_NOTIFICATIONS,
     "test_notifications/test_always_use_expand_true:1": _NO_NOTIFICATIONS,
     "test_notifications/test_notifications_iter:0": _NO_NOTIFICATIONS,
+    "test_tickets/test_ticket_merge:2": (
+        "the merge answer shows the target already touched by the system (updated_by_id 1); Zammad answers"
+        " with the acting user (3) and touches the target afterwards"
+    ),
 }
 
 EXCHANGES = all_exchanges()
+JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 
 @functools.cache
@@ -81,7 +86,7 @@ def test_a_recording_compared_with_itself_has_no_mismatch() -> None:
         exchanges = _file(name)
         ids, epoch = IdMap(), epoch_of(exchanges)
         for ex in exchanges:
-            assert compare(ex, ex.status, ex.content_type, ex.body, ids, epoch) == [], ex.id
+            assert compare(ex, ex.status, ex.headers, ex.body, ids, epoch) == [], ex.id
 
 
 def _search_exchange() -> tuple[Exchange, dict[str, Any]]:
@@ -94,7 +99,7 @@ def _ids_after_creates(ex_file: str) -> IdMap:
     exchanges = _file(ex_file)
     for ex in exchanges:
         if ex.method == "POST" and ex.status == 201:
-            compare(ex, ex.status, ex.content_type, ex.body, ids, epoch_of(exchanges))
+            compare(ex, ex.status, ex.headers, ex.body, ids, epoch_of(exchanges))
     return ids
 
 
@@ -104,7 +109,7 @@ def test_a_missing_key_and_a_changed_type_are_reported() -> None:
     answer = copy.deepcopy(body)
     del answer["assets"]["Ticket"]["374"]["title"]
     answer["tickets_count"] = "2"
-    problems = compare(ex, 200, "application/json", json.dumps(answer).encode(), ids, epoch_of([ex]))
+    problems = compare(ex, 200, JSON, json.dumps(answer).encode(), ids, epoch_of([ex]))
     assert any("assets.Ticket.374" in p and "'title'" in p for p in problems)
     assert any(p.startswith("tickets_count: recorded int, emulator str") for p in problems)
 
@@ -115,13 +120,13 @@ def test_null_instead_of_a_value_is_reported_for_created_records_only() -> None:
     created = exchanges[3]  # GET /tickets/338: created in the recording, time_unit "12.3"
     body = json.loads(created.body)
     body["time_unit"] = None
-    problems = compare(created, 200, "application/json", json.dumps(body).encode(), IdMap(), epoch)
+    problems = compare(created, 200, JSON, json.dumps(body).encode(), IdMap(), epoch)
     assert problems == ["time_unit: recorded str, emulator null"]
     me = exchanges[2]  # GET /users/me: the admin existed long before; last_login is its history
     body = json.loads(me.body)
     body["last_login"] = None
     body["organization_id"] = None
-    assert compare(me, 200, "application/json", json.dumps(body).encode(), IdMap(), epoch) == []
+    assert compare(me, 200, JSON, json.dumps(body).encode(), IdMap(), epoch) == []
 
 
 def test_search_results_are_compared_through_the_learned_ids() -> None:
@@ -131,7 +136,7 @@ def test_search_results_are_compared_through_the_learned_ids() -> None:
     for pos, new_id in ((0, 5), (1, 6)):
         created = json.loads(exchanges[pos].body)
         created["id"], created["number"] = new_id, f"6700{new_id}"
-        compare(exchanges[pos], 201, "application/json", json.dumps(created).encode(), ids, epoch)
+        compare(exchanges[pos], 201, JSON, json.dumps(created).encode(), ids, epoch)
     assert ids.translate("Ticket", 373) == 5
     assert ids.translate("TicketNumber", "67359") == "67006"
     search = json.loads(exchanges[2].body)
@@ -140,7 +145,7 @@ def test_search_results_are_compared_through_the_learned_ids() -> None:
         "5": search["assets"]["Ticket"]["373"],
         "6": search["assets"]["Ticket"]["374"],
     }
-    problems = compare(exchanges[2], 200, "application/json", json.dumps(search).encode(), ids, epoch)
+    problems = compare(exchanges[2], 200, JSON, json.dumps(search).encode(), ids, epoch)
     assert problems == ["tickets: same ids in another order: expected [6, 5], emulator [5, 6]"]
 
 
@@ -150,12 +155,12 @@ def test_external_objects_may_be_absent_but_created_ones_may_not() -> None:
     recorded = json.loads(tag_list.body)
     only_ours = [dict(t, id=1) for t in recorded if t["name"] == "__pytest__"]
     ids = IdMap()
-    assert compare(tag_list, 200, "application/json", json.dumps(only_ours).encode(), ids, None) == []
+    assert compare(tag_list, 200, JSON, json.dumps(only_ours).encode(), ids, None) == []
     assert ids.translate("Tag", 185) == 1
     # Without a learned id the recording's own tag is still known by the name its request gave it.
     ids = IdMap()
     ids.names.add("__pytest__")
-    problems = compare(tag_list, 200, "application/json", b"[]", ids, None)
+    problems = compare(tag_list, 200, JSON, b"[]", ids, None)
     assert problems == ["[1]: element missing in the emulator's answer"]
 
 
