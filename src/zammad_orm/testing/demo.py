@@ -257,8 +257,8 @@ class _Generator:
     def run(self, tickets: int) -> None:
         groups = self._groups()
         agents = self._agents(groups, max(3, min(40, tickets // 500 + 3)))
-        orgs = self._orgs(max(3, min(300, tickets // 100 + 3)))
-        customers = self._customers(orgs, max(10, min(25000, tickets // 4 + 10)))
+        orgs = self._orgs(max(3, min(60, tickets // 100 + 3)))
+        customers = self._customers(orgs, max(10, min(5000, tickets // 4 + 10)))
         self._tickets(tickets, groups, agents, customers)
 
     def _groups(self) -> list[int]:

@@ -8,10 +8,11 @@ tickets a write touched, so searching 100 000 tickets repeatedly stays cheap.
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -25,33 +26,62 @@ _TS_SUFFIX = ("_at", "_time")
 _HIDDEN_USER = ("password", "token")
 
 
-def _value(model_name: str, key: str, value: Any, custom: frozenset[str]) -> Any:
-    if value is None:
-        return None
-    model = MODELS.get(model_name)
-    if key in custom:
-        return json.loads(value)
-    if model is not None and key in model.bools:
-        return bool(value)
-    if model is not None and key in model.jsons:
-        return json.loads(value)
-    if isinstance(value, str) and key.endswith(_TS_SUFFIX) and len(value) >= 10 and value[4:5] == "-":
-        try:
-            return parse_ts(value)
-        except ValueError:
-            return value
-    return value
+_PLANS: dict[tuple[str, tuple[str, ...], frozenset[str]], list[tuple[str, int]]] = {}
 
 
-def _doc(ctx: Ctx, model_name: str, row: sqlite3.Row, skip: Iterable[str] = ()) -> dict[str, Any]:
+def _plan(model_name: str, keys: tuple[str, ...], custom: frozenset[str]) -> list[tuple[str, int]]:
+    # (column, kind): 0 as stored, 1 boolean, 2 JSON text, 3 timestamp; computed once per column set.
+    plan = _PLANS.get((model_name, keys, custom))
+    if plan is None:
+        model = MODELS.get(model_name)
+        plan = []
+        for key in keys:
+            if key in custom or (model is not None and key in model.jsons):
+                kind = 2
+            elif model is not None and key in model.bools:
+                kind = 1
+            elif key.endswith(_TS_SUFFIX):
+                kind = 3
+            else:
+                kind = 0
+            plan.append((key, kind))
+        _PLANS[(model_name, keys, custom)] = plan
+    return plan
+
+
+def _timestamp(value: Any) -> Any:
+    if not isinstance(value, str) or len(value) < 10 or value[4:5] != "-":
+        return value
+    try:
+        return parse_ts(value)
+    except ValueError:
+        return value
+
+
+def _docs(
+    ctx: Ctx, model_name: str, cursor: sqlite3.Cursor, skip: Iterable[str] = ()
+) -> Iterator[dict[str, Any]]:
+    """Yield a document per row of ``cursor`` (the conversion plan is computed once per query)."""
     model = MODELS.get(model_name)
     custom = (
         frozenset(ctx.store.custom_columns.get(model.custom or "", []))
         if model and model.custom
         else frozenset()
     )
+    names = tuple(column[0] for column in cursor.description)
+    plan = _plan(model_name, names, custom)
     skipped = set(skip)
-    return {key: _value(model_name, key, row[key], custom) for key in row.keys() if key not in skipped}  # noqa: SIM118
+    plain = [(index, key) for index, (key, kind) in enumerate(plan) if kind == 0 and key not in skipped]
+    typed = [(index, key, kind) for index, (key, kind) in enumerate(plan) if kind and key not in skipped]
+    loads = json.loads
+    for row in cursor:
+        out = {key: row[index] for index, key in plain}
+        for index, key, kind in typed:
+            value = row[index]
+            if value is not None:
+                value = bool(value) if kind == 1 else loads(value) if kind == 2 else _timestamp(value)
+            out[key] = value
+        yield out
 
 
 def _table_docs(ctx: Ctx, model_name: str, table: str, skip: Iterable[str] = ()) -> dict[int, dict[str, Any]]:
@@ -59,7 +89,7 @@ def _table_docs(ctx: Ctx, model_name: str, table: str, skip: Iterable[str] = ())
     cached = ctx.store.cache.get(key)
     if cached is None:
         cached = {
-            row["id"]: _doc(ctx, model_name, row, skip) for row in ctx.conn.execute(f"SELECT * FROM {table}")
+            doc["id"]: doc for doc in _docs(ctx, model_name, ctx.conn.execute(f"SELECT * FROM {table}"), skip)
         }
         ctx.store.cache[key] = cached
     return cached
@@ -77,6 +107,7 @@ def _refs(ctx: Ctx) -> dict[str, dict[int, dict[str, Any]]]:
     }
 
 
+_USER_COLUMNS = frozenset({"owner_id", "customer_id", "created_by_id", "updated_by_id"})
 _REF_COLUMNS = {
     "group": "group_id",
     "organization": "organization_id",
@@ -99,16 +130,20 @@ def _build_ticket_docs(ctx: Ctx, ids: list[int] | None) -> dict[int, dict[str, A
             return {}
         where = f" WHERE id IN ({','.join('?' * len(ids))})"
         args = tuple(ids)
-    tickets = ctx.conn.execute(f"SELECT * FROM tickets{where}", args).fetchall()
+    tickets = _docs(ctx, "Ticket", ctx.conn.execute(f"SELECT * FROM tickets{where}", args))
     refs = _refs(ctx)
     art_where = where.replace("WHERE id", "WHERE ticket_id")
     articles: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in ctx.conn.execute(
-        'SELECT id, ticket_id, type_id, sender_id, "from", "to", cc, subject, body, internal, content_type,'
-        f" created_by_id, created_at, updated_at FROM ticket_articles{art_where} ORDER BY id",
-        args,
+    for doc in _docs(
+        ctx,
+        "TicketArticle",
+        ctx.conn.execute(
+            'SELECT id, ticket_id, type_id, sender_id, "from", "to", cc, subject, body, internal, content_type,'
+            f" created_by_id, created_at, updated_at FROM ticket_articles{art_where} ORDER BY id",
+            args,
+        ),
     ):
-        articles[row["ticket_id"]].append(_doc(ctx, "TicketArticle", row))
+        articles[doc["ticket_id"]].append(doc)
     tags: dict[int, list[str]] = defaultdict(list)
     tag_where = where.replace("WHERE id", "AND t.o_id")
     for o_id, name in ctx.conn.execute(
@@ -124,17 +159,16 @@ def _build_ticket_docs(ctx: Ctx, ids: list[int] | None) -> dict[int, dict[str, A
     ):
         mentions[o_id].append(user_id)
     out = {}
-    for row in tickets:
-        doc = _doc(ctx, "Ticket", row)
+    for doc in tickets:
         for name, column in _REF_COLUMNS.items():
-            table = (
-                "user" if column in ("owner_id", "customer_id", "created_by_id", "updated_by_id") else name
-            )
-            doc[name] = refs[table].get(row[column]) if row[column] is not None else None
-        doc["tags"] = tags.get(row["id"], [])
-        doc["article"] = articles.get(row["id"], [])
-        doc["mention_user_ids"] = mentions.get(row["id"], [])
-        out[row["id"]] = doc
+            table = "user" if column in _USER_COLUMNS else name
+            ref = doc[column]
+            doc[name] = refs[table].get(ref) if ref is not None else None
+        tid = doc["id"]
+        doc["tags"] = tags.get(tid, [])
+        doc["article"] = articles.get(tid, [])
+        doc["mention_user_ids"] = mentions.get(tid, [])
+        out[tid] = doc
     return out
 
 
@@ -144,8 +178,13 @@ def ticket_docs(ctx: Ctx, ids: list[int]) -> dict[int, dict[str, Any]]:
     missing = [i for i in ids if i not in cache]
     if missing:
         # Building everything at once is far cheaper than many small builds on a cold cache.
-        built = _build_ticket_docs(ctx, None if len(missing) > 2000 else missing)
+        bulk = len(missing) > 2000
+        built = _build_ticket_docs(ctx, None if bulk else missing)
         cache.update(built)
+        if bulk:
+            # Hundreds of thousands of long-lived document objects would make every full garbage
+            # collection crawl them; freezing moves them out of the collector's way.
+            gc.freeze()
     return {i: cache[i] for i in ids if i in cache}
 
 

@@ -167,10 +167,11 @@ def format_ts(dt: datetime) -> str:
 
 def parse_ts(value: str) -> datetime:
     """Parse a stored timestamp (``2024-03-18T22:50:03.732Z``) or date into an aware UTC datetime."""
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    dt = datetime.fromisoformat(text)
+    try:
+        dt = datetime.fromisoformat(value)  # Python 3.11+ reads the trailing Z itself
+    except ValueError:
+        text = value.strip()
+        dt = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
