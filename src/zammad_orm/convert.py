@@ -59,7 +59,11 @@ def parse_datetime(value: str) -> datetime:
 def format_datetime(value: datetime) -> str:
     """Format an aware datetime the way Zammad does: UTC, milliseconds, ``Z``."""
     utc = value.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # Formatted by hand: strftime("%Y") does not zero-pad years before 1000 on every platform.
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
+        f".{utc.microsecond // 1000:03d}Z"
+    )
 
 
 def json_copy(value: Any) -> Any:

@@ -416,10 +416,12 @@ def test_tags_rename(client: zo.Client) -> None:
         client.tags.rename("__pytest_old__", "whatever")
 
 
-def test_tags_search(client: zo.Client) -> None:
-    client.tags.create("footag")
-    client.tags.create("baztag")
-    assert client.tags.search("tag") == ["baztag", "footag"]
+def test_tags_search(fresh_client: zo.Client) -> None:
+    # a fresh system: no other test's tags can match
+    fresh_client.tags.create("footag")
+    fresh_client.tags.create("baztag")
+    assert fresh_client.tags.search("tag") == ["baztag", "footag"]
+    assert fresh_client.tags.search("nothing-like-it") == []
 
 
 def test_seed_tags_collection_is_the_tag_manager(client: zo.Client) -> None:

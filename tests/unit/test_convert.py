@@ -7,6 +7,8 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from zammad_orm.convert import format_datetime, from_wire, json_copy, parse_datetime, structure, to_wire
 from zammad_orm.errors import DecodeError
@@ -74,3 +76,18 @@ def test_structured_containers_are_independent_of_the_record() -> None:
 def test_wrong_types_from_the_server_are_decode_errors() -> None:
     with pytest.raises(DecodeError, match="_Thing"):
         structure(_Thing, {"at": 17})
+
+
+@given(st.datetimes(timezones=st.just(timezone.utc)))
+def test_datetimes_round_trip_at_millisecond_precision(value: datetime) -> None:
+    expected = value.replace(microsecond=value.microsecond // 1000 * 1000)
+    text = format_datetime(value)
+    assert text.endswith("Z")
+    assert len(text) == 24
+    assert parse_datetime(text) == expected
+    assert format_datetime(parse_datetime(text)) == text
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=2))
+def test_decimals_round_trip_through_their_string_form(value: Decimal) -> None:
+    assert from_wire(Decimal, to_wire(value)) == value
