@@ -199,6 +199,12 @@ class Model(_State):
     def _label(self) -> Any:
         return getattr(self, self._meta.label, None)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle/copy the raw record and the current values (local changes included), not the client:
+        # an unpickled object uses the active client, and is not in any identity map.
+        values = {name: getattr(self, name) for name, info in self._meta.fields.items() if not info.read_only}
+        return (_restore, (type(self), dict(self._raw), values, dict(self.extra), dict(self._pending)))
+
     @property
     def pk(self) -> int | None:
         """The primary key (same as ``id``)."""
@@ -602,6 +608,18 @@ class Model(_State):
 
 
 _MISSING = object()
+
+
+def _restore(
+    cls: type[M], raw: dict[str, Any], values: dict[str, Any], extra: dict[str, Any], pending: dict[str, Any]
+) -> M:
+    """Rebuild a pickled model instance (see ``Model.__reduce__``)."""
+    obj = cls._from_record(raw, None)
+    for name, value in values.items():
+        object.__setattr__(obj, name, value)
+    object.__setattr__(obj, "extra", extra)
+    obj._pending.update(pending)
+    return obj
 
 
 def _ref_id(cls: type[Model], rel: Relation, value: Any) -> int:

@@ -294,3 +294,32 @@ def test_input_refuses_read_only_fields_except_input_only_ones() -> None:
     with pytest.raises(errors.FieldError, match="read-only"):
         zo.Role._input({"id": 3, "name": "clone"})
     assert zo.TicketArticle._input({"body": "b", "time_unit": "1.5"}) == {"body": "b", "time_unit": "1.5"}
+
+
+def test_models_pickle_with_their_record_and_local_changes() -> None:
+    import copy
+    import pickle
+
+    t = load(zo.Ticket, {**rec.TICKET_EXPANDED, "my_custom_field": 1})
+    t.title = "changed"
+    t.priority = "3 high"
+    clone = pickle.loads(pickle.dumps(t))
+    assert clone is not t
+    assert clone == t
+    assert clone.title == "changed"
+    assert clone.view()["state"] == "open"
+    assert clone.my_custom_field == 1
+    assert clone.changes() == {"title": "changed", "priority": "3 high"}
+    assert copy.copy(t).changes() == t.changes()
+    err = pickle.loads(pickle.dumps(zo.Ticket.DoesNotExist("gone", status=404)))
+    assert isinstance(err, zo.Ticket.DoesNotExist)
+    assert err.status == 404
+
+
+def test_articles_pickle_with_their_attachments() -> None:
+    import pickle
+
+    article = load(zo.TicketArticle, rec.ARTICLE_WITH_ATTACHMENTS)
+    clone = pickle.loads(pickle.dumps(article))
+    assert [a.filename for a in clone.attachments] == ["attachment.txt", "attachment.bin"]
+    assert clone.attachments[0].article is clone
