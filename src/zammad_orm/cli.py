@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Sequence
@@ -112,16 +113,7 @@ def _describe(emulator: Emulator, args: argparse.Namespace) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    emulator = _emulator_class()(
-        demo=args.demo,
-        seed=args.seed,
-        db=args.db,
-        token=args.token,
-        zammad_version=args.zammad_version,
-        search_backend=args.search_backend,
-        host=args.host,
-        port=args.port,
-    )
+    emulator_class = _emulator_class()
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -129,15 +121,41 @@ def _serve(args: argparse.Namespace) -> int:
 
     # SIGTERM (service managers, `kill`) and SIGINT (Ctrl-C) both end the server cleanly.
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    emulator.start()
     try:
-        print(_describe(emulator, args), flush=True)
-        print("Press Ctrl-C to stop.", flush=True)
-        # wait() with a timeout keeps the main thread responsive to signals on every platform.
-        while not stop.wait(0.5):
-            pass
+        try:
+            emulator = emulator_class(
+                demo=args.demo,
+                seed=args.seed,
+                db=args.db,
+                token=args.token,
+                zammad_version=args.zammad_version,
+                search_backend=args.search_backend,
+                host=args.host,
+                port=args.port,
+            )
+        except (OSError, sqlite3.Error, ValueError) as exc:
+            print(
+                f"zammad-orm serve: cannot open the emulator's database {args.db!r}: {exc}", file=sys.stderr
+            )
+            return 1
+        try:
+            emulator.start()
+        except (OSError, SystemExit) as exc:
+            # Address in use, no permission for the port, unknown host; werkzeug reports a port in use
+            # itself and exits, which must not skip closing the store.
+            emulator.close()
+            reason = f": {exc}" if isinstance(exc, OSError) else ""
+            print(f"zammad-orm serve: cannot listen on {args.host}:{args.port}{reason}", file=sys.stderr)
+            return 1
+        try:
+            print(_describe(emulator, args), flush=True)
+            print("Press Ctrl-C to stop.", flush=True)
+            # wait() with a timeout keeps the main thread responsive to signals on every platform.
+            while not stop.wait(0.5):
+                pass
+        finally:
+            emulator.close()  # stops the server and closes the SQLite file cleanly
     finally:
-        emulator.close()  # stops the server and closes the SQLite file cleanly
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     print("zammad-orm: emulator stopped.", flush=True)

@@ -130,7 +130,7 @@ def test_serve_uses_the_given_token_and_demo_data(serve: list[Served]) -> None:
     assert served.get("users/me").status_code == 200
     assert served.get("users/me", token="wrong").status_code == 401
     tickets = served.get("tickets?per_page=100").json()
-    assert len(tickets) > 12 - 1  # the demo tickets (plus the seed's welcome ticket)
+    assert len(tickets) >= 12  # the demo tickets (plus the seed's welcome ticket)
 
 
 def test_serve_keeps_data_in_the_given_sqlite_file(serve: list[Served], tmp_path: Path) -> None:
@@ -154,11 +154,41 @@ def test_serve_keeps_data_in_the_given_sqlite_file(serve: list[Served], tmp_path
 
 
 def test_serve_imitates_the_requested_zammad_version(serve: list[Served]) -> None:
-    served = _start("--zammad-version", "6.5")
+    served = _start("--zammad-version", "6.5", "--search-backend", "database")
     serve.append(served)
+    assert "Zammad 6.5, database search" in served.output[0]
     assert served.get("version").json()["version"].startswith("6.5")
     # 6.5 answers the ticket search with a plain list (the "unified" generation).
     assert isinstance(served.get("tickets/search?query=welcome").json(), list)
+
+
+def test_a_port_in_use_is_a_clear_error(serve: list[Served]) -> None:
+    served = _start()
+    serve.append(served)
+    port = served.url.rsplit(":", 1)[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "zammad_orm.cli", "serve", "--port", port],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert served.get("users/me").status_code == 200  # the first server is unharmed
+
+
+def test_an_unusable_database_path_is_a_clear_error(tmp_path: Path) -> None:
+    db = tmp_path / "missing-dir" / "zammad.sqlite3"
+    result = subprocess.run(
+        [sys.executable, "-m", "zammad_orm.cli", "serve", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "cannot open the emulator's database" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(
