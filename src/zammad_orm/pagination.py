@@ -1,5 +1,8 @@
 """Page iteration over index and search endpoints, including keyset paging past the search window.
 
+It also decides which endpoint answers a query (the search index, or the index endpoint filtered
+client-side when the server has no search index) and loads related objects in batches.
+
 Zammad's search pages through Elasticsearch with ``from``/``size``; ``from + size`` may not pass the
 index's ``max_result_window`` (10,000), deeper pages come back empty. :func:`iterate_search` therefore
 pages by number while inside the window and then continues *after the last row seen*: it adds a keyset
@@ -9,13 +12,17 @@ complete and free of duplicates and gaps as long as the data does not change whi
 
 from __future__ import annotations
 
+import warnings
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
+from functools import cmp_to_key
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from .compiler import compile_expression, related_model
 from .errors import DecodeError, QueryError
+from .evaluator import predicate
 from .expr import And, Lookup, MatchAll, MatchNone, Node, Not, Or, conjoin, disjoin
 
 if TYPE_CHECKING:
@@ -27,16 +34,22 @@ __all__ = [
     "SEARCH_PAGE_SIZE",
     "SEARCH_WINDOW",
     "Page",
+    "SearchIndexUnavailableWarning",
     "SearchPlan",
+    "attribute_names",
+    "choose_backend",
     "compare_rows",
+    "configure_search",
     "count_search",
     "decode_search",
     "document",
     "field_heads",
+    "filter_client_side",
     "iterate_index",
     "iterate_search",
     "keyset_after",
     "load_relation",
+    "search_works",
 ]
 
 M = TypeVar("M", bound="Model")
@@ -177,9 +190,9 @@ def keyset_after(ordering: Sequence[tuple[str, bool]], row: Any) -> Node:
             strictly = _bool_after(column, value, descending)
             same = Lookup(column, "exact", value)
         else:
-            strictly = disjoin(
-                [Lookup(column, "lt" if descending else "gt", value), Lookup(column, "isnull", True)]
-            )
+            after = Lookup(column, "lt" if descending else "gt", value)
+            # Missing values sort last; ids are never missing.
+            strictly = after if column == "id" else disjoin([after, Lookup(column, "isnull", True)])
             same = Lookup(column, "exact", value)
         clauses.append(conjoin([*equal, strictly]))
         equal.append(same)
@@ -403,3 +416,124 @@ def _fetch_ids(client: Client, model: Any, ids: list[int], *, use_search: bool) 
         for rows in iterate_index(client, model, meta.endpoint, meta.max_page_size):
             out.extend(rows)
     return out
+
+
+# --- which endpoint answers: the search index, or the index endpoint filtered client-side -------------
+
+
+class SearchIndexUnavailableWarning(UserWarning):
+    """The server has no search index: queries are evaluated client-side over the index endpoint."""
+
+
+# Per client: search backend per model name ("elasticsearch" / "database") and custom attribute names.
+_BACKENDS: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+_ATTRIBUTES: weakref.WeakKeyDictionary[Any, dict[str, set[str]]] = weakref.WeakKeyDictionary()
+
+
+def configure_search(client: Client, backend: str, *, model: type[Model] | None = None) -> None:
+    """Tell the QuerySets of ``client`` whether the server has a search index.
+
+    Args:
+        client: The client.
+        backend: ``"elasticsearch"`` (search endpoint), ``"database"`` (no index: filter client-side)
+            or ``"auto"`` (probe once per model: the default).
+        model: Only for this model (default: every model).
+
+    """
+    if backend not in ("elasticsearch", "database", "auto"):
+        raise QueryError(f"search backend must be 'elasticsearch', 'database' or 'auto', got {backend!r}")
+    chosen = _BACKENDS.setdefault(client, {})
+    key = model._meta.name if model is not None else "*"
+    if backend == "auto":
+        chosen.pop(key, None)
+        if model is None:
+            chosen.clear()
+    else:
+        chosen[key] = backend
+
+
+def choose_backend(client: Client, model: Any, *, raw: bool = False) -> str:
+    """Return ``"search"`` or ``"client"`` (filter the index endpoint client-side) for ``model``.
+
+    Models without a search endpoint are always filtered client-side. For the others the configured
+    backend is used (:func:`configure_search`, or a ``search_backend`` attribute of the client), else one
+    probe per client and model decides; without a search index a :class:`SearchIndexUnavailableWarning`
+    is issued once. ``raw`` queries always go to the search endpoint as written.
+    """
+    meta = model._meta
+    if not meta.searchable or meta.endpoint is None:
+        return "client"
+    chosen = _BACKENDS.setdefault(client, {})
+    backend = chosen.get(meta.name) or chosen.get("*") or getattr(client, "search_backend", None)
+    if backend not in ("elasticsearch", "database"):
+        backend = _probe(client, model)
+        if backend is None:
+            return "search"
+        chosen[meta.name] = backend
+    if backend == "elasticsearch" or raw:
+        return "search"
+    if not chosen.get(f"warned:{meta.name}"):
+        chosen[f"warned:{meta.name}"] = "yes"
+        warnings.warn(
+            f"this Zammad server has no search index: {meta.name} queries are evaluated "
+            f"client-side over GET /api/v1/{meta.endpoint} (slower, same results)",
+            SearchIndexUnavailableWarning,
+            stacklevel=5,
+        )
+    return "client"
+
+
+def _probe(client: Client, model: Any) -> str | None:
+    """Ask once whether a field query works; without an index Zammad searches it as plain text."""
+    meta = model._meta
+    found = client.request(
+        "GET", f"{meta.endpoint}/search", params={"query": "id:>0", "per_page": 1, "full": "true"}
+    )
+    if _has_rows(found):
+        return "elasticsearch"
+    listed = client.request("GET", str(meta.endpoint), params={"page": 1, "per_page": 1})
+    return "database" if _has_rows(listed) else None
+
+
+def search_works(client: Client) -> bool:
+    """Return whether ``id:(...)`` searches find objects on this server (not so without a search index)."""
+    chosen = _BACKENDS.get(client, {})
+    if getattr(client, "search_backend", None) == "database":
+        return False
+    return not any(v == "database" for k, v in chosen.items() if not k.startswith("warned:"))
+
+
+def _has_rows(reply: Any) -> bool:
+    if isinstance(reply, list):
+        return bool(reply)
+    if isinstance(reply, dict):
+        return any(isinstance(v, list) and v for k, v in reply.items() if k != "assets") or bool(
+            reply.get("total_count")
+        )
+    return False
+
+
+def filter_client_side(
+    client: Client, model: type[M], tree: Node, keys: Sequence[tuple[str, bool]]
+) -> list[M]:
+    """Page the index endpoint, keep what ``tree`` (lowered) matches, sort by ``keys``."""
+    match = predicate(tree)
+    heads = field_heads(tree)
+    kept: list[M] = []
+    for page in iterate_index(client, model, str(model._meta.endpoint), model._meta.max_page_size):
+        for obj in page:
+            if isinstance(tree, MatchAll) or match(document(client, obj, heads)):
+                kept.append(obj)
+    return sorted(kept, key=cmp_to_key(lambda a, b: compare_rows(a, b, keys)))
+
+
+def attribute_names(client: Client, model_name: str) -> set[str]:
+    """Names of the custom attributes the server lists for a model (asked once per client)."""
+    known = _ATTRIBUTES.setdefault(client, {})
+    if not known:
+        reply = client.request("GET", "object_manager_attributes")
+        for item in reply if isinstance(reply, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                known.setdefault(str(item.get("object")), set()).add(item["name"])
+        known.setdefault("", set())  # remember that the server was asked
+    return known.get(model_name, set())

@@ -17,32 +17,30 @@ How a query runs (see ``docs/queries.md``):
 
 from __future__ import annotations
 
-import warnings
-import weakref
 from collections import Counter, namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from functools import cmp_to_key
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast
 
 import attrs
 
 from .compiler import compile_expression, compile_ordering, related_model, resolve
 from .errors import FieldError, QueryError
-from .evaluator import predicate
 from .expr import MatchAll, MatchNone, Node, Q, conjoin, lower, negate
 from .pagination import (
     ID_BATCH,
     SEARCH_PAGE_SIZE,
     SEARCH_WINDOW,
+    SearchIndexUnavailableWarning,
     SearchPlan,
-    compare_rows,
+    attribute_names,
+    choose_backend,
+    configure_search,
     count_search,
-    document,
-    field_heads,
-    iterate_index,
+    filter_client_side,
     iterate_search,
     load_relation,
+    search_works,
 )
 
 if TYPE_CHECKING:
@@ -62,10 +60,6 @@ _DEFAULT_RAW_ORDER: dict[str, tuple[tuple[str, bool], ...]] = {
     "User": (("active", True), ("updated_at", True)),
     "Organization": (("active", True), ("updated_at", True)),
 }
-
-
-class SearchIndexUnavailableWarning(UserWarning):
-    """The server has no search index: queries are evaluated client-side over the index endpoint."""
 
 
 @attrs.frozen
@@ -88,33 +82,6 @@ class CompiledQuery(NamedTuple):
         rest = "   ".join(f"{k}={v}" for k, v in params.items())
         where = f"   (evaluated client-side over GET {self.endpoint})" if self.client_side else ""
         return f"{query}   {rest}{where}".strip()
-
-
-# Per client: search backend per model name ("elasticsearch" / "database") and custom attribute names.
-_BACKENDS: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
-_ATTRIBUTES: weakref.WeakKeyDictionary[Any, dict[str, set[str]]] = weakref.WeakKeyDictionary()
-
-
-def configure_search(client: Client, backend: str, *, model: type[Model] | None = None) -> None:
-    """Tell the QuerySets of ``client`` whether the server has a search index.
-
-    Args:
-        client: The client.
-        backend: ``"elasticsearch"`` (search endpoint), ``"database"`` (no index: filter client-side)
-            or ``"auto"`` (probe once per model: the default).
-        model: Only for this model (default: every model).
-
-    """
-    if backend not in ("elasticsearch", "database", "auto"):
-        raise QueryError(f"search backend must be 'elasticsearch', 'database' or 'auto', got {backend!r}")
-    chosen = _BACKENDS.setdefault(client, {})
-    key = model._meta.name if model is not None else "*"
-    if backend == "auto":
-        chosen.pop(key, None)
-        if model is None:
-            chosen.clear()
-    else:
-        chosen[key] = backend
 
 
 class _Results:
@@ -388,7 +355,7 @@ class QuerySet(Generic[M]):
         """
         if client is None:
             return resolve(self.model, self._where)
-        return resolve(self.model, self._where, attributes=lambda name: _attribute_names(client, name))
+        return resolve(self.model, self._where, attributes=lambda name: attribute_names(client, name))
 
     def _keys(self) -> tuple[tuple[str, bool], ...]:
         if self._raw is not None and self._raw.ordering is not None:
@@ -479,65 +446,14 @@ class QuerySet(Generic[M]):
     # -- backends ----------------------------------------------------------------------------------
 
     def _backend(self, client: Client) -> str:
-        meta = self.model._meta
-        if not meta.searchable or meta.endpoint is None:
-            if self._raw is not None:
-                raise QueryError(f"Zammad has no search endpoint for {self.model.__name__}")
-            return "client"
-        chosen = _BACKENDS.setdefault(client, {})
-        backend = chosen.get(meta.name) or chosen.get("*") or getattr(client, "search_backend", None)
-        if backend not in ("elasticsearch", "database"):
-            backend = self._probe(client)
-            if backend is None:
-                return "search"
-            chosen[meta.name] = backend
-        if backend == "database":
-            if self._raw is not None:
-                return "search"  # a raw query goes to the server as written, whatever it does with it
-            if not chosen.get(f"warned:{meta.name}"):
-                chosen[f"warned:{meta.name}"] = "yes"
-                warnings.warn(
-                    f"this Zammad server has no search index: {meta.name} queries are evaluated "
-                    f"client-side over GET /api/v1/{meta.endpoint} (slower, same results)",
-                    SearchIndexUnavailableWarning,
-                    stacklevel=4,
-                )
-            return "client"
-        return "search"
-
-    def _probe(self, client: Client) -> str | None:
-        """Ask once whether a field query works; without an index Zammad searches it as plain text."""
-        meta = self.model._meta
-        found = client.request(
-            "GET", f"{meta.endpoint}/search", params={"query": "id:>0", "per_page": 1, "full": "true"}
-        )
-        if _has_rows(found):
-            return "elasticsearch"
-        listed = client.request("GET", str(meta.endpoint), params={"page": 1, "per_page": 1})
-        return "database" if _has_rows(listed) else None
+        if self._raw is not None and not (self.model._meta.searchable and self.model._meta.endpoint):
+            raise QueryError(f"Zammad has no search endpoint for {self.model.__name__}")
+        return choose_backend(client, self.model, raw=self._raw is not None)
 
     def _client_side(self, client: Client, resolved: Node) -> list[M]:
-        tree = lower(resolved)
-        match = predicate(tree)
-        heads = field_heads(tree)
-        size = self.model._meta.max_page_size
-        kept: list[M] = []
-        for page in iterate_index(client, self.model, str(self.model._meta.endpoint), size):
-            for obj in page:
-                if isinstance(tree, MatchAll) or match(document(client, obj, heads)):
-                    kept.append(obj)
-        keys = self._keys()
-        return sorted(kept, key=cmp_to_key(lambda a, b: compare_rows(a, b, keys)))
+        return filter_client_side(client, self.model, lower(resolved), self._keys())
 
     # -- related objects ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _search_works(client: Client, level: Sequence[Any]) -> bool:
-        """Whether ``id:(...)`` searches find objects on this server (not so without a search index)."""
-        chosen = _BACKENDS.get(client, {})
-        return "database" not in (chosen.get("*"), getattr(client, "search_backend", None)) and not any(
-            v == "database" for k, v in chosen.items() if not k.startswith("warned:")
-        )
 
     def _prefetch(self, client: Client, rows: Sequence[Any]) -> None:
         for path in self._related:
@@ -545,7 +461,7 @@ class QuerySet(Generic[M]):
             for step in path.split("__"):
                 if not level:
                     break
-                level = load_relation(client, level, step, use_search=self._search_works(client, level))
+                level = load_relation(client, level, step, use_search=search_works(client))
 
     # -- single objects ----------------------------------------------------------------------------
 
@@ -736,16 +652,6 @@ class QuerySet(Generic[M]):
 # --- helpers ----------------------------------------------------------------------------------------------
 
 
-def _has_rows(reply: Any) -> bool:
-    if isinstance(reply, list):
-        return bool(reply)
-    if isinstance(reply, dict):
-        return any(isinstance(v, list) and v for k, v in reply.items() if k != "assets") or bool(
-            reply.get("total_count")
-        )
-    return False
-
-
 def _run(work: Callable[[Any], Any], items: list[Any]) -> list[Any]:
     if len(items) <= 1:
         return [work(i) for i in items]
@@ -792,15 +698,3 @@ def _value_of(obj: Any, path: str) -> Any:
         if callable(value) and not isinstance(value, type):
             value = value()
     return value
-
-
-def _attribute_names(client: Client, model_name: str) -> set[str]:
-    """Names of the custom attributes the server lists for a model (asked once per client)."""
-    known = _ATTRIBUTES.setdefault(client, {})
-    if not known:
-        reply = client.request("GET", "object_manager_attributes")
-        for item in reply if isinstance(reply, list) else []:
-            if isinstance(item, dict) and isinstance(item.get("name"), str):
-                known.setdefault(str(item.get("object")), set()).add(item["name"])
-        known.setdefault("", set())  # remember that the server was asked
-    return known.get(model_name, set())
