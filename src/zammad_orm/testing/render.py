@@ -557,9 +557,12 @@ class Assets:
         return "{" + ",".join(parts) + "}"
 
     def _records(self, model: Model, ids: Iterable[int]) -> list[dict[str, Any]]:
-        bucket = self.data.setdefault(model.asset, {})
+        bucket = self.data.get(model.asset, {})
         name = model.name
         wanted = [i for i in dict.fromkeys(ids) if i is not None and str(i) not in bucket]
+        if not wanted:
+            return []
+        bucket = self.data.setdefault(model.asset, bucket)
         cache = self._cache
         missing = [i for i in wanted if (name, i) not in cache]
         if missing:

@@ -192,7 +192,7 @@ def _link_record(row: Any) -> dict[str, Any]:
 
 
 def link_tickets(
-    ctx: Ctx, link_type: str, source: int, target: int, *, now: str | None = None
+    ctx: Ctx, link_type: str, source: int, target: int, *, now: str | None = None, touch: bool = True
 ) -> dict[str, Any]:
     """Store link row ``(type, source, target)`` (source "is the <type> of" target) and touch both tickets."""
     type_id = _link_type_id(ctx, link_type)
@@ -210,7 +210,7 @@ def link_tickets(
             (type_id, source, target, stamp, stamp),
         )
         existing = ctx.one("SELECT * FROM links WHERE id = ?", (cursor.lastrowid,))
-    for ticket_id in (source, target):
+    for ticket_id in (source, target) if touch else ():
         ctx.touch_ticket(ticket_id, now=now_ts())
     return _link_record(existing)
 

@@ -278,23 +278,55 @@ def tickets_create(ctx: Ctx) -> Any:
     return show(ctx, TICKET, get_row(ctx, TICKET, ticket_id), status=201)
 
 
+_DEFAULT_CRITERIA = {"owned_by_me": True, "owned_by_nobody": True, "subscribed": True, "no": False}
+
+
 def _notify(ctx: Ctx, ticket: sqlite3.Row, kind: str) -> None:
-    """Online notification for the owner when someone else created/updated the ticket."""
+    """Create online notifications like Zammad's notification job (run inline here).
+
+    Every active agent with access to the ticket's group, except the acting user, is notified when their
+    notification matrix asks for it: tickets they own, unassigned tickets, tickets they are subscribed to.
+    """
     owner = ticket["owner_id"]
-    if owner in (None, 1, ctx.uid):
+    agents = ctx.conn.execute(
+        "SELECT DISTINCT u.id, u.preferences FROM user_groups g JOIN users u ON u.id = g.user_id"
+        " WHERE g.group_id = ? AND g.access IN ('full', 'read', 'overview') AND u.active = 1 AND u.id != ?",
+        (ticket["group_id"], ctx.uid),
+    ).fetchall()
+    if not agents:
         return
-    type_id = ctx.one("SELECT id FROM type_lookups WHERE name = ?", (kind,))
-    insert(
-        ctx,
-        MODELS["OnlineNotification"],
-        {
-            "o_id": ticket["id"],
-            "object_lookup_id": 1,
-            "type_lookup_id": type_id[0] if type_id else 3,
-            "user_id": owner,
-            "seen": 0,
-        },
+    subscribed = set(
+        ctx.column(
+            "SELECT user_id FROM mentions WHERE mentionable_type = 'Ticket' AND mentionable_id = ?",
+            (ticket["id"],),
+        )
     )
+    type_row = ctx.one("SELECT id FROM type_lookups WHERE name = ?", (kind,))
+    type_id = type_row[0] if type_row else 3
+    for agent in agents:
+        matrix = json.loads(agent["preferences"] or "{}").get("notification_config", {}).get("matrix", {})
+        entry = matrix.get(kind, {})
+        criteria = {**_DEFAULT_CRITERIA, **entry.get("criteria", {})}
+        if entry.get("channel", {}).get("online") is False:
+            continue
+        wanted = (
+            (criteria["owned_by_me"] and owner == agent["id"])
+            or (criteria["owned_by_nobody"] and owner in (None, 1))
+            or (criteria["subscribed"] and agent["id"] in subscribed)
+            or criteria["no"]
+        )
+        if wanted:
+            insert(
+                ctx,
+                MODELS["OnlineNotification"],
+                {
+                    "o_id": ticket["id"],
+                    "object_lookup_id": 1,
+                    "type_lookup_id": type_id,
+                    "user_id": agent["id"],
+                    "seen": 0,
+                },
+            )
 
 
 def tickets_update(ctx: Ctx, ident: str) -> Any:
@@ -462,7 +494,7 @@ def ticket_merge(ctx: Ctx, source: str, target: str) -> Any:
     )
     from zammad_orm.testing.routes_misc import link_tickets
 
-    link_tickets(ctx, "parent", tid, sid, now=stamp)
+    link_tickets(ctx, "parent", tid, sid, now=stamp, touch=False)
     ctx.conn.execute(
         "UPDATE tickets SET article_count = 0, create_article_type_id = create_article_type_id WHERE id = ?",
         (sid,),
@@ -476,7 +508,6 @@ def ticket_merge(ctx: Ctx, source: str, target: str) -> Any:
         "UPDATE tickets SET state_id = ?, owner_id = 1, updated_at = ?, updated_by_id = ? WHERE id = ?",
         (merged_state[0], now_ts(), ctx.uid, sid),
     )
-    ctx.conn.execute("UPDATE tickets SET updated_at = ?, updated_by_id = 1 WHERE id = ?", (now_ts(), tid))
     history(
         ctx,
         "Ticket",
@@ -506,7 +537,9 @@ def ticket_merge(ctx: Ctx, source: str, target: str) -> Any:
         "target_ticket": render(ctx, TICKET, get_row(ctx, TICKET, tid), ids=False),
         "source_ticket": render(ctx, TICKET, get_row(ctx, TICKET, sid), ids=False),
     }
-    # Zammad disables escalation of the source in a later callback: the reply still shows the old preferences.
+    # Zammad touches the target (as the system user) and disables the source's escalation in later
+    # callbacks: the reply still shows both tickets before those changes.
+    ctx.conn.execute("UPDATE tickets SET updated_at = ?, updated_by_id = 1 WHERE id = ?", (now_ts(), tid))
     prefs = json.loads(source_row["preferences"] or "{}")
     prefs.setdefault("escalation_calculation", {})["escalation_disabled"] = True
     ctx.conn.execute("UPDATE tickets SET preferences = ? WHERE id = ?", (json.dumps(prefs), sid))
