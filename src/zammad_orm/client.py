@@ -399,7 +399,12 @@ class Client:
         return obj
 
     def load_assets(self, assets: Any) -> None:
-        """Merge every record of an ``assets`` map (``{"Ticket": {"1": {...}}, ...}``)."""
+        """Merge every record of an ``assets`` map (``{"Ticket": {"1": {...}}, ...}``).
+
+        Live objects (in the identity map) are updated at once. The other records only go to the record
+        cache: most assets are never looked at, and a relation that needs one builds the object from the
+        cache without a request.
+        """
         if not isinstance(assets, Mapping):
             return
         by_key = {m._meta.asset_key: m for m in registry.values()}
@@ -407,9 +412,27 @@ class Client:
             model_class = by_key.get(key)
             if model_class is None or not isinstance(records, Mapping):
                 continue
+            self._configure(model_class)
+            cached = self._sizes[model_class._meta.name] != 0
             for record in records.values():
-                if isinstance(record, Mapping) and "id" in record:
+                pk = record.get("id") if isinstance(record, Mapping) else None
+                if not isinstance(pk, int):
+                    continue
+                if not cached or self.identity.get(model_class, pk) is not None:
                     self.load(model_class, record)
+                else:
+                    self._cache_record(model_class, pk, record)
+
+    def _cache_record(self, model: type[Model], pk: int, record: Mapping[str, Any]) -> None:
+        """Write a record to the cache, merged over what is cached already (assets may be partial)."""
+        name = model._meta.name
+        before = self.cache.get(name, pk)
+        if before is None:
+            self._store(model, pk, dict(record))
+            return
+        merged = {**before.record, **record}
+        if merged != before.record:
+            self._store(model, pk, merged)
 
     def adopt(self, obj: Model) -> None:
         """Register an instance that was just saved, refreshed or created through this client."""

@@ -313,3 +313,15 @@ def test_cache_can_be_disabled(emulator: Any) -> None:
     client = make_client(emulator, cache=False)
     client.resolve(zo.Group, 1)
     assert client.cache.get("Group", 1) is None
+
+
+def test_assets_of_objects_not_alive_go_to_the_cache_and_serve_relations(client: zo.Client) -> None:
+    record = client.get("groups/1")
+    client.load_assets({"Group": {"1": {**record, "note": "from assets"}}})
+    sent(client).reset()
+    group = client.resolve(zo.Group, 1)
+    assert group.note == "from assets"
+    assert sent(client).count == 0
+    client.load_assets({"Group": {"1": {"id": 1, "note": "partial"}}})  # merged over the live object
+    assert group.note == "partial"
+    assert group.name == "Users"
