@@ -189,3 +189,88 @@ def test_ordering() -> None:
         compile_ordering(["state__name"])
     with pytest.raises(QueryError, match="not a column"):
         compile_ordering(["?"])
+
+
+# --- resolution of model paths (no server needed) ---------------------------------------------------------
+
+from zammad_orm.compiler import related_model, resolve  # noqa: E402
+from zammad_orm.resources.organization import Organization  # noqa: E402
+from zammad_orm.resources.ticket import Ticket  # noqa: E402
+from zammad_orm.resources.user import User  # noqa: E402
+
+
+def compiled(model: type, *nodes: object, **lookups: object) -> str:
+    return compile_expression(resolve(model, Q(*nodes, **lookups)))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("lookups", "expected"),
+    [
+        ({"state": "open"}, 'state.name.keyword:"open"'),
+        ({"state": 2}, "state_id:2"),
+        ({"state": None}, "NOT _exists_:state_id"),
+        ({"state__isnull": False}, "_exists_:state_id"),
+        ({"state__in": ["open", 4]}, 'state_id:4 OR state.name.keyword:"open"'),
+        ({"state__name__startswith": "pend"}, "state.name.keyword:/pend.{0,}/"),
+        ({"owner": "bob@example.com"}, 'owner.login.keyword:"bob@example.com"'),
+        (
+            {"customer__email__iexact": "A@B.C"},
+            "customer.email.keyword:/[Aa]\\@[Bb]\\.[Cc]/",
+        ),  # "@" is "any string" in Lucene
+        ({"customer__organization__name": "ACME"}, 'customer.organization.name.keyword:"ACME"'),
+        ({"customer__organization": 5}, "customer.organization_id:5"),
+        ({"organization__name": "Zammad Foundation"}, 'organization.name.keyword:"Zammad Foundation"'),
+        ({"group__name": "Users"}, 'group.name.keyword:"Users"'),
+        ({"tags": "vip"}, 'tags.keyword:"vip"'),
+        ({"tags__in": ["a", "b"]}, 'tags.keyword:"a" OR tags.keyword:"b"'),
+        ({"article__body__contains": "smoke"}, "article.body.keyword:/.{0,}smoke.{0,}/"),
+        ({"articles__body__contains": "smoke"}, "article.body.keyword:/.{0,}smoke.{0,}/"),
+        ({"number": 67001}, 'number.keyword:"67001"'),
+        ({"article_count": "3"}, "article_count:3"),
+        ({"pk": 7}, "id:7"),
+        ({"created_at__gte": "2024-03-18T10:00:00Z"}, "created_at:>=2024-03-18T10\\:00\\:00.000Z"),
+        ({"created_at__gte": "2024-03-18"}, "created_at:>=2024-03-18T00\\:00\\:00.000Z"),
+        ({"created_at__lt": "now-1d/d"}, "created_at:<now-1d\\/d"),
+    ],
+)
+def test_resolve_ticket_paths(lookups: dict[str, object], expected: str) -> None:
+    assert compiled(Ticket, **lookups) == expected
+
+
+def test_resolve_model_instances_to_ids() -> None:
+    org = Organization(id=9, name="ACME")
+    assert compiled(Ticket, organization=org) == "organization_id:9"
+    assert compiled(User, organization=org) == "organization_id:9"
+    assert compiled(User, organization__name="ACME") == 'organization.name.keyword:"ACME"'
+    assert compiled(Ticket, owner__in=[User(id=3), 4]) == "owner_id:3 OR owner_id:4"
+
+
+def test_resolve_errors_name_the_path() -> None:
+    with pytest.raises(QueryError, match="no_such"):
+        compiled(Ticket, no_such=1)
+    with pytest.raises(QueryError, match="state__nope"):
+        compiled(Ticket, state__nope="x")
+    with pytest.raises(QueryError, match=r"title.*has no field 'x'"):
+        compiled(Ticket, title__x="y")
+    with pytest.raises(QueryError, match="role_ids"):
+        compiled(User, roles="Agent")
+    with pytest.raises(QueryError, match="articles"):
+        compiled(Ticket, articles="x")
+    with pytest.raises(QueryError, match="created_at"):
+        compiled(Ticket, created_at__gte="yesterday")
+    with pytest.raises(QueryError, match="owner"):
+        compiled(Ticket, owner=3.5)
+
+
+def test_custom_attributes_from_the_server_list() -> None:
+    node = resolve(
+        Ticket, Q(my_level="gold"), attributes=lambda model: {"my_level"} if model == "Ticket" else set()
+    )
+    assert compile_expression(node) == 'my_level.keyword:"gold"'
+    with pytest.raises(QueryError, match="my_level"):
+        resolve(Ticket, Q(my_level="gold"), attributes=lambda model: set())
+
+
+def test_related_model_finds_registered_classes() -> None:
+    assert related_model(Ticket, "User") is User
+    assert related_model(Ticket, "NoSuchModel") is None
