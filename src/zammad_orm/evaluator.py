@@ -162,10 +162,22 @@ def _matcher(node: Node, whole: bool, now: dt.datetime) -> _Match:
 
     def match(value: Any) -> bool:
         if isinstance(value, str):
-            return text(value)
+            stamp = None if whole else _iso_value(value)
+            return text(value) if stamp is None else typed(stamp)
         return typed(value)
 
     return match
+
+
+_ISO_VALUE = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?\Z")
+
+
+def _iso_value(value: str) -> dt.datetime | None:
+    """Return the instant of an ISO date string (custom ``date`` attributes arrive as JSON strings)."""
+    if len(value) < 10 or not _ISO_VALUE.match(value):
+        return None
+    parsed = _parse_anchor(value)
+    return parsed[0] if parsed else None
 
 
 def _text_matcher(node: Node, now: dt.datetime) -> _Match:
@@ -267,6 +279,9 @@ def _range_matcher(node: Range, whole: bool, now: dt.datetime) -> _Match:
         if isinstance(value, str):
             if whole:
                 return inside(value, strings)
+            stamp = _iso_value(value)
+            if stamp is not None:
+                return inside(stamp, dates)
             return any(inside(t, strings) for t in tokenize(value))
         return False
 

@@ -175,3 +175,11 @@ def test_keys_with_dots_and_lists_of_dicts() -> None:
     assert evaluate(Q(**{"x__y": 1}), {"x.y": 1})
     assert evaluate(Q(members__login="a"), {"members": [{"login": "b"}, {"login": "a"}]})
     assert not evaluate(Q(members__login="a"), {"members": []})
+
+
+def test_iso_date_strings_compare_as_dates() -> None:
+    doc = {"due": "2026-01-15", "title": "2026-01-15 report"}
+    assert evaluate(Range("due", "2026-01-01", "2026-01-31"), doc)
+    assert not evaluate(Range("due", "2026-02-01", None), doc)
+    assert evaluate(Term("due", "2026-01"), doc)  # a month covers the day
+    assert evaluate(Term("title", "report"), doc)  # ordinary text stays text
