@@ -424,3 +424,11 @@ def test_custom_attribute_is_an_attribute_and_writable(client: zo.Client) -> Non
 
 def test_json_serialisable_view(ticket: zo.Ticket) -> None:
     assert json.loads(json.dumps(dict(ticket.view())))["id"] == ticket.id
+
+
+def test_update_with_an_article_adds_it(ticket: zo.Ticket) -> None:
+    assert len(ticket.articles) == 1
+    ticket.update(article={"body": "new article", "internal": True})
+    assert len(ticket.article_ids) == 2
+    assert [a.body for a in ticket.articles][-1] == "new article"
+    assert ticket.articles[-1].internal is True
