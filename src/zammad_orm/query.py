@@ -604,7 +604,9 @@ class QuerySet(Generic[M]):
         if rel is None or rel.kind != "fk" or rel.local is None or "__" in rest:
             return None
         target = related_model(self.model, rel.target)
-        if target is None or target._meta.endpoint is None:
+        # Only small configuration tables (states, priorities, groups): one count per user or
+        # organization would cost more than one pass over the matches.
+        if target is None or target._meta.endpoint is None or target._meta.searchable:
             return None
         return rel.local, target
 
