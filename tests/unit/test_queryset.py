@@ -369,3 +369,21 @@ def test_explain_describes_the_plan(client: Client) -> None:
     assert "rows 10..59" in text
     assert "related: owner" in text
     assert "no request will be sent" in client.tickets.none().explain()
+
+
+def test_to_dataframe_and_repr(client: Client, everything: list[Ticket]) -> None:
+    frame = client.tickets.order_by("id").values("number", "state__name")[:4].to_dataframe()
+    assert list(frame.columns) == ["number", "state__name"]
+    assert list(frame["number"]) == [t.number for t in everything[:4]]
+    flat = client.tickets.order_by("id").values_list("id", flat=True)[:3].to_dataframe()
+    assert list(flat["id"]) == ids(everything[:3])
+    text = repr(client.tickets.order_by("id")[:2])
+    assert text.startswith("<QuerySet [<Ticket 1")
+    assert "remaining elements truncated" in repr(client.tickets.all())
+
+
+def test_active_client_is_used_when_unbound(emulator: Emulator, everything: list[Ticket]) -> None:
+    c, _ = make_client(emulator)
+    qs = Ticket.objects.filter(state="open")
+    with c.activate():
+        assert ids(qs) == [t.id for t in everything if t.state.name == "open"]
