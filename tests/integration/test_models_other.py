@@ -305,3 +305,38 @@ def test_manager_delegates_to_the_queryset(client: zo.Client) -> None:
         client.tickets.get(title=title)
     with pytest.raises(errors.FieldError):
         client.tickets.get("1")  # type: ignore[arg-type]
+
+
+# -- request counts on realistic data ------------------------------------------------------------------
+
+
+def test_relations_of_search_results_come_from_assets_without_requests() -> None:
+    emulator_class = pytest.importorskip("zammad_orm.testing").Emulator
+    with emulator_class(demo=60, seed=7) as server:
+        client = make_client(server)
+        tickets = list(client.tickets.search("number:*", page_size=50))
+        assert len(tickets) == 61  # 60 demo tickets and the welcome ticket
+        sent(client).reset()
+        logins = {t.customer.login for t in tickets}
+        groups = {t.group.name for t in tickets}
+        owners = {t.owner.login for t in tickets}
+        assert logins
+        assert groups
+        assert owners
+        assert sent(client).count == 0  # every user and group came with the search assets
+
+
+def test_relations_of_index_pages_cost_one_request_per_distinct_object() -> None:
+    emulator_class = pytest.importorskip("zammad_orm.testing").Emulator
+    with emulator_class(demo=60, seed=7) as server:
+        client = make_client(server)
+        tickets = list(client.tickets.iter(page_size=100))
+        sent(client).reset()
+        customers = {t.customer_id for t in tickets}
+        states = {t.state_id for t in tickets}
+        assert {t.customer.id for t in tickets} == customers
+        assert {t.state.id for t in tickets} == states
+        assert sent(client).count == len(customers) + len(states)
+        sent(client).reset()
+        assert {t.customer.id for t in tickets} == customers  # kept on the instances
+        assert sent(client).count == 0
