@@ -220,3 +220,77 @@ def test_in_process_app_answers_like_the_server(emulator: Emulator) -> None:
     )
     assert reply.status_code == 200
     assert reply.get_json()["name"] == "merged"
+
+
+_BAD_VALUES = [None, 1, -5, "x", "", [], [1], {}, {"a": 1}, True, 3.5, "guess:", "Users", 99999]
+_WRITES = [
+    ("POST", "/tickets"),
+    ("PUT", "/tickets/1"),
+    ("POST", "/ticket_articles"),
+    ("POST", "/users"),
+    ("PUT", "/users/2"),
+    ("POST", "/organizations"),
+    ("POST", "/groups"),
+    ("PUT", "/roles/3"),
+    ("POST", "/ticket_states"),
+    ("POST", "/ticket_priorities"),
+    ("POST", "/time_accountings"),
+    ("POST", "/tags/add"),
+    ("POST", "/links/add"),
+    ("DELETE", "/links/remove"),
+    ("POST", "/tag_list"),
+    ("POST", "/object_manager_attributes"),
+    ("PUT", "/time_accounting/types/1"),
+]
+_KEYS = [
+    "title",
+    "group",
+    "group_id",
+    "customer_id",
+    "state",
+    "priority_id",
+    "owner",
+    "article",
+    "tags",
+    "links",
+    "body",
+    "ticket_id",
+    "type",
+    "internal",
+    "attachments",
+    "time_unit",
+    "name",
+    "email",
+    "firstname",
+    "role_ids",
+    "group_ids",
+    "organization_id",
+    "members",
+    "item",
+    "o_id",
+    "link_type",
+    "link_object_source_number",
+    "link_object_target_value",
+    "data_type",
+    "object",
+    "preferences",
+    "state_type_id",
+    "permission_ids",
+    "active",
+]
+
+
+def test_wrong_types_never_crash_the_server(admin: Api) -> None:
+    import random
+
+    rng = random.Random(11)
+    statuses = set()
+    for _ in range(400):
+        method, path = rng.choice(_WRITES)
+        body = {key: rng.choice(_BAD_VALUES) for key in rng.sample(_KEYS, rng.randint(1, 5))}
+        reply = admin.request(method, path, json=body)
+        assert reply.status_code < 500, (method, path, body, reply.text)
+        assert isinstance(reply.json(), (dict, list, bool))
+        statuses.add(reply.status_code)
+    assert {404, 422} <= statuses
+    assert admin.get("/tickets/1").status_code == 200

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import logging
+import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -115,6 +116,15 @@ class EmulatorApp:
                 raw = exc.body.encode() if isinstance(exc.body, str) else exc.body
                 return Response(raw, status=exc.status, headers=exc.headers, content_type="text/plain")
             return _json_response(exc.status, exc.body, exc.headers)
+        except sqlite3.IntegrityError as exc:
+            # Database constraint violations, humanized the way Zammad's handles_errors does (spec §3.1).
+            text = str(exc)
+            if "NOT NULL" in text:
+                column = text.rsplit(".", 1)[-1]
+                message = f"Attribute '{column}' required!"
+            else:
+                message = "This object already exists."
+            return _json_response(422, error_body(message))
         except Exception as exc:
             log.exception("emulator handler failure on %s %s", request.method, path)
             return _json_response(500, masked_error(f"{type(exc).__name__}: {exc}", admin=ctx.is_admin))

@@ -372,11 +372,11 @@ def attributes_create(ctx: Ctx) -> Any:
     ctx.require("admin.object")
     data = _body(ctx)
     name, obj = data.get("name"), data.get("object")
-    if obj not in CUSTOM_TABLES:
+    if not isinstance(obj, str) or obj not in CUSTOM_TABLES:
         ctx.unprocessable(f"Invalid value {obj!r} for field 'object'!")
     if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name in _RESERVED:
         ctx.unprocessable(f"Invalid attribute name {name!r}; use lowercase letters, digits and _ only.")
-    if data.get("data_type") not in _DATA_TYPES:
+    if not isinstance(data.get("data_type"), str) or data["data_type"] not in _DATA_TYPES:
         ctx.unprocessable(f"Invalid data_type {data.get('data_type')!r}")
     table = CUSTOM_TABLES[obj]
     existing = {row[1] for row in ctx.conn.execute(f"PRAGMA table_info({table})")}

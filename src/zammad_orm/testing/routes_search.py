@@ -212,19 +212,26 @@ def _ticket_reply(ctx: Ctx, ids: list[int], total: int) -> Any:
 
 
 # --- users and organizations ---------------------------------------------------------------------------
+def _ints(values: list[Any]) -> set[int]:
+    # Ruby's to_i would turn garbage into 0, which matches no record: skipping it is equivalent.
+    return {int(v) for v in values if isinstance(v, int) or (isinstance(v, str) and v.strip().isdigit())}
+
+
 def _user_filters(ctx: Ctx, docs: Mapping[int, Mapping[str, Any]], ids: list[int]) -> list[int]:
     role_ids = ctx.get("role_ids")
     if role_ids not in (None, "", []):
-        wanted = {int(r) for r in (role_ids if isinstance(role_ids, list) else [role_ids])}
+        wanted = _ints(role_ids if isinstance(role_ids, list) else [role_ids])
         ids = [i for i in ids if wanted & set(docs[i]["role_ids"])]
     wanted_ids = ctx.get("ids")
     if wanted_ids not in (None, "", []):
-        keep = {int(r) for r in (wanted_ids if isinstance(wanted_ids, list) else str(wanted_ids).split(","))}
+        keep = _ints(wanted_ids if isinstance(wanted_ids, list) else str(wanted_ids).split(","))
         ids = [i for i in ids if i in keep]
     groups = ctx.get("group_ids")
     if isinstance(groups, dict) and groups:
         allowed = set()
         for gid, access in groups.items():
+            if not str(gid).isdigit() or not isinstance(access, (str, list)):
+                continue
             accesses = [access] if isinstance(access, str) else list(access)
             marks = ",".join("?" * len(accesses))
             sql = f"SELECT user_id FROM user_groups WHERE group_id = ? AND access IN ({marks})"

@@ -128,7 +128,7 @@ def _user_relations(ctx: Ctx, user_id: int, data: dict[str, Any], *, creating: b
             gid = int(key) if str(key).isdigit() else lookup_id(ctx, "groups", "Group", key)
             get_row(ctx, MODELS["Group"], gid)
             for access in [accesses] if isinstance(accesses, str) else list(accesses or []):
-                if access not in _ACCESS:
+                if not isinstance(access, str) or access not in _ACCESS:
                     ctx.unprocessable(f"Invalid value '{access}' for field 'group_ids'!")
                 ctx.conn.execute(
                     "INSERT OR IGNORE INTO user_groups (user_id, group_id, access) VALUES (?, ?, ?)",
