@@ -1,0 +1,94 @@
+"""The client and active record in-process: the emulator's WSGI app behind a WSGITransport (no sockets)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import zammad_orm as zo
+from zammad_orm import errors
+from zammad_orm.transport import Request, Response, WSGITransport
+
+testing = pytest.importorskip("zammad_orm.testing")
+
+
+class Recording(WSGITransport):
+    def __init__(self, app: Any) -> None:
+        super().__init__(app, retries=0)
+        self.requests: list[Request] = []
+
+    def send(self, request: Request) -> Response:
+        self.requests.append(request)
+        return super().send(request)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Any:
+    return testing.Emulator()  # not started: used in-process only
+
+
+@pytest.fixture
+def client(emulator: Any) -> Iterator[zo.Client]:
+    c = zo.Client("http://zammad.invalid", http_token=emulator.token, transport=Recording(emulator.app))
+    yield c
+    c.close()
+
+
+def requests(client: zo.Client) -> list[Request]:
+    transport = client.transport
+    assert isinstance(transport, Recording)
+    return transport.requests
+
+
+def test_get_relation_and_request_count(client: zo.Client) -> None:
+    ticket = client.tickets.get(1)
+    assert len(requests(client)) == 1
+    assert ticket.state_id is not None
+    assert len(requests(client)) == 1
+    assert ticket.group.name == "Users"
+    assert ticket.group.name == "Users"
+    assert [r.url.rsplit("/api/v1/", 1)[1] for r in requests(client)] == ["tickets/1", "groups/1"]
+
+
+def test_requests_carry_the_token_and_impersonation(client: zo.Client, emulator: Any) -> None:
+    client.tickets.get(1)
+    assert requests(client)[-1].headers["Authorization"] == f"Token token={emulator.token}"
+    assert "From" not in requests(client)[-1].headers
+    with client.on_behalf_of("nicole.braun@zammad.org"):
+        me = client.users.me()
+    assert requests(client)[-1].headers["From"] == "nicole.braun@zammad.org"
+    assert me.login == "nicole.braun@zammad.org"
+
+
+def test_create_sends_names_and_save_sends_the_diff(client: zo.Client) -> None:
+    ticket = client.tickets.create("in-process", "Users", "guess:inproc@example.com", "body")
+    create = requests(client)[-1]
+    assert create.method == "POST"
+    assert create.json == {
+        "title": "in-process",
+        "group": "Users",
+        "customer_id": "guess:inproc@example.com",
+        "article": {"body": "body"},
+    }
+    ticket.note = "a note"
+    ticket.preferences["k"] = 1
+    ticket.save()
+    assert requests(client)[-1].json == {"note": "a note", "preferences": {"k": 1}}
+    assert ticket.changes() == {}
+
+
+def test_field_errors_happen_before_any_request(client: zo.Client) -> None:
+    with pytest.raises(errors.FieldError):
+        client.tickets.create("t", "Users", "guess:x@example.com", "b", priority_id="high")
+    with pytest.raises(errors.FieldError):
+        client.users.create(colour="blue")
+    assert requests(client) == []
+
+
+def test_not_found_and_unprocessable(client: zo.Client) -> None:
+    with pytest.raises(zo.User.DoesNotExist, match="Couldn't find User"):
+        client.users.get(424242)
+    with pytest.raises(errors.UnprocessableEntity, match="No lookup value found for 'state'"):
+        client.tickets.get(1).update(state="no such state")
