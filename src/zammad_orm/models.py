@@ -167,7 +167,11 @@ class Model(_State):
             if info.read_only:
                 raise errors.FieldError(f"{type(self).__name__}.{name} is read-only")
             object.__setattr__(self, name, check_value(f"{type(self).__name__}.{name}", info.type, value))
-        elif name in meta.descriptors or isinstance(getattr(type(self), name, None), property):
+        elif name in meta.descriptors:
+            object.__setattr__(self, name, value)
+        elif isinstance(getattr(type(self), name, None), property):
+            if getattr(type(self), name).fset is None:
+                raise errors.FieldError(f"{type(self).__name__}.{name} is read-only")
             object.__setattr__(self, name, value)
         elif name == "extra":
             if not isinstance(value, dict):

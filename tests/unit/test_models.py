@@ -323,3 +323,12 @@ def test_articles_pickle_with_their_attachments() -> None:
     clone = pickle.loads(pickle.dumps(article))
     assert [a.filename for a in clone.attachments] == ["attachment.txt", "attachment.bin"]
     assert clone.attachments[0].article is clone
+
+
+def test_computed_properties_are_read_only() -> None:
+    role = load(zo.Role, rec.ROLE_EXPANDED)
+    with pytest.raises(errors.FieldError, match=r"Role\.permissions is read-only"):
+        role.permissions = ["admin"]
+    t = load(zo.Ticket, rec.TICKET_PLAIN)
+    with pytest.raises(errors.FieldError, match="read-only"):
+        t.weburl = "x"
