@@ -31,18 +31,7 @@ from tests.emulator.recordings import (
 
 #: Exchanges the emulator does not answer like Zammad yet: "<file>:<index>" -> what is missing.
 #: Strict xfail, so a fix turns them into failures until the entry is removed.
-_NO_NOTIFICATIONS = (
-    "no online notification is ever created (Zammad notifies the group's agents of a new ticket)"
-)
-KNOWN_GAPS: dict[str, str] = {
-    "test_notifications/test_always_use_expand_true:0": _NO_NOTIFICATIONS,
-    "test_notifications/test_always_use_expand_true:1": _NO_NOTIFICATIONS,
-    "test_notifications/test_notifications_iter:0": _NO_NOTIFICATIONS,
-    "test_tickets/test_ticket_merge:2": (
-        "the merge answer shows the target already touched by the system (updated_by_id 1); Zammad answers"
-        " with the acting user (3) and touches the target afterwards"
-    ),
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 EXCHANGES = all_exchanges()
 JSON = {"Content-Type": "application/json; charset=utf-8"}
