@@ -92,3 +92,23 @@ def test_not_found_and_unprocessable(client: zo.Client) -> None:
         client.users.get(424242)
     with pytest.raises(errors.UnprocessableEntity, match="No lookup value found for 'state'"):
         client.tickets.get(1).update(state="no such state")
+
+
+def test_mention_created_with_a_bare_true_reply_is_looked_up(emulator: Any) -> None:
+    # Zammad's docs show `true` as the reply of POST /mentions; the code renders the record.
+    def answers_true(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"].endswith("/mentions"):
+            list(emulator.app(environ, lambda *a, **k: None))
+            start_response("201 Created", [("Content-Type", "application/json")])
+            return [b"true"]
+        return emulator.app(environ, start_response)
+
+    client = zo.Client(
+        "http://zammad.invalid", http_token=emulator.token, transport=WSGITransport(answers_true)
+    )
+    ticket = client.tickets.get(1)
+    mention = ticket.subscribe()
+    assert isinstance(mention, zo.Mention)
+    assert mention.user_id == client.users.me().id
+    assert mention.mentionable_id == 1
+    mention.delete()

@@ -26,6 +26,27 @@ class MentionManager(Manager["Mention"]):
             raise errors.DecodeError(f"unexpected reply of /mentions: {reply!r}")
         return [self.client.load(self.model, r) for r in reply["mentions"]]
 
+    def create(self, **fields: Any) -> Mention:
+        """Subscribe the current (or impersonated) user to a ticket.
+
+        Args:
+            fields: ``mentionable_type="Ticket"`` and ``mentionable_id=<ticket id>``.
+
+        Returns:
+            The new mention. (Some Zammad versions answer ``true`` instead of the record; the mention
+            is then looked up among the ticket's mentions.)
+
+        """
+        payload = self.model._input(fields)
+        reply = self.client.request("POST", self.endpoint, json=payload)
+        if isinstance(reply, dict):
+            return self.client.load(self.model, reply)
+        me = self.client.users.me()
+        mine = [m for m in self.for_ticket(int(payload.get("mentionable_id", 0))) if m.user_id == me.id]
+        if not mine:
+            raise errors.DecodeError(f"the server acknowledged the mention with {reply!r} but lists none")
+        return mine[0]  # newest first
+
     def iter(self, *args: Any, **params: Any) -> Any:
         """Mentions are listed per ticket: use :meth:`for_ticket`."""
         raise errors.QueryError("Zammad lists mentions per ticket: use client.mentions.for_ticket(ticket)")
