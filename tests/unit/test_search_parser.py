@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zammad_orm.expr import Exists, Not, Range, Term, Wildcard
 from zammad_orm.testing.search import compile_query, parse, prepare
@@ -281,3 +283,16 @@ def test_date_only_and_naive_values() -> None:
     assert match({"due": dt.date(2026, 1, 31)})
     assert not match({"due": dt.date(2026, 2, 1)})
     assert match({"due": dt.datetime(2026, 1, 15)})
+
+
+QUERY_CHARS = [*list('abAB01 :*?"\\/()[]{}<>=!&|+-~^.\n'), "AND", "OR", "NOT", "TO", "_exists_", "title"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(parts=st.lists(st.one_of(st.sampled_from(QUERY_CHARS), st.text(max_size=3)), max_size=12))
+def test_any_query_parses_or_is_refused_but_never_crashes(parts: list[str]) -> None:
+    query = "".join(parts)
+    match = compile_query(query, now=NOW)
+    if match is not None:
+        for doc in DOCS:
+            assert match(doc) in (True, False)

@@ -72,7 +72,9 @@ def parse(query: str) -> Node | None:
     token = _BREAKS.set(breaks)
     try:
         return _bool(luqum_parse(text), None)
-    except (ParseError, _Unsupported, ValueError):
+    except (ParseError, _Unsupported, ValueError, ArithmeticError):
+        # luqum reports malformed fuzzy/boost degrees ("a~.") as decimal errors; Elasticsearch would
+        # reject all of these, and Zammad then answers an empty result.
         return None
     finally:
         _BREAKS.reset(token)
