@@ -6,9 +6,19 @@ import datetime as dt
 
 import pytest
 
-from zammad_orm.compiler import compile_expression, compile_ordering, escape_term, quote_phrase
+from zammad_orm.compiler import (
+    compile_expression,
+    compile_ordering,
+    escape_term,
+    quote_phrase,
+    related_model,
+    resolve,
+)
 from zammad_orm.errors import QueryError
 from zammad_orm.expr import Exists, Lookup, MatchAll, Phrase, Q, Range, Regex, Term, Wildcard
+from zammad_orm.resources.organization import Organization
+from zammad_orm.resources.ticket import Ticket
+from zammad_orm.resources.user import User
 
 UTC = dt.timezone.utc
 
@@ -192,11 +202,6 @@ def test_ordering() -> None:
 
 
 # --- resolution of model paths (no server needed) ---------------------------------------------------------
-
-from zammad_orm.compiler import related_model, resolve  # noqa: E402
-from zammad_orm.resources.organization import Organization  # noqa: E402
-from zammad_orm.resources.ticket import Ticket  # noqa: E402
-from zammad_orm.resources.user import User  # noqa: E402
 
 
 def compiled(model: type, *nodes: object, **lookups: object) -> str:
