@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -855,8 +855,11 @@ def created_names(exchange: Exchange, body: Any) -> set[str]:
     return names
 
 
-def replay_file(name: str) -> list[Outcome]:
-    """Replay one recording file (``"test_tickets/test_ticket_search"``) against a fresh emulator."""
+def replay_file(name: str, prepare: Callable[[Any], None] | None = None) -> list[Outcome]:
+    """Replay one recording file (``"test_tickets/test_ticket_search"``) against a fresh emulator.
+
+    ``prepare`` gets the started emulator first (the harness's own tests break it with faults).
+    """
     import requests
 
     from zammad_orm.testing import Emulator
@@ -867,6 +870,8 @@ def replay_file(name: str) -> list[Outcome]:
     outcomes: list[Outcome] = []
     with Emulator() as emulator, requests.Session() as session:
         session.headers["Authorization"] = f"Token token={emulator.token}"
+        if prepare is not None:
+            prepare(emulator)
 
         def run_setup(setup: Setup) -> str | None:
             reply = session.request(

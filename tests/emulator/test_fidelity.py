@@ -173,6 +173,21 @@ def test_requests_are_rewritten_with_the_learned_ids() -> None:
     assert ids.map_body(article, "/api/v1/ticket_articles")["ticket_id"] == 7
 
 
+def test_the_replay_notices_a_broken_emulator() -> None:
+    def break_it(emulator: Any) -> None:
+        emulator.faults.add("status", method="POST", path=r"^/api/v1/tickets$", status=500, times=1)
+        emulator.faults.add("truncate", path=r"^/api/v1/tickets/search$")
+        emulator.faults.add("non_json", method="DELETE")
+
+    outcomes = replay_file("test_tickets/test_ticket_search", prepare=break_it)
+    first, second, search, delete_a, delete_b = outcomes
+    assert "status: recorded 201, emulator 500" in first.mismatches
+    assert second.ok  # the second create goes through
+    assert any(problem.startswith("body is not JSON") for problem in search.mismatches)
+    for delete in (delete_a, delete_b):  # same status and media type, but an HTML page for an empty body
+        assert [problem[:19] for problem in delete.mismatches] == ["body: recorded b''"[:19]]
+
+
 def test_comparison_records_where_the_difference_is() -> None:
     comparison = Comparison(IdMap(), None)
     comparison.walk({"a": {"b": [1]}}, {"a": {"b": ["x"]}}, None, "", False)
