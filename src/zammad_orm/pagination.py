@@ -127,7 +127,7 @@ class Page:
     total: int | None = None
 
 
-def decode_search(client: Client, model: type[M], reply: Any) -> Page:
+def decode_search(client: Client, model: type[M], reply: Any, *, expanded: bool = False) -> Page:
     """Load the objects of a search reply of any generation (dict with ids + assets, list, full).
 
     Raises:
@@ -136,8 +136,9 @@ def decode_search(client: Client, model: type[M], reply: Any) -> Page:
     """
     meta = model._meta
     if isinstance(reply, list):
-        if meta.name == "Ticket":
-            client.note_search_generation("unified")  # only tickets answered a dict before 6.5
+        if meta.name == "Ticket" and not expanded:
+            # Before 6.5 a ticket search answered a dict unless expand=true was asked for.
+            client.note_search_generation("unified")
         return Page([client.load(model, record) for record in reply])
     if not isinstance(reply, dict):
         raise DecodeError(f"unexpected {meta.name} search reply: {str(reply)[:200]!r}")
@@ -222,7 +223,7 @@ def iterate_search(
     after: Node | None = None
     while stop is None or position < stop:
         reply = client.request("GET", plan.path, params=plan.request_params(page, after))
-        got = decode_search(client, model, reply)
+        got = decode_search(client, model, reply, expanded=plan.params.get("expand") == "true")
         rows = got.rows
         kept = rows[skip:]
         skip = max(0, skip - len(rows))

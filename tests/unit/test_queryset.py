@@ -387,3 +387,11 @@ def test_active_client_is_used_when_unbound(emulator: Emulator, everything: list
     qs = Ticket.objects.filter(state="open")
     with c.activate():
         assert ids(qs) == [t.id for t in everything if t.state.name == "open"]
+
+
+def test_expanded_raw_search_keeps_the_62_generation(emulator: Emulator) -> None:
+    c, _ = make_client(emulator)
+    found = list(c.tickets.search("state.name:open", expand=True, sort_by="id", order_by="asc"))
+    assert found
+    assert found[0].view().get("state") == "open"  # the expanded form carries names
+    assert c.search_generation == "pre65"
