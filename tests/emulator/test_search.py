@@ -215,3 +215,17 @@ def test_database_backend(database: Api) -> None:
     everything = _ids(database.get("/tickets/search").json())
     assert without["id"] in everything
     assert 1 in everything
+
+
+def test_empty_query_before_65_with_elasticsearch_finds_nothing(admin: Api, unified: Api) -> None:
+    assert admin.get("/tickets/search").json() == {"tickets": [], "tickets_count": 0, "assets": {}}
+    # 6.5 searches the database for an empty query: every readable ticket.
+    assert 1 in [t["id"] for t in unified.get("/tickets/search").json()]
+
+
+def test_condition_with_query_before_65_uses_the_database(
+    admin: Api, searchable: list[dict[str, Any]]
+) -> None:
+    condition = {"ticket.priority_id": {"operator": "is", "value": ["3"]}}
+    found = admin.post("/tickets/search", json={"query": "zebra", "condition": condition}).json()
+    assert found["tickets"] == [searchable[1]["id"]]

@@ -444,3 +444,17 @@ def test_merge_errors(admin: Api) -> None:
     admin.put(f"/ticket_merge/{one['id']}/{two['number']}")
     into_merged = admin.put(f"/ticket_merge/{two['id']}/{one['number']}")
     assert into_merged.json()["error"] == "It is not possible to merge into an already merged ticket."
+
+
+def test_customer_cannot_follow_up_closed_ticket_of_new_ticket_group(admin: Api, customer: Api) -> None:
+    group = admin.post("/groups", json={"name": "No follow-ups", "follow_up_possible": "new_ticket"}).json()
+    admin.put("/users/3", json={"group_ids": {"1": ["full"], str(group["id"]): ["full"]}})
+    ticket = admin.post("/tickets", json={"title": "f", "group_id": group["id"], "customer_id": 2}).json()
+    assert customer.put(f"/tickets/{ticket['id']}", json={"title": "still open"}).status_code == 200
+    admin.put(f"/tickets/{ticket['id']}", json={"state": "closed"})
+    reply = customer.post("/ticket_articles", json={"ticket_id": ticket["id"], "body": "again"})
+    assert reply.status_code == 422
+    assert reply.json()["error"] == "Cannot follow-up on a closed ticket. Please create a new ticket."
+    assert (
+        admin.post("/ticket_articles", json={"ticket_id": ticket["id"], "body": "agent"}).status_code == 201
+    )

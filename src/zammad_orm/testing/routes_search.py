@@ -164,11 +164,12 @@ def tickets_search(ctx: Ctx) -> Any:
         if use_es:
             docs = ticket_docs(ctx, readable)
             ids = _es_match(ctx, query, docs, readable)
-        elif raw.strip() and ctx.search_backend == "database":
+        elif raw.strip():
+            # No Elasticsearch (or a 6.0–6.4 search with a condition): Zammad's SQL LIKE fallback.
             ids = _db_ticket_ids(ctx, raw.strip(), where, args)
             docs = ticket_docs(ctx, ids)
-        elif raw.strip() and not _unified(ctx) and not condition:
-            ids, docs = [], {}
+        elif ctx.search_backend == "elasticsearch" and not _unified(ctx) and not condition:
+            ids, docs = [], {}  # 6.0–6.4 with Elasticsearch: an empty query finds nothing
         else:
             docs = ticket_docs(ctx, readable)
             ids = readable

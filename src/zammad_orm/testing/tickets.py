@@ -79,7 +79,22 @@ def ticket_row(ctx: Ctx, ident: Any, *, change: bool = False) -> sqlite3.Row:
     row = fetch(ctx, MODELS["Ticket"], ident)
     if not can_read(ctx, row) or (change and not can_change(ctx, row)):
         ctx.forbidden()
+    if change and not ctx.is_agent and _closed_for_follow_up(ctx, row):
+        ctx.unprocessable("Cannot follow-up on a closed ticket. Please create a new ticket.")
     return row
+
+
+def _closed_for_follow_up(ctx: Ctx, row: sqlite3.Row) -> bool:
+    # Customers cannot follow up on closed tickets of groups that want a new ticket instead.
+    group = ctx.one("SELECT follow_up_possible FROM groups WHERE id = ?", (row["group_id"],))
+    if group is None or group[0] != "new_ticket":
+        return False
+    state = ctx.one(
+        "SELECT st.name FROM ticket_states s JOIN ticket_state_types st ON st.id = s.state_type_id WHERE"
+        " s.id = ?",
+        (row["state_id"],),
+    )
+    return state is not None and state[0] == "closed"
 
 
 def next_number(ctx: Ctx) -> str:
