@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import threading
+from typing import Any
 
 import requests
 
@@ -280,11 +281,20 @@ _KEYS = [
 ]
 
 
-def test_wrong_types_never_crash_the_server(admin: Api) -> None:
+def test_wrong_types_never_crash_the_server() -> None:
     import random
 
     rng = random.Random(11)
     statuses = set()
+    # A private emulator: random writes would otherwise change the shared seed users.
+    with Emulator() as z:
+        admin = Api(z.url, {"Authorization": f"Token token={z.token}"})
+        _fuzz(admin, rng, statuses)
+        admin.close()
+    assert {404, 422} <= statuses
+
+
+def _fuzz(admin: Api, rng: Any, statuses: set[int]) -> None:
     for _ in range(400):
         method, path = rng.choice(_WRITES)
         body = {key: rng.choice(_BAD_VALUES) for key in rng.sample(_KEYS, rng.randint(1, 5))}
@@ -292,5 +302,4 @@ def test_wrong_types_never_crash_the_server(admin: Api) -> None:
         assert reply.status_code < 500, (method, path, body, reply.text)
         assert isinstance(reply.json(), (dict, list, bool))
         statuses.add(reply.status_code)
-    assert {404, 422} <= statuses
-    assert admin.get("/tickets/1").status_code == 200
+    assert admin.get("/version").status_code == 200
