@@ -75,7 +75,7 @@ class Emulator:
         if demo < 0:
             raise ValueError("demo must be >= 0")
         if not zammad_version.startswith("6."):
-            raise ValueError(f"zammad_version must be a 6.x version such as '6.2' or '6.5', not {zammad_version!r}")
+            raise ValueError(f"zammad_version must be a 6.x version ('6.2', '6.5'), not {zammad_version!r}")
         if search_backend not in ("elasticsearch", "database"):
             raise ValueError(f"search_backend must be 'elasticsearch' or 'database', not {search_backend!r}")
         self.host = host
