@@ -501,35 +501,14 @@ class Model(_State):
     def _set_relation(self, relation: Relation, value: Any) -> None:
         local = relation.local
         assert local is not None
-        info = self._meta.fields[local]
-        if isinstance(relation, ManyToMany):
-            if not isinstance(value, (list, tuple)):
-                raise errors.FieldError(f"{relation.name}: expected a list, got {value!r}")
-            if all(isinstance(v, str) for v in value) and value:
-                self._pending[relation.name] = list(value)
-                return
-            ids = [self._id_of(relation, v) for v in value]
-            object.__setattr__(self, local, ids)
-        elif value is None:
-            object.__setattr__(self, local, None)
-        elif isinstance(value, str):
-            self._pending[relation.name] = value
-            return
-        else:
-            object.__setattr__(self, local, check_value(local, info.type, self._id_of(relation, value)))
+        payload = self._relation_input(relation, value)  # checks the value; names stay names
         self._pending.pop(relation.name, None)
+        self._pending.pop(local, None)
+        if local in payload and not isinstance(payload[local], str):
+            object.__setattr__(self, local, payload[local])  # ids (or None): set the id field
+        else:
+            self._pending.update(payload)  # names (and "guess:<email>") are resolved by the server on save
         self._rel.pop(relation.name, None)
-
-    def _id_of(self, relation: Relation, value: Any) -> int:
-        if isinstance(value, Model):
-            if type(value).__name__ != relation.target:
-                raise errors.FieldError(f"{relation.name}: expected a {relation.target}, got {value!r}")
-            return value._require_id()
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise errors.FieldError(
-            f"{relation.name}: expected a {relation.target}, an id or a name, got {value!r}"
-        )
 
     # -- input -------------------------------------------------------------------------------------
 

@@ -332,3 +332,18 @@ def test_computed_properties_are_read_only() -> None:
     t = load(zo.Ticket, rec.TICKET_PLAIN)
     with pytest.raises(errors.FieldError, match="read-only"):
         t.weburl = "x"
+
+
+def test_assigning_a_guess_customer_sends_it_as_the_id_field() -> None:
+    t = load(zo.Ticket, rec.TICKET_PLAIN)
+    t.customer = "guess:new@example.com"
+    assert t.changes() == {"customer_id": "guess:new@example.com"}
+    t.customer = 2
+    assert t.changes() == {}
+    u = load(zo.User, rec.USER_CREATED)
+    u.roles = ["Agent", "Admin"]
+    assert u.changes() == {"roles": ["Agent", "Admin"]}
+    u.roles = [2]
+    assert u.changes() == {"role_ids": [2]}
+    with pytest.raises(errors.FieldError, match="expected a list"):
+        u.roles = "Agent"
