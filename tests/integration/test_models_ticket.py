@@ -290,6 +290,18 @@ def test_delete_and_then_does_not_exist(client: zo.Client) -> None:
         client.tickets.get(tid)
 
 
+def test_a_deleted_tickets_id_and_number_are_not_reused(client: zo.Client) -> None:
+    # Zammad's ids come from database sequences: a new ticket never takes a deleted ticket's id, so a
+    # cached record of the deleted ticket can never be mistaken for the new one.
+    t = new_ticket(client)
+    tid, number = t.id, t.number
+    t.delete()
+    again = new_ticket(client)
+    assert again.id != tid
+    assert again.number != number
+    assert [h["o_id"] for h in again.history() if h["object"] == "Ticket"] == [again.id]
+
+
 def test_update_returns_the_updated_object(client: zo.Client, ticket: zo.Ticket) -> None:
     before = ticket.updated_at
     updated = ticket.update(title="updated", state="open")
