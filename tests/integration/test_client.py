@@ -325,3 +325,17 @@ def test_assets_of_objects_not_alive_go_to_the_cache_and_serve_relations(client:
     client.load_assets({"Group": {"1": {"id": 1, "note": "partial"}}})  # merged over the live object
     assert group.note == "partial"
     assert group.name == "Users"
+
+
+def test_missing_ca_bundle_is_a_configuration_error() -> None:
+    with pytest.raises(errors.ConfigurationError, match="CA bundle"):
+        zo.Client("https://127.0.0.1:1", http_token="x", verify="/nonexistent/ca.pem")
+
+
+def test_collections_are_listed_and_unknown_ones_refused(client: zo.Client) -> None:
+    names = dir(client)
+    assert {"tickets", "users", "tags", "states", "priorities", "time_accounting_types"} <= set(names)
+    assert isinstance(client.tags, zo.Tags)
+    assert client.tickets is client.tickets
+    with pytest.raises(AttributeError, match="no collection 'tickts'"):
+        _ = client.tickts
