@@ -11,8 +11,9 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from zammad_orm.testing.assets import Assets
 from zammad_orm.testing.core import Ctx, Reply
-from zammad_orm.testing.render import MODELS, Assets, Model, columns_of, expand, fetch, render, render_many
+from zammad_orm.testing.render import MODELS, Model, columns_of, expand, fetch, render, render_many
 from zammad_orm.testing.store import now_ts
 
 __all__ = [

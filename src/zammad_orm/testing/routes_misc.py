@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from zammad_orm.testing.assets import Assets
 from zammad_orm.testing.core import ApiError, Ctx, Reply
 from zammad_orm.testing.crud import get_row, index, insert, lookup_id, show, show_many, update, values_from
-from zammad_orm.testing.render import MODELS, Assets
+from zammad_orm.testing.render import MODELS
 from zammad_orm.testing.routes_tickets import add_tags
 from zammad_orm.testing.store import now_ts
 from zammad_orm.testing.tickets import decimal_text, history, recompute_time, ticket_row

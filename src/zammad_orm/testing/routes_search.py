@@ -13,9 +13,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from zammad_orm.testing.assets import Assets
 from zammad_orm.testing.core import Ctx, Reply
 from zammad_orm.testing.crud import paginate, sort_pairs
-from zammad_orm.testing.render import MODELS, Assets, columns_of, expand, render_many
+from zammad_orm.testing.render import MODELS, columns_of, expand, render_many
 from zammad_orm.testing.search import compile_query, prepare
 from zammad_orm.testing.searchdocs import organization_docs, sort_key_value, ticket_docs, user_docs
 from zammad_orm.testing.tickets import read_filter

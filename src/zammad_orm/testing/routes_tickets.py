@@ -7,6 +7,7 @@ import re
 import sqlite3
 from typing import Any
 
+from zammad_orm.testing.assets import Assets
 from zammad_orm.testing.core import Ctx, Reply
 from zammad_orm.testing.crud import (
     get_row,
@@ -18,7 +19,7 @@ from zammad_orm.testing.crud import (
     update,
     values_from,
 )
-from zammad_orm.testing.render import MODELS, Assets, render
+from zammad_orm.testing.render import MODELS, render
 from zammad_orm.testing.routes_articles import ROUTES as ARTICLE_ROUTES
 from zammad_orm.testing.store import now_ts
 from zammad_orm.testing.tickets import (

@@ -7,9 +7,10 @@ import re
 import uuid
 from typing import Any
 
+from zammad_orm.testing.assets import Assets
 from zammad_orm.testing.core import Ctx
 from zammad_orm.testing.crud import get_row, index, insert, lookup_id, references, show, update, values_from
-from zammad_orm.testing.render import MODELS, Assets
+from zammad_orm.testing.render import MODELS
 
 __all__ = ["ROUTES"]
 

@@ -138,8 +138,9 @@ def _build_ticket_docs(ctx: Ctx, ids: list[int] | None) -> dict[int, dict[str, A
         ctx,
         "TicketArticle",
         ctx.conn.execute(
-            'SELECT id, ticket_id, type_id, sender_id, "from", "to", cc, subject, body, internal, content_type,'
-            f" created_by_id, created_at, updated_at FROM ticket_articles{art_where} ORDER BY id",
+            'SELECT id, ticket_id, type_id, sender_id, "from", "to", cc, subject, body, internal,'
+            " content_type, created_by_id, created_at, updated_at"
+            f" FROM ticket_articles{art_where} ORDER BY id",
             args,
         ),
     ):
