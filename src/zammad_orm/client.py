@@ -35,6 +35,7 @@ from zammad_orm.transport import (
     BearerAuth,
     HTTPTransport,
     Request,
+    Response,
     TokenAuth,
     Transport,
     raise_for_status,
@@ -260,21 +261,27 @@ class Client:
 
     # -- HTTP --------------------------------------------------------------------------------------
 
-    def _send(
-        self, method: str, path: str, params: Mapping[str, Any] | None, json: Any
-    ) -> tuple[Any, bytes, Mapping[str, str]]:
+    def _url(self, path: str) -> str:
+        if not path.startswith(("http://", "https://")):
+            return f"{self.api_url}/{path.lstrip('/')}"
+        # Absolute URLs only on this server: the credentials must never travel to another host.
+        if not path.startswith(self.url + "/"):
+            raise errors.ConfigurationError(f"refusing to send this client's credentials to {path!r}")
+        return path
+
+    def _send(self, method: str, path: str, params: Mapping[str, Any] | None, json: Any) -> Response:
+        url = self._url(path)
         headers: dict[str, str] = {"Accept": "application/json"}
         self.auth.apply(headers)
         sender = self._from_header()
         if sender is not None:
             headers["From"] = sender
-        url = path if path.startswith(("http://", "https://")) else f"{self.api_url}/{path.lstrip('/')}"
         response = self.transport.send(
             Request(method=method.upper(), url=url, params=params, json=json, headers=headers)
         )
         self.last_request_at = time.time()
         raise_for_status(response)
-        return response, response.body, response.headers
+        return response
 
     def request(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
@@ -283,7 +290,7 @@ class Client:
 
         Args:
             method: HTTP method.
-            path: Path relative to ``/api/v1`` (``"tickets/1"``), or an absolute URL.
+            path: Path relative to ``/api/v1`` (``"tickets/1"``), or an absolute URL on this server.
             params: Query parameters (booleans are sent as ``true``/``false``).
             json: The JSON body.
 
@@ -291,15 +298,14 @@ class Client:
             APIError: The server answered with an error status (the subclass names it).
             TransportError: No response (connection failed, timeout).
             DecodeError: The body is not JSON.
+            ConfigurationError: ``path`` is an absolute URL of another server.
 
         """
-        response, _, _ = self._send(method, path, params, json)
-        return response.json()
+        return self._send(method, path, params, json).json()
 
     def download(self, path: str, *, params: Mapping[str, Any] | None = None) -> bytes:
         """GET ``path`` and return the raw body (attachments)."""
-        _, body, _ = self._send("GET", path, params, None)
-        return body
+        return self._send("GET", path, params, None).body
 
     def get(self, path: str, **params: Any) -> Any:
         """Raw ``GET /api/v1/<path>``; returns decoded JSON."""

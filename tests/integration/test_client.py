@@ -339,3 +339,13 @@ def test_collections_are_listed_and_unknown_ones_refused(client: zo.Client) -> N
     assert client.tickets is client.tickets
     with pytest.raises(AttributeError, match="no collection 'tickts'"):
         _ = client.tickts
+
+
+def test_absolute_urls_only_on_the_own_server(client: zo.Client) -> None:
+    assert client.request("GET", f"{client.api_url}/tickets/1")["id"] == 1
+    sent(client).reset()
+    with pytest.raises(errors.ConfigurationError, match="refusing"):
+        client.request("GET", "https://attacker.example/api/v1/tickets/1")
+    with pytest.raises(errors.ConfigurationError, match="refusing"):
+        client.get(client.url + ".attacker.example/x")
+    assert sent(client).count == 0
