@@ -112,3 +112,17 @@ def test_mention_created_with_a_bare_true_reply_is_looked_up(emulator: Any) -> N
     assert mention.user_id == client.users.me().id
     assert mention.mentionable_id == 1
     mention.delete()
+
+
+def test_attachment_save_never_leaves_the_directory(client: zo.Client, tmp_path: Any) -> None:
+    ticket = client.tickets.get(1)
+    article = ticket.create_article(
+        "evil names", files=[("../../outside.txt", b"one"), ("..\\..\\win.txt", b"two"), ("..", b"three")]
+    )
+    target = tmp_path / "inbox"
+    target.mkdir()
+    saved = [a.save(target) for a in article.attachments]
+    assert [p.parent for p in saved] == [target] * 3
+    assert [p.read_bytes() for p in saved] == [b"one", b"two", b"three"]
+    assert saved[0].name == "outside.txt"
+    assert not (tmp_path / "outside.txt").exists()

@@ -73,7 +73,11 @@ class Attachment:
         """
         target = Path(path)
         if target.is_dir():
-            target = target / (self.filename or f"attachment-{self.id}")
+            # Only the last path component of the server's file name: never write outside ``path``.
+            name = Path((self.filename or "").replace("\\", "/")).name
+            if name in ("", ".", ".."):
+                name = f"attachment-{self.id}"
+            target = target / name
         target.write_bytes(self.read())
         return target
 
