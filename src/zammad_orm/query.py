@@ -168,6 +168,7 @@ class QuerySet(Generic[M]):
 
     def reverse(self) -> QuerySet[M]:
         """Reverse the ordering (an unordered QuerySet is ordered by ``id``)."""
+        self._unsliced("reverse")
         keys = self._keys()
         return self._clone(
             ordering=tuple(("" if desc else "-") + col for col, desc in keys),
