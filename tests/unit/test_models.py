@@ -347,3 +347,15 @@ def test_assigning_a_guess_customer_sends_it_as_the_id_field() -> None:
     assert u.changes() == {"role_ids": [2]}
     with pytest.raises(errors.FieldError, match="expected a list"):
         u.roles = "Agent"
+
+
+def test_every_relation_points_at_a_registered_model_and_a_declared_id_field() -> None:
+    for model in registry.values():
+        for rel in model._meta.relations.values():
+            assert rel.target in registry, (model.__name__, rel.name)
+            if rel.kind == "reverse":
+                remote = model._meta.descriptors[rel.name].remote  # type: ignore[attr-defined]
+                assert remote in registry[rel.target]._meta.fields
+            else:
+                assert rel.local in model._meta.fields, (model.__name__, rel.name)
+            assert rel.name not in model._meta.fields
