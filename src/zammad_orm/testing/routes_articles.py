@@ -8,7 +8,7 @@ from typing import Any
 from zammad_orm.testing.core import Ctx, Reply
 from zammad_orm.testing.crud import get_row, paginate
 from zammad_orm.testing.render import MODELS, article_expanded
-from zammad_orm.testing.tickets import can_change, create_article, ticket_row
+from zammad_orm.testing.tickets import can_change, create_article, notify, ticket_row
 
 __all__ = ["ROUTES"]
 
@@ -62,6 +62,7 @@ def articles_create(ctx: Ctx) -> Any:
         ctx.not_found("Ticket", "")
     ticket = ticket_row(ctx, data["ticket_id"], change=True)
     article_id = create_article(ctx, ticket, data)
+    notify(ctx, get_row(ctx, MODELS["Ticket"], ticket["id"]), "update")
     return Reply(article_expanded(ctx, [get_row(ctx, ARTICLE, article_id)])[0], 201)
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "create_article",
     "history",
     "next_number",
+    "notify",
     "read_filter",
     "recompute_time",
     "ticket_row",
@@ -322,3 +323,54 @@ def _article_side_effects(ctx: Ctx, ticket: sqlite3.Row, type_id: int, sender_id
     assignments = ", ".join(f"{key} = ?" for key in sets)
     ctx.conn.execute(f"UPDATE tickets SET {assignments} WHERE id = ?", (*sets.values(), ticket["id"]))
     ctx.touch_ticket(ticket["id"], now=now_ts())
+
+
+_DEFAULT_CRITERIA = {"owned_by_me": True, "owned_by_nobody": True, "subscribed": True, "no": False}
+
+
+def notify(ctx: Ctx, ticket: sqlite3.Row, kind: str) -> None:
+    """Create online notifications like Zammad's notification job (run inline here).
+
+    Every active agent with access to the ticket's group, except the acting user, is notified when their
+    notification matrix asks for it: tickets they own, unassigned tickets, tickets they are subscribed to.
+    """
+    owner = ticket["owner_id"]
+    agents = ctx.conn.execute(
+        "SELECT DISTINCT u.id, u.preferences FROM user_groups g JOIN users u ON u.id = g.user_id"
+        " WHERE g.group_id = ? AND g.access IN ('full', 'read', 'overview') AND u.active = 1 AND u.id != ?",
+        (ticket["group_id"], ctx.uid),
+    ).fetchall()
+    if not agents:
+        return
+    subscribed = set(
+        ctx.column(
+            "SELECT user_id FROM mentions WHERE mentionable_type = 'Ticket' AND mentionable_id = ?",
+            (ticket["id"],),
+        )
+    )
+    type_row = ctx.one("SELECT id FROM type_lookups WHERE name = ?", (kind,))
+    type_id = type_row[0] if type_row else 3
+    for agent in agents:
+        matrix = json.loads(agent["preferences"] or "{}").get("notification_config", {}).get("matrix", {})
+        entry = matrix.get(kind, {})
+        criteria = {**_DEFAULT_CRITERIA, **entry.get("criteria", {})}
+        if entry.get("channel", {}).get("online") is False:
+            continue
+        wanted = (
+            (criteria["owned_by_me"] and owner == agent["id"])
+            or (criteria["owned_by_nobody"] and owner in (None, 1))
+            or (criteria["subscribed"] and agent["id"] in subscribed)
+            or criteria["no"]
+        )
+        if wanted:
+            insert(
+                ctx,
+                MODELS["OnlineNotification"],
+                {
+                    "o_id": ticket["id"],
+                    "object_lookup_id": 1,
+                    "type_lookup_id": type_id,
+                    "user_id": agent["id"],
+                    "seen": 0,
+                },
+            )
