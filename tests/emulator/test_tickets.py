@@ -458,3 +458,24 @@ def test_customer_cannot_follow_up_closed_ticket_of_new_ticket_group(admin: Api,
     assert (
         admin.post("/ticket_articles", json={"ticket_id": ticket["id"], "body": "agent"}).status_code == 201
     )
+
+
+def test_all_bundle_and_plain_email(ticket: dict[str, Any], admin: Api) -> None:
+    tid = ticket["id"]
+    admin.post("/tags/add", json={"item": "bundle", "object": "Ticket", "o_id": tid})
+    email = admin.post(
+        "/ticket_articles",
+        json={"ticket_id": tid, "body": "Hello", "type": "email", "to": "c@example.com", "subject": "Re"},
+    ).json()
+    bundle = admin.get(f"/tickets/{tid}", params={"all": "true"}).json()
+    assert bundle["ticket_id"] == tid
+    assert bundle["ticket_article_ids"] == [*ticket["article_ids"], email["id"]]
+    assert bundle["tags"] == ["bundle"]
+    assert bundle["links"] == []
+    assert bundle["mentions"] == []
+    assert str(email["id"]) in bundle["assets"]["TicketArticle"]
+    raw = admin.get(f"/ticket_article_plain/{email['id']}")
+    assert raw.headers["Content-Type"] == "message/rfc822"
+    assert b"Subject: Re" in raw.content
+    assert raw.content.endswith(b"Hello")
+    assert admin.get(f"/ticket_article_plain/{ticket['article_ids'][0]}").status_code == 404

@@ -136,6 +136,28 @@ def attachment(ctx: Ctx, ticket_id: str, article_id: str, ident: str) -> Any:
     return Reply(None, raw=bytes(data[0]) if data else b"", content_type=mime, headers=headers)
 
 
+def article_plain(ctx: Ctx, ident: str) -> Any:
+    """``GET /ticket_article_plain/:id``: the article as an RFC 822 message (email articles only)."""
+    ctx.require("ticket.agent")
+    row = _article(ctx, ident)
+    if row["type_id"] != 1:
+        ctx.fail(404, f"No such raw article with 'id'={row['id']}")
+    headers = [
+        ("From", row["from"]),
+        ("To", row["to"]),
+        ("Cc", row["cc"]),
+        ("Subject", row["subject"]),
+        ("Message-ID", row["message_id"]),
+        ("In-Reply-To", row["in_reply_to"]),
+        ("Date", row["created_at"]),
+        ("Content-Type", f"{row['content_type']}; charset=UTF-8"),
+    ]
+    lines = [f"{name}: {value}" for name, value in headers if value]
+    raw = ("\r\n".join(lines) + "\r\n\r\n" + (row["body"] or "")).encode("utf-8")
+    disposition = {"Content-Disposition": f'attachment; filename="ticket-{row["ticket_id"]}-{row["id"]}.eml"'}
+    return Reply(None, raw=raw, content_type="message/rfc822", headers=disposition)
+
+
 ROUTES = [
     ("/ticket_articles", "GET", articles_index),
     ("/ticket_articles", "POST", articles_create),
@@ -144,4 +166,5 @@ ROUTES = [
     ("/ticket_articles/<ident>", "PUT", articles_update),
     ("/ticket_articles/<ident>", "DELETE", articles_delete),
     ("/ticket_attachment/<ticket_id>/<article_id>/<ident>", "GET", attachment),
+    ("/ticket_article_plain/<ident>", "GET", article_plain),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from typing import Any
 
 from zammad_orm.testing.assets import Assets
@@ -18,7 +19,7 @@ from zammad_orm.testing.crud import (
     update,
     values_from,
 )
-from zammad_orm.testing.render import MODELS, render
+from zammad_orm.testing.render import MODELS, render, render_many
 from zammad_orm.testing.routes_articles import ROUTES as ARTICLE_ROUTES
 from zammad_orm.testing.store import now_ts
 from zammad_orm.testing.tickets import (
@@ -67,7 +68,65 @@ def tickets_index(ctx: Ctx) -> Any:
 def tickets_show(ctx: Ctx, ident: str) -> Any:
     """``GET /tickets/:id`` (plain form has no ``article_ids``, spec §2.2)."""
     ctx.require("ticket.agent", "ticket.customer")
-    return show(ctx, TICKET, ticket_row(ctx, ident), ids=False)
+    row = ticket_row(ctx, ident)
+    if ctx.flag("all"):
+        return _ticket_all(ctx, row)
+    return show(ctx, TICKET, row, ids=False)
+
+
+def _ticket_all(ctx: Ctx, row: sqlite3.Row) -> Any:
+    """Return the ``all=true`` UI bundle: ticket, articles, links, tags, mentions, time accounting."""
+    tid = row["id"]
+    internal = "" if ctx.is_agent else " AND internal = 0"
+    article_ids = ctx.column(
+        f"SELECT id FROM ticket_articles WHERE ticket_id = ?{internal} ORDER BY id", (tid,)
+    )
+    assets = Assets(ctx).add("Ticket", [tid]).add("TicketArticle", article_ids)
+    links = []
+    for link in ctx.conn.execute(
+        "SELECT l.*, t.name AS type_name FROM links l JOIN link_types t ON t.id = l.link_type_id"
+        " WHERE l.link_object_source_value = ? OR l.link_object_target_value = ? ORDER BY l.id",
+        (tid, tid),
+    ):
+        mirrored = {"normal": "normal", "parent": "child", "child": "parent"}[link["type_name"]]
+        if link["link_object_target_value"] == tid:
+            links.append(
+                {
+                    "link_type": link["type_name"],
+                    "link_object": "Ticket",
+                    "link_object_value": link["link_object_source_value"],
+                }
+            )
+        else:
+            links.append(
+                {
+                    "link_type": mirrored,
+                    "link_object": "Ticket",
+                    "link_object_value": link["link_object_target_value"],
+                }
+            )
+    tags = ctx.column(
+        "SELECT i.name FROM tags t JOIN tag_items i ON i.id = t.tag_item_id WHERE t.object = 'Ticket' AND"
+        " t.o_id = ?"
+        " ORDER BY t.id",
+        (tid,),
+    )
+    mentions = ctx.conn.execute(
+        "SELECT * FROM mentions WHERE mentionable_type = 'Ticket' AND mentionable_id = ? ORDER BY id", (tid,)
+    ).fetchall()
+    accountings = ctx.conn.execute(
+        "SELECT * FROM time_accountings WHERE ticket_id = ? ORDER BY id", (tid,)
+    ).fetchall()
+    return {
+        "ticket_id": tid,
+        "ticket_article_ids": article_ids,
+        "assets": assets.data,
+        "links": links,
+        "tags": tags,
+        "mentions": render_many(ctx, MODELS["Mention"], mentions, ids=False),
+        "time_accountings": render_many(ctx, MODELS["TimeAccounting"], accountings, ids=False),
+        "form_meta": {},
+    }
 
 
 def _guess_customer(ctx: Ctx, email: str) -> int:
