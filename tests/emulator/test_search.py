@@ -229,3 +229,13 @@ def test_condition_with_query_before_65_uses_the_database(
     condition = {"ticket.priority_id": {"operator": "is", "value": ["3"]}}
     found = admin.post("/tickets/search", json={"query": "zebra", "condition": condition}).json()
     assert found["tickets"] == [searchable[1]["id"]]
+
+
+def test_group_and_role_search_exist_from_65(admin: Api, unified: Api) -> None:
+    assert admin.get("/groups/search", params={"query": "Users"}).json()["error"] == (
+        "Couldn't find Group with 'id'=search"
+    )
+    groups = unified.get("/groups/search", params={"query": "Users"}).json()
+    assert [g["name"] for g in groups] == ["Users"]
+    roles = unified.get("/roles/search", params={"query": "name:Agent", "full": "true"}).json()
+    assert roles["record_ids"] == [2] and roles["total_count"] == 1

@@ -18,7 +18,13 @@ from zammad_orm.testing.core import Ctx, Reply
 from zammad_orm.testing.crud import paginate, sort_pairs
 from zammad_orm.testing.render import MODELS, columns_of, expand, render_many
 from zammad_orm.testing.search import compile_query, prepare
-from zammad_orm.testing.searchdocs import organization_docs, sort_key_value, ticket_docs, user_docs
+from zammad_orm.testing.searchdocs import (
+    organization_docs,
+    sort_key_value,
+    table_docs,
+    ticket_docs,
+    user_docs,
+)
 from zammad_orm.testing.tickets import read_filter
 
 __all__ = ["ROUTES"]
@@ -348,6 +354,24 @@ def organizations_search(ctx: Ctx) -> Any:
     return _object_reply(ctx, "Organization", ids, total, docs)
 
 
+def _unified_only(kind: str, *permissions: str) -> Callable[[Ctx], Any]:
+    def handler(ctx: Ctx) -> Any:
+        ctx.require(*permissions)
+        if not _unified(ctx):
+            # Before 6.5 the path is the show route with id "search".
+            ctx.not_found(MODELS[kind].cls, "search")
+        docs = table_docs(ctx, kind)
+        ids, total = _object_search(ctx, kind, docs, list(docs))
+        return _object_reply(ctx, kind, ids, total, docs)
+
+    handler.__doc__ = f"``GET /{MODELS[kind].table}/search`` (Zammad 6.5+ unified search)."
+    return handler
+
+
+groups_search = _unified_only("Group", "admin.group", "ticket.agent")
+roles_search = _unified_only("Role", "admin.role", "ticket.agent")
+
+
 def global_search(ctx: Ctx) -> Any:
     """``GET|POST /search``: tickets, users, organizations → ``{"assets", "result": [{"type","id"}]}``."""
     limit = max(ctx.int_param("limit", 10), 0)
@@ -391,4 +415,6 @@ ROUTES = [
     ("/users/search", "GET POST", users_search),
     ("/organizations/search", "GET POST", organizations_search),
     ("/search", "GET POST", global_search),
+    ("/groups/search", "GET POST", groups_search),
+    ("/roles/search", "GET POST", roles_search),
 ]

@@ -20,7 +20,7 @@ from zammad_orm.testing.core import Ctx
 from zammad_orm.testing.render import MODELS
 from zammad_orm.testing.store import parse_ts
 
-__all__ = ["organization_docs", "ticket_docs", "user_docs"]
+__all__ = ["organization_docs", "table_docs", "ticket_docs", "user_docs"]
 
 _TS_SUFFIX = ("_at", "_time")
 _HIDDEN_USER = ("password", "token")
@@ -93,6 +93,11 @@ def _table_docs(ctx: Ctx, model_name: str, table: str, skip: Iterable[str] = ())
         }
         ctx.store.cache[key] = cached
     return cached
+
+
+def table_docs(ctx: Ctx, model_name: str) -> dict[int, dict[str, Any]]:
+    """Return plain column documents of every row of a model's table (groups, roles...)."""
+    return _table_docs(ctx, model_name, MODELS[model_name].table)
 
 
 def _refs(ctx: Ctx) -> dict[str, dict[int, dict[str, Any]]]:
