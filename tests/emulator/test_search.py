@@ -238,4 +238,5 @@ def test_group_and_role_search_exist_from_65(admin: Api, unified: Api) -> None:
     groups = unified.get("/groups/search", params={"query": "Users"}).json()
     assert [g["name"] for g in groups] == ["Users"]
     roles = unified.get("/roles/search", params={"query": "name:Agent", "full": "true"}).json()
-    assert roles["record_ids"] == [2] and roles["total_count"] == 1
+    assert roles["record_ids"] == [2]
+    assert roles["total_count"] == 1
