@@ -23,7 +23,8 @@ from zammad_orm.testing.store import parse_ts
 __all__ = ["organization_docs", "table_docs", "ticket_docs", "user_docs"]
 
 _TS_SUFFIX = ("_at", "_time")
-_HIDDEN_USER = ("password", "token")
+# Zammad's User.search_index_attributes_ignored (newer versions also drop the free-form preferences hash).
+_HIDDEN_USER = ("password", "token", "image", "image_source", "source", "login_failed", "preferences")
 
 
 _PLANS: dict[tuple[str, tuple[str, ...], frozenset[str]], list[tuple[str, int]]] = {}
