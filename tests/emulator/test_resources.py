@@ -289,3 +289,12 @@ def test_sort_errors_are_500_raw_for_admins_masked_for_agents(
     assert masked.status_code == 500
     assert masked.json()["error"].startswith("Error ID ")
     assert masked.json()["error"].endswith(": Please contact your administrator.")
+
+
+def test_user_and_organization_history(admin: Api) -> None:
+    user = admin.post("/users", json={"firstname": "Hist"}).json()
+    entries = admin.get(f"/users/history/{user['id']}").json()
+    assert [(e["object"], e["type"]) for e in entries["history"]] == [("User", "created")]
+    assert str(user["id"]) in entries["assets"]["User"]
+    org = admin.post("/organizations", json={"name": "Hist Org"}).json()
+    assert admin.get(f"/organizations/history/{org['id']}").json()["history"][0]["type"] == "created"

@@ -11,6 +11,7 @@ from zammad_orm.testing.assets import Assets
 from zammad_orm.testing.core import Ctx
 from zammad_orm.testing.crud import get_row, index, insert, lookup_id, references, show, update, values_from
 from zammad_orm.testing.render import MODELS
+from zammad_orm.testing.tickets import history
 
 __all__ = ["ROUTES"]
 
@@ -181,6 +182,7 @@ def users_create(ctx: Ctx) -> Any:
     if _can_admin_users(ctx) and data.get("password"):
         values["password"] = str(data["password"])
     user_id = insert(ctx, USER, values)
+    history(ctx, "User", user_id, "created")
     _user_relations(ctx, user_id, data, creating=True)
     ctx.touched_shared = True
     return show(ctx, USER, get_row(ctx, USER, user_id), status=201)
@@ -343,6 +345,7 @@ def orgs_create(ctx: Ctx) -> Any:
     values = {"shared": 1, "domain": "", "domain_assignment": 0, "active": 1, "vip": 0, "note": ""}
     values.update(values_from(ctx, ORG, data, _ORG_FIELDS))
     org_id = insert(ctx, ORG, values)
+    history(ctx, "Organization", org_id, "created")
     _org_members(ctx, org_id, data)
     ctx.touched_shared = True
     return show(ctx, ORG, get_row(ctx, ORG, org_id), status=201)
