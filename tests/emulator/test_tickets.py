@@ -479,3 +479,12 @@ def test_all_bundle_and_plain_email(ticket: dict[str, Any], admin: Api) -> None:
     assert b"Subject: Re" in raw.content
     assert raw.content.endswith(b"Hello")
     assert admin.get(f"/ticket_article_plain/{ticket['article_ids'][0]}").status_code == 404
+
+
+def test_ids_are_never_reused(admin: Api) -> None:
+    body = {"title": "reuse", "group": "Users", "customer_id": 2, "article": {"body": "b"}}
+    first = admin.post("/tickets", json=body).json()
+    admin.delete(f"/tickets/{first['id']}")
+    second = admin.post("/tickets", json=body).json()
+    assert second["id"] > first["id"]
+    assert second["article_ids"][0] > first["article_ids"][0]

@@ -154,6 +154,8 @@ CREATE TABLE object_manager_attributes (
   to_delete INTEGER DEFAULT 0, to_config INTEGER DEFAULT 0, position INTEGER, object TEXT,
   updated_by_id INTEGER, created_by_id INTEGER, created_at TEXT, updated_at TEXT);
 """
+# AUTOINCREMENT: like the database sequences behind Zammad, an id is never reused after a delete.
+SCHEMA = SCHEMA.replace("id INTEGER PRIMARY KEY,", "id INTEGER PRIMARY KEY AUTOINCREMENT,")
 
 # Tables whose rows may carry custom object attributes (spec §5.14), by object-manager object name.
 CUSTOM_TABLES = {"Ticket": "tickets", "User": "users", "Organization": "organizations", "Group": "groups"}
