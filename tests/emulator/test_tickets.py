@@ -488,3 +488,11 @@ def test_ids_are_never_reused(admin: Api) -> None:
     second = admin.post("/tickets", json=body).json()
     assert second["id"] > first["id"]
     assert second["article_ids"][0] > first["article_ids"][0]
+
+
+def test_changing_the_customer_changes_the_organization(admin: Api) -> None:
+    ticket = admin.post("/tickets", json={"title": "o", "group": "Users", "customer_id": 2}).json()
+    assert ticket["organization_id"] == 1
+    loner = admin.post("/users", json={"firstname": "Loner"}).json()
+    moved = admin.put(f"/tickets/{ticket['id']}", json={"customer_id": loner["id"]}).json()
+    assert (moved["customer_id"], moved["organization_id"]) == (loner["id"], None)

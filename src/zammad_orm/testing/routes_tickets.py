@@ -349,6 +349,12 @@ def tickets_update(ctx: Ctx, ident: str) -> Any:
         merged = json.loads(row["preferences"] or "{}")
         merged.update(json.loads(values["preferences"]))
         values["preferences"] = json.dumps(merged)
+    if values.get("customer_id") not in (None, row["customer_id"]):
+        # A new customer brings their organization, unless one of their organizations was given.
+        orgs = ctx.organization_ids(values["customer_id"])
+        if values.get("organization_id", row["organization_id"]) not in orgs:
+            primary = ctx.one("SELECT organization_id FROM users WHERE id = ?", (values["customer_id"],))
+            values["organization_id"] = primary[0] if primary else None
     check = {**dict(row), **values}
     _check_required(ctx, check)
     if ctx.is_agent and values.get("group_id") not in (None, row["group_id"]) and not can_change(ctx, row):
