@@ -303,3 +303,14 @@ def _fuzz(admin: Api, rng: Any, statuses: set[int]) -> None:
         assert isinstance(reply.json(), (dict, list, bool))
         statuses.add(reply.status_code)
     assert admin.get("/version").status_code == 200
+
+
+def test_search_replies_carry_etags_too(admin: Api) -> None:
+    first = admin.get("/tickets/search", params={"query": "number:67001"})
+    assert first.json()["tickets"] == [1]
+    again = admin.get(
+        "/tickets/search", params={"query": "number:67001"}, headers={"If-None-Match": first.headers["ETag"]}
+    )
+    assert again.status_code == 304
+    attachment_like = admin.get("/tickets/1", headers={"If-None-Match": first.headers["ETag"]})
+    assert attachment_like.status_code == 200

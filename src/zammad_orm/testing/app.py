@@ -218,13 +218,13 @@ class EmulatorApp:
     @staticmethod
     def _render(request: Request, result: Any) -> Response:
         reply = result if isinstance(result, Reply) else Reply(result)
-        if reply.raw is not None:
-            return Response(
-                reply.raw, status=reply.status, headers=reply.headers, content_type=reply.content_type
-            )
-        payload = _dumps(reply.body)
+        payload = reply.raw if reply.raw is not None else _dumps(reply.body)
         headers = dict(reply.headers)
-        if request.method == "GET" and reply.status == 200:
+        if (
+            request.method == "GET"
+            and reply.status == 200
+            and reply.content_type.startswith("application/json")
+        ):
             etag = f'W/"{hashlib.md5(payload).hexdigest()}"'
             headers["ETag"] = etag
             headers["Cache-Control"] = "max-age=0, private, must-revalidate"
