@@ -66,9 +66,12 @@ def _unique(ctx: Ctx, table: str, name: Any, ident: int | None = None) -> None:
 # --- version -----------------------------------------------------------------------------------------
 def version(ctx: Ctx) -> Any:
     """``GET /version``."""
-    return {
-        "version": VERSIONS.get(ctx.zammad_version, VERSIONS["6.5" if ctx.zammad_version >= "6.5" else "6.2"])
-    }
+    known = VERSIONS.get(ctx.zammad_version)
+    if known is None:
+        # Other 6.x versions answer in the same format, with their own number.
+        release = ctx.zammad_version if ctx.zammad_version.count(".") >= 2 else ctx.zammad_version + ".0"
+        known = f"{release}-1709189301.4a2dd7d0.noble"
+    return {"version": known}
 
 
 # --- groups ------------------------------------------------------------------------------------------
