@@ -6,7 +6,7 @@ import re
 import sqlite3
 from typing import Any
 
-from zammad_orm.testing.core import Ctx, Reply
+from zammad_orm.testing.core import Ctx
 from zammad_orm.testing.crud import (
     get_row,
     index,
@@ -17,7 +17,7 @@ from zammad_orm.testing.crud import (
     update,
     values_from,
 )
-from zammad_orm.testing.render import MODELS
+from zammad_orm.testing.render import MODELS, render_many
 from zammad_orm.testing.store import CUSTOM_TABLES
 
 __all__ = ["ROUTES"]
@@ -354,8 +354,6 @@ def attributes_index(ctx: Ctx) -> Any:
     """``GET /object_manager_attributes`` (a plain list, not paginated)."""
     ctx.require("admin.object")
     rows = ctx.conn.execute("SELECT * FROM object_manager_attributes ORDER BY position, id").fetchall()
-    from zammad_orm.testing.render import render_many
-
     return render_many(ctx, MODELS["ObjectManagerAttribute"], rows, ids=False)
 
 
@@ -488,4 +486,3 @@ ROUTES = [
     ("/object_manager_attributes_execute_migrations", "POST", attributes_migrate),
     ("/object_manager_attributes_discard_changes", "POST", attributes_discard),
 ]
-_ = Reply  # re-exported type used by handlers' return values

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from zammad_orm.testing.core import Ctx, Reply
 from zammad_orm.testing.crud import get_row, paginate
 from zammad_orm.testing.render import MODELS, article_expanded
+from zammad_orm.testing.store import now_ts
 from zammad_orm.testing.tickets import can_change, create_article, notify, ticket_row
 
 __all__ = ["ROUTES"]
@@ -80,8 +82,6 @@ def articles_update(ctx: Ctx, ident: str) -> Any:
         merged["highlight"] = prefs["highlight"]
         sets["preferences"] = json.dumps(merged)
     if sets:
-        from zammad_orm.testing.store import now_ts
-
         sets.update(updated_at=now_ts(), updated_by_id=ctx.uid)
         assignments = ", ".join(f"{key} = ?" for key in sets)
         ctx.conn.execute(
@@ -127,8 +127,6 @@ def attachment(ctx: Ctx, ticket_id: str, article_id: str, ident: str) -> Any:
     prefs = json.loads(att["preferences"] or "{}")
     mime = prefs.get("Mime-Type") or "application/octet-stream"
     filename = att["filename"]
-    from urllib.parse import quote
-
     disposition = "inline" if ctx.get("disposition") == "inline" else "attachment"
     headers = {
         "Content-Disposition": f"{disposition}; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}"

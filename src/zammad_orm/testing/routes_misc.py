@@ -8,13 +8,19 @@ from zammad_orm.testing.assets import Assets
 from zammad_orm.testing.core import ApiError, Ctx, Reply
 from zammad_orm.testing.crud import get_row, index, insert, lookup_id, show, show_many, update, values_from
 from zammad_orm.testing.render import MODELS
-from zammad_orm.testing.routes_tickets import add_tags
 from zammad_orm.testing.store import now_ts
-from zammad_orm.testing.tickets import decimal_text, history, recompute_time, ticket_row
+from zammad_orm.testing.tickets import (
+    MIRROR,
+    add_tags,
+    decimal_text,
+    history,
+    link_record,
+    link_tickets,
+    recompute_time,
+    ticket_row,
+)
 
-__all__ = ["ROUTES", "link_tickets"]
-
-_MIRROR = {"normal": "normal", "parent": "child", "child": "parent"}
+__all__ = ["ROUTES"]
 
 
 # --- tags ----------------------------------------------------------------------------------------------
@@ -169,53 +175,6 @@ def tag_search(ctx: Ctx) -> Any:
 
 
 # --- links ---------------------------------------------------------------------------------------------
-def _link_type_id(ctx: Ctx, name: str) -> int:
-    if name not in _MIRROR:
-        raise ApiError(422, {"error": f"Invalid link type '{name}'"})
-    row = ctx.one("SELECT id FROM link_types WHERE name = ?", (name,))
-    if row is not None:
-        return int(row[0])
-    return int(ctx.conn.execute("INSERT INTO link_types (name) VALUES (?)", (name,)).lastrowid or 0)
-
-
-def _link_record(row: Any) -> dict[str, Any]:
-    keys = (
-        "id",
-        "link_type_id",
-        "link_object_source_id",
-        "link_object_source_value",
-        "link_object_target_id",
-        "link_object_target_value",
-        "created_at",
-        "updated_at",
-    )
-    return {key: row[key] for key in keys}
-
-
-def link_tickets(
-    ctx: Ctx, link_type: str, source: int, target: int, *, now: str | None = None, touch: bool = True
-) -> dict[str, Any]:
-    """Store link row ``(type, source, target)`` (source "is the <type> of" target) and touch both tickets."""
-    type_id = _link_type_id(ctx, link_type)
-    stamp = now or now_ts()
-    existing = ctx.one(
-        "SELECT * FROM links WHERE link_type_id = ? AND link_object_source_value = ? AND"
-        " link_object_target_value = ?",
-        (type_id, source, target),
-    )
-    if existing is None:
-        cursor = ctx.conn.execute(
-            "INSERT INTO links (link_type_id, link_object_source_id, link_object_source_value,"
-            " link_object_target_id,"
-            " link_object_target_value, created_at, updated_at) VALUES (?, 1, ?, 1, ?, ?, ?)",
-            (type_id, source, target, stamp, stamp),
-        )
-        existing = ctx.one("SELECT * FROM links WHERE id = ?", (cursor.lastrowid,))
-    for ticket_id in (source, target) if touch else ():
-        ctx.touch_ticket(ticket_id, now=now_ts())
-    return _link_record(existing)
-
-
 def links_list(ctx: Ctx) -> Any:
     """``GET /links?link_object=Ticket&link_object_value=1`` → ``{"links": [...], "assets": {...}}``."""
     ctx.require("ticket.agent", "ticket.customer")
@@ -235,7 +194,7 @@ def links_list(ctx: Ctx) -> Any:
             }
         else:
             entry = {
-                "link_type": _MIRROR[row["type_name"]],
+                "link_type": MIRROR[row["type_name"]],
                 "link_object": "Ticket",
                 "link_object_value": row["link_object_target_value"],
             }
@@ -272,19 +231,19 @@ def links_remove(ctx: Ctx) -> Any:
     """``DELETE /links/remove`` → 201 list of deleted rows (the mirrored row counts too)."""
     ctx.require("ticket.agent")
     link_type = str(ctx.get("link_type") or "normal")
-    if link_type not in _MIRROR:
+    if link_type not in MIRROR:
         raise ApiError(422, {"error": f"Invalid link type '{link_type}'"})
     source = ctx.int_param("link_object_source_value", -1)
     target = ctx.int_param("link_object_target_value", -1)
     deleted = []
-    for kind, src, dst in ((link_type, source, target), (_MIRROR[link_type], target, source)):
+    for kind, src, dst in ((link_type, source, target), (MIRROR[link_type], target, source)):
         rows = ctx.conn.execute(
             "SELECT l.* FROM links l JOIN link_types t ON t.id = l.link_type_id WHERE t.name = ?"
             " AND l.link_object_source_value = ? AND l.link_object_target_value = ?",
             (kind, src, dst),
         ).fetchall()
         for row in rows:
-            deleted.append(_link_record(row))
+            deleted.append(link_record(row))
             ctx.conn.execute("DELETE FROM links WHERE id = ?", (row["id"],))
     stamp = now_ts()
     for ticket_id in {source, target}:

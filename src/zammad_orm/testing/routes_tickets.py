@@ -23,9 +23,11 @@ from zammad_orm.testing.render import MODELS, render, render_many
 from zammad_orm.testing.routes_articles import ROUTES as ARTICLE_ROUTES
 from zammad_orm.testing.store import now_ts
 from zammad_orm.testing.tickets import (
+    add_tags,
     can_change,
     create_article,
     history,
+    link_tickets,
     next_number,
     notify,
     read_filter,
@@ -33,7 +35,7 @@ from zammad_orm.testing.tickets import (
     update_customer_counters,
 )
 
-__all__ = ["ROUTES", "add_tags", "delete_ticket_rows"]
+__all__ = ["ROUTES", "delete_ticket_rows"]
 
 TICKET = MODELS["Ticket"]
 _WRITABLE = [
@@ -237,39 +239,6 @@ def _valid_owner(ctx: Ctx, owner_id: Any, group_id: Any) -> bool:
     )
 
 
-def add_tags(ctx: Ctx, object_name: str, o_id: int, names: list[str]) -> bool:
-    """Add tags to an object (case-insensitive no-op when present); True when something changed."""
-    changed = False
-    for raw in names:
-        name = str(raw).strip()
-        if not name:
-            continue
-        item = ctx.one("SELECT id FROM tag_items WHERE name_downcase = ?", (name.lower(),))
-        item_id = (
-            int(item[0])
-            if item
-            else int(
-                ctx.conn.execute(
-                    "INSERT INTO tag_items (name, name_downcase) VALUES (?, ?)", (name, name.lower())
-                ).lastrowid
-                or 0
-            )
-        )
-        exists = ctx.one(
-            "SELECT 1 FROM tags WHERE tag_item_id = ? AND object = ? AND o_id = ?",
-            (item_id, object_name, o_id),
-        )
-        if exists is None:
-            ctx.conn.execute(
-                "INSERT INTO tags (tag_item_id, object, o_id, created_by_id, created_at) VALUES (?, ?, ?,"
-                " ?, ?)",
-                (item_id, object_name, o_id, ctx.uid, now_ts()),
-            )
-            history(ctx, object_name, o_id, "added", attribute="tag", value_to=name)
-            changed = True
-    return changed
-
-
 def tickets_create(ctx: Ctx) -> Any:
     """``POST /tickets`` → 201 with ``article_ids`` (spec §5.1.1)."""
     ctx.require("ticket.agent", "ticket.customer")
@@ -321,8 +290,6 @@ def tickets_create(ctx: Ctx) -> Any:
     if isinstance(tags, list):
         add_tags(ctx, "Ticket", ticket_id, tags)
     if isinstance(links, dict):
-        from zammad_orm.testing.routes_misc import link_tickets
-
         for kind, targets in (links.get("Ticket") or {}).items():
             for target in targets or []:
                 link_tickets(ctx, kind, int(target), ticket_id)
@@ -507,8 +474,6 @@ def ticket_merge(ctx: Ctx, source: str, target: str) -> Any:
         " AND link_object_source_value != ?",
         (tid, sid, tid),
     )
-    from zammad_orm.testing.routes_misc import link_tickets
-
     link_tickets(ctx, "parent", tid, sid, now=stamp, touch=False)
     ctx.conn.execute(
         "UPDATE tickets SET article_count = 0, create_article_type_id = create_article_type_id WHERE id = ?",

@@ -14,16 +14,20 @@ import sqlite3
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from zammad_orm.testing.core import Ctx
+from zammad_orm.testing.core import ApiError, Ctx
 from zammad_orm.testing.crud import insert, lookup_id
 from zammad_orm.testing.render import MODELS, fetch
 from zammad_orm.testing.store import now_ts
 
 __all__ = [
+    "MIRROR",
+    "add_tags",
     "can_change",
     "can_read",
     "create_article",
     "history",
+    "link_record",
+    "link_tickets",
     "next_number",
     "notify",
     "read_filter",
@@ -374,3 +378,87 @@ def notify(ctx: Ctx, ticket: sqlite3.Row, kind: str) -> None:
                     "seen": 0,
                 },
             )
+
+
+def add_tags(ctx: Ctx, object_name: str, o_id: int, names: list[str]) -> bool:
+    """Add tags to an object (case-insensitive no-op when present); True when something changed."""
+    changed = False
+    for raw in names:
+        name = str(raw).strip()
+        if not name:
+            continue
+        item = ctx.one("SELECT id FROM tag_items WHERE name_downcase = ?", (name.lower(),))
+        item_id = (
+            int(item[0])
+            if item
+            else int(
+                ctx.conn.execute(
+                    "INSERT INTO tag_items (name, name_downcase) VALUES (?, ?)", (name, name.lower())
+                ).lastrowid
+                or 0
+            )
+        )
+        exists = ctx.one(
+            "SELECT 1 FROM tags WHERE tag_item_id = ? AND object = ? AND o_id = ?",
+            (item_id, object_name, o_id),
+        )
+        if exists is None:
+            ctx.conn.execute(
+                "INSERT INTO tags (tag_item_id, object, o_id, created_by_id, created_at) VALUES (?, ?, ?,"
+                " ?, ?)",
+                (item_id, object_name, o_id, ctx.uid, now_ts()),
+            )
+            history(ctx, object_name, o_id, "added", attribute="tag", value_to=name)
+            changed = True
+    return changed
+
+
+MIRROR = {"normal": "normal", "parent": "child", "child": "parent"}
+
+
+def _link_type_id(ctx: Ctx, name: str) -> int:
+    if name not in MIRROR:
+        raise ApiError(422, {"error": f"Invalid link type '{name}'"})
+    row = ctx.one("SELECT id FROM link_types WHERE name = ?", (name,))
+    if row is not None:
+        return int(row[0])
+    return int(ctx.conn.execute("INSERT INTO link_types (name) VALUES (?)", (name,)).lastrowid or 0)
+
+
+def link_record(row: Any) -> dict[str, Any]:
+    """Return the JSON form of a ``links`` row."""
+    keys = (
+        "id",
+        "link_type_id",
+        "link_object_source_id",
+        "link_object_source_value",
+        "link_object_target_id",
+        "link_object_target_value",
+        "created_at",
+        "updated_at",
+    )
+    return {key: row[key] for key in keys}
+
+
+def link_tickets(
+    ctx: Ctx, link_type: str, source: int, target: int, *, now: str | None = None, touch: bool = True
+) -> dict[str, Any]:
+    """Store link row ``(type, source, target)`` (source "is the <type> of" target) and touch both tickets."""
+    type_id = _link_type_id(ctx, link_type)
+    stamp = now or now_ts()
+    existing = ctx.one(
+        "SELECT * FROM links WHERE link_type_id = ? AND link_object_source_value = ? AND"
+        " link_object_target_value = ?",
+        (type_id, source, target),
+    )
+    if existing is None:
+        cursor = ctx.conn.execute(
+            "INSERT INTO links (link_type_id, link_object_source_id, link_object_source_value,"
+            " link_object_target_id,"
+            " link_object_target_value, created_at, updated_at) VALUES (?, 1, ?, 1, ?, ?, ?)",
+            (type_id, source, target, stamp, stamp),
+        )
+        existing = ctx.one("SELECT * FROM links WHERE id = ?", (cursor.lastrowid,))
+    for ticket_id in (source, target) if touch else ():
+        ctx.touch_ticket(ticket_id, now=now_ts())
+    return link_record(existing)
