@@ -126,3 +126,13 @@ def test_search_result_window_of_ten_thousand() -> None:
             assert asc["tickets"][0] == 1
         finally:
             api.close()
+
+
+def test_demo_agents_have_online_notifications(demo: tuple[Emulator, Api]) -> None:
+    z, api = demo
+    owner = z.store.conn.execute("SELECT user_id FROM online_notifications LIMIT 1").fetchone()[0]
+    login = z.store.conn.execute("SELECT login FROM users WHERE id = ?", (owner,)).fetchone()[0]
+    notes = api.get("/online_notifications", params={"expand": "true"}, headers={"From": login}).json()
+    assert notes
+    assert all(n["user"] == login and n["object"] == "Ticket" for n in notes)
+    assert all(api.get(f"/tickets/{n['o_id']}").json()["owner_id"] == owner for n in notes)

@@ -246,6 +246,7 @@ class _Generator:
         link_rows: list[tuple[Any, ...]] = []
         ta_rows: list[tuple[Any, ...]] = []
         history_rows: list[tuple[Any, ...]] = []
+        note_rows: list[tuple[Any, ...]] = []
         states = [s for s, _ in STATE_WEIGHTS]
         state_w = [w for _, w in STATE_WEIGHTS]
         prios = [p for p, _ in PRIORITY_WEIGHTS]
@@ -380,6 +381,10 @@ class _Generator:
                 )
             )
             history_rows.append((tid, customer, _ts(created), "Ticket", "created", None, None))
+            if owner != 1 and rng.random() < 0.15:
+                # The owner was told about the customer's last message; older ones are read.
+                seen = 1 if updated < self.now - timedelta(days=7) else 0
+                note_rows.append((tid, owner, seen, customer, _ts(updated)))
             for name in rng.sample(TAGS, rng.choices([0, 1, 2, 3], [45, 30, 17, 8])[0]):
                 tag_rows.append((tag_ids[name], "Ticket", tid, 3, _ts(created)))
             if ticket_rows and rng.random() < 0.05 and len(ticket_rows) > 1:
@@ -389,6 +394,12 @@ class _Generator:
             category = "open" if state in (1, 2, 3, 7) else ("closed" if closed else "other")
             counts[(customer, category)] += 1
         self._write(ticket_rows, article_rows, attachment_rows, tag_rows, link_rows, ta_rows, history_rows)
+        self.conn.executemany(
+            "INSERT INTO online_notifications (o_id, object_lookup_id, type_lookup_id, user_id, seen,"
+            " updated_by_id,"
+            " created_by_id, created_at, updated_at) VALUES (?, 1, 3, ?, ?, ?, ?, ?, ?)",
+            [(tid, owner, seen, by, by, stamp, stamp) for tid, owner, seen, by, stamp in note_rows],
+        )
         self.conn.execute("UPDATE counters SET value = ? WHERE name = 'ticket_number'", (counter,))
         self._counters(customers, counts)
 
