@@ -295,3 +295,16 @@ def test_custom_object_attributes(admin: Api) -> None:
     admin.delete(f"/object_manager_attributes/{attribute['id']}")
     admin.post("/object_manager_attributes_execute_migrations")
     assert "customer_tier" not in admin.get("/tickets/1").json()
+
+
+def test_links_and_mentions_given_on_create(admin: Api) -> None:
+    parent = _new_ticket(admin)
+    child = _new_ticket(admin, links={"Ticket": {"parent": [parent["id"]]}}, mentions=[4])
+    of_child = admin.get("/links", params={"link_object": "Ticket", "link_object_value": child["id"]}).json()
+    assert of_child["links"] == [
+        {"link_type": "parent", "link_object": "Ticket", "link_object_value": parent["id"]}
+    ]
+    mentions = admin.get(
+        "/mentions", params={"mentionable_type": "Ticket", "mentionable_id": child["id"]}
+    ).json()
+    assert [m["user_id"] for m in mentions["mentions"]] == [4]

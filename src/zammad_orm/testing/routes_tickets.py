@@ -226,6 +226,17 @@ def _check_required(ctx: Ctx, values: dict[str, Any]) -> None:
         ctx.raw_error(422, "Missing required value for field 'pending_time'!")
 
 
+def _create_links(ctx: Ctx, ticket_id: int, links: dict[str, Any]) -> None:
+    """Apply the ``links`` hash of a ticket create: each given ticket "is the <type> of" the new one."""
+    by_type = links.get("Ticket") or {}
+    if not isinstance(by_type, dict):
+        ctx.unprocessable("Invalid value for field 'links'!")
+    for kind, targets in by_type.items():
+        for target in targets if isinstance(targets, list) else [targets]:
+            other = ticket_row(ctx, target)
+            link_tickets(ctx, str(kind), int(other["id"]), ticket_id)
+
+
 def _valid_owner(ctx: Ctx, owner_id: Any, group_id: Any) -> bool:
     if owner_id in (None, 1):
         return True
@@ -290,15 +301,14 @@ def tickets_create(ctx: Ctx) -> Any:
     if isinstance(tags, list):
         add_tags(ctx, "Ticket", ticket_id, tags)
     if isinstance(links, dict):
-        for kind, targets in (links.get("Ticket") or {}).items():
-            for target in targets or []:
-                link_tickets(ctx, kind, int(target), ticket_id)
+        _create_links(ctx, ticket_id, links)
     if isinstance(mentions, list):
         for user_id in mentions:
+            user = get_row(ctx, MODELS["User"], user_id)
             insert(
                 ctx,
                 MODELS["Mention"],
-                {"mentionable_type": "Ticket", "mentionable_id": ticket_id, "user_id": int(user_id)},
+                {"mentionable_type": "Ticket", "mentionable_id": ticket_id, "user_id": user["id"]},
             )
     update_customer_counters(ctx, values["customer_id"])
     notify(ctx, get_row(ctx, TICKET, ticket_id), "create")
