@@ -223,7 +223,25 @@ def test_in_process_app_answers_like_the_server(emulator: Emulator) -> None:
     assert reply.get_json()["name"] == "merged"
 
 
-_BAD_VALUES = [None, 1, -5, "x", "", [], [1], {}, {"a": 1}, True, 3.5, "guess:", "Users", 99999]
+_BAD_VALUES = [
+    None,
+    1,
+    -5,
+    "x",
+    "",
+    [],
+    [1],
+    [[1]],
+    ["x"],
+    {},
+    {"a": 1},
+    {"1": ["full"]},
+    True,
+    3.5,
+    "guess:",
+    "Users",
+    99999,
+]
 _WRITES = [
     ("POST", "/tickets"),
     ("PUT", "/tickets/1"),

@@ -125,6 +125,9 @@ class EmulatorApp:
             else:
                 message = "This object already exists."
             return _json_response(422, error_body(message))
+        except (sqlite3.InterfaceError, sqlite3.ProgrammingError) as exc:
+            # A value of a type SQLite cannot bind (a list or hash where a scalar belongs).
+            return _json_response(422, error_body(f"Invalid value in the request: {exc}"))
         except Exception as exc:
             log.exception("emulator handler failure on %s %s", request.method, path)
             return _json_response(500, masked_error(f"{type(exc).__name__}: {exc}", admin=ctx.is_admin))
