@@ -496,3 +496,14 @@ def test_changing_the_customer_changes_the_organization(admin: Api) -> None:
     loner = admin.post("/users", json={"firstname": "Loner"}).json()
     moved = admin.put(f"/tickets/{ticket['id']}", json={"customer_id": loner["id"]}).json()
     assert (moved["customer_id"], moved["organization_id"]) == (loner["id"], None)
+
+
+def test_update_history_and_no_op_updates(ticket: dict[str, Any], admin: Api) -> None:
+    tid = ticket["id"]
+    unchanged = admin.put(f"/tickets/{tid}", json={"title": ticket["title"]}).json()
+    assert unchanged["updated_at"] == ticket["updated_at"]
+    admin.put(f"/tickets/{tid}", json={"state": "open"})
+    entries = admin.get(f"/ticket_history/{tid}").json()["history"]
+    change = [e for e in entries if e["type"] == "updated"][-1]
+    assert (change["attribute"], change["value_from"], change["value_to"]) == ("state", "new", "open")
+    assert (change["id_from"], change["id_to"]) == (1, 2)

