@@ -298,3 +298,11 @@ def test_user_and_organization_history(admin: Api) -> None:
     assert str(user["id"]) in entries["assets"]["User"]
     org = admin.post("/organizations", json={"name": "Hist Org"}).json()
     assert admin.get(f"/organizations/history/{org['id']}").json()["history"][0]["type"] == "created"
+
+
+def test_unchanged_update_keeps_updated_at(admin: Api) -> None:
+    prio = admin.post("/ticket_priorities", json={"name": "steady"}).json()
+    same = admin.put(f"/ticket_priorities/{prio['id']}", json={"name": "steady", "active": True}).json()
+    assert same["updated_at"] == prio["updated_at"]
+    changed = admin.put(f"/ticket_priorities/{prio['id']}", json={"active": False}).json()
+    assert changed["updated_at"] > prio["updated_at"]

@@ -243,14 +243,16 @@ def insert(ctx: Ctx, model: Model, values: Mapping[str, Any], *, stamps: bool = 
 
 
 def update(ctx: Ctx, model: Model, ident: int, values: Mapping[str, Any], *, stamps: bool = True) -> None:
-    """Update columns of a row (adding ``updated_at``/``updated_by_id``)."""
-    row = dict(values)
+    """Update columns of a row (adding ``updated_at``/``updated_by_id``); no changes, no write."""
+    current = ctx.one(f"SELECT * FROM {model.table} WHERE id = ?", (ident,))
+    row = {key: value for key, value in values.items() if current is None or current[key] != value}
+    if not row:
+        # Like ActiveRecord: saving unchanged attributes does not touch updated_at.
+        return
     if stamps:
         row["updated_at"] = now_ts()
         if "updated_by_id" in model.columns:
             row["updated_by_id"] = ctx.uid
-    if not row:
-        return
     assignments = ", ".join(f'"{c}" = ?' for c in row)
     ctx.conn.execute(f"UPDATE {model.table} SET {assignments} WHERE id = ?", (*row.values(), ident))
 
