@@ -448,16 +448,22 @@ def test_merge_errors(admin: Api) -> None:
 
 def test_customer_cannot_follow_up_closed_ticket_of_new_ticket_group(admin: Api, customer: Api) -> None:
     group = admin.post("/groups", json={"name": "No follow-ups", "follow_up_possible": "new_ticket"}).json()
-    admin.put("/users/3", json={"group_ids": {"1": ["full"], str(group["id"]): ["full"]}})
-    ticket = admin.post("/tickets", json={"title": "f", "group_id": group["id"], "customer_id": 2}).json()
+    worker = admin.post(
+        "/users", json={"firstname": "W", "role_ids": [2], "group_ids": {str(group["id"]): ["full"]}}
+    ).json()
+    as_worker = {"From": str(worker["id"])}
+    ticket = admin.post(
+        "/tickets", headers=as_worker, json={"title": "f", "group_id": group["id"], "customer_id": 2}
+    ).json()
     assert customer.put(f"/tickets/{ticket['id']}", json={"title": "still open"}).status_code == 200
-    admin.put(f"/tickets/{ticket['id']}", json={"state": "closed"})
+    admin.put(f"/tickets/{ticket['id']}", headers=as_worker, json={"state": "closed"})
     reply = customer.post("/ticket_articles", json={"ticket_id": ticket["id"], "body": "again"})
     assert reply.status_code == 422
     assert reply.json()["error"] == "Cannot follow-up on a closed ticket. Please create a new ticket."
-    assert (
-        admin.post("/ticket_articles", json={"ticket_id": ticket["id"], "body": "agent"}).status_code == 201
+    agent_reply = admin.post(
+        "/ticket_articles", headers=as_worker, json={"ticket_id": ticket["id"], "body": "agent"}
     )
+    assert agent_reply.status_code == 201
 
 
 def test_all_bundle_and_plain_email(ticket: dict[str, Any], admin: Api) -> None:
