@@ -231,32 +231,43 @@ def columns_of(ctx: Ctx, model: Model) -> tuple[str, ...]:
     return model.columns
 
 
-_CONVERTERS: dict[str, list[tuple[str, int]]] = {}
+_PLANS: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[tuple[str, int, int]]] = {}
 
 
-def _converters(model: Model) -> list[tuple[str, int]]:
-    # Per model: (column, kind) with kind 0 = as stored, 1 = boolean, 2 = JSON text; computed once.
-    plan = _CONVERTERS.get(model.name)
+def _plan(ctx: Ctx, model: Model, keys: tuple[str, ...]) -> list[tuple[str, int, int]]:
+    # (output key, column index, kind) with kind 0 = as stored, 1 = boolean, 2 = JSON text. Indexing a row
+    # by position is much cheaper than by name; the plan is computed once per column layout.
+    custom = tuple(ctx.store.custom_columns.get(model.custom or "", ())) if model.custom else ()
+    plan = _PLANS.get((model.name, keys, custom))
     if plan is None:
-        plan = [(c, 1 if c in model.bools else 2 if c in model.jsons else 0) for c in model.columns]
-        _CONVERTERS[model.name] = plan
+        index = {key: position for position, key in enumerate(keys)}
+        plan = [(c, index[c], 1 if c in model.bools else 2 if c in model.jsons else 0) for c in model.columns]
+        plan += [(c, index[c], 2) for c in custom]
+        _PLANS[(model.name, keys, custom)] = plan
     return plan
 
 
-def row_dict(ctx: Ctx, model: Model, row: sqlite3.Row) -> dict[str, Any]:
-    """Return the bare record of a row: converted booleans and JSON, custom attributes decoded."""
-    out: dict[str, Any] = {}
+def row_dicts(ctx: Ctx, model: Model, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
+    """Return the bare records of rows: converted booleans and JSON, custom attributes decoded."""
+    if not rows:
+        return []
+    plan = _plan(ctx, model, tuple(rows[0].keys()))
     loads = json.loads
-    for name, kind in _converters(model):
-        value = row[name]
-        if kind and value is not None:
-            value = bool(value) if kind == 1 else loads(value)
-        out[name] = value
-    if model.custom:
-        for name in ctx.store.custom_columns.get(model.custom, ()):
-            value = row[name]
-            out[name] = None if value is None else loads(value)
+    out = []
+    for row in rows:
+        record: dict[str, Any] = {}
+        for name, position, kind in plan:
+            value = row[position]
+            if kind and value is not None:
+                value = bool(value) if kind == 1 else loads(value)
+            record[name] = value
+        out.append(record)
     return out
+
+
+def row_dict(ctx: Ctx, model: Model, row: sqlite3.Row) -> dict[str, Any]:
+    """Return the bare record of one row (see :func:`row_dicts`)."""
+    return row_dicts(ctx, model, [row])[0]
 
 
 def fetch(ctx: Ctx, model: Model, ident: Any) -> sqlite3.Row:
@@ -390,7 +401,7 @@ def render_many(
     ctx: Ctx, model: Model, rows: Sequence[sqlite3.Row], *, ids: bool = True
 ) -> list[dict[str, Any]]:
     """Plain records (with has-many id lists when ``ids``), filtered for customers where Zammad does."""
-    out = [row_dict(ctx, model, row) for row in rows]
+    out = row_dicts(ctx, model, rows)
     if ids:
         extra = association_ids(ctx, model, [row["id"] for row in rows])
         for record in out:
