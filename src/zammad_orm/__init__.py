@@ -31,6 +31,7 @@ from zammad_orm.errors import (
 from zammad_orm.expr import Q
 from zammad_orm.manager import Manager
 from zammad_orm.models import Model
+from zammad_orm.query import Count, QuerySet, SearchIndexUnavailableWarning, configure_search
 from zammad_orm.resources import (
     ArticleSender,
     ArticleType,
@@ -65,6 +66,7 @@ __all__ = [
     "Client",
     "ConfigurationError",
     "ConnectError",
+    "Count",
     "DecodeError",
     "DoesNotExist",
     "FieldError",
@@ -82,8 +84,10 @@ __all__ = [
     "PermissionDenied",
     "Q",
     "QueryError",
+    "QuerySet",
     "RateLimited",
     "Role",
+    "SearchIndexUnavailableWarning",
     "ServerError",
     "StaleObjectError",
     "StateType",
@@ -102,6 +106,7 @@ __all__ = [
     "User",
     "ZammadError",
     "__version__",
+    "configure_search",
     "connect",
     "errors",
 ]

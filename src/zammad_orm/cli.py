@@ -9,23 +9,19 @@ Both need the ``[emulator]`` extra; the emulator is imported only when a command
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
-import os
 import signal
 import sqlite3
 import sys
 import threading
 from collections.abc import Sequence
-from types import FrameType, ModuleType
-from typing import TYPE_CHECKING, Any
+from types import FrameType
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from zammad_orm.testing import Emulator
 
 __all__ = ["build_parser", "main"]
 
-REPORT_MODULE = "zammad_orm.testing.report"
 DEFAULT_DEMO_TICKETS = 200
 
 
@@ -162,26 +158,9 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report_module() -> ModuleType | None:
-    try:
-        found = importlib.util.find_spec(REPORT_MODULE)
-    except ImportError:
-        return None
-    return None if found is None else importlib.import_module(REPORT_MODULE)
-
-
 def _demo(args: argparse.Namespace) -> int:
-    report = _report_module()
-    if report is None:
-        print(
-            f"zammad-orm demo: the example report ({REPORT_MODULE}) is not built yet; nothing to show.",
-            file=sys.stderr,
-        )
-        return 1
-    run: Any = getattr(report, "main", None)
-    if not callable(run):
-        print(f"zammad-orm demo: {REPORT_MODULE} has no main(client) function.", file=sys.stderr)
-        return 1
+    from zammad_orm.testing import report
+
     with _emulator_class()(
         demo=args.demo,
         seed=args.seed,
@@ -189,11 +168,7 @@ def _demo(args: argparse.Namespace) -> int:
         search_backend=args.search_backend,
     ) as emulator:
         print(_describe(emulator, args), file=sys.stderr, flush=True)
-        # The report may connect on its own (zammad_orm.connect() reads these) or use the client given.
-        os.environ["ZAMMAD_URL"] = emulator.url
-        os.environ["ZAMMAD_HTTP_TOKEN"] = emulator.token
-        status = run(emulator.client())
-    return int(status or 0)
+        return report.main(emulator.client())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
