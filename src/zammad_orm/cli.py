@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     _emulator_options(serve, demo_default=0)
     demo = sub.add_parser("demo", help="start the emulator with demo data and print the example report")
     _emulator_options(demo, demo_default=DEFAULT_DEMO_TICKETS)
+    demo.add_argument(
+        "--chart",
+        default=None,
+        metavar="PNG",
+        help="also draw tickets per month into this image (matplotlib)",
+    )
     return parser
 
 
@@ -168,7 +174,7 @@ def _demo(args: argparse.Namespace) -> int:
         search_backend=args.search_backend,
     ) as emulator:
         print(_describe(emulator, args), file=sys.stderr, flush=True)
-        return report.main(emulator.client())
+        return report.main(emulator.client(), chart_path=args.chart)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

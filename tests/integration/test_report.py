@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from zammad_orm.testing import Emulator
-from zammad_orm.testing.report import OPEN_STATES, build
+from zammad_orm.testing.report import OPEN_STATES, build, chart
 
 from .conftest import make_client, sent
 
@@ -89,3 +89,10 @@ def test_a_second_report_reuses_the_loaded_relations(demo: Any) -> None:
     assert not any(
         path.startswith("/users/") or path.startswith("/organizations/") for _, path in sent(client).sent
     )
+
+
+def test_chart_is_a_png_of_the_last_twelve_months(demo: Any, tmp_path: Any) -> None:
+    client = make_client(demo)
+    path = tmp_path / "tickets.png"
+    chart(client, str(path))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

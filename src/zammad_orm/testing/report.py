@@ -3,7 +3,9 @@
 ``zammad-orm demo`` starts the bundled emulator with demo data and calls :func:`main` with a client
 for it. Against a real server::
 
-    ZAMMAD_URL=https://helpdesk.example.com ZAMMAD_HTTP_TOKEN=... python -m zammad_orm.testing.report
+    ZAMMAD_URL=https://zammad.example.com ZAMMAD_HTTP_TOKEN=... python -m zammad_orm.testing.report [PNG]
+
+With a file name (and the ``[report]`` extra, matplotlib), it also draws the tickets created per month.
 
 The report shows the QuerySet API at work: grouped counts computed by the server (``values().annotate``),
 relation paths (``state__name``), date lookups, ``select_related`` batches and the identity map, which
@@ -19,9 +21,9 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from zammad_orm import Client, Count, Q, Ticket, TimeAccounting, connect
+from zammad_orm import Client, ConfigurationError, Count, Q, Ticket, TimeAccounting, connect
 
-__all__ = ["main"]
+__all__ = ["build", "chart", "main"]
 
 OPEN_STATES = ("new", "open", "pending reminder", "pending close")
 
@@ -58,6 +60,47 @@ def _month_starts(today: dt.date, months: int) -> list[dt.date]:
     return starts[::-1]
 
 
+def _monthly(client: Client, today: dt.date, months: int) -> list[tuple[str, int, int]]:
+    """(month, tickets created, of those closed by now) for the last ``months`` months."""
+    rows = []
+    for start in _month_starts(today, months):
+        qs = Ticket.objects.using(client).filter(created_at__year=start.year, created_at__month=start.month)
+        rows.append((start.strftime("%Y-%m"), qs.count(), qs.filter(state="closed").count()))
+    return rows
+
+
+def chart(client: Client, path: str, *, today: dt.date | None = None) -> None:
+    """Draw the tickets created per month over the last year (closed and not) into the image ``path``.
+
+    Raises:
+        ConfigurationError: matplotlib (the ``[report]`` extra) is not installed.
+
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"the chart needs matplotlib: pip install 'zammad-orm[report]' ({exc})"
+        ) from exc
+    rows = _monthly(client, today or dt.datetime.now(dt.timezone.utc).date(), 12)
+    months = [m for m, _, _ in rows]
+    closed = [c for _, _, c in rows]
+    not_closed = [n - c for _, n, c in rows]
+    fig, ax = plt.subplots(figsize=(10, 4))
+    ax.bar(months, closed, label="closed")
+    ax.bar(months, not_closed, bottom=closed, label="not closed")
+    ax.set_title("Tickets created per month")
+    ax.set_ylabel("tickets")
+    ax.tick_params(axis="x", labelrotation=45)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def build(client: Client, *, today: dt.date | None = None) -> str:
     """Return the report text for the server behind ``client``."""
     today = today or dt.datetime.now(dt.timezone.utc).date()
@@ -83,10 +126,7 @@ def build(client: Client, *, today: dt.date | None = None) -> str:
         backlog.append((group, n, age))
     parts.append(_table("Backlog by group", ["group", "open", "oldest open ticket"], backlog))
 
-    monthly = []
-    for start in _month_starts(today, 6):
-        qs = tickets.filter(created_at__year=start.year, created_at__month=start.month)
-        monthly.append((start.strftime("%Y-%m"), qs.count(), qs.filter(state="closed").count()))
+    monthly = _monthly(client, today, 6)
     parts.append(_table("Created per month (last 6)", ["month", "created", "closed by now"], monthly))
 
     agents = _counts(
@@ -132,14 +172,20 @@ def build(client: Client, *, today: dt.date | None = None) -> str:
     return "\n".join(parts)
 
 
-def main(client: Client | None = None) -> int:
-    """Print the report for ``client`` (default: :func:`zammad_orm.connect` from the environment)."""
+def main(client: Client | None = None, *, chart_path: str | None = None) -> int:
+    """Print the report for ``client`` (default: :func:`zammad_orm.connect` from the environment).
+
+    With ``chart_path``, also draw :func:`chart` into that image file.
+    """
     client = client if client is not None else connect()
     started = time.perf_counter()
     print(build(client))
+    if chart_path:
+        chart(client, chart_path)
+        print(f"chart written to {chart_path}")
     print(f"(report built in {time.perf_counter() - started:.2f} s)")
     return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(main(chart_path=sys.argv[1] if len(sys.argv) > 1 else None))
