@@ -28,11 +28,10 @@ Operations (each client's documented way of doing it; page size 200 for searches
 
 from __future__ import annotations
 
-import statistics
-import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
+
+from _measure import RequestCounter, counted_emulator, figure
 
 DEMO_TICKETS = 10_000
 QUERY = "state.name:open"
@@ -43,20 +42,6 @@ ROUNDS = 5
 CREATES = 10
 
 Row = tuple[str, str, str]
-
-
-class RequestCounter:
-    """WSGI middleware that counts the requests the emulator answers."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.count = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        with self._lock:
-            self.count += 1
-        return self.app(environ, start_response)
 
 
 # --- the clients, each doing the operations its own way -------------------------------------------
@@ -179,15 +164,7 @@ class Bench:
     def __init__(self, url: str, token: str, counter: RequestCounter) -> None:
         self.url = url
         self.token = token
-        self.counter = counter
-
-    def timed(self, call: Callable[[], Any]) -> tuple[float, int, Any]:
-        """Run ``call`` once: (seconds, requests the server answered meanwhile, result)."""
-        before = self.counter.count
-        start = time.perf_counter()
-        result = call()
-        elapsed = time.perf_counter() - start
-        return elapsed, self.counter.count - before, result
+        self.timed = counter.timed
 
     def fresh(self, make: Any, op: str, rounds: int = ROUNDS) -> tuple[str, Any]:
         """Run ``op`` on a new client per round (built outside the timing); the figure and a result."""
@@ -196,14 +173,6 @@ class Bench:
         if len(results) != 1:
             raise RuntimeError(f"{make.__name__}.{op} gave different results in different runs")
         return figure([s[0] for s in samples], [s[1] for s in samples]), samples[0][2]
-
-
-def figure(seconds: list[float], requests: list[int]) -> str:
-    median = statistics.median(seconds)
-    shown = f"{median * 1000:.1f} ms" if median >= 0.001 else f"{median * 1e6:.0f} µs"
-    calls = statistics.median(requests)
-    noun = "request" if calls == 1 else "requests"
-    return f"{shown}, {calls:g} {noun} (median of {len(seconds)})"
 
 
 def _same(what: str, results: dict[str, Any]) -> None:
@@ -314,18 +283,11 @@ def user_rows(bench: Bench) -> list[Row]:
 
 
 def run() -> list[Row]:
-    from zammad_orm.testing import Emulator
-
-    emulator = Emulator(demo=DEMO_TICKETS)
-    counter = RequestCounter(emulator.app)
-    emulator.app = counter  # wrapped before start(): the server serves the counting app
-    emulator.start()
-    try:
+    with counted_emulator(DEMO_TICKETS) as (emulator, counter):
         bench = Bench(emulator.url, emulator.token, counter)
-        rows = fetch_rows(bench) + search_rows(bench) + user_rows(bench)
-        return rows + create_rows(bench)
-    finally:
-        emulator.close()
+        rows = fetch_rows(bench) + search_rows(bench)
+        users = user_rows(bench)  # before (d): creating with guess: customers adds users
+        return rows + create_rows(bench) + users
 
 
 if __name__ == "__main__":
