@@ -2,7 +2,7 @@
 
 ``zammad_orm.connect()`` builds a :class:`Client` from arguments or the environment and makes it the
 default client of ``Model.objects``. Every request goes through :meth:`Client.request`, which adds the
-credentials and the impersonation header and hands a :class:`~zammad_orm.transport.Request` to the
+credentials and the impersonation header and hands a :class:`~zammad_orm.transport.messages.Request` to the
 transport. Every record that comes back is merged into the client's identity map (one Python object per
 ``(model, id)``) and written to its record cache; relations resolve through identity map, then cache,
 then one request.
@@ -143,7 +143,7 @@ class Client:
         retries: Retries of idempotent requests on 429/502/503/504 and connection errors.
         verify: TLS verification: ``True``, ``False`` or a CA bundle path.
         cache: Record cache: ``"memory"`` (default), ``"disk"``, ``"disk:/path"``, ``"redis://..."``,
-            ``False`` for none, or a :class:`~zammad_orm.cache.RecordCache`.
+            ``False`` for none, or a :class:`~zammad_orm.cache.base.RecordCache`.
         transport: A ready transport (e.g. ``WSGITransport(emulator.app)``) instead of HTTP.
         pagination: Default pagination of ``iter()``/``search()``.
 

@@ -1,0 +1,45 @@
+"""Persistent caches of raw JSON records: diskcache (JSON-only disk, never pickle) and Redis backends.
+
+A record cache sits under the identity map: it keeps the raw JSON dicts the server sent, per model
+name and id, with the time they were fetched and the record's ``updated_at``. Three backends share one
+interface, :class:`RecordCache`:
+
+* :class:`MemoryRecordCache` — an in-process LRU (the default);
+* :class:`DiskRecordCache` — SQLite files through ``diskcache``, shared by the processes of one host;
+* :class:`RedisRecordCache` — a Redis server, shared by many hosts.
+
+Sizes are per model: ``-1`` unbounded, ``0`` disabled (``get`` answers ``None``, ``set`` does nothing,
+and the model's entries are dropped), ``n > 0`` least-recently-used with at most ``n`` entries.
+Recency is tracked only while a model is bounded: reads of an unbounded model stay read-only, so when
+an unbounded model is later bounded, its entries are evicted in the order they were written.
+
+Nothing is ever pickled. diskcache pickles values by default, and loading a planted pickle runs
+arbitrary code (CVE-2025-69872); :class:`DiskRecordCache` stores values as JSON text through its own
+``diskcache.Disk`` subclass and raises :class:`~zammad_orm.errors.CacheError` for a pickled entry
+instead of loading it.
+
+One module per job: :mod:`~zammad_orm.cache.base` (entries, interface, sizes),
+:mod:`~zammad_orm.cache.memory`, :mod:`~zammad_orm.cache.disk`, :mod:`~zammad_orm.cache.redis_cache`
+and :mod:`~zammad_orm.cache.factory` (``make_cache``). Import everything from ``zammad_orm.cache``.
+"""
+
+from __future__ import annotations
+
+from zammad_orm.cache.base import DEFAULT_SIZE, CachedRecord, RecordCache
+from zammad_orm.cache.disk import DiskRecordCache, default_cache_dir
+from zammad_orm.cache.factory import cache_namespace, make_cache
+from zammad_orm.cache.memory import MemoryRecordCache, NullRecordCache
+from zammad_orm.cache.redis_cache import RedisRecordCache
+
+__all__ = [
+    "DEFAULT_SIZE",
+    "CachedRecord",
+    "DiskRecordCache",
+    "MemoryRecordCache",
+    "NullRecordCache",
+    "RecordCache",
+    "RedisRecordCache",
+    "cache_namespace",
+    "default_cache_dir",
+    "make_cache",
+]

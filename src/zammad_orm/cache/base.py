@@ -1,0 +1,166 @@
+"""What every record cache shares: the entry type, the interface, validation, JSON encoding and sizes."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from zammad_orm.errors import CacheError, ConfigurationError, FieldError
+
+__all__ = ["DEFAULT_SIZE", "CachedRecord", "RecordCache"]
+
+#: The size of a model nobody configured: unbounded.
+DEFAULT_SIZE = -1
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+@attrs.frozen
+class CachedRecord:
+    """One cached record.
+
+    Attributes:
+        record: The raw JSON object the server sent. Treat it as read-only.
+        fetched_at: When it was stored (:func:`time.time`).
+        updated_at: The record's ``updated_at`` string, for staleness checks.
+
+    """
+
+    record: dict[str, Any]
+    fetched_at: float
+    updated_at: str | None
+
+    @property
+    def age(self) -> float:
+        """Seconds since the record was fetched."""
+        return time.time() - self.fetched_at
+
+
+@runtime_checkable
+class RecordCache(Protocol):
+    """What the client needs from a record cache."""
+
+    def get(self, model_name: str, pk: int) -> CachedRecord | None:
+        """Return the cached record, or ``None``."""
+        ...
+
+    def set(self, model_name: str, pk: int, record: dict[str, Any], *, updated_at: str | None = None) -> None:
+        """Store ``record`` (``updated_at`` defaults to the record's own)."""
+        ...
+
+    def delete(self, model_name: str, pk: int) -> None:
+        """Forget one record."""
+        ...
+
+    def clear(self, model_name: str | None = None) -> None:
+        """Forget the records of one model, or all of them."""
+        ...
+
+    def configure(self, model_name: str, size: int) -> None:
+        """Set a model's size: -1 unbounded, 0 disabled, >0 LRU entries."""
+        ...
+
+
+# --- validation and encoding ----------------------------------------------------------------------
+
+
+def _check_name(kind: str, name: object) -> str:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ConfigurationError(
+            f"cache {kind} must be 1-128 letters, digits, '_', '.' or '-' (not starting with a "
+            f"punctuation mark), got {name!r}"
+        )
+    return name
+
+
+def _check_pk(pk: object) -> int:
+    if not isinstance(pk, int) or isinstance(pk, bool):
+        raise FieldError(f"cache keys are integer ids, got {pk!r}")
+    return pk
+
+
+def _check_size(model_name: str, size: object) -> int:
+    if not isinstance(size, int) or isinstance(size, bool) or size < -1:
+        raise ConfigurationError(
+            f"cache size of {model_name} must be -1, 0 or a positive integer, got {size!r}"
+        )
+    return size
+
+
+def _updated_at(record: Mapping[str, Any], updated_at: str | None) -> str | None:
+    if updated_at is not None:
+        return updated_at
+    value = record.get("updated_at")
+    return value if isinstance(value, str) else None
+
+
+def _encode(model_name: str, pk: int, record: Any, updated_at: str | None) -> str:
+    if not isinstance(record, dict):
+        raise FieldError(f"a cached {model_name} record must be a dict, got {type(record).__name__}")
+    entry = {"record": record, "fetched_at": time.time(), "updated_at": _updated_at(record, updated_at)}
+    try:
+        return json.dumps(entry, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise CacheError(f"{model_name} {pk} cannot be cached: the record is not plain JSON ({exc})") from exc
+
+
+def _decode(text: str | bytes, where: str) -> CachedRecord:
+    try:
+        entry = json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise CacheError(f"{where}: the cache entry is not JSON ({exc}); clear the cache") from exc
+    if (
+        not isinstance(entry, dict)
+        or not isinstance(entry.get("record"), dict)
+        or not isinstance(entry.get("fetched_at"), (int, float))
+        or not isinstance(entry.get("updated_at"), (str, type(None)))
+    ):
+        raise CacheError(f"{where}: the cache entry does not have the expected shape; clear the cache")
+    return CachedRecord(entry["record"], float(entry["fetched_at"]), entry["updated_at"])
+
+
+class _Sizes:
+    """Per-model sizes with a default; the part every backend shares."""
+
+    def __init__(self, sizes: Mapping[str, int] | None, default_size: int) -> None:
+        self.default_size = _check_size("the default", default_size)
+        self._sizes: dict[str, int] = {}
+        self._sizes_lock = threading.Lock()
+        for name, size in (sizes or {}).items():
+            self._sizes[_check_name("model name", name)] = _check_size(name, size)
+
+    def size(self, model_name: str) -> int:
+        """Return the size of ``model_name`` (-1 unbounded, 0 disabled, >0 LRU entries)."""
+        with self._sizes_lock:
+            return self._sizes.get(model_name, self.default_size)
+
+    def configure(self, model_name: str, size: int) -> None:
+        """Set the size of ``model_name``; shrinking evicts at once, 0 drops the model's entries.
+
+        Raises:
+            ConfigurationError: The name or size is invalid.
+
+        """
+        _check_name("model name", model_name)
+        _check_size(model_name, size)
+        with self._sizes_lock:
+            self._sizes[model_name] = size
+        if size == 0:
+            self.clear(model_name)
+        elif size > 0:
+            self._shrink(model_name, size)
+
+    def clear(self, model_name: str | None = None) -> None:
+        raise NotImplementedError
+
+    def _shrink(self, model_name: str, size: int) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release connections (nothing to release here)."""

@@ -1,0 +1,252 @@
+"""The disk cache: SQLite files through ``diskcache``, JSON only, never unpickled (CVE-2025-69872)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import stat
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import diskcache
+
+from zammad_orm.cache.base import (
+    _NAME,
+    DEFAULT_SIZE,
+    CachedRecord,
+    _check_name,
+    _check_pk,
+    _decode,
+    _encode,
+    _Sizes,
+)
+from zammad_orm.errors import CacheError
+
+__all__ = ["DiskRecordCache", "default_cache_dir"]
+
+
+class _Refused:
+    """What :class:`_JSONDisk` hands back instead of unpickling a value."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class _JSONDisk(diskcache.Disk):  # type: ignore[misc]
+    """A diskcache ``Disk`` that stores JSON text as UTF-8 bytes and never unpickles.
+
+    Keys must be ints or strings (stored raw). A pickled key or value found on disk (planted, or from a
+    plain ``diskcache.Cache``) is not loaded: values come back as a :class:`_Refused` marker, so the
+    cache can still evict the entry by key, and keys raise :class:`CacheError`.
+    """
+
+    def put(self, key: Any) -> tuple[Any, bool]:
+        # Anything else, including an int beyond SQLite's 64 bits, the base class would pickle.
+        if not (type(key) is str or (type(key) is int and -(2**63) <= key < 2**63)):
+            raise CacheError(f"cache keys are 64-bit ints or strings, got {key!r}")
+        return super().put(key)  # type: ignore[no-any-return]
+
+    def get(self, key: Any, raw: bool) -> Any:
+        if not raw:
+            raise CacheError("the cache holds a pickled key; refusing to unpickle it (clear the cache)")
+        return super().get(key, raw)
+
+    def store(self, value: Any, read: bool, key: Any = diskcache.UNKNOWN) -> Any:
+        if read or not isinstance(value, str):
+            raise CacheError(f"the disk cache stores JSON text only, got {type(value).__name__}")
+        return super().store(value.encode("utf-8"), False, key)
+
+    def fetch(self, mode: int, filename: str | None, value: Any, read: bool) -> Any:
+        if mode == diskcache.core.MODE_PICKLE:
+            return _Refused("a pickled value")
+        if mode not in (diskcache.core.MODE_RAW, diskcache.core.MODE_BINARY, diskcache.core.MODE_TEXT):
+            return _Refused(f"an entry of unknown mode {mode}")
+        data = super().fetch(mode, filename, value, False)
+        return data if isinstance(data, (bytes, str)) else _Refused(f"a raw {type(data).__name__}")
+
+
+def default_cache_dir() -> Path:
+    """Return where :class:`DiskRecordCache` keeps its files when no directory is given.
+
+    ``$ZAMMAD_ORM_CACHE_DIR`` when set, else the platform's user cache directory: ``$XDG_CACHE_HOME`` or
+    ``~/.cache`` on Linux, ``~/Library/Caches`` on macOS, ``%LOCALAPPDATA%`` on Windows; then
+    ``zammad_orm`` below it.
+    """
+    explicit = os.environ.get("ZAMMAD_ORM_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "zammad_orm"
+
+
+def _private_directory(path: Path) -> Path:
+    """Create ``path`` as a directory only its owner may enter; tighten it when it exists looser."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if sys.platform != "win32" and mode & 0o077:
+            path.chmod(0o700)
+    except OSError as exc:
+        raise CacheError(f"cannot create a private cache directory {path}: {exc}") from exc
+    return path
+
+
+class DiskRecordCache(_Sizes):
+    """A cache in SQLite files (through ``diskcache``), shared by every process of the host.
+
+    Layout: ``<directory>/<namespace>/<model name>/`` holds one ``diskcache.Cache`` per model, whose
+    rows are kept in least-recently-used order (a use deletes and re-inserts the row, so SQLite's rowid
+    order is the recency order and eviction takes the first row). ``directory`` and the namespace
+    directory are created with mode ``0o700``.
+
+    Args:
+        directory: The cache root; default :func:`default_cache_dir`.
+        namespace: Separates servers and users (see :func:`cache_namespace`).
+        sizes: Sizes of particular models.
+        default_size: The size of every other model.
+        timeout: Seconds to wait for another process's lock on the SQLite files.
+
+    Raises:
+        CacheError: The directory cannot be created or made private.
+        ConfigurationError: The namespace or a size is invalid.
+
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str] | None = None,
+        *,
+        namespace: str,
+        sizes: Mapping[str, int] | None = None,
+        default_size: int = DEFAULT_SIZE,
+        timeout: float = 60.0,
+    ) -> None:
+        super().__init__(sizes, default_size)
+        self.directory = _private_directory(Path(directory) if directory is not None else default_cache_dir())
+        self.root = _private_directory(self.directory / _check_name("namespace", namespace))
+        self.timeout = timeout
+        self._caches: dict[str, diskcache.Cache] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<DiskRecordCache {str(self.root)!r}>"
+
+    def path(self, model_name: str) -> Path:
+        """Return the directory of ``model_name``'s ``diskcache.Cache``."""
+        return self.root / _check_name("model name", model_name)
+
+    def _cache(self, model_name: str) -> diskcache.Cache:
+        with self._lock:
+            cache = self._caches.get(model_name)
+            if cache is None:
+                with self._errors(model_name):
+                    cache = diskcache.Cache(
+                        str(self.path(model_name)),
+                        timeout=self.timeout,
+                        disk=_JSONDisk,
+                        eviction_policy="none",  # our own count-based LRU, below
+                        size_limit=2**62,
+                        cull_limit=0,
+                        statistics=False,
+                    )
+                self._caches[model_name] = cache
+            return cache
+
+    @contextlib.contextmanager
+    def _errors(self, model_name: str) -> Iterator[None]:
+        try:
+            yield
+        except (sqlite3.Error, OSError, diskcache.Timeout) as exc:
+            raise CacheError(f"disk cache {self.root / model_name}: {exc}") from exc
+
+    def _load(self, model_name: str, pk: int, value: Any) -> CachedRecord:
+        where = f"disk cache {self.root / model_name}, {model_name} {pk}"
+        if isinstance(value, _Refused):
+            raise CacheError(f"{where}: refusing to load {value.reason} (only JSON is read; clear the cache)")
+        return _decode(value, where)
+
+    def get(self, model_name: str, pk: int) -> CachedRecord | None:
+        """Return the cached record, or ``None``.
+
+        Raises:
+            CacheError: The entry is pickled or not JSON, or the files cannot be read.
+
+        """
+        size = self.size(model_name)
+        if size == 0:
+            return None
+        cache = self._cache(model_name)
+        with self._errors(model_name):
+            if size < 0:
+                value = cache.get(pk)
+            else:
+                with cache.transact():
+                    value = cache.get(pk)
+                    if value is not None and not isinstance(value, _Refused):
+                        cache.delete(pk)  # re-insert at the end of the rowid (= recency) order
+                        cache.set(pk, value.decode("utf-8") if isinstance(value, bytes) else value)
+        return None if value is None else self._load(model_name, pk, value)
+
+    def set(self, model_name: str, pk: int, record: dict[str, Any], *, updated_at: str | None = None) -> None:
+        """Store ``record``, evicting the least recently used entries beyond the model's size.
+
+        Raises:
+            CacheError: The record is not plain JSON, or the files cannot be written.
+
+        """
+        _check_pk(pk)
+        size = self.size(_check_name("model name", model_name))
+        if size == 0:
+            return
+        text = _encode(model_name, pk, record, updated_at)
+        cache = self._cache(model_name)
+        with self._errors(model_name), cache.transact():
+            cache.delete(pk)
+            cache.set(pk, text)
+            self._evict(cache, size)
+
+    @staticmethod
+    def _evict(cache: diskcache.Cache, size: int) -> None:
+        for _ in range(len(cache) - size if size > 0 else 0):
+            key, _value = cache.peekitem(last=False)
+            cache.delete(key)
+
+    def delete(self, model_name: str, pk: int) -> None:
+        """Forget one record."""
+        cache = self._cache(_check_name("model name", model_name))
+        with self._errors(model_name):
+            cache.delete(_check_pk(pk))
+
+    def clear(self, model_name: str | None = None) -> None:
+        """Forget the records of ``model_name``, or of every model in this namespace."""
+        names = [model_name] if model_name is not None else self._model_names()
+        for name in names:
+            cache = self._cache(name)
+            with self._errors(name):
+                cache.clear()
+
+    def _model_names(self) -> list[str]:
+        found = {p.name for p in self.root.iterdir() if p.is_dir() and _NAME.match(p.name)}
+        with self._lock:
+            return sorted(found | set(self._caches))
+
+    def _shrink(self, model_name: str, size: int) -> None:
+        cache = self._cache(model_name)
+        with self._errors(model_name), cache.transact():
+            self._evict(cache, size)
+
+    def close(self) -> None:
+        """Close the SQLite connections."""
+        with self._lock:
+            caches, self._caches = list(self._caches.values()), {}
+        for cache in caches:
+            cache.close()

@@ -1,0 +1,122 @@
+"""In-process record caches: an LRU per model, and one that caches nothing."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from zammad_orm.cache.base import (
+    DEFAULT_SIZE,
+    CachedRecord,
+    _check_name,
+    _check_pk,
+    _check_size,
+    _Sizes,
+    _updated_at,
+)
+from zammad_orm.errors import FieldError
+
+__all__ = ["MemoryRecordCache", "NullRecordCache"]
+
+
+class MemoryRecordCache(_Sizes):
+    """An in-process LRU cache (thread-safe).
+
+    Args:
+        sizes: Sizes of particular models.
+        default_size: The size of every other model.
+
+    """
+
+    def __init__(self, *, sizes: Mapping[str, int] | None = None, default_size: int = DEFAULT_SIZE) -> None:
+        super().__init__(sizes, default_size)
+        self._data: dict[str, OrderedDict[int, CachedRecord]] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<MemoryRecordCache of {sum(len(d) for d in self._data.values())} records>"
+
+    def get(self, model_name: str, pk: int) -> CachedRecord | None:
+        """Return the cached record, or ``None`` (always ``None`` for a disabled model)."""
+        size = self.size(model_name)
+        if size == 0:
+            return None
+        with self._lock:
+            entries = self._data.get(model_name)
+            found = None if entries is None else entries.get(pk)
+            if found is not None and size > 0:
+                entries.move_to_end(pk)  # type: ignore[union-attr]
+            return found
+
+    def set(self, model_name: str, pk: int, record: dict[str, Any], *, updated_at: str | None = None) -> None:
+        """Store ``record``, evicting the least recently used entries beyond the model's size."""
+        _check_name("model name", model_name)
+        _check_pk(pk)
+        if not isinstance(record, dict):
+            raise FieldError(f"a cached {model_name} record must be a dict, got {type(record).__name__}")
+        size = self.size(model_name)
+        if size == 0:
+            return
+        entry = CachedRecord(record, time.time(), _updated_at(record, updated_at))
+        with self._lock:
+            entries = self._data.setdefault(model_name, OrderedDict())
+            entries.pop(pk, None)
+            entries[pk] = entry
+            self._evict(entries, size)
+
+    @staticmethod
+    def _evict(entries: OrderedDict[int, CachedRecord], size: int) -> None:
+        while size > 0 and len(entries) > size:
+            entries.popitem(last=False)
+
+    def delete(self, model_name: str, pk: int) -> None:
+        """Forget one record."""
+        with self._lock:
+            self._data.get(model_name, OrderedDict()).pop(pk, None)
+
+    def clear(self, model_name: str | None = None) -> None:
+        """Forget the records of ``model_name``, or of every model."""
+        with self._lock:
+            if model_name is None:
+                self._data.clear()
+            else:
+                self._data.pop(model_name, None)
+
+    def _shrink(self, model_name: str, size: int) -> None:
+        with self._lock:
+            self._evict(self._data.get(model_name, OrderedDict()), size)
+
+
+class NullRecordCache(_Sizes):
+    """A cache that keeps nothing (``cache=False``); sizes are accepted and ignored."""
+
+    def __init__(self) -> None:
+        super().__init__(None, 0)
+
+    def __repr__(self) -> str:
+        return "<NullRecordCache>"
+
+    def get(self, model_name: str, pk: int) -> CachedRecord | None:
+        """Return ``None``: nothing is kept."""
+        return None
+
+    def set(self, model_name: str, pk: int, record: dict[str, Any], *, updated_at: str | None = None) -> None:
+        """Do nothing."""
+
+    def delete(self, model_name: str, pk: int) -> None:
+        """Do nothing."""
+
+    def clear(self, model_name: str | None = None) -> None:
+        """Do nothing."""
+
+    def configure(self, model_name: str, size: int) -> None:
+        """Check the arguments and otherwise ignore them: this cache stays off."""
+        _check_name("model name", model_name)
+        _check_size(model_name, size)
+
+    def size(self, model_name: str) -> int:
+        """Return 0: every model is disabled."""
+        return 0

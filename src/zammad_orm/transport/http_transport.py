@@ -1,0 +1,147 @@
+"""HTTP(S) through a pooled :class:`requests.Session`: the default transport."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import time
+
+import requests
+import requests.adapters
+import requests.exceptions
+import urllib3.exceptions
+
+from zammad_orm.errors import ConfigurationError, ConnectError, DecodeError, Timeout, TransportError
+from zammad_orm.transport.auth import Auth
+from zammad_orm.transport.messages import Request, Response, _loggable
+from zammad_orm.transport.retry import BaseTransport
+
+__all__ = ["HTTPTransport"]
+
+
+def _keep_headers(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    # Installed as the session's auth so requests never replaces our Authorization header with
+    # credentials it finds in ~/.netrc.
+    return request
+
+
+class HTTPTransport(BaseTransport):
+    """Send requests over HTTP(S) with a pooled :class:`requests.Session`.
+
+    Args:
+        timeout: Seconds to wait for the connection and for each read: one number for both, or a
+            ``(connect, read)`` pair.
+        retries: Retries after the first attempt, for idempotent methods only.
+        backoff: Base delay of the jittered exponential backoff, in seconds.
+        max_wait: The most seconds to spend waiting between attempts of one request.
+        verify: ``True`` to check TLS certificates against the default CA bundle, a path to a CA bundle
+            file or directory, or ``False`` to skip the check (never in production).
+        pool_size: Connections kept open per host.
+        auth: Credentials added to every request.
+
+    Raises:
+        ConfigurationError: A setting is out of range, or the CA bundle path does not exist.
+
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float | tuple[float, float] = (5.0, 30.0),
+        retries: int = 3,
+        backoff: float = 0.25,
+        max_wait: float = 30.0,
+        verify: bool | str = True,
+        pool_size: int = 10,
+        auth: Auth | None = None,
+    ) -> None:
+        super().__init__(retries=retries, backoff=backoff, max_wait=max_wait, auth=auth)
+        self.timeout = _check_timeout(timeout)
+        if isinstance(verify, str) and not os.path.exists(verify):
+            raise ConfigurationError(f"CA bundle {verify!r} does not exist")
+        if pool_size < 1:
+            raise ConfigurationError(f"pool_size must be >= 1, got {pool_size}")
+        self.verify = verify
+        self.session = requests.Session()
+        self.session.auth = _keep_headers
+        # Keep no cookies: Zammad authenticates a session cookie before any header (spec §1.1), so a
+        # cookie from one answer could outlive a change of credentials; every request carries its own.
+        self.session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        adapter = requests.adapters.HTTPAdapter(
+            pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0
+        )
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def __repr__(self) -> str:
+        return f"HTTPTransport(timeout={self.timeout!r}, retries={self.retries}, auth={self.auth!r})"
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self.session.close()
+
+    def _send_once(self, request: Request, url: str, headers: dict[str, str]) -> Response:
+        body, content_type = request.body()
+        if content_type is not None:
+            headers = {"Content-Type": content_type, **headers}
+        method = request.method.upper()
+        started = time.perf_counter()
+        try:
+            reply = self.session.request(
+                method,
+                url,
+                data=body,
+                headers=headers,
+                timeout=self.timeout,
+                verify=self.verify,
+                # Follow redirects (http -> https, a moved host) only where repeating is harmless;
+                # requests drops the Authorization header when the host changes.
+                allow_redirects=method in ("GET", "HEAD"),
+            )
+            content = reply.content  # read already (stream=False); named here so errors map below
+        except requests.exceptions.Timeout as exc:
+            raise Timeout(
+                f"{method} {_loggable(url)}: no answer within {self.timeout} s ({_reason(exc)})"
+            ) from exc
+        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
+            raise ConfigurationError(f"invalid URL {url!r}: {exc}") from exc
+        except requests.exceptions.InvalidSchema as exc:
+            raise ConfigurationError(f"unsupported URL scheme in {url!r}: {exc}") from exc
+        except requests.exceptions.ContentDecodingError as exc:
+            raise DecodeError(
+                f"{method} {_loggable(url)}: the compressed body does not decode: {exc}"
+            ) from exc
+        except (
+            requests.exceptions.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+            urllib3.exceptions.HTTPError,
+        ) as exc:
+            raise ConnectError(f"{method} {_loggable(url)}: connection failed: {_reason(exc)}") from exc
+        except requests.exceptions.RequestException as exc:  # TooManyRedirects, ...: not transient
+            raise TransportError(f"{method} {_loggable(url)}: {type(exc).__name__}: {_reason(exc)}") from exc
+        except OSError as exc:  # a socket error requests did not wrap
+            raise ConnectError(f"{method} {_loggable(url)}: connection failed: {exc}") from exc
+        return Response(
+            status=reply.status_code,
+            headers=reply.headers.items(),
+            body=content,
+            url=reply.url if reply.history else url,
+            method=method,
+            elapsed=time.perf_counter() - started,
+        )
+
+
+def _reason(exc: BaseException) -> str:
+    # requests wraps urllib3's error, whose text repeats the full URL (query string included); the
+    # innermost reason names host and port only, and the message already has the masked path.
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    return str(getattr(inner, "reason", None) or inner)
+
+
+def _check_timeout(timeout: float | tuple[float, float]) -> float | tuple[float, float]:
+    values = timeout if isinstance(timeout, tuple) else (timeout,)
+    if len(values) not in (1, 2) or any(not isinstance(v, (int, float)) or v <= 0 for v in values):
+        raise ConfigurationError(
+            f"timeout must be a positive number or a (connect, read) pair, got {timeout!r}"
+        )
+    return timeout
