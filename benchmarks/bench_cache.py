@@ -88,14 +88,18 @@ def _zammadoo_rows(record: dict[str, Any]) -> list[Row]:
     ]
 
 
-def _redis() -> RedisRecordCache | None:
+def _redis() -> tuple[str, RedisRecordCache] | None:
+    """The Redis cache and a name for its server (version, host and port), or None without a server."""
     import redis
 
     try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
+        server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+        version = server.info("server")["redis_version"]
     except (redis.exceptions.RedisError, OSError):
         return None
-    return RedisRecordCache(REDIS_URL, namespace=f"bench-{uuid.uuid4().hex}")
+    where = server.connection_pool.connection_kwargs
+    name = f"RedisRecordCache (redis-server {version} at {where.get('host')}:{where.get('port')})"
+    return name, RedisRecordCache(REDIS_URL, namespace=f"bench-{uuid.uuid4().hex}")
 
 
 def get_put_rows(record: dict[str, Any]) -> list[Row]:
@@ -110,7 +114,7 @@ def get_put_rows(record: dict[str, Any]) -> list[Row]:
             ("RedisRecordCache: get a ticket record", missing, REMOTE),
         ]
     else:
-        rows += _get_put("RedisRecordCache", redis_cache, record, REMOTE)
+        rows += _get_put(*redis_cache, record, REMOTE)
     return rows + _zammadoo_rows(record)
 
 
