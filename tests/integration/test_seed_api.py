@@ -1,18 +1,197 @@
-"""One test per name of the seed API (reference/seed-api.txt), against the emulator over HTTP."""
+"""One test per name of the seed API (reference/seed-api.txt), against the emulator over HTTP.
+
+The first section reads the seed document itself: every class, method and attribute it names must
+exist on the right model class or collection, with a signature that accepts every documented call,
+and must be exercised by a test of this module. The rest are the behaviour tests, one per name.
+"""
 
 from __future__ import annotations
 
+import ast
+import inspect
 import itertools
+import os
+import re
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 import zammad_orm as zo
 from zammad_orm import errors
 
-from .conftest import sent
+from .conftest import make_client, sent
+
+# -- the seed document, read ---------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED_API = Path(os.environ.get("ZAMMAD_ORM_SEED_API", ROOT.parent / "shared" / "reference" / "seed-api.txt"))
+
+# The text lost the heading lines of three Ticket methods (their descriptions and parameter lists are
+# there): "link the ticket with another one", "returns all linked tickets grouped by link type" and
+# "remove the link to another ticket ... if omitted ... every link_type".
+LOST_HEADINGS = {
+    "Ticket": {
+        "link_with": "target, link_type='normal'",
+        "links": "",
+        "unlink_from": "target, link_type=None",
+    }
+}
+
+# The seed's class names → the objects that implement them.
+OBJECT_CLASSES: dict[str, type[zo.Model]] = {
+    "Priority": zo.TicketPriority,
+    "State": zo.TicketState,
+    "Ticket": zo.Ticket,
+}
+COLLECTIONS: dict[str, Callable[[zo.Client], Any]] = {
+    "Priorities": lambda c: c.priorities,
+    "States": lambda c: c.states,
+    "Tickets": lambda c: c.tickets,
+    "Tags": lambda c: c.tags,
+}
+
+_CLASS = re.compile(r"^class (\w+)\(\.\.\.\)$")
+_METHOD = re.compile(r"^(\w+)\((.*)\)$")
+_CONSTANT = re.compile(r"^([A-Z_]+) = (.+)$")
+_ATTRIBUTE = re.compile(r"^(property )?([a-z_]\w*)(?:: (.+))?$")
+
+
+def read_seed_api(text: str) -> dict[str, dict[str, tuple[str, str | None]]]:
+    """``{class: {name: (kind, detail)}}``: kind is method (detail: parameters), constant or attribute."""
+    classes: dict[str, dict[str, tuple[str, str | None]]] = {}
+    current: dict[str, tuple[str, str | None]] | None = None
+    in_parameters = False  # a bare word inside a "Parameters:" block is a parameter, not an attribute
+    for line in text.splitlines():
+        if not line.strip() or line != line.lstrip():  # blank, or indented example code and bullets
+            continue
+        if match := _CLASS.match(line):
+            current = classes.setdefault(match.group(1), {})
+            in_parameters = False
+        elif current is None:
+            continue
+        elif line == "Parameters:":
+            in_parameters = True
+        elif match := _METHOD.match(line):
+            current[match.group(1)] = ("method", match.group(2))
+            in_parameters = False
+        elif match := _CONSTANT.match(line):
+            current[match.group(1)] = ("constant", match.group(2))
+            in_parameters = False
+        elif (match := _ATTRIBUTE.match(line)) and (match.group(1) or match.group(3) or not in_parameters):
+            current[match.group(2)] = ("attribute", match.group(3))
+            in_parameters = False
+    for cls, methods in LOST_HEADINGS.items():
+        for name, params in methods.items():
+            classes[cls].setdefault(name, ("method", params))
+    return classes
+
+
+SEED = read_seed_api(SEED_API.read_text(encoding="utf-8"))
+SEED_NAMES = sorted((cls, name) for cls, names in SEED.items() for name in names)
+
+
+def documented_parameters(params: str) -> ast.arguments:
+    function = ast.parse(f"def f({params}): pass").body[0]
+    assert isinstance(function, ast.FunctionDef)
+    return function.args
+
+
+def signature_problems(params: str, signature: inspect.Signature) -> list[str]:
+    """What keeps ``signature`` from accepting every call the documented ``params`` allow."""
+    doc = documented_parameters(params)
+    impl = [p for p in signature.parameters.values() if p.name != "self"]
+    kinds = inspect.Parameter
+    positional = [p for p in impl if p.kind is kinds.POSITIONAL_OR_KEYWORD]
+    by_name = {p.name: p for p in impl}
+    problems = []
+    defaults = [None] * (len(doc.args) - len(doc.defaults)) + list(doc.defaults)
+    for index, (arg, default) in enumerate(zip(doc.args, defaults, strict=True)):
+        if index >= len(positional) or positional[index].name != arg.arg:
+            problems.append(f"positional parameter {index} should be {arg.arg!r}")
+        elif default is not None and positional[index].default != ast.literal_eval(default):
+            problems.append(f"{arg.arg} should default to {ast.unparse(default)}")
+    for arg, kw_default in zip(doc.kwonlyargs, doc.kw_defaults, strict=True):
+        param = by_name.get(arg.arg)
+        if param is None or param.kind not in (kinds.KEYWORD_ONLY, kinds.POSITIONAL_OR_KEYWORD):
+            problems.append(f"keyword {arg.arg!r} missing")
+        elif kw_default is not None and param.default != ast.literal_eval(kw_default):
+            problems.append(f"{arg.arg} should default to {ast.unparse(kw_default)}")
+    if doc.vararg and not any(p.kind is kinds.VAR_POSITIONAL for p in impl):
+        problems.append(f"*{doc.vararg.arg} missing")
+    if doc.kwarg and not any(p.kind is kinds.VAR_KEYWORD for p in impl):
+        problems.append(f"**{doc.kwarg.arg} missing")
+    documented = {a.arg for a in [*doc.args, *doc.kwonlyargs]}
+    required = [
+        p.name
+        for p in impl
+        if p.default is p.empty and p.kind in (kinds.POSITIONAL_OR_KEYWORD, kinds.KEYWORD_ONLY)
+    ]
+    problems += [f"undocumented required parameter {name!r}" for name in required if name not in documented]
+    return problems
+
+
+def implementation(cls: str, client: zo.Client) -> Any:
+    return OBJECT_CLASSES[cls] if cls in OBJECT_CLASSES else COLLECTIONS[cls](client)
+
+
+def test_the_seed_document_is_read_completely() -> None:
+    assert set(SEED) == set(OBJECT_CLASSES) | set(COLLECTIONS)
+    assert SEED["Ticket"]["create_article"] == (
+        "method",
+        "body, *, typ='note', internal=True, files=None, **kwargs",
+    )
+    assert SEED["Tickets"]["DEFAULT_CACHE_SIZE"] == ("constant", "100")
+    assert SEED["State"]["next_state"] == ("attribute", "State | None")
+    assert "expand" not in SEED["State"]  # a parameter of reload(), not an attribute
+    assert len(SEED_NAMES) == 118
+
+
+@pytest.mark.parametrize(("cls", "name"), SEED_NAMES, ids=[f"{c}.{n}" for c, n in SEED_NAMES])
+def test_every_seed_name_is_implemented(client: zo.Client, cls: str, name: str) -> None:
+    target = implementation(cls, client)
+    kind, detail = SEED[cls][name]
+    # Looked up statically on the class, so Manager.__getattr__'s QuerySet fallback cannot answer.
+    found = inspect.getattr_static(target if isinstance(target, type) else type(target), name, None)
+    assert found is not None, f"{cls}.{name} is not implemented"
+    if kind == "method":
+        assert callable(getattr(target, name))
+        assert signature_problems(detail or "", inspect.signature(getattr(target, name))) == []
+    elif kind == "constant":
+        assert getattr(target, name) == ast.literal_eval(detail or "")
+
+
+def test_signature_check_notices_a_mismatch() -> None:
+    def narrower(self: Any, name: str, *, typ: str = "email") -> None: ...
+
+    problems = signature_problems("name, state_type_id, *, typ='note', **kwargs", inspect.signature(narrower))
+    assert problems == [
+        "positional parameter 1 should be 'state_type_id'",
+        "typ should default to 'note'",
+        "**kwargs missing",
+    ]
+
+
+@pytest.mark.parametrize(("cls", "name"), SEED_NAMES, ids=[f"{c}.{n}" for c, n in SEED_NAMES])
+def test_every_seed_name_has_a_behaviour_test(cls: str, name: str) -> None:
+    source = Path(__file__).read_text(encoding="utf-8").split("# -- behaviour tests", 1)[1]
+    assert re.search(rf"\.{name}\b", source), f"no behaviour test uses {cls}.{name}"
+
+
+def test_the_differences_table_names_what_it_says() -> None:
+    table = (ROOT / "docs" / "models.md").read_text(encoding="utf-8").split("differs from the seed", 1)[1]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    named = {n for row in rows for n in re.findall(r"`(?:\w+\.)?(\w+)", row.split("|")[1])}
+    seed_names = {name for _, name in SEED_NAMES}
+    assert named - seed_names - {"created_at", "time_unit"} == set()
+    assert {"state_type", "time_unit", "update", "create", "merge_into", "last_request_age_s"} <= named
+
+
+# -- behaviour tests -----------------------------------------------------------------------------------
 
 
 def unique(prefix: str) -> str:
@@ -56,13 +235,26 @@ def test_object_reload(client: zo.Client, priority: zo.TicketPriority) -> None:
     assert priority.view()["created_by"] == client.users.me().login
 
 
-def test_object_reload_expand_star(client: zo.Client) -> None:
-    notification_class = zo.OnlineNotification
-    assert "*" in notification_class.EXPANDED_ATTRIBUTES
-    ticket = client.tickets.get(1)
+def test_object_reload_expand_star(emulator: Any, client: zo.Client) -> None:
+    assert "*" in zo.OnlineNotification.EXPANDED_ATTRIBUTES
+    assert "*" not in zo.Ticket.EXPANDED_ATTRIBUTES
+    agent = make_client(emulator)
+    with agent.on_behalf_of("agent1@example.com"):
+        ticket = agent.tickets.create(
+            title="star", group="Users", customer="guess:s@example.com", article="x"
+        )
+        ticket.update(owner="admin@example.com")
+    note = next(n for n in client.online_notifications.iter() if n.o_id == ticket.id)
     sent(client).reset()
-    ticket.reload(expand=True)
-    assert sent(client).sent[-1] == ("GET", "/tickets/1?expand=true")
+    note.reload()  # '*' in EXPANDED_ATTRIBUTES: expanded without asking
+    ticket_of_client = client.tickets.get(ticket.id)
+    ticket_of_client.reload()  # no '*': plain
+    assert sent(client).sent == [
+        ("GET", f"/online_notifications/{note.id}?expand=true"),
+        ("GET", f"/tickets/{ticket.id}"),
+        ("GET", f"/tickets/{ticket.id}"),
+    ]
+    assert note.view()["object"] == "Ticket"  # the name the expanded record adds
 
 
 def test_object_update(client: zo.Client, priority: zo.TicketPriority) -> None:
@@ -127,6 +319,23 @@ def test_state_state_type(client: zo.Client, state: zo.TicketState) -> None:
 
 def test_state_parent(client: zo.Client, state: zo.TicketState) -> None:
     assert state.parent == client.states
+
+
+def test_state_delete_reload_update_view_url(client: zo.Client, state: zo.TicketState) -> None:
+    assert state.url == f"{client.api_url}/ticket_states/{state.id}"
+    assert state.view()["name"] == state.name
+    assert state.last_request_age_s() is not None
+    client.put(f"ticket_states/{state.id}", json={"note": "from elsewhere"})
+    state.reload()
+    assert state.note == "from elsewhere"
+    state.reload(expand=True)
+    assert state.view()["state_type"] == "new"  # expand adds the names of EXPANDED_ATTRIBUTES
+    assert state.update(ignore_escalation=True) is state
+    assert client.get(f"ticket_states/{state.id}")["ignore_escalation"] is True
+    sid = state.id
+    state.delete()
+    with pytest.raises(zo.TicketState.DoesNotExist):
+        client.states.get(sid)
 
 
 def test_ticket_add_tags(ticket: zo.Ticket) -> None:
@@ -314,6 +523,43 @@ def test_collection_iter(client: zo.Client) -> None:
     assert expanded.view()["group"] == "Users"
 
 
+@pytest.mark.parametrize("collection", ["priorities", "states", "tickets"])
+def test_seed_collections_iter_with_page_page_size_and_expand(client: zo.Client, collection: str) -> None:
+    manager = getattr(client, collection)
+    if collection == "tickets":  # a fresh system has one ticket
+        for title in ("page one", "page two"):
+            client.tickets.create(title, "Users", "guess:pytest@localhost.local", "x")
+    everything = [x.id for x in manager.iter()]
+    assert len(everything) >= 3
+    sent(client).reset()
+    second_page = list(manager.iter(page=2, page_size=2))
+    assert [x.id for x in second_page] == everything[2:]
+    assert sent(client).sent[0][1].startswith(f"/{manager.endpoint}?page=2&per_page=2")
+    first = next(manager.iter(page_size=1, expand=True))
+    assert first.view()["created_by"] == first.created_by.login  # a name only expand=true sends
+
+
+@pytest.mark.parametrize(
+    ("collection", "endpoint"),
+    [("priorities", "ticket_priorities"), ("states", "ticket_states"), ("tickets", "tickets")],
+)
+def test_seed_collections_client_endpoint_url_cache(
+    client: zo.Client, collection: str, endpoint: str
+) -> None:
+    manager = getattr(client, collection)
+    assert manager.client is client
+    assert manager.endpoint == endpoint
+    assert manager.url == f"{client.api_url}/{endpoint}"
+    size = manager.DEFAULT_CACHE_SIZE
+    assert size == (100 if collection == "tickets" else -1)
+    assert manager.cache.max_size == size
+    obj = manager.get(1)
+    assert 1 in manager.cache
+    assert manager.cache.get(1).record["id"] == obj.id
+    manager.cache.delete(1)
+    assert 1 not in manager.cache
+
+
 def test_collection_iter_uses_client_pagination_defaults(client: zo.Client) -> None:
     client.pagination.page_size = 2
     sent(client).reset()
@@ -414,6 +660,23 @@ def test_tags_rename(client: zo.Client) -> None:
     assert client.tags.search("__pytest_old__") == []
     with pytest.raises(KeyError):
         client.tags.rename("__pytest_old__", "whatever")
+
+
+def test_tags_rename_onto_an_existing_name_drops_the_old_one(client: zo.Client, ticket: zo.Ticket) -> None:
+    client.tags.create("__pytest_merge_target__")
+    ticket.add_tags("__pytest_merge_source__")
+    client.tags.rename("__pytest_merge_source__", "__pytest_merge_target__")
+    assert client.tags.search("__pytest_merge_source__") == []
+    assert [t.name for t in client.tags.iter()].count("__pytest_merge_target__") == 1
+    assert ticket.tags() == ["__pytest_merge_target__"]
+
+
+def test_tickets_create_with_ids_and_a_plain_email(client: zo.Client) -> None:
+    nicole = client.users.search("login:nicole.braun@zammad.org")[0]
+    t = client.tickets.create("ids", 1, nicole.id, "body")
+    assert (t.group_id, t.customer_id) == (1, nicole.id)
+    by_email = client.tickets.create("email", "Users", "nicole.braun@zammad.org", "body")
+    assert by_email.customer == nicole
 
 
 def test_tags_search(fresh_client: zo.Client) -> None:
