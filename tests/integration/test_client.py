@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -268,6 +269,153 @@ def test_non_json_reply_is_a_decode_error(emulator: Any) -> None:
             client.priorities.get(3)
     finally:
         emulator.faults.clear()
+
+
+def test_retry_after_of_the_server_is_honoured(emulator: Any, caplog: pytest.LogCaptureFixture) -> None:
+    # The backoff alone would wait 50-100 s, past max_wait: only by honouring the server's
+    # Retry-After (0.01 s) can the transport retry at all.
+    rule = emulator.faults.add(
+        "rate_limit", method="GET", path=r".*/ticket_priorities/2$", times=1, retry_after=0.01
+    )
+    caplog.set_level(logging.INFO, logger="zammad_orm.transport")
+    try:
+        client = make_client(emulator, transport=CountingTransport(retries=2, backoff=100.0, max_wait=5.0))
+        assert client.priorities.get(2).name == "2 normal"
+        assert rule.hits == 1
+        retries = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+        assert retries == ["GET /api/v1/ticket_priorities/2: status 429, retrying in 0.01 s (attempt 2/3)"]
+    finally:
+        emulator.faults.clear()
+
+
+def test_total_wait_is_bounded_by_max_wait(emulator: Any, caplog: pytest.LogCaptureFixture) -> None:
+    rule = emulator.faults.add("rate_limit", method="GET", path=r".*/ticket_priorities/3$", retry_after=60)
+    caplog.set_level(logging.INFO, logger="zammad_orm.transport")
+    try:
+        client = make_client(emulator, transport=CountingTransport(retries=5, backoff=0.0, max_wait=2.0))
+        with pytest.raises(errors.RateLimited) as info:
+            client.priorities.get(3)
+        assert info.value.retry_after == 60.0
+        assert info.value.status == 429
+        assert rule.hits == 1  # a wait of 60 s would pass max_wait: given up at once, nothing slept
+        [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert "the next wait of 60.00 s passes max_wait=2.00 s" in warning
+    finally:
+        emulator.faults.clear()
+
+
+def test_rate_limit_retries_exhausted_raise_rate_limited(emulator: Any) -> None:
+    rule = emulator.faults.add("rate_limit", method="GET", path=r".*/ticket_priorities/1$", retry_after=0)
+    try:
+        client = make_client(emulator, transport=CountingTransport(retries=2, backoff=0.0))
+        with pytest.raises(errors.RateLimited, match="Retry later") as info:
+            client.priorities.get(1)
+        assert info.value.retry_after == 0.0
+        assert rule.hits == 3
+    finally:
+        emulator.faults.clear()
+
+
+def test_connection_dropped_mid_body_is_retried_for_get_then_raised(emulator: Any) -> None:
+    rule = emulator.faults.add("drop", method="GET", path=r".*/ticket_priorities/1$")
+    try:
+        client = make_client(emulator, transport=CountingTransport(retries=1, backoff=0.0))
+        with pytest.raises(errors.ConnectError):
+            client.priorities.get(1)
+        assert rule.hits == 2
+    finally:
+        emulator.faults.clear()
+
+
+def test_failed_save_after_retries_keeps_pending_changes(emulator: Any) -> None:
+    client = make_client(emulator, transport=CountingTransport(retries=1, backoff=0.0))
+    ticket = client.tickets.create("retry save", "Users", "guess:pytest@localhost.local", "x")
+    ticket.title = "pending"
+    ticket.preferences["k"] = "v"
+    rule = emulator.faults.add("status", method="PUT", path=rf".*/tickets/{ticket.id}$", status=503)
+    try:
+        with pytest.raises(errors.ServerError, match="Service Unavailable"):
+            ticket.save()
+        assert rule.hits == 2  # a PUT is idempotent: retried once
+    finally:
+        emulator.faults.clear()
+    assert ticket.changes() == {"title": "pending", "preferences": {"k": "v"}}
+    ticket.save()
+    assert ticket.changes() == {}
+    assert client.get(f"tickets/{ticket.id}")["title"] == "pending"
+
+
+def test_logs_name_method_path_status_and_milliseconds_never_credentials(
+    emulator: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    password = "customer"  # Nicole's seeded password: it must appear in no log record
+    nicole = zo.Client(emulator.url, username="nicole.braun@zammad.org", password=password)
+    caplog.set_level(logging.DEBUG, logger="zammad_orm.transport")
+    nicole.users.me()
+    with pytest.raises(errors.NotFound):
+        nicole.get("tickets/999999", token="query-secret-123")
+    records = [r for r in caplog.records if r.name == "zammad_orm.transport"]
+    fields = [(r.method, r.path, r.status) for r in records]  # type: ignore[attr-defined]
+    assert fields == [
+        ("GET", "/api/v1/users/me", 200),
+        ("GET", "/api/v1/tickets/999999?token=***", 404),
+    ]
+    assert all(isinstance(r.elapsed_ms, float) for r in records)  # type: ignore[attr-defined]
+    assert records[0].getMessage().startswith("GET /api/v1/users/me -> 200 in ")
+    everything = " ".join(f"{r.getMessage()} {vars(r)}" for r in records)
+    for secret in (password, "query-secret-123", emulator.token, "Authorization", "Basic "):
+        assert secret not in everything
+
+
+def test_objects_get_of_a_missing_pk_is_does_not_exist_and_not_found(client: zo.Client) -> None:
+    sent(client).reset()
+    with client.activate(), pytest.raises(zo.Ticket.DoesNotExist) as info:
+        zo.Ticket.objects.get(pk=999999)
+    assert isinstance(info.value, errors.NotFound)
+    assert isinstance(info.value, errors.DoesNotExist)
+    assert info.value.status == 404
+    assert sent(client).sent == [("GET", "/tickets/999999")]
+    with pytest.raises(errors.NotFound):
+        zo.Ticket.objects.using(client).get(999999)
+    with pytest.raises(zo.User.DoesNotExist):
+        client.users.get(pk=999999)
+    assert not issubclass(zo.User.DoesNotExist, zo.Ticket.DoesNotExist)
+
+
+def test_unprocessable_entity_carries_status_method_url_and_body(client: zo.Client) -> None:
+    with pytest.raises(errors.UnprocessableEntity) as info:
+        client.users.create(firstname="x", email="not an email")
+    error = info.value
+    assert (error.status, error.method) == (422, "POST")
+    assert error.url.endswith("/api/v1/users")
+    assert error.message == "Invalid email 'not an email'"  # the server's error_human
+    assert error.message in error.body.decode()
+    assert str(error) == f"422 {error.message} (POST {error.url})"
+
+
+def test_bad_input_is_refused_before_any_request(client: zo.Client) -> None:
+    ticket = client.tickets.get(1)
+    sent(client).reset()
+    with pytest.raises(errors.FieldError, match="colour"):
+        client.priorities.create("p", colour="red")
+    with pytest.raises(TypeError):  # FieldError is a TypeError
+        ticket.title = 5  # type: ignore[assignment]
+    with pytest.raises(errors.FieldError, match="read-only"):
+        ticket.number = "1"
+    with pytest.raises(errors.FieldError):
+        client.tickets.get("1")  # type: ignore[arg-type]
+    assert sent(client).sent == []
+    assert ticket.changes() == {}
+
+
+def test_unknown_query_field_is_refused_before_any_search(client: zo.Client) -> None:
+    # A name that is not a declared field may be a custom object attribute: the query layer asks the
+    # server's attribute list (once per client), never the search endpoint.
+    with pytest.raises(errors.QueryError, match="colour"):
+        list(client.tickets.filter(colour="red"))
+    with pytest.raises(errors.QueryError, match="colour"):
+        client.tickets.filter(colour="blue").count()
+    assert sent(client).sent == [("GET", "/object_manager_attributes")]
 
 
 def test_unreachable_server_is_a_connect_error() -> None:
