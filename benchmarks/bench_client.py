@@ -12,17 +12,18 @@ Operations (each client's documented way of doing it; page size 200 for searches
   client before; the connection is already open) and once more warm (the same ids again).
   zammad_orm ``client.tickets[pk]`` (identity map, then record cache, then one GET); zammad-py
   ``ticket.find(pk)``; zammadoo ``client.tickets(pk).title`` (its per-collection LRU cache).
-* (b) search ``state.name:open`` (2,225 of the 10,000 demo tickets) and read every match's number,
-  state name and owner login, with a new client per run. zammad_orm ``search(...).select_related("state",
-  "owner")``; zammad-py pages the search with ``expand=true`` (names come inline); zammadoo iterates
-  ``tickets.search()`` and reads ``t.state.name``, ``t.owner.login``. zammadoo caches the search
-  ``assets`` but keeps at most 100 tickets (``Tickets.DEFAULT_CACHE_SIZE``), so with pages of 200 most
-  tickets are fetched again one by one (the N+1 pattern); it is also measured with that cache unbounded
-  (``client.tickets.cache.max_size = -1``). The rows read are compared across clients.
+* (b) search ``state.name:open`` (about a fifth of the demo tickets) and read each match's number,
+  state name and owner login, with a new client per run. zammad_orm ``search(...).select_related(
+  "state", "owner")``; zammad-py pages the search with ``expand=true`` (names come inline); zammadoo
+  iterates ``tickets.search()`` and reads ``t.state.name``, ``t.owner.login``. zammadoo caches the
+  search ``assets`` but keeps at most 100 tickets (``Tickets.DEFAULT_CACHE_SIZE``), so with pages of
+  200 most tickets are fetched again one by one (the N+1 pattern); it is also measured with that cache
+  unbounded (``client.tickets.cache.max_size = -1``). The rows read are compared across clients.
 * (c) count the matches of that search, new client per run. Zammad 6.2 returns no total, so every
-  client pages the ids: zammad_orm ``search(...).count()``, the peers by iterating and counting.
+  client pages through the matches: zammad_orm ``search(...).count()`` (id lists only), the peers by
+  iterating and counting.
 * (d) create a ticket with a first article (``guess:`` customer), 10 tickets per client.
-* (e) iterate all users (2,537), new client per run: zammad_orm ``client.users.iter()``, zammad-py
+* (e) iterate all users, new client per run: zammad_orm ``client.users.iter()``, zammad-py
   ``user.all()`` with ``next_page()``, zammadoo ``client.users.iter()``.
 """
 
