@@ -22,6 +22,7 @@ from werkzeug.wrappers import Request, Response
 from zammad_orm.testing import (
     routes_admin,
     routes_misc,
+    routes_reports,
     routes_search,
     routes_tickets,
     routes_users,
@@ -50,7 +51,7 @@ def _json_response(status: int, body: Any, headers: dict[str, str] | None = None
 def _build_map() -> tuple[Map, dict[str, Handler]]:
     rules: list[Rule] = []
     handlers: dict[str, Handler] = {}
-    for module in (routes_tickets, routes_users, routes_admin, routes_misc, routes_search):
+    for module in (routes_tickets, routes_users, routes_admin, routes_misc, routes_reports, routes_search):
         for index, (rule, methods, handler) in enumerate(module.ROUTES):
             endpoint = f"{module.__name__}:{index}"
             rules.append(Rule("/api/v1" + rule, methods=methods.split(), endpoint=endpoint))
