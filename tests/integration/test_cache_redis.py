@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 
+import zammad_orm as zo
 from tests.unit.test_cache import (
     CONTRACT,
     DEFAULTS,
@@ -31,6 +32,8 @@ from tests.unit.test_cache import (
 )
 from zammad_orm.cache import RedisRecordCache, make_cache
 from zammad_orm.errors import CacheError
+
+from .conftest import make_client, sent
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -171,3 +174,29 @@ def test_unreachable_server_is_cache_error_without_password() -> None:
     with pytest.raises(CacheError):
         cache.get("Ticket", 1)
     cache.close()  # type: ignore[attr-defined]
+
+
+def test_clients_sharing_redis_load_repeatedly_without_requests(emulator: Any) -> None:
+    first = make_client(emulator, cache=REDIS_URL)
+    namespace = first.cache.namespace  # type: ignore[attr-defined]
+    try:
+        ticket = first.tickets.get(1)
+        assert (ticket.group.name, ticket.state.name, ticket.customer.login) == (
+            "Users",
+            "new",
+            "nicole.braun@zammad.org",
+        )
+        first.close()
+        second = make_client(emulator, cache=REDIS_URL)  # another process or host, same server and user
+        assert second.cache.namespace == namespace  # type: ignore[attr-defined]
+        group = second.resolve(zo.Group, 1)
+        state = second.resolve(zo.TicketState, ticket.state_id)
+        customer = second.resolve(zo.User, 2)
+        assert (group.name, state.name, customer.login) == ("Users", "new", "nicole.braun@zammad.org")
+        assert sent(second).count == 0  # every load came from Redis
+        second.configure_cache(zo.User, 0)  # per-model size: 0 drops the users and stops caching them
+        assert second.cache.get("User", 2) is None
+        assert second.cache.get("Group", 1) is not None
+        second.close()
+    finally:
+        _drop_namespace(namespace)

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import ssl
+import subprocess
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,6 +66,75 @@ def test_connect_reads_the_environment_and_becomes_the_default(
         assert second.users.me().login == emulator.admin_login
     finally:
         set_default_client(None)
+
+
+@pytest.mark.parametrize("kind", ["basic", "oauth2"])
+def test_connect_reads_other_credentials_from_the_environment(
+    emulator: Any, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    monkeypatch.setenv("ZAMMAD_URL", emulator.url)
+    for name in ("ZAMMAD_HTTP_TOKEN", "ZAMMAD_USERNAME", "ZAMMAD_PASSWORD", "ZAMMAD_OAUTH2_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    if kind == "basic":
+        monkeypatch.setenv("ZAMMAD_USERNAME", "agent1@example.com")
+        monkeypatch.setenv("ZAMMAD_PASSWORD", "agent")
+    else:
+        monkeypatch.setenv("ZAMMAD_OAUTH2_TOKEN", emulator.token)
+    try:
+        client = zo.connect()
+        expected = "agent1@example.com" if kind == "basic" else emulator.admin_login
+        assert client.users.me().login == expected
+        # An argument wins over the environment, which is then not read for credentials at all.
+        explicit = zo.connect(http_token=emulator.user_tokens["nicole.braun@zammad.org"])
+        assert explicit.users.me().login == "nicole.braun@zammad.org"
+    finally:
+        set_default_client(None)
+
+
+def test_default_timeouts_and_settings_reach_the_transport(emulator: Any, tmp_path: Path) -> None:
+    default = zo.Client(emulator.url, http_token=emulator.token)
+    assert (default.transport.timeout, default.transport.retries) == ((5.0, 30.0), 3)  # type: ignore[attr-defined]
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not used for http://\n")
+    tuned = zo.Client(emulator.url, http_token=emulator.token, timeout=2.5, retries=1, verify=str(bundle))
+    transport = tuned.transport
+    assert (transport.timeout, transport.retries, transport.verify) == (2.5, 1, str(bundle))  # type: ignore[attr-defined]
+    assert tuned.tickets.get(1).number == "67001"
+
+
+@pytest.fixture
+def tls_emulator(emulator: Any, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The emulator's app behind HTTPS with a self-signed certificate; yields (url, certificate path)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    from werkzeug.serving import make_server
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = make_server("127.0.0.1", 0, emulator.wsgi(), threaded=True, ssl_context=context)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_port}", cert
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+def test_verify_accepts_a_ca_bundle_path(emulator: Any, tls_emulator: tuple[str, Path]) -> None:
+    url, cert = tls_emulator
+    trusted = zo.Client(url, http_token=emulator.token, verify=str(cert), retries=0)
+    assert trusted.tickets.get(1).number == "67001"
+    untrusted = zo.Client(url, http_token=emulator.token, retries=0)  # the system CAs do not know it
+    with pytest.raises(errors.ConnectError, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+        untrusted.tickets.get(1)
 
 
 def test_connect_refuses_contradictory_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -51,6 +51,29 @@ def test_user_roles_and_organization_by_name(client: zo.Client) -> None:
     assert sorted(client.get(f"users/{user.id}")["role_ids"]) == [2, 3]
 
 
+def test_in_place_list_edits_are_saved_and_relations_follow(client: zo.Client) -> None:
+    primary = client.organizations.create(name=unique("org_a"))
+    second = client.organizations.create(name=unique("org_b"))
+    third = client.organizations.create(name=unique("org_c"))
+    user = client.users.create(
+        firstname="Multi", lastname="Org", email=f"{unique('multi')}@example.com", organization=primary.name
+    )
+    assert user.organizations == []
+    transport = sent(client)
+    transport.reset()
+    user.organization_ids.append(second.id)  # edited in place: still seen as a change
+    user.organization_ids.append(third.id)
+    assert user.changes() == {"organization_ids": [second.id, third.id]}
+    user.save()
+    assert [(r.method, r.json) for r in transport.requests] == [
+        ("PUT", {"organization_ids": [second.id, third.id]})
+    ]
+    assert client.get(f"users/{user.id}")["organization_ids"] == [second.id, third.id]
+    assert user.organization is primary
+    assert user.organizations == [second, third]  # the relation follows the changed ids
+    assert user.changes() == {}
+
+
 def test_user_validation_error_is_unprocessable(client: zo.Client) -> None:
     with pytest.raises(errors.UnprocessableEntity, match="At least one identifier"):
         client.users.create(note="nobody")
