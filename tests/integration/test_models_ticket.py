@@ -111,6 +111,13 @@ def test_ticket_relations_of_the_welcome_ticket(client: zo.Client) -> None:
     assert [a.ticket_id for a in t.articles] == [1] * len(t.articles)
 
 
+def test_repr_shows_model_id_and_label(client: zo.Client) -> None:
+    assert repr(client.tickets.get(1)) == "<Ticket 1 '#67001 Welcome to Zammad!'>"
+    assert repr(client.users.get(2)) == "<User 2 'nicole.braun@zammad.org'>"
+    assert repr(client.groups.get(1)) == "<Group 1 'Users'>"
+    assert repr(client.states.get(2)) == "<TicketState 2 'open'>"
+
+
 def test_unassigned_owner_is_user_1(client: zo.Client, ticket: zo.Ticket) -> None:
     assert ticket.owner_id == 1
     assert ticket.is_unassigned
