@@ -269,6 +269,20 @@ def test_search_understands_both_reply_generations(version: str, generation: str
         assert sent(client).count > 0
 
 
+@pytest.mark.parametrize(
+    ("version", "wrong", "right"), [("6.2", "unified", "pre65"), ("6.5", "pre65", "unified")]
+)
+def test_search_generation_is_corrected_by_the_reply(version: str, wrong: str, right: str) -> None:
+    emulator_class = pytest.importorskip("zammad_orm.testing").Emulator
+    with emulator_class(zammad_version=version) as server:
+        client = make_client(server)
+        client.note_search_generation(wrong)  # type: ignore[arg-type]  # a wrong first guess
+        found = list(client.tickets.search("title:Welcome"))
+        assert [t.number for t in found] == ["67001"]
+        assert client.search_generation == right  # the shape of the reply decided
+        assert ("GET", "/version") not in sent(client).sent
+
+
 # -- constructing and saving new objects; seeded constants --------------------------------------------
 
 
