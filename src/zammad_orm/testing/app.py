@@ -21,13 +21,14 @@ from werkzeug.wrappers import Request, Response
 
 from zammad_orm.testing import (
     routes_admin,
+    routes_checklists,
     routes_misc,
     routes_reports,
     routes_search,
     routes_tickets,
     routes_users,
 )
-from zammad_orm.testing.core import ApiError, Ctx, Reply, error_body, masked_error
+from zammad_orm.testing.core import ApiError, Ctx, Reply, error_body, masked_error, version_tuple
 from zammad_orm.testing.store import Store
 
 __all__ = ["EmulatorApp", "make_app"]
@@ -48,10 +49,24 @@ def _json_response(status: int, body: Any, headers: dict[str, str] | None = None
     )
 
 
-def _build_map() -> tuple[Map, dict[str, Handler]]:
+_MODULES: tuple[Any, ...] = (
+    routes_tickets,
+    routes_users,
+    routes_admin,
+    routes_misc,
+    routes_reports,
+    routes_search,
+    routes_checklists,
+)
+
+
+def _build_map(zammad_version: str) -> tuple[Map, dict[str, Handler]]:
+    # A module with MIN_VERSION is routed only from that version on (older servers: "No route matches").
     rules: list[Rule] = []
     handlers: dict[str, Handler] = {}
-    for module in (routes_tickets, routes_users, routes_admin, routes_misc, routes_reports, routes_search):
+    for module in _MODULES:
+        if version_tuple(zammad_version) < getattr(module, "MIN_VERSION", (0,)):
+            continue
         for index, (rule, methods, handler) in enumerate(module.ROUTES):
             endpoint = f"{module.__name__}:{index}"
             rules.append(Rule("/api/v1" + rule, methods=methods.split(), endpoint=endpoint))
@@ -70,7 +85,7 @@ class EmulatorApp:
         self.store = store
         self.zammad_version = zammad_version
         self.search_backend = search_backend
-        self.url_map, self.handlers = _build_map()
+        self.url_map, self.handlers = _build_map(zammad_version)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Answer one WSGI request."""

@@ -8,6 +8,7 @@ request's transaction, and helpers that raise :class:`ApiError` with Zammad's st
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import sqlite3
 from collections.abc import Iterable, Mapping
@@ -100,6 +101,15 @@ class Ctx:
         self.permissions: frozenset[str] = frozenset()
         self.touched_tickets: set[int] = set()
         self.touched_shared = False
+
+    def version_at_least(self, major: int, minor: int) -> bool:
+        """Whether the imitated Zammad version is ``major.minor`` or newer (``"6.5"`` ≥ ``(6, 4)``)."""
+        return version_tuple(self.zammad_version) >= (major, minor)
+
+    @property
+    def checklists(self) -> bool:
+        """Whether the imitated version has checklists (Zammad 6.4+; spec §5.15)."""
+        return self.version_at_least(6, 4)
 
     # --- identity and permissions ---------------------------------------------------------------------
     @property
@@ -236,6 +246,12 @@ class Ctx:
                 "UPDATE tickets SET updated_at = ?, updated_by_id = ? WHERE id = ?", (now, by, ticket_id)
             )
         self.touched_tickets.add(ticket_id)
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """Return the numbers of a version string: ``"6.5.0-1"`` → ``(6, 5, 0)``."""
+    numbers = re.findall(r"\d+", text)
+    return tuple(int(n) for n in numbers[:3]) or (0,)
 
 
 def json_loads_or(value: str | None, default: Any) -> Any:

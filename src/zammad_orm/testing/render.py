@@ -238,12 +238,15 @@ def _plan(ctx: Ctx, model: Model, keys: tuple[str, ...]) -> list[tuple[str, int,
     # (output key, column index, kind) with kind 0 = as stored, 1 = boolean, 2 = JSON text. Indexing a row
     # by position is much cheaper than by name; the plan is computed once per column layout.
     custom = tuple(ctx.store.custom_columns.get(model.custom or "", ())) if model.custom else ()
-    plan = _PLANS.get((model.name, keys, custom))
+    # Zammad 6.4+ tickets carry checklist_id (a column added after the ones of 6.2).
+    extra = ("checklist_id",) if model.name == "Ticket" and ctx.checklists else ()
+    plan = _PLANS.get((model.name, keys, custom + extra))
     if plan is None:
         index = {key: position for position, key in enumerate(keys)}
-        plan = [(c, index[c], 1 if c in model.bools else 2 if c in model.jsons else 0) for c in model.columns]
+        columns = model.columns + extra
+        plan = [(c, index[c], 1 if c in model.bools else 2 if c in model.jsons else 0) for c in columns]
         plan += [(c, index[c], 2) for c in custom]
-        _PLANS[(model.name, keys, custom)] = plan
+        _PLANS[(model.name, keys, custom + extra)] = plan
     return plan
 
 
@@ -311,7 +314,20 @@ def association_ids(ctx: Ctx, model: Model, ids: Sequence[int]) -> dict[int, dic
         tas = _id_map(
             ctx, "SELECT ticket_id, id FROM time_accountings WHERE ticket_id IN ({marks}) ORDER BY id", ids
         )
-        return {i: {"article_ids": arts[i], "ticket_time_accounting_ids": tas[i]} for i in ids}
+        out: dict[int, dict[str, Any]] = {
+            i: {"article_ids": arts[i], "ticket_time_accounting_ids": tas[i]} for i in ids
+        }
+        if ctx.checklists:
+            # Checklists whose items reference the ticket (Zammad 6.4+).
+            refs = _id_map(
+                ctx,
+                "SELECT DISTINCT ticket_id, checklist_id FROM checklist_items WHERE ticket_id IN ({marks})"
+                " ORDER BY checklist_id",
+                ids,
+            )
+            for i in ids:
+                out[i]["referencing_checklist_ids"] = refs[i]
+        return out
     if model.name == "User":
         roles = _id_map(
             ctx, "SELECT user_id, role_id FROM user_roles WHERE user_id IN ({marks}) ORDER BY role_id", ids

@@ -403,6 +403,10 @@ def delete_ticket_rows(ctx: Ctx, ticket_id: int) -> None:
     for article_id in articles:
         ctx.conn.execute("DELETE FROM attachments WHERE article_id = ?", (article_id,))
     for sql in (
+        # The ticket's checklist goes with it; items of other checklists lose their reference to it.
+        "DELETE FROM checklist_items WHERE checklist_id IN (SELECT checklist_id FROM tickets WHERE id = ?)",
+        "DELETE FROM checklists WHERE id IN (SELECT checklist_id FROM tickets WHERE id = ?)",
+        "UPDATE checklist_items SET ticket_id = NULL WHERE ticket_id = ?",
         "DELETE FROM ticket_articles WHERE ticket_id = ?",
         "DELETE FROM time_accountings WHERE ticket_id = ?",
         "DELETE FROM tags WHERE object = 'Ticket' AND o_id = ?",

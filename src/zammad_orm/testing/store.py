@@ -90,7 +90,7 @@ CREATE TABLE tickets (
   last_contact_at TEXT, last_contact_agent_at TEXT, last_contact_customer_at TEXT, last_owner_update_at TEXT,
   create_article_type_id INTEGER, create_article_sender_id INTEGER, article_count INTEGER DEFAULT 0,
   escalation_at TEXT, pending_time TEXT, type TEXT, time_unit TEXT, preferences TEXT DEFAULT '{}',
-  updated_by_id INTEGER, created_by_id INTEGER, created_at TEXT, updated_at TEXT);
+  updated_by_id INTEGER, created_by_id INTEGER, created_at TEXT, updated_at TEXT, checklist_id INTEGER);
 CREATE UNIQUE INDEX tickets_number ON tickets (number);
 CREATE INDEX tickets_updated_at ON tickets (updated_at);
 CREATE INDEX tickets_group ON tickets (group_id);
@@ -154,8 +154,28 @@ CREATE TABLE object_manager_attributes (
   to_delete INTEGER DEFAULT 0, to_config INTEGER DEFAULT 0, position INTEGER, object TEXT,
   updated_by_id INTEGER, created_by_id INTEGER, created_at TEXT, updated_at TEXT);
 """
+# Checklists (Zammad 6.4+); created in older database files too, so every file serves every version.
+CHECKLIST_SCHEMA = """
+CREATE TABLE IF NOT EXISTS checklists (
+  id INTEGER PRIMARY KEY, name TEXT DEFAULT '', sorted_item_ids TEXT DEFAULT '[]', updated_by_id INTEGER,
+  created_by_id INTEGER, created_at TEXT, updated_at TEXT);
+CREATE TABLE IF NOT EXISTS checklist_items (
+  id INTEGER PRIMARY KEY, text TEXT DEFAULT '', checked INTEGER DEFAULT 0, checklist_id INTEGER,
+  ticket_id INTEGER, updated_by_id INTEGER, created_by_id INTEGER, created_at TEXT, updated_at TEXT);
+CREATE INDEX IF NOT EXISTS checklist_items_checklist ON checklist_items (checklist_id);
+CREATE INDEX IF NOT EXISTS checklist_items_ticket ON checklist_items (ticket_id);
+CREATE TABLE IF NOT EXISTS checklist_templates (
+  id INTEGER PRIMARY KEY, name TEXT DEFAULT '', active INTEGER DEFAULT 1, sorted_item_ids TEXT DEFAULT '[]',
+  updated_by_id INTEGER, created_by_id INTEGER, created_at TEXT, updated_at TEXT);
+CREATE TABLE IF NOT EXISTS checklist_template_items (
+  id INTEGER PRIMARY KEY, checklist_template_id INTEGER, text TEXT DEFAULT '', updated_by_id INTEGER,
+  created_by_id INTEGER, created_at TEXT, updated_at TEXT);
+"""
 # AUTOINCREMENT: like the database sequences behind Zammad, an id is never reused after a delete.
 SCHEMA = SCHEMA.replace("id INTEGER PRIMARY KEY,", "id INTEGER PRIMARY KEY AUTOINCREMENT,")
+CHECKLIST_SCHEMA = CHECKLIST_SCHEMA.replace(
+    "id INTEGER PRIMARY KEY,", "id INTEGER PRIMARY KEY AUTOINCREMENT,"
+)
 
 # Tables whose rows may carry custom object attributes (spec §5.14), by object-manager object name.
 CUSTOM_TABLES = {"Ticket": "tickets", "User": "users", "Organization": "organizations", "Group": "groups"}
@@ -226,6 +246,8 @@ class Store:
             self.conn.executescript(SCHEMA)
         else:
             self._load_custom_columns()
+            self._add_checklist_column()
+        self.conn.executescript(CHECKLIST_SCHEMA)
 
     @property
     def fresh(self) -> bool:
@@ -237,6 +259,12 @@ class Store:
             "SELECT name FROM sqlite_master WHERE type='table' AND name='tickets'"
         ).fetchone()
         return row is not None
+
+    def _add_checklist_column(self) -> None:
+        # Database files written before checklists existed lack tickets.checklist_id.
+        columns = {row["name"] for row in self.conn.execute("PRAGMA table_info(tickets)")}
+        if "checklist_id" not in columns:
+            self.conn.execute("ALTER TABLE tickets ADD COLUMN checklist_id INTEGER")
 
     def _load_custom_columns(self) -> None:
         for row in self.conn.execute(
