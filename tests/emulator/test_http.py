@@ -332,3 +332,25 @@ def test_search_replies_carry_etags_too(admin: Api) -> None:
     assert again.status_code == 304
     attachment_like = admin.get("/tickets/1", headers={"If-None-Match": first.headers["ETag"]})
     assert attachment_like.status_code == 200
+
+
+def test_cors_preflight_and_headers(emulator: Emulator, admin: Api) -> None:
+    preflight = requests.options(emulator.url + "/api/v1/users/search", timeout=30)
+    assert preflight.status_code == 200
+    assert preflight.content == b""
+    assert preflight.headers["Content-Type"].startswith("text/plain")
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert preflight.headers["Access-Control-Allow-Methods"] == "POST, GET, PUT, DELETE, PATCH, OPTIONS"
+    assert preflight.headers["Access-Control-Max-Age"] == "1728000"
+    assert requests.options(emulator.url + "/api/v1/nothing/here", timeout=30).status_code == 404
+    # Token and basic auth replies carry the CORS headers; others (bearer, anonymous) do not.
+    assert admin.get("/tickets/1").headers["Access-Control-Allow-Origin"] == "*"
+    basic = base64.b64encode(b"admin@example.com:admin").decode()
+    assert (
+        _get(emulator, "/users/me", Authorization=f"Basic {basic}").headers["Access-Control-Max-Age"]
+        == "1728000"
+    )
+    bearer = _get(emulator, "/users/me", Authorization=f"Bearer {emulator.token}")
+    assert bearer.status_code == 200
+    assert "Access-Control-Allow-Origin" not in bearer.headers
+    assert "Access-Control-Allow-Origin" not in _get(emulator, "/users/me").headers

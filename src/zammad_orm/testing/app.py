@@ -39,6 +39,16 @@ Handler = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+#: Zammad's CORS headers (``ApplicationController::SetsHeaders``).
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, GET, PUT, DELETE, PATCH, OPTIONS",
+    "Access-Control-Max-Age": "1728000",
+    "Access-Control-Allow-Headers": "Content-Type, Depth, User-Agent, X-File-Size, X-Requested-With,"
+    " If-Modified-Since, X-File-Name, Cache-Control, Accept-Language",
+}
+
+
 def _dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -99,13 +109,26 @@ class EmulatorApp:
 
     def handle(self, request: Request) -> Response:
         """Route, authenticate, run the handler in a transaction, render."""
+        response = self._dispatch(request)
+        if request.headers.get("Authorization", "").split(" ", 1)[0].lower() in ("token", "basic"):
+            # Zammad adds the CORS headers to every reply of a token or basic auth request (spec §2.7).
+            response.headers.extend(CORS_HEADERS)
+        return response
+
+    def _dispatch(self, request: Request) -> Response:
         adapter = self.url_map.bind_to_environ(request.environ)
         path = request.path.rstrip("/") or "/"
         try:
             endpoint, args = adapter.match()
-        except (NotFound, MethodNotAllowed):
-            message = f"No route matches [{request.method}] {path}"
-            return _json_response(404, error_body(message))
+        except MethodNotAllowed:
+            if request.method == "OPTIONS":
+                # CORS preflight of a routed path: empty text/plain with the CORS headers, no authentication.
+                return Response(
+                    b"", status=200, headers=CORS_HEADERS, content_type="text/plain; charset=utf-8"
+                )
+            return _json_response(404, error_body(f"No route matches [{request.method}] {path}"))
+        except NotFound:
+            return _json_response(404, error_body(f"No route matches [{request.method}] {path}"))
         try:
             params, body = self._params(request)
         except ValueError as exc:
