@@ -45,7 +45,8 @@ class Emulator:
         seed: random seed of the demo data and of the fault injection.
         db: SQLite file name or ``":memory:"``. An existing file is reused as it is (no re-seeding).
         token: the admin's HTTP token (random when omitted).
-        zammad_version: ``"6.2"`` (6.0–6.4 search replies) or ``"6.5"`` (unified search replies).
+        zammad_version: ``"6.2"`` (search replies of 6.0–6.4), ``"6.4"`` (the same, plus checklists) or
+            ``"6.5"`` (unified search replies, checklists).
         search_backend: ``"elasticsearch"`` (query language) or ``"database"`` (SQL ``LIKE`` fallback).
         host: interface to bind (default loopback).
         port: TCP port (0: a free one).
