@@ -7,6 +7,7 @@ request's transaction, and helpers that raise :class:`ApiError` with Zammad's st
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import secrets
@@ -248,6 +249,7 @@ class Ctx:
         self.touched_tickets.add(ticket_id)
 
 
+@functools.lru_cache(maxsize=32)
 def version_tuple(text: str) -> tuple[int, ...]:
     """Return the numbers of a version string: ``"6.5.0-1"`` → ``(6, 5, 0)``."""
     numbers = re.findall(r"\d+", text)
