@@ -240,3 +240,40 @@ def test_group_and_role_search_exist_from_65(admin: Api, unified: Api) -> None:
     roles = unified.get("/roles/search", params={"query": "name:Agent", "full": "true"}).json()
     assert roles["record_ids"] == [2]
     assert roles["total_count"] == 1
+
+
+def test_unified_labels_and_with_total_count(unified: Api) -> None:
+    made = _make(unified, "label me")
+    # Zammad 6.5 labels a record by its full name, else its name, else its id (a ticket has neither).
+    labels = unified.get("/tickets/search", params={"query": "title:label", "label": "true"}).json()
+    assert labels == [{"id": made["id"], "label": made["id"], "value": made["id"]}]
+    assert unified.get("/users/search", params={"query": "nicole", "label": "true"}).json() == [
+        {
+            "id": 2,
+            "label": "Nicole Braun <nicole.braun@zammad.org>",
+            "value": "Nicole Braun <nicole.braun@zammad.org>",
+        }
+    ]
+    assert unified.get("/users/search", params={"term": "nicole"}).json() == [
+        {
+            "id": 2,
+            "label": "Nicole Braun <nicole.braun@zammad.org>",
+            "value": "nicole.braun@zammad.org",
+            "inactive": False,
+        }
+    ]
+    assert unified.get("/organizations/search", params={"term": "zammad"}).json() == [
+        {"id": 1, "label": "Zammad Foundation", "value": "Zammad Foundation", "inactive": False}
+    ]
+    wrapped = unified.get(
+        "/tickets/search", params={"query": "title:label", "with_total_count": "true", "per_page": 1}
+    ).json()
+    assert set(wrapped) == {"records", "total_count"}
+    assert ([r["id"] for r in wrapped["records"]], wrapped["total_count"]) == ([made["id"]], 1)
+    expanded = unified.get(
+        "/users/search", params={"query": "nicole", "with_total_count": "true", "expand": "true"}
+    ).json()
+    assert (expanded["records"][0]["roles"], expanded["total_count"]) == (["Customer"], 1)
+    # full wins over label, as in Zammad's model_search_render.
+    full = unified.get("/users/search", params={"query": "nicole", "full": "true", "label": "true"}).json()
+    assert set(full) == {"record_ids", "assets", "total_count"}

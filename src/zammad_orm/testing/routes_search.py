@@ -16,7 +16,7 @@ from typing import Any
 from zammad_orm.testing.assets import Assets
 from zammad_orm.testing.core import Ctx, Reply
 from zammad_orm.testing.crud import paginate, sort_pairs
-from zammad_orm.testing.render import MODELS, columns_of, expand, render_many
+from zammad_orm.testing.render import MODELS, Model, columns_of, expand, render_many
 from zammad_orm.testing.search import compile_query, prepare
 from zammad_orm.testing.searchdocs import (
     organization_docs,
@@ -202,6 +202,32 @@ def _tickets(ctx: Ctx, ids: list[int]) -> list[Any]:
     return [by_id[i] for i in ids if i in by_id]
 
 
+def _labels_65(ctx: Ctx, kind: str, ids: list[int], docs: Mapping[int, Mapping[str, Any]]) -> list[Any]:
+    """6.5+ ``label``/``term`` items: the full name (users: with the email), else the name, else the id."""
+    out: list[Any] = []
+    for i in ids:
+        doc = docs.get(i, {})
+        if kind == "User":
+            name = " ".join(p for p in (doc.get("firstname"), doc.get("lastname")) if p)
+            realname: Any = (
+                f"{name} <{doc['email']}>" if name and doc.get("email") else name or doc.get("email")
+            )
+        else:
+            realname = doc.get("name") or i
+        if ctx.get("term") is not None and kind != "Ticket":
+            item = {"id": i, "label": realname, "value": doc.get("email") or realname}
+            item["inactive"] = not doc.get("active")
+        else:
+            item = {"id": i, "label": realname, "value": realname}
+        out.append(item)
+    return out
+
+
+def _unified_list(ctx: Ctx, records: list[Any], total: int) -> Any:
+    """Return a 6.5+ list reply, wrapped as ``{"records", "total_count"}`` for ``with_total_count=true``."""
+    return {"records": records, "total_count": total} if ctx.flag("with_total_count") else records
+
+
 def _ticket_reply(ctx: Ctx, ids: list[int], total: int) -> Any:
     model = MODELS["Ticket"]
     if _unified(ctx):
@@ -210,7 +236,11 @@ def _ticket_reply(ctx: Ctx, ids: list[int], total: int) -> Any:
         if ctx.flag("full"):
             return {"record_ids": ids, "assets": Assets(ctx).add("Ticket", ids).data, "total_count": total}
         records = render_many(ctx, model, _tickets(ctx, ids))
-        return [expand(ctx, model, r) for r in records] if ctx.flag("expand") else records
+        if ctx.flag("expand"):
+            return _unified_list(ctx, [expand(ctx, model, r) for r in records], total)
+        if ctx.get("label") is not None or ctx.get("term") is not None:
+            return _unified_list(ctx, _labels_65(ctx, "Ticket", ids, {}), total)
+        return _unified_list(ctx, records, total)
     if ctx.flag("expand"):
         return [expand(ctx, model, r) for r in render_many(ctx, model, _tickets(ctx, ids))]
     assets = Assets(ctx).add("Ticket", ids).dumps()
@@ -299,6 +329,8 @@ def _object_reply(
     ctx: Ctx, kind: str, ids: list[int], total: int, docs: Mapping[int, Mapping[str, Any]]
 ) -> Any:
     model = MODELS[kind]
+    if _unified(ctx):
+        return _object_reply_65(ctx, kind, ids, total, docs)
     if (ctx.get("term") is not None and ctx.get("query") is None) or ctx.get("label") is not None:
         out = []
         for i in ids:
@@ -313,14 +345,14 @@ def _object_reply(
                 item = {"id": i, "label": doc["name"], "value": doc["name"]}
             out.append(item)
         return out
-    if _unified(ctx):
-        if ctx.flag("only_total_count"):
-            return {"total_count": total}
-        if ctx.flag("full"):
-            return {"record_ids": ids, "assets": Assets(ctx).add(kind, ids).data, "total_count": total}
-    elif ctx.flag("full"):
+    if ctx.flag("full"):
         key = "user_ids" if kind == "User" else "organization_ids"
         return {"assets": Assets(ctx).add(kind, ids).data, key: ids}
+    records = _object_records(ctx, model, ids)
+    return [expand(ctx, model, r) for r in records] if ctx.flag("expand") else records
+
+
+def _object_records(ctx: Ctx, model: Model, ids: list[int]) -> list[dict[str, Any]]:
     rows = (
         ctx.conn.execute(
             f"SELECT * FROM {model.table} WHERE id IN ({','.join('?' * len(ids))})", ids
@@ -329,8 +361,23 @@ def _object_reply(
         else []
     )
     by_id = {row["id"]: row for row in rows}
-    records = render_many(ctx, model, [by_id[i] for i in ids if i in by_id])
-    return [expand(ctx, model, r) for r in records] if ctx.flag("expand") else records
+    return render_many(ctx, model, [by_id[i] for i in ids if i in by_id])
+
+
+def _object_reply_65(
+    ctx: Ctx, kind: str, ids: list[int], total: int, docs: Mapping[int, Mapping[str, Any]]
+) -> Any:
+    # Zammad 6.5+ (model_search_render): only_total_count, full, expand, label/term, plain, in that order.
+    model = MODELS[kind]
+    if ctx.flag("only_total_count"):
+        return {"total_count": total}
+    if ctx.flag("full"):
+        return {"record_ids": ids, "assets": Assets(ctx).add(kind, ids).data, "total_count": total}
+    if ctx.flag("expand"):
+        return _unified_list(ctx, [expand(ctx, model, r) for r in _object_records(ctx, model, ids)], total)
+    if ctx.get("label") is not None or ctx.get("term") is not None:
+        return _unified_list(ctx, _labels_65(ctx, kind, ids, docs), total)
+    return _unified_list(ctx, _object_records(ctx, model, ids), total)
 
 
 def users_search(ctx: Ctx) -> Any:
