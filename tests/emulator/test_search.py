@@ -277,3 +277,22 @@ def test_unified_labels_and_with_total_count(unified: Api) -> None:
     # full wins over label, as in Zammad's model_search_render.
     full = unified.get("/users/search", params={"query": "nicole", "full": "true", "label": "true"}).json()
     assert set(full) == {"record_ids", "assets", "total_count"}
+
+
+def test_database_backend_of_65_is_case_insensitive_and_ignores_stars() -> None:
+    with Emulator(zammad_version="6.5", search_backend="database") as z:
+        api = Api(z.url, {"Authorization": f"Token token={z.token}"})
+        try:
+
+            def ids(path: str, query: str) -> list[int]:
+                return [r["id"] for r in api.get(path, params={"query": query}).json()]
+
+            assert ids("/tickets/search", "welcome") == [1]  # ILIKE on the title
+            assert ids("/tickets/search", "WELC*ome") == [1]  # every * is deleted first
+            assert ids("/tickets/search", "67001") == [1]  # the number
+            assert ids("/tickets/search", "title:welcome") == []  # no query language
+            assert ids("/users/search", "BRAUN") == [2]
+            assert ids("/users/search", "zammad.org") == [2]  # any string column
+            assert ids("/organizations/search", "foundation") == [1]
+        finally:
+            api.close()
