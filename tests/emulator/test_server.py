@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,22 @@ def test_faults_are_wired_in() -> None:
         first = requests.get(z.url + "/api/v1/version", headers=_auth(z.token), timeout=10)
         second = requests.get(z.url + "/api/v1/version", headers=_auth(z.token), timeout=10)
         assert (first.status_code, second.status_code) == (503, 200)
+
+
+def test_a_database_file_from_before_checklists_gains_them(tmp_path: Path) -> None:
+    db = str(tmp_path / "old.sqlite")
+    Emulator(db=db).close()
+    # Make the file look like one written before checklists existed.
+    conn = sqlite3.connect(db)
+    for table in ("checklists", "checklist_items", "checklist_templates", "checklist_template_items"):
+        conn.execute(f"DROP TABLE {table}")
+    conn.execute("ALTER TABLE tickets DROP COLUMN checklist_id")
+    conn.commit()
+    conn.close()
+    with Emulator(db=db, zammad_version="6.5") as z:
+        made = requests.post(
+            f"{z.url}/api/v1/checklists", headers=_auth(z.token), timeout=10, json={"ticket_id": 1}
+        )
+        assert made.status_code == 201
+        ticket = requests.get(f"{z.url}/api/v1/tickets/1", headers=_auth(z.token), timeout=10).json()
+        assert ticket["checklist_id"] == made.json()["id"]
