@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -105,8 +105,7 @@ def _build(node: Node, now: dt.datetime) -> Predicate:
         return lambda record: any(v is not None for v in _values(record, present))
     field: str | None = getattr(node, "field", None)
     if field is None:
-        match = _text_matcher(node, now)
-        return lambda record: any(match(v) for v in _strings(record))
+        return _any_string(_memoized(_text_matcher(node, now)))
     name, whole = _strip_keyword(field)
     match = _matcher(node, whole, now)
     return lambda record: any(match(v) for v in _values(record, name))
@@ -139,16 +138,61 @@ def _values(record: Mapping[str, Any], field: str) -> list[Any]:
     return _MISSING
 
 
-def _strings(value: Any) -> Iterator[str]:
-    """Every string leaf of a record (bare terms search all string fields, nested ones included)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _strings(item)
+_SCALARS = frozenset({int, float, bool, type(None), dt.datetime, dt.date, Decimal})
+
+
+def _any_string(match: _Match) -> Predicate:
+    """Return a predicate: some string leaf of the record (nested ones included) matches.
+
+    Bare terms search every string field. The walk is iterative and checks the exact built-in types
+    first: it runs for every record of a search, so it dominates the cost of a free-text query.
+    """
+
+    def test(record: Mapping[str, Any]) -> bool:
+        stack: list[Any] = [record]
+        pop, extend = stack.pop, stack.extend
+        while stack:
+            item = pop()
+            kind = type(item)
+            if kind is str:
+                if match(item):
+                    return True
+            elif kind in _SCALARS:
+                continue
+            elif kind is dict:
+                extend(item.values())
+            elif kind is list or kind is tuple:
+                extend(item)
+            elif isinstance(item, str):
+                if match(item):
+                    return True
+            elif isinstance(item, Mapping):
+                extend(item.values())
+            elif isinstance(item, (list, tuple)):
+                extend(item)
+        return False
+
+    return test
+
+
+#: Most string results one matcher remembers (the strings of a search repeat across records: names,
+#: states, e-mail addresses, template phrases); beyond that the memo starts over.
+MEMO_SIZE = 200_000
+
+
+def _memoized(match: _Match) -> _Match:
+    """Remember the answer of ``match`` per string value (strings are immutable, so it cannot go stale)."""
+    memo: dict[str, bool] = {}
+
+    def cached(value: str) -> bool:
+        hit = memo.get(value)
+        if hit is None:
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            hit = memo[value] = match(value)
+        return hit
+
+    return cached
 
 
 # --- per-value matchers -------------------------------------------------------------------------------------

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import UserDict
 from typing import Any
 
 import pytest
 
-from zammad_orm.evaluator import evaluate, lucene_regex_to_python, parse_date, tokenize, wildcard_to_python
+from zammad_orm.evaluator import (
+    evaluate,
+    lucene_regex_to_python,
+    parse_date,
+    predicate,
+    tokenize,
+    wildcard_to_python,
+)
 from zammad_orm.expr import Node, Phrase, Q, Range, Term, Wildcard
 
 UTC = dt.timezone.utc
@@ -183,3 +191,18 @@ def test_iso_date_strings_compare_as_dates() -> None:
     assert not evaluate(Range("due", "2026-02-01", None), doc)
     assert evaluate(Term("due", "2026-01"), doc)  # a month covers the day
     assert evaluate(Term("title", "report"), doc)  # ordinary text stays text
+
+
+def test_bare_terms_search_every_string_leaf() -> None:
+    """A bare term (no field) looks at every string, nested dicts, lists and tuples included."""
+    match = predicate(Wildcard(None, "smok*"))
+    assert match(DOC)  # article[0].body
+    assert match({"a": ({"b": ["x", ("smoking",)]},)})
+    assert match(UserDict({"deep": UserDict({"text": "Smoke"})}))  # any Mapping, not only dict
+    assert not match({"n": 5, "when": NOW, "flag": True, "none": None, "d": NOW.date(), "f": 1.5})
+    assert not match({"title": "smirk", "tags": ["smog"]})
+    # The same predicate answers consistently for a value it has seen before (memoised per value).
+    assert [match({"t": v}) for v in ("smoked", "x", "smoked", "SMOKY x")] == [True, False, True, True]
+    assert predicate(Term(None, "floor"))(DOC)
+    assert not predicate(Term(None, "ceiling"))(DOC)
+    assert predicate(Phrase(None, "my way"))(DOC)
