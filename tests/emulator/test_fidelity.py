@@ -1,7 +1,8 @@
 """Fidelity: each recorded Zammad 6.2 exchange, replayed against a fresh emulator, gets the same answer shape.
 
 One test per exchange (id ``<dir>/<file>:<index>``), so the list of failures is the list of mismatches.
-How ids are mapped and which differences are tolerated (and why) is in ``tests/emulator/recordings.py``.
+How ids are mapped and which differences are tolerated (and why) is in ``tests/emulator/recordings.py``
+(comparison in ``comparison.py``, replay in ``replay.py``).
 ``python -m tests.emulator.test_fidelity`` prints the share of matching exchanges and every mismatch.
 """
 
@@ -15,19 +16,9 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.recordings import (
-    RECORDINGS,
-    Comparison,
-    Exchange,
-    IdMap,
-    Outcome,
-    all_exchanges,
-    compare,
-    epoch_of,
-    file_names,
-    parse,
-    replay_file,
-)
+from tests.emulator.comparison import Comparison, compare, epoch_of
+from tests.emulator.recordings import RECORDINGS, Exchange, IdMap, all_exchanges, parse
+from tests.emulator.replay import Outcome, file_names, replay_file
 
 #: Exchanges the emulator does not answer like Zammad yet: "<file>:<index>" -> what is missing.
 #: Strict xfail, so a fix turns them into failures until the entry is removed.
