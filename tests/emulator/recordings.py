@@ -185,7 +185,7 @@ LEARNED = {
     "History",
 }
 #: Ids a fresh Zammad (and the emulator, contracts §1) has: they map to themselves.
-SEED_IDS = {
+SEED_IDS: dict[str, set[Any]] = {
     "User": {1, 2, 3},
     "Group": {1},
     "Organization": {1},
