@@ -24,10 +24,12 @@ import re
 import types
 import typing
 from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from .errors import QueryError
 from .expr import (
+    DATE_MATH,
     And,
     Exists,
     Lookup,
@@ -468,7 +470,43 @@ def _coerce_one(annotation: Any, value: Any, key: str) -> Any:
         return str(value)
     if bool in types_ and isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
+    _check_type(types_, value, key)
     return value
+
+
+_NUMBER = (int, float, Decimal)
+
+
+def _check_type(types_: set[type], value: Any, key: str) -> None:
+    """Refuse a value the field cannot hold (``article_count="abc"``, ``created_at=5``, ``title=True``).
+
+    Fields typed with anything beyond str/int/float/bool/date/datetime (dicts, lists, ``Any``) are not
+    checked.
+    """
+    if not types_ or types_ - {str, int, float, Decimal, bool, dt.datetime, dt.date}:
+        return
+    if isinstance(value, bool):
+        ok = bool in types_
+    elif isinstance(value, _NUMBER):
+        ok = bool(types_ & {int, float, Decimal})
+    elif isinstance(value, (dt.date, dt.timedelta)):
+        ok = bool(types_ & {dt.datetime, dt.date})
+    elif isinstance(value, str):
+        dates = bool(types_ & {dt.datetime, dt.date})
+        if dates and value.startswith("now") and not DATE_MATH.match(value):
+            raise QueryError(
+                f"{_display(key)}: {value!r} is not Zammad date math (e.g. 'now-7d', 'now-1M/d')"
+            )
+        ok = str in types_ or (dates and value.startswith("now"))
+    else:
+        ok = False
+    if not ok:
+        names = " or ".join(sorted(_TYPE_NAMES.get(t, t.__name__) for t in types_))
+        raise QueryError(f"{_display(key)} holds {names} values; cannot compare it with {value!r}")
+
+
+_TYPE_NAMES = {str: "text", int: "integer", float: "number", Decimal: "number", bool: "boolean",
+               dt.datetime: "date/time", dt.date: "date"}  # fmt: skip
 
 
 def _parse_datetime(text: str, key: str) -> dt.datetime:

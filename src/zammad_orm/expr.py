@@ -28,6 +28,7 @@ import attrs
 from .errors import QueryError
 
 __all__ = [
+    "DATE_MATH",
     "LOOKUPS",
     "And",
     "Exists",
@@ -295,7 +296,8 @@ def _period_lookup(field: str, period: dict[str, Any]) -> Node:
 
 # --- lowering: the meaning of every lookup as search nodes ------------------------------------------------
 
-_DATE_MATH = re.compile(r"now([+-]\d+[yMwdhHms])*(/[yMwdhHms])?\Z")
+#: Zammad (Elasticsearch) date math: ``now``, ``now-7d``, ``now-1M/d``.
+DATE_MATH = re.compile(r"now([+-]\d+[yMwdhHms])*(/[yMwdhHms])?\Z")
 
 
 def keyword(field: str) -> str:
@@ -343,7 +345,7 @@ def date_math_ago(delta: dt.timedelta) -> str:
 
 
 def _is_text(value: Any) -> bool:
-    return isinstance(value, str) and not _DATE_MATH.match(value)
+    return isinstance(value, str) and not DATE_MATH.match(value)
 
 
 def _exact(field: str, value: Any) -> Node:

@@ -279,3 +279,26 @@ def test_custom_attributes_from_the_server_list() -> None:
 def test_related_model_finds_registered_classes() -> None:
     assert related_model(Ticket, "User") is User
     assert related_model(Ticket, "NoSuchModel") is None
+
+
+@pytest.mark.parametrize(
+    ("lookups", "message"),
+    [
+        ({"article_count": "abc"}, "article_count holds integer values; cannot compare it with 'abc'"),
+        ({"article_count__gt": "x"}, "article_count holds integer"),
+        ({"article_count__in": [1, "x"]}, "article_count holds integer"),
+        ({"article_count__range": (1, "z")}, "article_count holds integer"),
+        ({"state_id": "open"}, "state_id holds integer"),
+        ({"created_at": 5}, "created_at holds date/time values"),
+        ({"created_at__gt": 3.5}, "created_at holds date/time"),
+        ({"created_at__gte": "now-7x"}, "'now-7x' is not Zammad date math"),
+        ({"title": True}, "title holds text values"),
+        ({"title": dt.date(2024, 1, 1)}, "title holds text"),
+        ({"number": 3.5}, "number holds text"),
+    ],
+)
+def test_wrong_value_types_raise_query_error_naming_the_field(
+    lookups: dict[str, object], message: str
+) -> None:
+    with pytest.raises(QueryError, match=message.replace("(", "\\(")):
+        compiled(Ticket, **lookups)

@@ -131,3 +131,30 @@ def test_a_value_never_changes_the_query(value: str, field: str) -> None:
     assert not match(other)
     closed = {"state": {"name": "closed"}, "title": "x", "owner": {"login": "x"}, "article": [{"body": "x"}]}
     assert match(closed) == (value == "x")  # only ever the literal value, never "any closed ticket"
+
+
+# Spec §4.5: "+ - = && || > < ! ( ) { } [ ] ^ " ~ * ? : \ /" must be backslash-escaped to be literal.
+SPEC_RESERVED = ["+", "-", "=", "&&", "||", ">", "<", "!", "(", ")", "{", "}", "[", "]", "^", '"', "~",
+                 "*", "?", ":", "\\", "/", "&", "|"]  # fmt: skip
+SELF_MATCHING = ["exact", "iexact", "contains", "icontains", "startswith", "istartswith", "endswith",
+                 "iendswith", "gte", "lte"]  # fmt: skip
+
+
+def test_every_reserved_character_is_literal_in_every_form() -> None:
+    """Each reserved character, alone and inside words, compiles (phrase, regex, term) to itself.
+
+    The compiled string, parsed back by the emulator's parser, must select a record holding exactly the
+    value, and must answer like the expression tree for its near misses.
+    """
+    for char in [*SPEC_RESERVED, "AND", "OR", "NOT", "TO", " ", "'"]:
+        for value in [char, f"a{char}b", f"{char}a", f"a{char}", char * 2, f"x {char} OR state.name:closed"]:
+            for lookup in SELF_MATCHING:
+                tree = Q(**{f"title__{lookup}": value})
+                query = compile_expression(tree)
+                parsed = parse(query)
+                assert parsed is not None, (value, lookup, query)
+                through_string, direct = predicate(parsed, now=NOW), predicate(tree, now=NOW)
+                assert through_string({"title": value}), (value, lookup, query)
+                for other in [value + "x", "x" + value, value.upper(), "x", "closed", char]:
+                    doc = {"title": other, "state": {"name": "closed"}}
+                    assert through_string(doc) == direct(doc), (value, lookup, query, other)
