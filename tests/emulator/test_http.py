@@ -343,14 +343,20 @@ def test_cors_preflight_and_headers(emulator: Emulator, admin: Api) -> None:
     assert preflight.headers["Access-Control-Allow-Methods"] == "POST, GET, PUT, DELETE, PATCH, OPTIONS"
     assert preflight.headers["Access-Control-Max-Age"] == "1728000"
     assert requests.options(emulator.url + "/api/v1/nothing/here", timeout=30).status_code == 404
-    # Token and basic auth replies carry the CORS headers; others (bearer, anonymous) do not.
+    # Successful token (also as Bearer) and basic auth replies carry the CORS headers; anonymous requests,
+    # failed logins and errors do not (Zammad sets them in an after_action an exception skips).
     assert admin.get("/tickets/1").headers["Access-Control-Allow-Origin"] == "*"
     basic = base64.b64encode(b"admin@example.com:admin").decode()
     assert (
         _get(emulator, "/users/me", Authorization=f"Basic {basic}").headers["Access-Control-Max-Age"]
         == "1728000"
     )
-    bearer = _get(emulator, "/users/me", Authorization=f"Bearer {emulator.token}")
-    assert bearer.status_code == 200
-    assert "Access-Control-Allow-Origin" not in bearer.headers
+    assert _get(emulator, "/users/me", Authorization=f"Bearer {emulator.token}").headers[
+        "Access-Control-Max-Age"
+    ]
     assert "Access-Control-Allow-Origin" not in _get(emulator, "/users/me").headers
+    assert (
+        "Access-Control-Allow-Origin"
+        not in _get(emulator, "/users/me", Authorization="Token token=x").headers
+    )
+    assert "Access-Control-Allow-Origin" not in admin.get("/tickets/999999").headers

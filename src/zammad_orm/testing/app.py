@@ -110,8 +110,10 @@ class EmulatorApp:
     def handle(self, request: Request) -> Response:
         """Route, authenticate, run the handler in a transaction, render."""
         response = self._dispatch(request)
-        if request.headers.get("Authorization", "").split(" ", 1)[0].lower() in ("token", "basic"):
-            # Zammad adds the CORS headers to every reply of a token or basic auth request (spec §2.7).
+        scheme = request.headers.get("Authorization", "").split(" ", 1)[0].lower()
+        if scheme in ("token", "bearer", "basic") and response.status_code < 400:
+            # Zammad's after_action adds the CORS headers when a token (also sent as Bearer) or basic auth
+            # request succeeded; failed logins and errors raised by the action skip it (spec §2.7).
             response.headers.extend(CORS_HEADERS)
         return response
 
