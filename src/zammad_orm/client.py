@@ -385,12 +385,15 @@ class Client:
             DecodeError: The record is not an object with an id.
 
         """
-        if not isinstance(record, Mapping):
+        return self._load(model, record, store=True)
+
+    def _load(self, model: type[M], record: Any, *, store: bool) -> M:
+        """:meth:`load`; ``store=False`` when the record comes from the record cache already."""
+        if not isinstance(record, dict) and not isinstance(record, Mapping):
             raise errors.DecodeError(f"expected a {model.__name__} object, got {record!r}")
         pk = record.get("id")
-        if not isinstance(pk, int):
-            obj = model._from_record(record, self)
-            return obj
+        if type(pk) is not int:
+            return model._from_record(record, self)
         with self._lock:
             existing = self.identity.get(model, pk)
             if isinstance(existing, model):
@@ -401,6 +404,8 @@ class Client:
                 obj = existing
             else:
                 obj = self.identity.setdefault(model._from_record(record, self))
+                if not store:
+                    return obj  # built from the cached record: nothing new to cache
         self._store(model, pk, obj._raw)
         return obj
 
@@ -436,9 +441,9 @@ class Client:
         if before is None:
             self._store(model, pk, dict(record))
             return
-        merged = {**before.record, **record}
-        if merged != before.record:
-            self._store(model, pk, merged)
+        if record.items() <= before.record.items():
+            return  # nothing new (assets repeat across search pages)
+        self._store(model, pk, {**before.record, **record})
 
     def adopt(self, obj: Model) -> None:
         """Register an instance that was just saved, refreshed or created through this client."""
@@ -500,7 +505,7 @@ class Client:
         self._configure(model)
         cached = self.cache.get(model._meta.name, pk) if self._sizes[model._meta.name] != 0 else None
         if cached is not None:
-            obj = self.load(model, cached.record)
+            obj = self._load(model, cached.record, store=False)
             object.__setattr__(obj, "_fetched_at", cached.fetched_at)
             return obj
         if model._meta.endpoint is None:

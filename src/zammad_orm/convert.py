@@ -7,6 +7,9 @@ Zammad sends timestamps as ``"2024-03-18T22:50:03.732Z"`` (UTC, milliseconds), d
 object attributes) are collected into the model's ``extra`` dict, except the keys the server adds for
 ``expand=true`` (names instead of ids), which the caller lists in ``skip``.
 
+:func:`field_reader` gives the converter of one attribute, for models that structure an attribute only when
+it is first read (see :mod:`zammad_orm.sync`).
+
 Containers (``dict``/``list``) are deep-copied on the way in, so that a model's values never share
 mutable state with the raw record it was built from (dirty tracking compares against that record).
 """
@@ -27,6 +30,7 @@ from zammad_orm.errors import DecodeError
 from zammad_orm.fields import FIELD_KEY, FieldMeta
 
 __all__ = [
+    "field_reader",
     "format_datetime",
     "from_wire",
     "json_copy",
@@ -189,6 +193,52 @@ def structure(cls: type[T], record: Mapping[str, Any], *, skip: frozenset[str] =
         extra = {k: json_copy(v) for k, v in record.items() if k not in plan.known and k not in skip}
         object.__setattr__(obj, "extra", extra)
     return typing.cast(T, obj)
+
+
+_ABSENT: Any = object()
+
+
+def field_reader(
+    owner: str, name: str, tp: Any, wire: str, default: Any
+) -> Callable[[Mapping[str, Any]], Any]:
+    """Return a function reading one attribute from a wire record (the lazy form of :func:`structure`).
+
+    Args:
+        owner: The class name (for error messages).
+        name: The attribute name.
+        tp: The attribute's resolved annotation; the value goes through the converter's hook for it.
+        wire: The key in the record.
+        default: The attrs default: a value, an ``attrs.Factory``, or ``attrs.NOTHING`` (required).
+
+    Returns:
+        ``read(record)``: the structured value, or the default when the key is absent.
+
+    Raises:
+        DecodeError: (from ``read``) the value does not have the type the attribute promises, or a
+            required key is absent.
+
+    """
+    hooks: list[Callable[[Any, Any], Any]] = []  # looked up on first use: forward references resolve late
+    factory: Callable[[], Any] | None = None
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]  # typed as a function, is a class
+        factory = default.factory
+
+    def read(record: Mapping[str, Any]) -> Any:
+        value = record.get(wire, _ABSENT)
+        if value is _ABSENT:
+            if factory is not None:
+                return factory()
+            if default is attrs.NOTHING:
+                raise DecodeError(f"the server's {owner} record has no {wire!r}")
+            return default
+        try:
+            if not hooks:
+                hooks.append(_converter.get_structure_hook(tp))
+            return hooks[0](value, tp)
+        except Exception as exc:  # ours, or cattrs' TypeError/ValueError/ExceptionGroup: name the attribute
+            raise DecodeError(f"cannot read {owner}.{name} from the server's {wire!r}: {exc}") from exc
+
+    return read
 
 
 def from_wire(tp: Any, value: Any) -> Any:

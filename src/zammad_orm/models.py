@@ -4,8 +4,9 @@ A resource module declares its model with the :func:`model` decorator, which mak
 weak-referenceable attrs class, builds its :class:`ModelMeta` (fields, relations, endpoint), creates
 ``Ticket.DoesNotExist`` / ``Ticket.MultipleObjectsReturned`` and registers the class in :data:`registry`.
 
-Every instance remembers the raw record it was last synced with (``view()``); dirty tracking compares the
-JSON form of the current values with that record, so in-place edits of dicts and lists are seen too.
+Every instance remembers the raw record it was last synced with (``view()``) and structures an attribute
+from it when the attribute is first read; dirty tracking compares the JSON form of the attributes read
+with that record, so in-place edits of dicts and lists are seen too (:mod:`zammad_orm.sync`).
 I/O goes through the instance's client (the one that loaded it, else the active client of
 :mod:`zammad_orm.manager`); this module never imports the client.
 """
@@ -19,8 +20,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
 
-from zammad_orm import errors
-from zammad_orm.convert import from_wire, json_copy, structure, to_wire
+from zammad_orm import errors, sync
+from zammad_orm.convert import from_wire, json_copy, to_wire
 from zammad_orm.fields import (
     FIELD_KEY,
     FieldInfo,
@@ -63,6 +64,8 @@ class ModelMeta:
         max_page_size: The largest ``per_page`` the index endpoint honours.
         server_class: Zammad's class name in error messages (``"Ticket::State"``).
         custom_keys: Custom attribute names seen in records (accepted by create/update).
+        readers: Per attrs attribute, the function structuring it from a raw record.
+        not_custom: Record keys that are not custom attributes (field wire keys and ``expanded``).
 
     """
 
@@ -82,6 +85,8 @@ class ModelMeta:
     descriptors: dict[str, Relation] = attrs.field(factory=dict, repr=False)
     by_wire: dict[str, str] = attrs.field(factory=dict, repr=False)
     custom_keys: set[str] = attrs.field(factory=set, repr=False)
+    readers: dict[str, sync.Reader] = attrs.field(factory=dict, repr=False)
+    not_custom: frozenset[str] = attrs.field(default=frozenset(), repr=False)
 
 
 class ObjectDoesNotExist(errors.DoesNotExist, errors.NotFound):
@@ -147,12 +152,17 @@ class Model(_State):
     # -- attribute access --------------------------------------------------------------------------
 
     def __getattr__(self, name: str) -> Any:
-        # Only called when normal lookup fails: custom attributes live in ``extra``.
-        if not name.startswith("_"):
+        # Only called when normal lookup fails: an empty slot (an attribute not read since the record
+        # came: structure it now), or a custom attribute (they live in ``extra``).
+        meta: ModelMeta | None = getattr(type(self), "_meta", None)
+        reader = meta.readers.get(name) if meta is not None else None
+        if reader is not None:
             try:
-                extra = object.__getattribute__(self, "extra")
+                return sync.materialise(self, name, reader)
             except AttributeError:
-                extra = {}
+                pass  # no raw record yet (inside __init__)
+        elif name != "extra" and not name.startswith("_"):
+            extra = self.extra
             if name in extra:
                 return extra[name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
@@ -206,7 +216,8 @@ class Model(_State):
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickle/copy the raw record and the current values (local changes included), not the client:
         # an unpickled object uses the active client, and is not in any identity map.
-        values = {name: getattr(self, name) for name, info in self._meta.fields.items() if not info.read_only}
+        # Only the attributes read so far: the others are what the raw record says.
+        values = sync.filled_values(self, [n for n, info in self._meta.fields.items() if not info.read_only])
         return (_restore, (type(self), dict(self._raw), values, dict(self.extra), dict(self._pending)))
 
     @property
@@ -353,22 +364,7 @@ class Model(_State):
 
     def changes(self) -> dict[str, Any]:
         """Return the wire payload of everything changed since the object was loaded or saved."""
-        raw = self._raw
-        out: dict[str, Any] = {}
-        for name, info in self._meta.fields.items():
-            if info.read_only:
-                continue
-            wire = to_wire(getattr(self, name))
-            if info.wire in raw:
-                if wire != raw[info.wire]:
-                    out[info.wire] = wire
-            elif wire is not None and wire != [] and wire != {}:
-                out[info.wire] = wire
-        for key, value in self.extra.items():
-            if raw.get(key, _MISSING) != value:
-                out[key] = json_copy(value)
-        out.update(self._pending)
-        return out
+        return sync.changes(self)
 
     @property
     def is_dirty(self) -> bool:
@@ -400,14 +396,7 @@ class Model(_State):
     @classmethod
     def _from_record(cls: type[M], record: Mapping[str, Any], client: Client | None) -> M:
         """Build a fresh instance from a wire record (the client's ``load`` calls this)."""
-        obj = structure(cls, record, skip=cls._meta.expanded)
-        if obj.extra:
-            cls._meta.custom_keys.update(obj.extra)
-        object.__setattr__(obj, "_raw", dict(record))
-        object.__setattr__(obj, "_client", client)
-        object.__setattr__(obj, "_fetched_at", time.time())
-        obj._after_load()
-        return obj
+        return sync.build(cls, record, client)
 
     def _after_load(self) -> None:
         """Run after the instance's values were (re)loaded from a record."""
@@ -419,47 +408,11 @@ class Model(_State):
 
         Fields named in ``keep`` (local unsaved changes) keep their current values.
         """
-        raw = {**self._raw, **record}
-        for key in self._stale_expansions(record):
-            raw.pop(key, None)
-        fresh = structure(type(self), raw, skip=self._meta.expanded)
-        keep = set(keep)
-        for name in self._meta.fields:
-            if name not in keep:
-                object.__setattr__(self, name, getattr(fresh, name))
-        extra = fresh.extra
-        for key in keep:
-            if key in self.extra:
-                extra[key] = self.extra[key]
-        object.__setattr__(self, "extra", extra)
-        if extra:
-            self._meta.custom_keys.update(extra)
-        object.__setattr__(self, "_raw", raw)
-        object.__setattr__(self, "_fetched_at", fetched_at if fetched_at is not None else time.time())
-        # Reverse relations are lists the server may have changed; id-based ones re-check their key.
-        for name, rel in self._meta.descriptors.items():
-            if isinstance(rel, Reverse):
-                self._rel.pop(name, None)
-        self._after_load()
+        sync.merge(self, record, keep=keep, fetched_at=fetched_at)
 
     def _holds(self, record: Mapping[str, Any]) -> bool:
         """Whether the raw record already contains ``record`` (nothing to merge)."""
-        raw = self._raw
-        return all(key in raw and raw[key] == value for key, value in record.items())
-
-    def _stale_expansions(self, record: Mapping[str, Any]) -> list[str]:
-        """List the expanded names whose ids the new record changes (``state`` after ``state_id``)."""
-        old = self._raw
-        stale = []
-        for key in self._meta.expanded:
-            if key not in old or key in record:
-                continue
-            rel = self._meta.descriptors.get(key)
-            sources = [rel.local] if rel is not None and rel.local else []
-            sources += [f"{key}_id", f"{key}_ids", f"{key.removesuffix('s')}_ids"]
-            if any(src in record and record[src] != old.get(src) for src in sources):
-                stale.append(key)
-        return stale
+        return sync.holds(self, record)
 
     def _absorb(self, record: Any, *, keep: Iterable[str]) -> None:
         if not isinstance(record, dict):
@@ -590,9 +543,6 @@ class Model(_State):
         return from_wire(cls._meta.fields[name].type, wire_value)
 
 
-_MISSING = object()
-
-
 def _restore(
     cls: type[M], raw: dict[str, Any], values: dict[str, Any], extra: dict[str, Any], pending: dict[str, Any]
 ) -> M:
@@ -680,6 +630,7 @@ def model(
         exp |= {r.name for r in descriptors.values()}
         exp -= set(fields)
         by_wire = {info.wire: n for n, info in fields.items()}
+        exp_frozen = frozenset(exp)
         new._meta = ModelMeta(
             name=name,
             endpoint=endpoint,
@@ -690,12 +641,14 @@ def model(
             search_key=search_key or collection,
             asset_key=asset_key or name,
             label=label,
-            expanded=frozenset(exp),
+            expanded=exp_frozen,
             write_only=frozenset(write_only),
             max_page_size=max_page_size,
             server_class=server_class or name,
             descriptors=descriptors,
             by_wire=by_wire,
+            readers=sync.readers(new, fields, exp_frozen),
+            not_custom=frozenset(by_wire) | exp_frozen,
         )
         new.DoesNotExist = type(
             "DoesNotExist",

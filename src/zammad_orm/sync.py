@@ -1,0 +1,179 @@
+"""A model instance and its raw record: lazy structuring, dirty tracking and merging of server records.
+
+An instance built from a server record keeps that record (``view()``) and structures an attribute only
+when it is first read: the attribute's slot stays empty until then, and ``Model.__getattr__`` (which
+Python calls for an empty slot) fills it through :func:`materialise`. Loading a page of records thus
+costs a dict copy per record; the converter runs only for the attributes a program reads.
+
+An empty slot means "what the raw record says". So dirty tracking (:func:`changes`) compares only the
+filled slots with the record (in-place edits of a list or dict that was read are seen, an attribute never
+read cannot have changed), and a merge empties the slots of the attributes it refreshes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+
+from zammad_orm.convert import field_reader, json_copy, to_wire
+from zammad_orm.fields import FieldInfo, Reverse
+
+if TYPE_CHECKING:
+    from zammad_orm.client import Client
+    from zammad_orm.models import Model
+
+__all__ = ["build", "changes", "filled", "filled_values", "holds", "materialise", "merge", "readers"]
+
+M = TypeVar("M", bound="Model")
+
+#: Reads one attribute from a raw record.
+Reader = Callable[[Mapping[str, Any]], Any]
+
+_ABSENT: Any = object()
+
+
+def readers(cls: type, fields: Mapping[str, FieldInfo], skip: frozenset[str]) -> dict[str, Reader]:
+    """Return a reader for every attrs attribute of the model ``cls``.
+
+    Fields read their wire key; ``extra`` collects the keys that are neither fields nor in ``skip``
+    (the names ``expand=true`` adds); any other attribute gets its default.
+    """
+    known = frozenset(info.wire for info in fields.values()) | skip
+    out: dict[str, Reader] = {}
+    for a in attrs.fields(cls):
+        info = fields.get(a.name)
+        if info is not None:
+            out[a.name] = field_reader(cls.__name__, a.name, info.type, info.wire, a.default)
+        elif a.name == "extra":
+            out[a.name] = lambda raw: {k: json_copy(v) for k, v in raw.items() if k not in known}
+        else:
+            out[a.name] = field_reader(cls.__name__, a.name, a.type, f"<{a.name}>", a.default)
+    return out
+
+
+def build(cls: type[M], record: Mapping[str, Any], client: Client | None) -> M:
+    """Build an instance of ``cls`` from a wire record without structuring its attributes yet."""
+    meta = cls._meta
+    obj = object.__new__(cls)
+    put = object.__setattr__
+    raw = dict(record)
+    put(obj, "_raw", raw)
+    pk = raw.get("id")
+    if type(pk) is int:
+        put(obj, "id", pk)  # the identity map's key: set at once (anything else is checked when read)
+    if not meta.not_custom.issuperset(raw):
+        meta.custom_keys.update(raw.keys() - meta.not_custom)
+    put(obj, "_client", client)
+    put(obj, "_rel", {})
+    put(obj, "_pending", {})
+    put(obj, "_fetched_at", time.time())
+    put(obj, "_ready", True)
+    obj._after_load()
+    return obj
+
+
+def materialise(obj: Model, name: str, reader: Reader) -> Any:
+    """Structure attribute ``name`` from the raw record, fill its slot and return the value."""
+    value = reader(object.__getattribute__(obj, "_raw"))
+    object.__setattr__(obj, name, value)
+    return value
+
+
+def filled(obj: Model, name: str) -> Any:
+    """Return the value in the slot of ``name``, or a private marker when the slot is still empty."""
+    try:
+        return object.__getattribute__(obj, name)
+    except AttributeError:
+        return _ABSENT
+
+
+def filled_values(obj: Model, names: Iterable[str]) -> dict[str, Any]:
+    """Return ``{name: value}`` for the names whose slots are filled (read or assigned)."""
+    values = {name: filled(obj, name) for name in names}
+    return {name: value for name, value in values.items() if value is not _ABSENT}
+
+
+def changes(obj: Model) -> dict[str, Any]:
+    """Return the wire payload of everything changed since ``obj`` was loaded or saved."""
+    raw = obj._raw
+    out: dict[str, Any] = {}
+    for name, info in obj._meta.fields.items():
+        if info.read_only:
+            continue
+        value = filled(obj, name)
+        if value is _ABSENT:
+            continue  # never read since the record came: still what the record says
+        wire = to_wire(value)
+        if info.wire in raw:
+            if wire != raw[info.wire]:
+                out[info.wire] = wire
+        elif wire is not None and wire != [] and wire != {}:
+            out[info.wire] = wire
+    extra = filled(obj, "extra")
+    if extra is not _ABSENT:
+        for key, value in extra.items():
+            if raw.get(key, _ABSENT) != value:
+                out[key] = json_copy(value)
+    out.update(obj._pending)
+    return out
+
+
+def holds(obj: Model, record: Mapping[str, Any]) -> bool:
+    """Whether the raw record of ``obj`` already contains ``record`` (nothing to merge)."""
+    raw: dict[str, Any] = obj._raw
+    return record.items() <= raw.items()  # a C-level subset test of the (key, value) pairs
+
+
+def merge(
+    obj: Model, record: Mapping[str, Any], *, keep: Iterable[str] = (), fetched_at: float | None = None
+) -> None:
+    """Merge a (possibly partial) server record into ``obj``.
+
+    Attributes named in ``keep`` (local unsaved changes) keep their current values; the others are read
+    again from the merged record when next used.
+    """
+    meta = obj._meta
+    raw = {**obj._raw, **record}
+    for key in _stale_expansions(obj, record):
+        raw.pop(key, None)
+    keep = set(keep)
+    extra = filled(obj, "extra")
+    kept_extra = {} if extra is _ABSENT else {k: extra[k] for k in keep if k in extra}
+    for name in meta.readers:
+        if name not in keep:
+            with contextlib.suppress(AttributeError):  # an empty slot: never read, nothing to forget
+                object.__delattr__(obj, name)
+    if not meta.not_custom.issuperset(raw):
+        meta.custom_keys.update(raw.keys() - meta.not_custom)
+    object.__setattr__(obj, "_raw", raw)
+    pk = raw.get("id")
+    if type(pk) is int and "id" not in keep:
+        object.__setattr__(obj, "id", pk)
+    if kept_extra:
+        obj.extra.update(kept_extra)
+    object.__setattr__(obj, "_fetched_at", fetched_at if fetched_at is not None else time.time())
+    # Reverse relations are lists the server may have changed; id-based ones re-check their key.
+    for name, rel in meta.descriptors.items():
+        if isinstance(rel, Reverse):
+            obj._rel.pop(name, None)
+    obj._after_load()
+
+
+def _stale_expansions(obj: Model, record: Mapping[str, Any]) -> list[str]:
+    """List the expanded names whose ids the new record changes (``state`` after ``state_id``)."""
+    meta = obj._meta
+    old = obj._raw
+    stale = []
+    for key in meta.expanded:
+        if key not in old or key in record:
+            continue
+        rel = meta.descriptors.get(key)
+        sources = [rel.local] if rel is not None and rel.local else []
+        sources += [f"{key}_id", f"{key}_ids", f"{key.removesuffix('s')}_ids"]
+        if any(src in record and record[src] != old.get(src) for src in sources):
+            stale.append(key)
+    return stale
