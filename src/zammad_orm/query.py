@@ -17,15 +17,17 @@ How a query runs (see ``docs/queries.md``):
 
 from __future__ import annotations
 
-from collections import Counter, namedtuple
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import attrs
 
-from .compiler import compile_expression, compile_ordering, related_model, resolve
+from .aggregates import Count, grouped_counts, relation_prefixes, server_grouping, value_of
+from .compiler import compile_expression, compile_ordering, resolve
 from .errors import FieldError, QueryError
+from .explain import CompiledQuery, describe
 from .expr import MatchAll, MatchNone, Node, Q, conjoin, lower, negate
 from .pagination import (
     ID_BATCH,
@@ -60,28 +62,6 @@ _DEFAULT_RAW_ORDER: dict[str, tuple[tuple[str, bool], ...]] = {
     "User": (("active", True), ("updated_at", True)),
     "Organization": (("active", True), ("updated_at", True)),
 }
-
-
-@attrs.frozen
-class Count:
-    """Aggregate for grouped counts: ``qs.values("state__name").annotate(n=Count("id"))``."""
-
-    field: str = "id"
-
-
-class CompiledQuery(NamedTuple):
-    """What a QuerySet sends: ``print(qs.query)`` shows it."""
-
-    endpoint: str
-    params: Mapping[str, Any]
-    client_side: bool
-
-    def __str__(self) -> str:
-        params = dict(self.params)
-        query = params.pop("query", "")
-        rest = "   ".join(f"{k}={v}" for k, v in params.items())
-        where = f"   (evaluated client-side over GET {self.endpoint})" if self.client_side else ""
-        return f"{query}   {rest}{where}".strip()
 
 
 class _Results:
@@ -188,7 +168,7 @@ class QuerySet(Generic[M]):
 
     def values(self, *fields: str) -> QuerySet[M]:
         """Yield dicts of these fields (relation paths such as ``"state__name"`` allowed)."""
-        return self._clone(fields=fields, mode="dict", related=self._related + _relation_prefixes(fields))
+        return self._clone(fields=fields, mode="dict", related=self._related + relation_prefixes(fields))
 
     def values_list(self, *fields: str, flat: bool = False, named: bool = False) -> QuerySet[M]:
         """Yield tuples of these fields; ``flat=True`` yields single values, ``named=True`` namedtuples."""
@@ -197,7 +177,7 @@ class QuerySet(Generic[M]):
         if flat and len(fields) != 1:
             raise QueryError("values_list(flat=True) needs exactly one field")
         mode = "flat" if flat else "named" if named else "list"
-        return self._clone(fields=fields, mode=mode, related=self._related + _relation_prefixes(fields))
+        return self._clone(fields=fields, mode=mode, related=self._related + relation_prefixes(fields))
 
     def annotate(self, **aggregates: Count) -> QuerySet[M]:
         """Count per group of a ``values(...)`` QuerySet: ``.annotate(n=Count("id"))``."""
@@ -332,7 +312,7 @@ class QuerySet(Generic[M]):
             namedtuple("Row", [f.replace("__", "_") for f in fields]) if self._mode == "named" else None
         )
         for obj in objects:
-            values = [_value_of(obj, f) for f in fields]
+            values = [value_of(obj, f) for f in fields]
             if self._mode == "dict":
                 row: Any = dict(zip(fields, values, strict=False))
                 if not self._fields:
@@ -405,44 +385,25 @@ class QuerySet(Generic[M]):
         return CompiledQuery(str(self.model._meta.endpoint), params, client_side=True)
 
     def explain(self) -> str:
-        """Describe what evaluating this QuerySet will do: endpoint, parameters, pages, cache use."""
+        """Describe what evaluating this QuerySet will do: endpoint, parameters, pages, counting, caches.
+
+        Grouped counts say whether the server counts (one query per group) or the client does.
+        """
         client = self._active_client()
-        lines = [f"QuerySet of {self.model.__name__}"]
-        if self._results.items is not None:
-            lines.append(f"results: cached ({len(self._results.items)} rows); no request will be sent")
-        if isinstance(self._where, MatchNone):
-            lines.append("none(): matches nothing; no request will be sent")
-            return "\n".join(lines)
-        compiled = self.query
-        if compiled.client_side:
-            lines.append(
-                f"endpoint: GET /api/v1/{compiled.endpoint} (index; no search index or no search endpoint)"
-            )
-            lines.append(f"filter: {compiled.params['query']} evaluated client-side; sorted client-side")
-            lines.append("pages: every page of the index endpoint")
-        else:
-            lines.append(f"endpoint: GET /api/v1/{compiled.endpoint}")
-            lines.append(f"parameters: {dict(compiled.params)}")
-            size = int(compiled.params.get("per_page", SEARCH_PAGE_SIZE))
-            if self._high is not None:
-                pages = -(-(self._high - self._low + self._low % size) // size)
-                lines.append(f"pages: {pages} of {size} rows (rows {self._low}..{self._high - 1})")
-            else:
-                lines.append(
-                    f"pages: until a short page, {size} rows each; past {SEARCH_WINDOW} rows the query "
-                    "continues after the last row seen (keyset on the sort columns and id)"
-                )
-        if self._related:
-            lines.append(
-                f"related: {', '.join(self._related)} from the identity map, the record cache and the "
-                f"search assets; the rest in batches of at most {ID_BATCH} ids per request"
-            )
-        if self._annotations:
-            how = (
-                "one count query per group" if self._server_grouping(client) else "client-side over all rows"
-            )
-            lines.append(f"grouped counts: {how}")
-        return "\n".join(lines)
+        nothing = isinstance(self._where, MatchNone)
+        grouping = None
+        if self._annotations and not nothing:
+            grouping = "server" if self._server_grouping(client) else "client"
+        return describe(
+            self.model.__name__,
+            None if nothing else self.query,
+            cached_rows=None if self._results.items is None else len(self._results.items),
+            low=self._low,
+            high=self._high,
+            related=self._related,
+            grouping=grouping,
+            generation=client.search_generation,
+        )
 
     # -- backends ----------------------------------------------------------------------------------
 
@@ -594,50 +555,20 @@ class QuerySet(Generic[M]):
     # -- grouped counts ----------------------------------------------------------------------------
 
     def _server_grouping(self, client: Client) -> tuple[str, Any] | None:
-        """``(local id field, target model)`` when one count query per group is the cheaper way."""
-        fields = self._fields or ()
-        if len(fields) != 1 or any(agg.field not in ("id", "pk") for _, agg in self._annotations):
-            return None
-        if self._backend(client) != "search" or client.search_generation != "unified":
-            return None
-        head, _, rest = fields[0].partition("__")
-        rel = self.model._meta.relations.get(head)
-        if rel is None or rel.kind != "fk" or rel.local is None or "__" in rest:
-            return None
-        target = related_model(self.model, rel.target)
-        # Only small configuration tables (states, priorities, groups): one count per user or
-        # organization would cost more than one pass over the matches.
-        if target is None or target._meta.endpoint is None or target._meta.searchable:
-            return None
-        return rel.local, target
+        return server_grouping(
+            self.model,
+            self._fields or (),
+            self._annotations,
+            client,
+            searching=self._backend(client) == "search",
+        )
 
     def _grouped(self) -> Iterator[dict[str, Any]]:
         client = self._active_client()
-        fields = self._fields or ()
         base = self._clone(annotations=(), mode="objects", fields=None)
-        server = self._server_grouping(client)
-        rows: list[dict[str, Any]] = []
-        if server is not None:
-            local, target = server
-            attr = fields[0].partition("__")[2]
-            for obj in target.objects.using(client).iter():
-                n = base.filter(**{local: obj.id}).count()
-                if n:
-                    value = getattr(obj, attr) if attr else obj
-                    rows.append({fields[0]: value, **{name: n for name, _ in self._annotations}})
-            none = base.filter(**{f"{local}__isnull": True}).count()
-            if none:
-                rows.append({fields[0]: None, **{name: none for name, _ in self._annotations}})
-        else:
-            counts: dict[tuple[Any, ...], Counter[str]] = {}
-            for obj in base.select_related(*_relation_prefixes(fields)):
-                key = tuple(_value_of(obj, f) for f in fields)
-                bucket = counts.setdefault(key, Counter())
-                for name, agg in self._annotations:
-                    bucket[name] += _value_of(obj, agg.field.replace("pk", "id")) is not None
-            rows = [{**dict(zip(fields, key, strict=False)), **bucket} for key, bucket in counts.items()]
-        rows.sort(key=lambda r: tuple((v is None, str(v)) for v in (r[f] for f in fields)))
-        yield from rows
+        yield from grouped_counts(
+            base, self._fields or (), self._annotations, client, self._server_grouping(client)
+        )
 
     def to_dataframe(self) -> Any:
         """Return the rows of a ``values(...)`` QuerySet as a pandas DataFrame (needs ``[pandas]``)."""
@@ -686,18 +617,3 @@ def _raw_ordering(
         out.append((column, order == "desc"))
     compile_ordering([("-" if d else "") + c for c, d in out])
     return tuple(out)
-
-
-def _relation_prefixes(fields: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(f.rpartition("__")[0] for f in fields if "__" in f))
-
-
-def _value_of(obj: Any, path: str) -> Any:
-    value = obj
-    for step in path.split("__"):
-        if value is None:
-            return None
-        value = getattr(value, "id" if step == "pk" else step)
-        if callable(value) and not isinstance(value, type):
-            value = value()
-    return value

@@ -251,7 +251,8 @@ def test_grouped_counts_server_side_on_65() -> None:
         c, transport = make_client(z)
         everything = list(c.tickets.iter())
         qs = c.tickets.filter(article_count__gte=1).values("priority__name").annotate(n=Count("id"))
-        assert "one count query per group" in qs.explain()
+        assert "grouped counts: on the server, one count query per group" in qs.explain()
+        assert "count(): one request with only_total_count=true" in qs.explain()
         rows = list(qs)
         expected = Counter(t.priority.name for t in everything if (t.article_count or 0) >= 1)
         assert {r["priority__name"]: r["n"] for r in rows} == dict(expected)
@@ -382,12 +383,38 @@ def test_users_search_relations(client: Client) -> None:
     assert all("a" in name.lower() for name in with_org)
 
 
-def test_explain_describes_the_plan(client: Client) -> None:
-    text = client.tickets.filter(state="open").select_related("owner")[10:60].explain()
-    assert "GET /api/v1/tickets/search" in text
-    assert "rows 10..59" in text
-    assert "related: owner" in text
+def test_explain_describes_the_plan(emulator: Emulator) -> None:
+    client, transport = make_client(emulator)
+    qs = client.tickets.filter(state="open").order_by("-created_at").select_related("owner")[10:60]
+    text = qs.explain()
+    assert "endpoint: GET /api/v1/tickets/search" in text
+    assert "'query': 'state.name.keyword:\"open\"'" in text
+    assert "'sort_by': 'created_at,id', 'order_by': 'desc,desc'" in text
+    assert "pages: 1 of 60 rows (rows 10..59)" in text  # page 1 holds rows 0..59
+    assert "count(): the ids of the matches, 200 per request" in text  # 6.2: no total in replies
+    assert "cache: the search is always sent (search results are never cached)" in text
+    assert "related: owner from the identity map, the record cache and the search assets" in text
+    searched = [r.params for r in transport.sent if "search" in r.url]
+    assert searched == [{"query": "id:>0", "per_page": 1, "full": "true"}]  # only the backend probe
+    deep = client.tickets.order_by("id")[12_000:12_010].explain()
+    assert "lie past the 10000-row window" in deep
+    assert "until a short page" in client.tickets.all().explain()
+    evaluated = client.tickets.filter(state="open")
+    rows = list(evaluated)
+    assert (
+        f"results: cached ({len(rows)} rows); iterating or counting sends no request" in evaluated.explain()
+    )
     assert "no request will be sent" in client.tickets.none().explain()
+    grouped = client.tickets.values("state__name").annotate(n=Count("id")).explain()
+    assert "grouped counts: client-side in one pass over all matching rows" in grouped
+
+
+def test_count_on_62_pages_the_ids(emulator: Emulator, everything: list[Ticket]) -> None:
+    client, transport = make_client(emulator)
+    assert client.tickets.filter(id__gt=0).count() == len(everything)
+    searches = [r for r in transport.sent if "search" in r.url and r.params.get("per_page") != 1]  # no probe
+    assert len(searches) == -(-len(everything) // 200)  # no total before 6.5: one request per 200 ids
+    assert all(r.params.get("sort_by") == "id" and "only_total_count" not in r.params for r in searches)
 
 
 def test_to_dataframe_and_repr(client: Client, everything: list[Ticket]) -> None:

@@ -1,0 +1,122 @@
+"""What a QuerySet sends and what evaluating it will cost: ``print(qs.query)`` and ``qs.explain()``.
+
+:class:`CompiledQuery` is the request of a QuerySet (endpoint and parameters, or the index endpoint it
+filters client-side); :func:`describe` writes the plan ``QuerySet.explain()`` shows: endpoint,
+parameters, pages, how ``count()`` counts, what the caches serve and how grouped counts are computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from .pagination import ID_BATCH, SEARCH_PAGE_SIZE, SEARCH_WINDOW
+
+__all__ = ["CompiledQuery", "describe"]
+
+
+class CompiledQuery(NamedTuple):
+    """What a QuerySet sends: ``print(qs.query)`` shows it.
+
+    Attributes:
+        endpoint: The path below ``/api/v1`` (``"tickets/search"``, or ``"tickets"`` when filtered
+            client-side).
+        params: The request parameters (``query``, ``per_page``, ``sort_by``, ``order_by``, ...).
+        client_side: ``True`` when the index endpoint is paged and the filter evaluated in Python.
+
+    """
+
+    endpoint: str
+    params: Mapping[str, Any]
+    client_side: bool
+
+    def __str__(self) -> str:
+        params = dict(self.params)
+        query = params.pop("query", "")
+        rest = "   ".join(f"{k}={v}" for k, v in params.items())
+        where = f"   (evaluated client-side over GET {self.endpoint})" if self.client_side else ""
+        return f"{query}   {rest}{where}".strip()
+
+
+def describe(
+    model_name: str,
+    compiled: CompiledQuery | None,
+    *,
+    cached_rows: int | None,
+    low: int,
+    high: int | None,
+    related: Sequence[str],
+    grouping: str | None,
+    generation: str,
+) -> str:
+    """Write the plan of a QuerySet, one aspect per line (``QuerySet.explain()``).
+
+    Args:
+        model_name: The model's class name.
+        compiled: The request, or ``None`` for a QuerySet that matches nothing (``none()``).
+        cached_rows: The number of rows in the QuerySet's result cache, ``None`` when not evaluated yet.
+        low: The first row of the slice.
+        high: The end of the slice (exclusive), ``None`` for no end.
+        related: The relation paths of ``select_related``/``values``.
+        grouping: ``"server"`` or ``"client"`` for grouped counts, ``None`` without ``annotate()``.
+        generation: The server's search generation (``"unified"``: Zammad 6.5+).
+
+    """
+    lines = [f"QuerySet of {model_name}"]
+    if cached_rows is not None:
+        lines.append(f"results: cached ({cached_rows} rows); iterating or counting sends no request")
+    if compiled is None:
+        lines.append("none(): matches nothing; no request will be sent")
+        return "\n".join(lines)
+    if compiled.client_side:
+        lines.append(
+            f"endpoint: GET /api/v1/{compiled.endpoint} (index; no search index or no search endpoint)"
+        )
+        lines.append(f"filter: {compiled.params['query']} evaluated client-side; sorted client-side")
+        lines.append("pages: every page of the index endpoint")
+        lines.append("count(): the same pass over the index endpoint")
+        lines.append(
+            "cache: the index pages are always requested; objects they reference come from the identity "
+            "map and the record cache, the rest one request each"
+        )
+    else:
+        lines.append(f"endpoint: GET /api/v1/{compiled.endpoint}")
+        lines.append(f"parameters: {dict(compiled.params)}")
+        lines.append(_pages(int(compiled.params.get("per_page", SEARCH_PAGE_SIZE)), low, high))
+        if generation == "unified":
+            lines.append("count(): one request with only_total_count=true")
+        else:
+            lines.append(
+                f"count(): the ids of the matches, {SEARCH_PAGE_SIZE} per request in id order (this Zammad "
+                "version sends no total); only the id lists are read"
+            )
+        lines.append(
+            "cache: the search is always sent (search results are never cached); the records and assets "
+            "of each reply refresh the identity map and the record cache"
+        )
+    if related:
+        lines.append(
+            f"related: {', '.join(related)} from the identity map, the record cache and the search "
+            f"assets; the rest in batches of at most {ID_BATCH} ids per request"
+        )
+    if grouping is not None:
+        how = "on the server, one count query per group" if grouping == "server" else "client-side"
+        detail = "" if grouping == "server" else " in one pass over all matching rows"
+        lines.append(f"grouped counts: {how}{detail}")
+    return "\n".join(lines)
+
+
+def _pages(size: int, low: int, high: int | None) -> str:
+    if high is None:
+        return (
+            f"pages: until a short page, {size} rows each; past {SEARCH_WINDOW} rows the query continues "
+            "after the last row seen (keyset on the sort columns and id)"
+        )
+    if high > SEARCH_WINDOW and low >= size:
+        pages = -(-high // size)
+        return (
+            f"pages: {pages} of {size} rows (rows {low}..{high - 1} lie past the {SEARCH_WINDOW}-row "
+            "window: the search walks there from the start by keyset)"
+        )
+    pages = -(-(high - low + low % size) // size)
+    return f"pages: {pages} of {size} rows (rows {low}..{high - 1})"
