@@ -1,0 +1,277 @@
+"""Loading server records into objects: the identity map and record cache side of the client.
+
+:class:`RecordLoader` is the part of :class:`~zammad_orm.client.Client` that turns records into model
+instances. Every record that comes back is merged into the client's identity map (one Python object per
+``(model, id)``) and written to its record cache; relations resolve through identity map, then cache,
+then one request. Search ``assets`` only go to the cache unless their object is alive.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from zammad_orm import errors
+from zammad_orm.cache import RecordCache
+from zammad_orm.identity import IdentityMap
+from zammad_orm.models import Model, registry
+
+if TYPE_CHECKING:
+    from zammad_orm.client import Client, Pagination
+
+__all__ = ["RecordLoader"]
+
+M = TypeVar("M", bound=Model)
+
+
+class RecordLoader:
+    """Turns server records into model instances through the identity map and the record cache.
+
+    A mixin of :class:`~zammad_orm.client.Client`, which provides the state below and ``request``.
+
+    Attributes:
+        identity: The identity map (one object per ``(model, id)``).
+        cache: The record cache under it.
+        pagination: Default pagination of :meth:`iterate`.
+
+    """
+
+    identity: IdentityMap
+    cache: RecordCache
+    pagination: Pagination
+    _configured: set[str]
+    _sizes: dict[str, int]
+    _lock: threading.RLock
+
+    if TYPE_CHECKING:
+        # Provided by the client; declared here for type checkers only.
+        def request(
+            self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+        ) -> Any:
+            """Send a request and return the decoded JSON body (see ``Client.request``)."""
+
+    # -- identity map and cache --------------------------------------------------------------------
+
+    def cache_size(self, model: type[Model]) -> int:
+        """Return the configured record cache size of ``model`` (-1 unbounded, 0 off, >0 LRU)."""
+        self._configure(model)
+        return self._sizes[model._meta.name]
+
+    def configure_cache(self, model: type[Model], size: int) -> None:
+        """Set the record cache size of one model (-1 unbounded, 0 off, >0 LRU entries)."""
+        name = model._meta.name
+        self.cache.configure(name, size)
+        self._sizes[name] = size
+        self._configured.add(name)
+
+    def _configure(self, model: type[Model]) -> None:
+        if model._meta.name not in self._configured:
+            self.configure_cache(model, model.DEFAULT_CACHE_SIZE)
+
+    def load(self, model: type[M], record: Any) -> M:
+        """Merge a server record into the identity map and the cache; return the one instance.
+
+        Raises:
+            DecodeError: The record is not an object with an id.
+
+        """
+        return self._load(model, record, store=True)
+
+    def _load(self, model: type[M], record: Any, *, store: bool) -> M:
+        """:meth:`load`; ``store=False`` when the record comes from the record cache already."""
+        if not isinstance(record, dict) and not isinstance(record, Mapping):
+            raise errors.DecodeError(f"expected a {model.__name__} object, got {record!r}")
+        pk = record.get("id")
+        if type(pk) is not int:
+            return model._from_record(record, cast("Client", self))
+        with self._lock:
+            existing = self.identity.get(model, pk)
+            if isinstance(existing, model):
+                if existing._holds(record):  # the same data again: only the age changes
+                    object.__setattr__(existing, "_fetched_at", time.time())
+                    return existing
+                existing._merge(record, keep=existing._dirty_names())
+                obj = existing
+            else:
+                obj = self.identity.setdefault(model._from_record(record, cast("Client", self)))
+                if not store:
+                    return obj  # built from the cached record: nothing new to cache
+        self._store(model, pk, obj._raw)
+        return obj
+
+    def load_assets(self, assets: Any) -> None:
+        """Merge every record of an ``assets`` map (``{"Ticket": {"1": {...}}, ...}``).
+
+        Live objects (in the identity map) are updated at once. The other records only go to the record
+        cache: most assets are never looked at, and a relation that needs one builds the object from the
+        cache without a request.
+        """
+        if not isinstance(assets, Mapping):
+            return
+        by_key = {m._meta.asset_key: m for m in registry.values()}
+        for key, records in assets.items():
+            model_class = by_key.get(key)
+            if model_class is None or not isinstance(records, Mapping):
+                continue
+            self._configure(model_class)
+            cached = self._sizes[model_class._meta.name] != 0
+            for record in records.values():
+                pk = record.get("id") if isinstance(record, Mapping) else None
+                if not isinstance(pk, int):
+                    continue
+                if not cached or self.identity.get(model_class, pk) is not None:
+                    self.load(model_class, record)
+                else:
+                    self._cache_record(model_class, pk, record)
+
+    def _cache_record(self, model: type[Model], pk: int, record: Mapping[str, Any]) -> None:
+        """Write a record to the cache, merged over what is cached already (assets may be partial)."""
+        name = model._meta.name
+        before = self.cache.get(name, pk)
+        if before is None:
+            self._store(model, pk, dict(record))
+            return
+        if record.items() <= before.record.items():
+            return  # nothing new (assets repeat across search pages)
+        self._store(model, pk, {**before.record, **record})
+
+    def adopt(self, obj: Model) -> None:
+        """Register an instance that was just saved, refreshed or created through this client."""
+        pk = obj.id
+        if pk is None:
+            return
+        model = type(obj)
+        with self._lock:
+            if obj._client is None:
+                object.__setattr__(obj, "_client", self)
+            existing = self.identity.get(model, pk)
+            if existing is None:
+                self.identity.add(obj)
+            elif existing is not obj and isinstance(existing, Model):
+                existing._merge(obj._raw, keep=existing._dirty_names())
+        self._store(model, pk, obj._raw)
+
+    def forget(self, model: type[Model], pk: int) -> None:
+        """Drop an object from the identity map and the cache (after a delete)."""
+        self.identity.discard(model, pk)
+        self.cache.delete(model._meta.name, pk)
+
+    def _store(self, model: type[Model], pk: int, record: dict[str, Any]) -> None:
+        self._configure(model)
+        if self._sizes[model._meta.name] == 0:
+            return
+        updated = record.get("updated_at")
+        self.cache.set(model._meta.name, pk, record, updated_at=updated if isinstance(updated, str) else None)
+
+    # -- reading objects ---------------------------------------------------------------------------
+
+    def fetch(self, model: type[M], pk: int, *, expand: bool = False) -> M:
+        """GET one object from the server (``Model.DoesNotExist`` when it is missing)."""
+        return self.load(model, self.fetch_record(model, pk, expand=expand))
+
+    def fetch_record(self, model: type[Model], pk: int, *, expand: bool = False) -> Any:
+        """GET the raw record of one object (``Model.DoesNotExist`` when it is missing)."""
+        path = f"{_endpoint(model)}/{pk}"
+        try:
+            return self.request("GET", path, params={"expand": "true"} if expand else None)
+        except errors.NotFound as exc:
+            raise model.DoesNotExist(
+                exc.message, status=exc.status, method=exc.method, url=exc.url, body=exc.body
+            ) from exc
+
+    def resolve(self, model: type[M], pk: int, *, hint: Any = None) -> M:
+        """Return object ``pk``: identity map, then record cache, then one request.
+
+        Args:
+            model: The model class.
+            pk: The id.
+            hint: The expanded name the referring record carried (used for models Zammad has no
+                endpoint for, such as state types).
+
+        """
+        found = self.identity.get(model, pk)
+        if isinstance(found, model):
+            return found
+        self._configure(model)
+        cached = self.cache.get(model._meta.name, pk) if self._sizes[model._meta.name] != 0 else None
+        if cached is not None:
+            obj = self._load(model, cached.record, store=False)
+            object.__setattr__(obj, "_fetched_at", cached.fetched_at)
+            return obj
+        if model._meta.endpoint is None:
+            builtin: Mapping[int, Mapping[str, Any]] = getattr(model, "BUILTIN", {})
+            record = dict(builtin.get(pk, {"id": pk}))
+            if isinstance(hint, str):
+                record["name"] = hint
+            record["id"] = pk
+            return self.load(model, record)
+        return self.fetch(model, pk)
+
+    def resolve_many(self, model: type[M], ids: list[int]) -> list[M]:
+        """Resolve several ids (in order) like :meth:`resolve`."""
+        return [self.resolve(model, pk) for pk in ids]
+
+    def list_related(self, model: type[M], path: str) -> list[M]:
+        """GET a list endpoint (``ticket_articles/by_ticket/1``) and load every record."""
+        reply = self.request("GET", path)
+        if isinstance(reply, dict):
+            reply = reply.get(model._meta.collection, reply.get(model._meta.search_key, []))
+        if not isinstance(reply, list):
+            raise errors.DecodeError(f"expected a list of {model.__name__} from {path}, got {reply!r}")
+        return [self.load(model, record) for record in reply]
+
+    def iterate(self, model: type[M], path: str, params: Mapping[str, Any]) -> Iterator[M]:
+        """Page through an index endpoint until a page comes back short.
+
+        Args:
+            model: The model class of the records.
+            path: The endpoint path.
+            params: ``page`` (first page), ``page_size``, ``expand`` and endpoint parameters.
+
+        """
+        params = dict(params)
+        page = int(params.pop("page", 1) or 1)
+        size = int(params.pop("page_size", params.pop("per_page", self.pagination.page_size)))
+        expand = bool(params.pop("expand", self.pagination.expand))
+        if page < 1 or size < 1:
+            raise errors.QueryError(f"page and page_size must be >= 1, got {page} and {size}")
+        size = min(size, model._meta.max_page_size)
+        return self._pages(model, path, page, size, expand, params)
+
+    def _pages(
+        self,
+        model: type[M],
+        path: str,
+        page: int,
+        size: int,
+        expand: bool,
+        params: dict[str, Any],
+    ) -> Iterator[M]:
+        while True:
+            query = {**params, "page": page, "per_page": size, "expand": expand}
+            reply = self.request("GET", path, params=query)
+            items = self.decode_list(model, reply)
+            yield from items
+            if len(items) < size:
+                return
+            page += 1
+
+    def decode_list(self, model: type[M], reply: Any) -> list[M]:
+        """Load the objects of an index reply: a list of records (search replies: see pagination.py).
+
+        Raises:
+            DecodeError: The reply is not a list of objects.
+
+        """
+        if not isinstance(reply, list):
+            raise errors.DecodeError(f"expected a list of {model.__name__} records, got {str(reply)[:200]!r}")
+        return [self.load(model, record) for record in reply]
+
+
+def _endpoint(model: type[Model]) -> str:
+    endpoint = model._meta.endpoint
+    if endpoint is None:
+        raise errors.ConfigurationError(f"Zammad has no REST endpoint for {model.__name__}")
+    return endpoint
