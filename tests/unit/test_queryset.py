@@ -204,6 +204,21 @@ def test_unknown_fields_fail_before_any_request(emulator: Emulator) -> None:
         list(c.tickets.filter(created_at__month=3))
     with pytest.raises(QueryError, match="sorts only"):
         c.tickets.order_by("state__name")
+    with pytest.raises(QueryError, match=r"order_by\('\?'\) is not a column name"):
+        c.tickets.order_by("?")
+    with pytest.raises(QueryError, match="title has no field 'like'"):
+        c.tickets.filter(title__like="x").count()
+    with pytest.raises(QueryError, match="article_count holds integer values"):
+        c.tickets.filter(article_count="many").exists()
+    with pytest.raises(QueryError, match="created_at holds date/time"):
+        list(c.tickets.exclude(created_at=17))
+    for bad in (slice(-5, None), slice(None, -1), slice(2, -1)):
+        with pytest.raises(QueryError, match="negative"):
+            c.tickets.all()[bad]
+    with pytest.raises(QueryError, match="step"):
+        c.tickets.all()[::2]
+    with pytest.raises(TypeError, match="integers or slices, not str"):
+        c.tickets.all()["a"]  # type: ignore[index]
     assert [p for p in transport.paths() if "search" in p] == []
 
 
