@@ -133,8 +133,8 @@ class RecordLoader:
         if before is None:
             self._store(model, pk, dict(record))
             return
-        if record.items() <= before.record.items():
-            return  # nothing new (assets repeat across search pages)
+        if before.record == record or record.items() <= before.record.items():
+            return  # nothing new (assets repeat across search pages; equality is the cheaper test)
         self._store(model, pk, {**before.record, **record})
 
     def adopt(self, obj: Model) -> None:

@@ -367,12 +367,11 @@ class Model(_State):
     # -- relations ---------------------------------------------------------------------------------
 
     def _get_relation(self, relation: Relation) -> Any:
-        client = self.client
+        hit = self._rel.get(relation.name)
         target = registry[relation.target]
         if isinstance(relation, Reverse):
-            hit = self._rel.get(relation.name)
             if hit is None:
-                items = client.list_related(target, relation.path.format(id=self._require_id()))
+                items = self.client.list_related(target, relation.path.format(id=self._require_id()))
                 hit = (None, items)
                 self._rel[relation.name] = hit
             return hit[1]
@@ -380,9 +379,9 @@ class Model(_State):
         key = getattr(self, relation.local)
         if isinstance(key, list):
             key = tuple(key)
-        hit = self._rel.get(relation.name)
         if hit is not None and hit[0] == key:
             return hit[1]
+        client = self.client
         value: Any
         if isinstance(relation, ManyToMany):
             value = client.resolve_many(target, list(key or ()))
