@@ -36,7 +36,8 @@ def test_absent_keys_read_as_defaults_and_factories_are_per_instance() -> None:
     a = load(zo.User, {"id": 901, "login": "a"})
     b = load(zo.User, {"id": 902, "login": "b"})
     assert a.firstname is None
-    assert a.role_ids == [] and a.preferences == {}
+    assert a.role_ids == []
+    assert a.preferences == {}
     a.role_ids.append(3)
     assert b.role_ids == []
     assert a.changes() == {"role_ids": [3]}
