@@ -5,7 +5,7 @@ default client of ``Model.objects``. Every request goes through :meth:`Client.re
 credentials and the impersonation header and hands a :class:`~zammad_orm.transport.messages.Request` to the
 transport. Every record that comes back is merged into the client's identity map (one Python object per
 ``(model, id)``) and written to its record cache; relations resolve through identity map, then cache,
-then one request.
+then one request (that part is :class:`~zammad_orm.loading.RecordLoader`, a base class of the client).
 
 ``client.<collection>`` (``client.tickets``, ``client.users``, ...) is the model's manager bound to the
 client: ``client.tickets == Ticket.objects.using(client)``.
