@@ -30,6 +30,7 @@ from typing import Any
 from .errors import QueryError
 from .expr import (
     DATE_MATH,
+    DateMath,
     And,
     Exists,
     Lookup,
@@ -347,7 +348,10 @@ def _resolve_path(
     if head not in known and attributes is not None:
         known |= attributes(meta.name)
     if head in known:
-        return Lookup(prefix + ".".join([head, *rest]), lookup, _plain(value))
+        value = _plain(value)
+        if attributes is not None and _mentions_now(value) and head in attributes(f"{meta.name}:dates"):
+            value = _coerce(dt.datetime, lookup, value, key)  # a date attribute: date math allowed
+        return Lookup(prefix + ".".join([head, *rest]), lookup, value)
     raise QueryError(
         f"{_display(key)}: {meta.name} has no field {head!r} (not declared, not a relation, and not a custom "
         "attribute of the server)"
@@ -452,11 +456,19 @@ def _coerce(annotation: Any, lookup: str, value: Any, key: str) -> Any:
     return _coerce_one(annotation, value, key)
 
 
+def _mentions_now(value: Any) -> bool:
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return any(isinstance(v, str) and v.startswith("now") for v in values)
+
+
 def _coerce_one(annotation: Any, value: Any, key: str) -> Any:
     types_ = _base_types(annotation)
     value = _plain(value)
     if value is None or not types_:
         return value
+    if types_ & {dt.datetime, dt.date} and isinstance(value, str) and value.startswith("now"):
+        _check_type(types_, value, key)  # refuses "now-7x"
+        return DateMath(value)  # date math only for date fields: elsewhere "now-7d" is text
     if dt.datetime in types_ and isinstance(value, str) and not value.startswith("now"):
         return _parse_datetime(value, key)
     if dt.date in types_ and dt.datetime not in types_ and isinstance(value, str):

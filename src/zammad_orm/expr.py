@@ -31,6 +31,7 @@ __all__ = [
     "DATE_MATH",
     "LOOKUPS",
     "And",
+    "DateMath",
     "Exists",
     "Lookup",
     "MatchAll",
@@ -300,6 +301,26 @@ def _period_lookup(field: str, period: dict[str, Any]) -> Node:
 DATE_MATH = re.compile(r"now([+-]\d+[yMwdhHms])*(/[yMwdhHms])?\Z")
 
 
+class DateMath(str):
+    """A date-math value (``DateMath("now-7d")``): compared as a point in time, never as text.
+
+    A plain string is always literal text (``title="now-7d"`` matches that title). The resolver
+    (:func:`zammad_orm.compiler.resolve`) turns a ``"now..."`` string given for a date or datetime field
+    into a :class:`DateMath`; so does a :class:`datetime.timedelta` value (``now-7d``).
+
+    Raises:
+        QueryError: the text is not date math.
+
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, text: str) -> DateMath:  # noqa: D102
+        if not DATE_MATH.match(text):
+            raise QueryError(f"{text!r} is not Zammad date math (e.g. 'now-7d', 'now-1M/d')")
+        return super().__new__(cls, text)
+
+
 def keyword(field: str) -> str:
     """Return the whole-value sub-field of a string field (``title`` → ``title.keyword``)."""
     return field if field.endswith(".keyword") else f"{field}.keyword"
@@ -345,7 +366,7 @@ def date_math_ago(delta: dt.timedelta) -> str:
 
 
 def _is_text(value: Any) -> bool:
-    return isinstance(value, str) and not DATE_MATH.match(value)
+    return isinstance(value, str) and not isinstance(value, DateMath)
 
 
 def _exact(field: str, value: Any) -> Node:

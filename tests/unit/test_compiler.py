@@ -15,7 +15,7 @@ from zammad_orm.compiler import (
     resolve,
 )
 from zammad_orm.errors import QueryError
-from zammad_orm.expr import Exists, Lookup, MatchAll, Phrase, Q, Range, Regex, Term, Wildcard
+from zammad_orm.expr import DateMath, Exists, Lookup, MatchAll, Phrase, Q, Range, Regex, Term, Wildcard
 from zammad_orm.resources.organization import Organization
 from zammad_orm.resources.ticket import Ticket
 from zammad_orm.resources.user import User
@@ -75,8 +75,10 @@ UTC = dt.timezone.utc
         (Q(created_at__gte=dt.date(2024, 1, 1)), "created_at:>=2024-01-01T00\\:00\\:00.000Z"),
         (Q(created_at__gt=dt.date(2024, 1, 1)), "created_at:>=2024-01-02T00\\:00\\:00.000Z"),
         (Q(created_at__lte=dt.date(2024, 1, 1)), "created_at:<2024-01-02T00\\:00\\:00.000Z"),
-        (Q(created_at__gte="now-7d"), "created_at:>=now-7d"),
-        (Q(created_at__lt="now-1M/d"), "created_at:<now-1M\\/d"),
+        (Q(created_at__gte=DateMath("now-7d")), "created_at:>=now-7d"),
+        (Q(created_at__lt=DateMath("now-1M/d")), "created_at:<now-1M\\/d"),
+        # Without DateMath (which the resolver adds for date fields only) "now-7d" is text.
+        (Q(created_at__gte="now-7d"), "created_at.keyword:>=now-7d"),
         (Q(created_at__gte=dt.timedelta(days=7)), "created_at:>=now-7d"),
         (Q(created_at__gte=dt.timedelta(hours=3)), "created_at:>=now-3h"),
         (Q(created_at__gte=dt.timedelta(seconds=90)), "created_at:>=now-90s"),
@@ -274,6 +276,47 @@ def test_custom_attributes_from_the_server_list() -> None:
     assert compile_expression(node) == 'my_level.keyword:"gold"'
     with pytest.raises(QueryError, match="my_level"):
         resolve(Ticket, Q(my_level="gold"), attributes=lambda model: set())
+
+
+@pytest.mark.parametrize(
+    ("lookups", "expected"),
+    [
+        ({"title": "now-7d"}, 'title.keyword:"now-7d"'),
+        ({"title__in": ["now", "now-1d/d"]}, 'title.keyword:"now" OR title.keyword:"now-1d/d"'),
+        ({"title__gte": "now-7d"}, "title.keyword:>=now-7d"),
+        ({"number": "now"}, 'number.keyword:"now"'),
+        ({"owner__login": "now+1h"}, 'owner.login.keyword:"now+1h"'),
+        ({"tags": "now-7d"}, 'tags.keyword:"now-7d"'),
+        ({"created_at__gte": "now-7d"}, "created_at:>=now-7d"),
+        ({"created_at__range": ("now-7d", "now")}, "created_at:[now-7d TO now]"),
+        ({"pending_time": "now"}, "pending_time:now"),
+    ],
+)
+def test_date_math_only_for_date_fields(lookups: dict[str, object], expected: str) -> None:
+    # A text value that looks like date math is a literal string on text fields.
+    assert compiled(Ticket, **lookups) == expected
+
+
+def test_date_math_on_custom_attributes_only_when_the_server_says_date() -> None:
+    names = {"Ticket": {"due_on", "code"}, "Ticket:dates": {"due_on"}}
+
+    def attributes(model: str) -> set[str]:
+        return names.get(model, set())
+
+    assert compile_expression(resolve(Ticket, Q(due_on__gte="now-7d"), attributes=attributes)) == (
+        "due_on:>=now-7d"
+    )
+    assert compile_expression(resolve(Ticket, Q(code="now-7d"), attributes=attributes)) == (
+        'code.keyword:"now-7d"'
+    )
+    with pytest.raises(QueryError, match="due_on.*'now-7x' is not Zammad date math"):
+        resolve(Ticket, Q(due_on__gte="now-7x"), attributes=attributes)
+
+
+def test_date_math_values_are_checked() -> None:
+    with pytest.raises(QueryError, match="'now-7x' is not Zammad date math"):
+        DateMath("now-7x")
+    assert isinstance(resolve(Ticket, Q(created_at__lt="now-1d")), Lookup)
 
 
 def test_related_model_finds_registered_classes() -> None:
