@@ -30,8 +30,8 @@ from typing import Any
 from .errors import QueryError
 from .expr import (
     DATE_MATH,
-    DateMath,
     And,
+    DateMath,
     Exists,
     Lookup,
     MatchAll,

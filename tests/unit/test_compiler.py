@@ -309,7 +309,7 @@ def test_date_math_on_custom_attributes_only_when_the_server_says_date() -> None
     assert compile_expression(resolve(Ticket, Q(code="now-7d"), attributes=attributes)) == (
         'code.keyword:"now-7d"'
     )
-    with pytest.raises(QueryError, match="due_on.*'now-7x' is not Zammad date math"):
+    with pytest.raises(QueryError, match=r"due_on.*'now-7x' is not Zammad date math"):
         resolve(Ticket, Q(due_on__gte="now-7x"), attributes=attributes)
 
 
