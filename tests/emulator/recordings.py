@@ -1,11 +1,11 @@
 """Replay the recorded Zammad 6.2 exchanges against the emulator and compare the answers' shapes.
 
-The recordings (``/work/shared/reference/recordings-6.2``, format in its README) were captured from a real
-server with its own history. A replay starts a fresh emulator per recording file, sends every recorded
-request (fixture steps included) over real HTTP and compares status code and, for JSON, the recursive key
-sets and value types. Ids differ between the two servers, so :class:`IdMap` learns ``recorded → emulator``
-ids (per kind: a ticket 5 is not a user 5) from the responses, structure by structure, and rewrites the
-ids in later URLs, query strings and request bodies.
+The recordings (``tests/reference/recordings-6.2``, format in ``tests/reference/README.md``) were
+captured from a real server with its own history. A replay starts a fresh emulator per recording file,
+sends every recorded request (fixture steps included) over real HTTP and compares status code and, for
+JSON, the recursive key sets and value types. Ids differ between the two servers, so :class:`IdMap` learns
+``recorded → emulator`` ids (per kind: a ticket 5 is not a user 5) from the responses, structure by
+structure, and rewrites the ids in later URLs, query strings and request bodies.
 
 This module parses the recordings and maps ids; :mod:`tests.emulator.comparison` compares answers and
 :mod:`tests.emulator.replay` replays a recording file against a fresh emulator. The tolerances, each for a
@@ -28,13 +28,17 @@ stated reason, live in :func:`tests.emulator.comparison.compare` and its helpers
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-RECORDINGS = Path("/work/shared/reference/recordings-6.2")
+RECORDINGS = (
+    Path(os.environ.get("ZAMMAD_ORM_REFERENCE", Path(__file__).resolve().parents[1] / "reference"))
+    / "recordings-6.2"
+)
 
 MISSING = object()
 
@@ -117,7 +121,10 @@ def parse(path: Path) -> list[Exchange]:
 
 
 def recording_files() -> list[Path]:
-    return sorted(RECORDINGS.glob("*/*.log"))
+    files = sorted(RECORDINGS.glob("*/*.log"))
+    if not files:
+        raise FileNotFoundError(f"no recordings under {RECORDINGS} (see tests/reference/README.md)")
+    return files
 
 
 def all_exchanges() -> list[Exchange]:

@@ -29,7 +29,7 @@ from .conftest import make_client, sent
 # -- the seed document, read ---------------------------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED_API = Path(os.environ.get("ZAMMAD_ORM_SEED_API", ROOT.parent / "shared" / "reference" / "seed-api.txt"))
+SEED_API = Path(os.environ.get("ZAMMAD_ORM_REFERENCE", ROOT / "tests" / "reference")) / "seed-api.txt"
 
 # The text lost the heading lines of three Ticket methods (their descriptions and parameter lists are
 # there): "link the ticket with another one", "returns all linked tickets grouped by link type" and

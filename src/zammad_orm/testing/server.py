@@ -22,7 +22,9 @@ _POLL_INTERVAL = 0.02
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """Request handler without per-request access logging (tests run thousands of requests)."""
+    """HTTP/1.1 with keep-alive, as a real Zammad behind nginx; no per-request access logging."""
+
+    protocol_version = "HTTP/1.1"
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
