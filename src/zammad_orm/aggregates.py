@@ -2,9 +2,10 @@
 
 Two ways to count per group (``QuerySet.explain()`` says which one a QuerySet takes):
 
-* **on the server**, one ``only_total_count`` query per group (Zammad 6.5+, search index, one belongs-to
-  relation to a small configuration table such as states, priorities or groups): the target's objects
-  are listed and each is counted, plus one count for "no value";
+* **on the server**, one count query per group (search index, one belongs-to relation to a small
+  configuration table such as states, priorities or groups): the target's objects are listed and each
+  is counted with ``QuerySet.count()`` (Zammad 6.5+: one ``only_total_count`` request; 6.0–6.4: the ids
+  of the group's matches, paged in the light ``expand=true`` form), plus one count for "no value";
 * **client-side** otherwise: one pass over the matches (related objects loaded in batches), counting
   each combination of the grouped values.
 
@@ -48,14 +49,15 @@ def server_grouping(
 ) -> tuple[str, Any] | None:
     """Return ``(local id column, target model)`` when one count query per group is the cheaper way.
 
-    That is: Zammad 6.5+ (``only_total_count``), the search index answers (``searching``), one grouped
-    field that is a belongs-to relation (or a field of it) whose target is a small configuration table
-    (listed by an index endpoint, not searchable); every aggregate counts ids. Otherwise ``None``:
-    count client-side.
+    That is: the search index answers (``searching``), one grouped field that is a belongs-to relation
+    (or a field of it) whose target is a small configuration table (listed by an index endpoint, not
+    searchable); every aggregate counts ids. Otherwise ``None``: count client-side. On 6.0–6.4 the
+    count queries page through id lists, which together cost about as many requests as one pass over
+    the rows but carry no records to build.
     """
     if len(fields) != 1 or any(agg.field not in ("id", "pk") for _, agg in annotations):
         return None
-    if not searching or client.search_generation != "unified":
+    if not searching:
         return None
     head, _, rest = fields[0].partition("__")
     rel = model._meta.relations.get(head)

@@ -58,6 +58,7 @@ __all__ = [
     "compile_ordering",
     "escape_term",
     "quote_phrase",
+    "raw_ordering",
     "related_model",
     "resolve",
 ]
@@ -260,6 +261,33 @@ def compile_ordering(ordering: Sequence[str], *, tie_break: str = "id") -> tuple
         sort_by.append(tie_break)
         order_by.append(order_by[-1] if order_by else "asc")
     return sort_by, order_by
+
+
+def raw_ordering(
+    sort_by: str | Sequence[str] | None, order_by: str | Sequence[str] | None
+) -> tuple[tuple[str, bool], ...] | None:
+    """Read the seed API's ``sort_by``/``order_by`` (comma-separated or lists) as ``(column, desc)`` pairs.
+
+    Returns ``None`` without ``sort_by``; a missing ``order_by`` entry means ascending.
+
+    Raises:
+        QueryError: an order other than ``asc``/``desc``, or a column :func:`compile_ordering` refuses.
+
+    """
+    if sort_by is None:
+        return None
+    columns = [c.strip() for c in (sort_by.split(",") if isinstance(sort_by, str) else sort_by) if c.strip()]
+    orders = [
+        o.strip().lower() for o in (order_by.split(",") if isinstance(order_by, str) else order_by or [])
+    ]
+    out = []
+    for index, column in enumerate(columns):
+        order = orders[index] if index < len(orders) else "asc"
+        if order not in ("asc", "desc"):
+            raise QueryError(f"order_by must be 'asc' or 'desc', got {order!r}")
+        out.append((column, order == "desc"))
+    compile_ordering([("-" if d else "") + c for c, d in out])
+    return tuple(out)
 
 
 # --- model paths → Zammad search fields ---------------------------------------------------------------------

@@ -88,7 +88,7 @@ def describe(
         else:
             lines.append(
                 f"count(): the ids of the matches, {SEARCH_PAGE_SIZE} per request in id order (this Zammad "
-                "version sends no total); only the id lists are read"
+                "version sends no total); pages in the light expand=true form, only the ids are read"
             )
         lines.append(
             "cache: the search is always sent (search results are never cached); the records and assets "
@@ -99,10 +99,11 @@ def describe(
             f"related: {', '.join(related)} from the identity map, the record cache and the search "
             f"assets; the rest in batches of at most {ID_BATCH} ids per request"
         )
-    if grouping is not None:
-        how = "on the server, one count query per group" if grouping == "server" else "client-side"
-        detail = "" if grouping == "server" else " in one pass over all matching rows"
-        lines.append(f"grouped counts: {how}{detail}")
+    if grouping == "server":
+        how = "one only_total_count request" if generation == "unified" else "the count() above"
+        lines.append(f"grouped counts: on the server, one count query per group ({how} each)")
+    elif grouping is not None:
+        lines.append("grouped counts: client-side in one pass over all matching rows")
     return "\n".join(lines)
 
 

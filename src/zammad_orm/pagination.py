@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import warnings
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cmp_to_key
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -37,6 +37,7 @@ __all__ = [
     "SearchIndexUnavailableWarning",
     "SearchPlan",
     "attribute_names",
+    "backend_settled",
     "choose_backend",
     "compare_rows",
     "configure_search",
@@ -50,6 +51,7 @@ __all__ = [
     "keyset_after",
     "load_relation",
     "search_works",
+    "settle_backend",
 ]
 
 M = TypeVar("M", bound="Model")
@@ -73,7 +75,8 @@ class SearchPlan:
         ordering: ``(column, descending)`` pairs, ending with the ``id`` tie-break.
         page_size: ``per_page`` of each request.
         params: More request parameters (``expand``).
-        allow_stars: ``False`` on Zammad 6.5+, which deletes ``*`` from queries.
+        allow_stars: ``False`` on Zammad 6.5+, which deletes ``*`` from queries; a callable is asked only
+            when a query holds a ``*`` (so a client learns its server's version only when it matters).
 
     """
 
@@ -83,20 +86,25 @@ class SearchPlan:
     ordering: tuple[tuple[str, bool], ...] = (("id", False),)
     page_size: int = SEARCH_PAGE_SIZE
     params: Mapping[str, Any] = attrs.field(factory=dict)
-    allow_stars: bool = True
+    allow_stars: bool | Callable[[], bool] = True
 
     def query(self, after: Node | None = None) -> str:
         """Return the query string, narrowed to rows after a keyset position when given."""
         if self.raw is None:
-            return compile_expression(
-                self.where if after is None else conjoin([self.where, after]), allow_stars=self.allow_stars
-            )
+            return self._compile(self.where if after is None else conjoin([self.where, after]))
         if after is None:
             return self.raw
         raw = self.raw.strip()
         if ":" not in raw:
             raw += "*"  # what Zammad appends to a query without ":"; wrapping adds one
-        return f"({raw}) AND {compile_expression(after, allow_stars=self.allow_stars)}"
+        return f"({raw}) AND {self._compile(after)}"
+
+    def _compile(self, node: Node) -> str:
+        text = compile_expression(node)
+        if "*" in text:
+            allowed = self.allow_stars() if callable(self.allow_stars) else self.allow_stars
+            return compile_expression(node, allow_stars=allowed)
+        return text
 
     def sort_params(self) -> dict[str, str]:
         """Return ``sort_by``/``order_by`` as Zammad expects them (comma-separated)."""
@@ -243,26 +251,30 @@ def iterate_search(
 def count_search(client: Client, model: type[M], plan: SearchPlan) -> tuple[int, int]:
     """Count the matches exactly; return ``(count, requests)``.
 
-    6.5+ answers ``only_total_count=true`` in one request; older servers have no total, so the ids are
-    paged through (ordered by id, keyset past the window) and counted.
+    The first request asks for ``only_total_count=true`` together with the first page of ids: Zammad
+    6.5+ answers ``{"total_count": n}`` (one request); 6.0–6.4 ignore the flag and answer the page, so
+    the ids are paged through, 200 per request in id order (keyset past the window), and counted. The
+    pages are asked for with ``expand=true``: of the replies those versions give, it is the lightest
+    that lists the ids (about a third of the default reply, whose ``assets`` carry every referenced
+    user, organization and group). No objects are built. Needs no knowledge of the server's version.
     """
-    requests = 0
-    if client.search_generation == "unified":
-        params = {"query": plan.query(), "only_total_count": "true", **plan.params}
+    by_id = attrs.evolve(plan, ordering=(("id", False),), page_size=SEARCH_PAGE_SIZE)
+    total, page, after, requests = 0, 1, None, 0
+    while True:
+        params = {**by_id.request_params(page, after), **plan.params, "expand": "true"}
+        params.pop("full", None)
+        if not requests:
+            params["only_total_count"] = "true"
         reply = client.request("GET", plan.path, params=params)
         requests += 1
         if isinstance(reply, dict) and isinstance(reply.get("total_count"), int):
+            client.note_search_generation("unified")
             return reply["total_count"], requests
-    # Older servers: page through the matches by id and count them; only the id list of each reply is
-    # read (no objects are built), and past the window the next query starts after the last id.
-    by_id = attrs.evolve(plan, ordering=(("id", False),))
-    total, page, after = 0, 1, None
-    while True:
-        reply = client.request("GET", plan.path, params=by_id.request_params(page, after))
-        requests += 1
+        if requests == 1 and isinstance(reply, list):
+            client.note_search_generation("pre65")  # 6.5+ would have answered the total
         found = _ids_of(model, reply)
         if found is None:  # an unexpected shape: let the full decoder explain it
-            found = [row.id for row in decode_search(client, model, reply).rows]
+            found = [row.id for row in decode_search(client, model, reply, expanded=True).rows]
         total += len(found)
         if len(found) < by_id.page_size:
             return total, requests
@@ -457,22 +469,54 @@ def choose_backend(client: Client, model: Any, *, raw: bool = False) -> str:
     """Return ``"search"`` or ``"client"`` (filter the index endpoint client-side) for ``model``.
 
     Models without a search endpoint are always filtered client-side. For the others the configured
-    backend is used (:func:`configure_search`, or a ``search_backend`` attribute of the client), else one
-    probe per client and model decides; without a search index a :class:`SearchIndexUnavailableWarning`
-    is issued once. ``raw`` queries always go to the search endpoint as written.
+    backend is used (:func:`configure_search`, or a ``search_backend`` attribute of the client); while
+    it is not known yet the search is tried and its first reply decides (:func:`settle_backend`). Without
+    a search index a :class:`SearchIndexUnavailableWarning` is issued once. ``raw`` queries always go
+    to the search endpoint as written.
     """
     meta = model._meta
     if not meta.searchable or meta.endpoint is None:
         return "client"
-    chosen = _BACKENDS.setdefault(client, {})
-    backend = chosen.get(meta.name) or chosen.get("*") or getattr(client, "search_backend", None)
-    if backend not in ("elasticsearch", "database"):
-        backend = _probe(client, model)
-        if backend is None:
-            return "search"
-        chosen[meta.name] = backend
-    if backend == "elasticsearch" or raw:
+    backend = _known_backend(client, meta.name)
+    if backend != "database" or raw:
         return "search"
+    _warn_once(client, meta)
+    return "client"
+
+
+def backend_settled(client: Client, model: Any) -> bool:
+    """Return whether it is known if ``model``'s searches reach a search index on this client."""
+    meta = model._meta
+    return not meta.searchable or meta.endpoint is None or _known_backend(client, meta.name) is not None
+
+
+def settle_backend(client: Client, model: Any, *, found: bool) -> str:
+    """Decide the backend of ``model`` from the first reply of a compiled search; return what answers.
+
+    A compiled query is a field query, which Zammad's database fallback cannot parse (it looks for the
+    whole string in titles, numbers and articles): rows found mean the search index answered
+    (``found``). An empty reply is ambiguous, so the probe decides: ``id:>0`` finds nothing although
+    the index endpoint lists objects → no search index (``"client"``, with the warning once).
+    """
+    meta = model._meta
+    if backend_settled(client, model):
+        return choose_backend(client, model)
+    chosen = _BACKENDS.setdefault(client, {})
+    backend = _known_backend(client, meta.name) or ("elasticsearch" if found else _probe(client, model))
+    if backend is None:  # nothing anywhere: either way the answer is "nothing"
+        return "search"
+    chosen.setdefault(meta.name, backend)
+    return choose_backend(client, model)
+
+
+def _known_backend(client: Client, name: str) -> str | None:
+    chosen = _BACKENDS.get(client, {})
+    backend = chosen.get(name) or chosen.get("*") or getattr(client, "search_backend", None)
+    return backend if backend in ("elasticsearch", "database") else None
+
+
+def _warn_once(client: Client, meta: Any) -> None:
+    chosen = _BACKENDS.setdefault(client, {})
     if not chosen.get(f"warned:{meta.name}"):
         chosen[f"warned:{meta.name}"] = "yes"
         warnings.warn(
@@ -481,11 +525,10 @@ def choose_backend(client: Client, model: Any, *, raw: bool = False) -> str:
             SearchIndexUnavailableWarning,
             stacklevel=5,
         )
-    return "client"
 
 
 def _probe(client: Client, model: Any) -> str | None:
-    """Ask once whether a field query works; without an index Zammad searches it as plain text."""
+    """Ask whether a field query works; without an index Zammad searches it as plain text."""
     meta = model._meta
     found = client.request(
         "GET", f"{meta.endpoint}/search", params={"query": "id:>0", "per_page": 1, "full": "true"}
@@ -529,12 +572,17 @@ def filter_client_side(
 
 
 def attribute_names(client: Client, model_name: str) -> set[str]:
-    """Names of the custom attributes the server lists for a model (asked once per client)."""
+    """Names of the custom attributes the server lists for a model (asked once per client).
+
+    ``"<model>:dates"`` (``"Ticket:dates"``) names those of type date or datetime.
+    """
     known = _ATTRIBUTES.setdefault(client, {})
     if not known:
         reply = client.request("GET", "object_manager_attributes")
         for item in reply if isinstance(reply, list) else []:
             if isinstance(item, dict) and isinstance(item.get("name"), str):
                 known.setdefault(str(item.get("object")), set()).add(item["name"])
+                if item.get("data_type") in ("date", "datetime"):  # names under "<object>:dates"
+                    known.setdefault(f"{item.get('object')}:dates", set()).add(item["name"])
         known.setdefault("", set())  # remember that the server was asked
     return known.get(model_name, set())

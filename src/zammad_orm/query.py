@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 import attrs
 
 from .aggregates import Count, grouped_counts, relation_prefixes, server_grouping, value_of
-from .compiler import compile_expression, compile_ordering, resolve
+from .compiler import compile_expression, compile_ordering, raw_ordering, resolve
 from .errors import FieldError, QueryError
 from .explain import CompiledQuery, describe
 from .expr import MatchAll, MatchNone, Node, Q, conjoin, lower, negate
@@ -36,6 +36,7 @@ from .pagination import (
     SearchIndexUnavailableWarning,
     SearchPlan,
     attribute_names,
+    backend_settled,
     choose_backend,
     configure_search,
     count_search,
@@ -43,6 +44,7 @@ from .pagination import (
     iterate_search,
     load_relation,
     search_works,
+    settle_backend,
 )
 
 if TYPE_CHECKING:
@@ -212,7 +214,7 @@ class QuerySet(Generic[M]):
             raise QueryError(f"page must be >= 1 and page_size >= 1, got {page} and {size}")
         if "expand" in params:
             params["expand"] = "true" if params["expand"] else "false"
-        ordering = _raw_ordering(sort_by, order_by)
+        ordering = raw_ordering(sort_by, order_by)
         low = (page - 1) * (size or SEARCH_PAGE_SIZE)
         if size:
             params["_page_size"] = size
@@ -289,11 +291,16 @@ class QuerySet(Generic[M]):
         if isinstance(lower(resolved), MatchNone) and self._raw is None:
             return
         if self._backend(client) == "search":
+            # Until the backend is known, the first reply decides it (an empty one: the probe).
+            unsure = self._raw is None and not backend_settled(client, self.model)
             plan = self._plan(client, resolved, page_size)
             for page in iterate_search(client, self.model, plan, start=self._low, stop=self._high):
+                if unsure:
+                    unsure = settle_backend(client, self.model, found=True) != "search"
                 self._prefetch(client, page.rows)
                 yield from page.rows
-            return
+            if not unsure or settle_backend(client, self.model, found=False) == "search":
+                return
         rows = self._client_side(client, resolved)[self._low : self._high]
         for start in range(0, len(rows), SEARCH_PAGE_SIZE):
             chunk = rows[start : start + SEARCH_PAGE_SIZE]
@@ -364,7 +371,7 @@ class QuerySet(Generic[M]):
             ordering=self._keys(),
             page_size=size,
             params=extra,
-            allow_stars=client.search_generation != "unified",
+            allow_stars=lambda: client.search_generation != "unified",
         )
 
     @property
@@ -457,9 +464,13 @@ class QuerySet(Generic[M]):
         resolved = self.resolved(client)
         if isinstance(lower(resolved), MatchNone) and self._raw is None:
             return 0
+        unsure = self._raw is None and not backend_settled(client, self.model)
+        total = -1
         if self._backend(client) == "search":
             total, _ = count_search(client, self.model, self._plan(client, resolved))
-        else:
+            if unsure and settle_backend(client, self.model, found=total > 0) != "search":
+                total = -1
+        if total < 0:
             total = len(self._client_side(client, resolved))
         total = max(0, total - self._low)
         return total if self._high is None else min(total, self._high - self._low)
@@ -477,7 +488,9 @@ class QuerySet(Generic[M]):
         ids = list(dict.fromkeys(id_list))
         out: dict[int, M] = {}
         for start in range(0, len(ids), ID_BATCH):
-            for obj in self.filter(id__in=ids[start : start + ID_BATCH]):
+            batch = ids[start : start + ID_BATCH]
+            # k ids have at most k matches: a complete first page ends the batch.
+            for obj in self.filter(id__in=batch)[: len(batch)]:
                 out[cast(int, obj.id)] = obj
         return out
 
@@ -565,10 +578,14 @@ class QuerySet(Generic[M]):
 
     def _grouped(self) -> Iterator[dict[str, Any]]:
         client = self._active_client()
-        base = self._clone(annotations=(), mode="objects", fields=None)
-        yield from grouped_counts(
+        # A slice of a grouped QuerySet slices the groups, not the rows counted.
+        base = self._clone(annotations=(), mode="objects", fields=None, low=0, high=None)
+        if self._raw is None and not backend_settled(client, self.model):
+            settle_backend(client, self.model, found=False)  # one count per group needs a search index
+        rows = grouped_counts(
             base, self._fields or (), self._annotations, client, self._server_grouping(client)
         )
+        yield from rows[self._low : self._high]
 
     def to_dataframe(self) -> Any:
         """Return the rows of a ``values(...)`` QuerySet as a pandas DataFrame (needs ``[pandas]``)."""
@@ -598,22 +615,3 @@ def _create_values(lookups: Mapping[str, Any], defaults: Mapping[str, Any] | Non
     values = {k.removesuffix("__exact"): v for k, v in values.items()}
     values.update(defaults or {})
     return values
-
-
-def _raw_ordering(
-    sort_by: str | Sequence[str] | None, order_by: str | Sequence[str] | None
-) -> tuple[tuple[str, bool], ...] | None:
-    if sort_by is None:
-        return None
-    columns = [c.strip() for c in (sort_by.split(",") if isinstance(sort_by, str) else sort_by) if c.strip()]
-    orders = [
-        o.strip().lower() for o in (order_by.split(",") if isinstance(order_by, str) else order_by or [])
-    ]
-    out = []
-    for index, column in enumerate(columns):
-        order = orders[index] if index < len(orders) else "asc"
-        if order not in ("asc", "desc"):
-            raise QueryError(f"order_by must be 'asc' or 'desc', got {order!r}")
-        out.append((column, order == "desc"))
-    compile_ordering([("-" if d else "") + c for c, d in out])
-    return tuple(out)

@@ -253,11 +253,44 @@ def test_custom_attribute_known_to_the_server() -> None:
         z.close()
 
 
-def test_grouped_counts_client_side_on_62(client: Client, everything: list[Ticket]) -> None:
+def test_grouped_counts_one_count_per_group_on_62(emulator: Emulator, everything: list[Ticket]) -> None:
+    client, transport = make_client(emulator)
+    states = list(make_client(emulator)[0].states.iter())
     qs = client.tickets.values("state__name").annotate(n=Count("id"))
-    assert "client-side" in qs.explain()
     expected = Counter(t.state.name for t in everything)
     assert {r["state__name"]: r["n"] for r in qs} == dict(expected)
+    searches = [r.params for r in transport.sent if r.url.endswith("tickets/search")]
+    probe = {"query": "id:>0", "per_page": 1, "full": "true"}
+    assert searches[0] == probe  # a new client: does the search index answer?
+    # Every group is counted on the server (each below 200 rows: one request), plus "no state";
+    # only id lists in the light expand=true form, no records built from assets.
+    counts = searches[1:]
+    assert len(counts) == len(states) + 1
+    assert all(c["only_total_count"] == "true" and c["expand"] == "true" for c in counts)
+    assert not any(p.startswith("tickets?") for p in transport.paths())  # no pass over the tickets
+    assert "grouped counts: on the server, one count query per group (the count() above each)" in (
+        qs.explain()
+    )
+    assert (
+        "client-side in one pass" in client.tickets.values("owner__login").annotate(n=Count("id")).explain()
+    )
+
+
+def test_slicing_a_grouped_count_slices_the_groups(client: Client, everything: list[Ticket]) -> None:
+    grouped = client.tickets.values("state__name").annotate(n=Count("id"))
+    groups = list(grouped.all())
+    assert sum(g["n"] for g in groups) == len(everything)
+    assert list(grouped.all()[:2]) == groups[:2]
+    assert list(grouped.all()[1:]) == groups[1:]
+    assert grouped.all()[2] == groups[2]
+    assert grouped.all().first() == groups[0]
+    assert grouped.all()[1:3].count() == 2
+    shown = repr(grouped.all())
+    assert all(f"'n': {g['n']}" in shown for g in groups), shown
+    by_owner = client.tickets.values("owner__login").annotate(n=Count("id"))  # counted client-side
+    owners = list(by_owner.all())
+    assert list(by_owner.all()[:1]) == owners[:1]
+    assert owners[0]["n"] == sum(t.owner.login == owners[0]["owner__login"] for t in everything)
 
 
 def test_grouped_counts_server_side_on_65() -> None:
@@ -271,6 +304,7 @@ def test_grouped_counts_server_side_on_65() -> None:
         rows = list(qs)
         expected = Counter(t.priority.name for t in everything if (t.article_count or 0) >= 1)
         assert {r["priority__name"]: r["n"] for r in rows} == dict(expected)
+        assert list(qs.all()[1:]) == rows[1:]  # a slice cuts the groups (no filter of a sliced QuerySet)
         counts = [r for r in transport.sent if (r.params or {}).get("only_total_count") == "true"]
         assert counts  # the server counted
         expected_open = sum(t.state.name == "open" for t in everything)
@@ -409,8 +443,7 @@ def test_explain_describes_the_plan(emulator: Emulator) -> None:
     assert "count(): the ids of the matches, 200 per request" in text  # 6.2: no total in replies
     assert "cache: the search is always sent (search results are never cached)" in text
     assert "related: owner from the identity map, the record cache and the search assets" in text
-    searched = [r.params for r in transport.sent if "search" in r.url]
-    assert searched == [{"query": "id:>0", "per_page": 1, "full": "true"}]  # only the backend probe
+    assert not any("search" in r.url for r in transport.sent)  # explain() never searches
     deep = client.tickets.order_by("id")[12_000:12_010].explain()
     assert "lie past the 10000-row window" in deep
     assert "until a short page" in client.tickets.all().explain()
@@ -421,15 +454,23 @@ def test_explain_describes_the_plan(emulator: Emulator) -> None:
     )
     assert "no request will be sent" in client.tickets.none().explain()
     grouped = client.tickets.values("state__name").annotate(n=Count("id")).explain()
+    assert "grouped counts: on the server, one count query per group" in grouped
+    grouped = client.tickets.values("article_count").annotate(n=Count("id")).explain()
     assert "grouped counts: client-side in one pass over all matching rows" in grouped
 
 
 def test_count_on_62_pages_the_ids(emulator: Emulator, everything: list[Ticket]) -> None:
     client, transport = make_client(emulator)
     assert client.tickets.filter(id__gt=0).count() == len(everything)
-    searches = [r for r in transport.sent if "search" in r.url and r.params.get("per_page") != 1]  # no probe
-    assert len(searches) == -(-len(everything) // 200)  # no total before 6.5: one request per 200 ids
-    assert all(r.params.get("sort_by") == "id" and "only_total_count" not in r.params for r in searches)
+    # A new client: no /version, no probe (matches found: the index answered); no total before 6.5, so
+    # one request per 200 ids, the first also asking for only_total_count (which 6.5 would answer).
+    assert set(transport.paths()) == {"tickets/search"}
+    searches = [r.params for r in transport.sent]
+    assert len(searches) == len(everything) // 200 + 1
+    assert searches[0]["only_total_count"] == "true"
+    assert all(p["sort_by"] == "id" and p["expand"] == "true" and "full" not in p for p in searches)
+    assert client.search_generation == "pre65"  # learnt from the reply
+    assert set(transport.paths()) == {"tickets/search"}
 
 
 def test_to_dataframe_and_repr(client: Client, everything: list[Ticket]) -> None:
@@ -456,3 +497,59 @@ def test_expanded_raw_search_keeps_the_62_generation(emulator: Emulator) -> None
     assert found
     assert found[0].view().get("state") == "open"  # the expanded form carries names
     assert c.search_generation == "pre65"
+
+
+def test_first_search_of_a_new_client_sends_only_the_search(
+    emulator: Emulator, everything: list[Ticket]
+) -> None:
+    client, transport = make_client(emulator)
+    opened = [t for t in everything if t.state.name == "open"]
+    rows = [
+        (t.number, t.state.name, t.owner.login)
+        for t in client.tickets.search("state.name:open").select_related("state", "owner")
+    ]
+    assert rows == [
+        (t.number, "open", t.owner.login)
+        for t in sorted(opened, key=lambda t: (t.updated_at, t.id), reverse=True)
+    ]
+    # One search page (owners come in its assets) and the states list (6.2 assets carry no states):
+    # no /version, no search-index probe.
+    assert [p.split("?")[0] for p in transport.paths()] == ["tickets/search", "ticket_states"]
+    client, transport = make_client(emulator)
+    assert ids(client.tickets.filter(state="open")) == ids(opened)
+    assert [p.split("?")[0] for p in transport.paths()] == ["tickets/search"]
+
+
+def test_in_bulk_sends_one_request_per_complete_batch() -> None:
+    z = Emulator(demo=450, seed=4)
+    try:
+        client, transport = make_client(z)
+        wanted = list(range(1, 451))
+        found = client.tickets.in_bulk(wanted)
+        assert sorted(found) == wanted
+        # Batches of 200, 200 and 50 ids; a batch of k ids cannot have more than k matches.
+        searches = [r.params for r in transport.sent]
+        assert [p["per_page"] for p in searches] == [200, 200, 50]
+    finally:
+        z.close()
+
+
+def test_date_math_text_is_a_literal_title() -> None:
+    z = Emulator(demo=3, seed=1)
+    try:
+        client, _ = make_client(z)
+        made = client.tickets.create(
+            title="now-7d", group="Users", customer="nicole.braun@zammad.org", article="x"
+        )
+        client.tickets.create(
+            title="now 7d report", group="Users", customer="nicole.braun@zammad.org", article="x"
+        )
+        # Read as date math or as words, "now-7d" would also match the second title.
+        assert ids(client.tickets.filter(title="now-7d")) == [made.id]
+        assert ids(client.tickets.filter(title__in=["now-7d", "now"])) == [made.id]
+        week = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=7)
+        recent = [t.id for t in client.tickets.iter() if t.created_at >= week]
+        assert made.id in recent
+        assert ids(client.tickets.filter(created_at__gte="now-7d")) == recent  # a date field: date math
+    finally:
+        z.close()
