@@ -19,6 +19,8 @@ from zammad_orm.expr import Node, Q
 from zammad_orm.query import Count, SearchIndexUnavailableWarning
 from zammad_orm.testing import Emulator
 
+from .conftest import make_client, sent
+
 UTC = dt.timezone.utc
 
 
@@ -331,6 +333,24 @@ def test_counts_and_grouped_counts_match_python(client: Client, rows: list[Row])
     for r in rows:
         want[r.state] = want.get(r.state, 0) + 1
     assert {g["state__name"]: g["n"] for g in grouped} == want
+    # repr() and slices show the groups (not groups over a slice of the tickets)
+    ordered = sorted(want.items())
+    shown = repr(grouped.all())
+    assert all(f"{{'state__name': {name!r}, 'n': {n}}}" in shown for name, n in ordered), shown
+    assert [(g["state__name"], g["n"]) for g in grouped.all()[1:3]] == ordered[1:3]
+    assert grouped.all()[0] == {"state__name": ordered[0][0], "n": ordered[0][1]}
+
+
+def test_in_bulk_of_300_ids_sends_two_searches(server: Emulator, rows: list[Row]) -> None:
+    client = make_client(server)
+    wanted = [r.id for r in rows]
+    assert len(wanted) >= 201  # one complete batch of 200 and a second one
+    found = client.tickets.in_bulk(wanted)
+    assert sorted(found) == wanted
+    assert all(found[r.id].number == r.number for r in rows)
+    assert [path.split("?")[0] for _, path in sent(client).sent] == ["/tickets/search"] * -(
+        -len(wanted) // 200
+    )
 
 
 def test_values_with_relation_paths(client: Client, rows: list[Row]) -> None:
