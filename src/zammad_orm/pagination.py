@@ -449,7 +449,7 @@ def configure_search(client: Client, backend: str, *, model: type[Model] | None 
     Args:
         client: The client.
         backend: ``"elasticsearch"`` (search endpoint), ``"database"`` (no index: filter client-side)
-            or ``"auto"`` (probe once per model: the default).
+            or ``"auto"`` (the default: the first search's reply decides, probing when it is empty).
         model: Only for this model (default: every model).
 
     """
