@@ -16,18 +16,13 @@ __all__ = ["CompiledQuery", "describe"]
 
 
 class CompiledQuery(NamedTuple):
-    """What a QuerySet sends: ``print(qs.query)`` shows it.
+    """What a QuerySet sends: ``print(qs.query)`` shows it."""
 
-    Attributes:
-        endpoint: The path below ``/api/v1`` (``"tickets/search"``, or ``"tickets"`` when filtered
-            client-side).
-        params: The request parameters (``query``, ``per_page``, ``sort_by``, ``order_by``, ...).
-        client_side: ``True`` when the index endpoint is paged and the filter evaluated in Python.
-
-    """
-
+    #: The path below ``/api/v1`` (``"tickets/search"``, or ``"tickets"`` when filtered client-side).
     endpoint: str
+    #: The request parameters (``query``, ``per_page``, ``sort_by``, ``order_by``, ...).
     params: Mapping[str, Any]
+    #: ``True`` when the index endpoint is paged and the filter evaluated in Python.
     client_side: bool
 
     def __str__(self) -> str:
