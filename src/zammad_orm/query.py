@@ -26,7 +26,7 @@ import attrs
 
 from .aggregates import Count, grouped_counts, relation_prefixes, server_grouping, value_of
 from .compiler import compile_expression, compile_ordering, raw_ordering, resolve
-from .errors import FieldError, QueryError
+from .errors import ConfigurationError, FieldError, QueryError
 from .explain import CompiledQuery, describe
 from .expr import MatchAll, MatchNone, Node, Q, conjoin, lower, negate
 from .pagination import (
@@ -270,11 +270,24 @@ class QuerySet(Generic[M]):
             self._results.items = list(self._rows(self._objects()))
         return self._results.items
 
-    def iterator(self, chunk_size: int = SEARCH_PAGE_SIZE) -> Iterator[Any]:
-        """Stream the results without caching them (``chunk_size`` objects per request)."""
+    def iterator(self, chunk_size: int = SEARCH_PAGE_SIZE, *, progress: bool = False) -> Iterator[Any]:
+        """Stream the results without caching them (``chunk_size`` objects per request).
+
+        With ``progress=True`` a tqdm progress bar (the ``[progress]`` extra) counts the rows on stderr;
+        it costs no request (the total is not asked for).
+        """
         if chunk_size < 1:
             raise QueryError("chunk_size must be >= 1")
-        return self._rows(self._objects(page_size=min(chunk_size, SEARCH_PAGE_SIZE)))
+        rows = self._rows(self._objects(page_size=min(chunk_size, SEARCH_PAGE_SIZE)))
+        if not progress:
+            return rows
+        try:
+            from tqdm import tqdm
+        except ImportError as exc:
+            raise ConfigurationError(
+                f"progress=True needs tqdm: pip install 'zammad-orm[progress]' ({exc})"
+            ) from exc
+        return iter(tqdm(rows, desc=self.model._meta.name, unit=" rows"))
 
     def _active_client(self) -> Client:
         return self.client if self.client is not None else cast("Client", self.model.objects.client)
