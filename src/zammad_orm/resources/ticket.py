@@ -12,7 +12,7 @@ from zammad_orm.convert import json_copy
 from zammad_orm.fields import ForeignKey, Reverse, field
 from zammad_orm.manager import Manager
 from zammad_orm.models import model
-from zammad_orm.resources._common import Tracked
+from zammad_orm.resources._common import Tracked, tag_names
 from zammad_orm.resources.article import FileSpec, TicketArticle, article_payload, encode_files
 from zammad_orm.resources.link import LINK_TYPES, MIRROR, Link
 from zammad_orm.resources.mention import Mention, MentionManager
@@ -240,14 +240,14 @@ class Ticket(Tracked):
 
     def add_tags(self, *names: str) -> None:
         """Add tags to the ticket; tags it already has are ignored."""
-        for name in _tag_names(names):
+        for name in tag_names(names):
             self.client.request(
                 "POST", "tags/add", json={"item": name, "object": "Ticket", "o_id": self._require_id()}
             )
 
     def remove_tags(self, *names: str) -> None:
         """Remove tags from the ticket; tags it does not have are ignored."""
-        for name in _tag_names(names):
+        for name in tag_names(names):
             self.client.request(
                 "DELETE", "tags/remove", json={"item": name, "object": "Ticket", "o_id": self._require_id()}
             )
@@ -407,12 +407,3 @@ class Ticket(Tracked):
         """Subscribe the current (or impersonated) user to the ticket."""
         mentions: MentionManager = Mention.objects.using(self.client)
         return mentions.create(mentionable_type="Ticket", mentionable_id=self._require_id())
-
-
-def _tag_names(names: tuple[str, ...]) -> list[str]:
-    out = []
-    for name in names:
-        if not isinstance(name, str) or not name.strip():
-            raise errors.FieldError(f"tag names must be non-empty strings, got {name!r}")
-        out.append(name.strip())
-    return out
