@@ -92,7 +92,8 @@ def describe(
     if related:
         lines.append(
             f"related: {', '.join(related)} from the identity map, the record cache and the search "
-            f"assets; the rest in batches of at most {ID_BATCH} ids per request"
+            f"assets; the rest in batches of at most {ID_BATCH} ids per request; pages after the first in "
+            "the light expand=true form (no assets) until one needs a batch, then full=true again"
         )
     if grouping == "server":
         how = "one only_total_count request" if generation == "unified" else "the count() above"

@@ -33,6 +33,7 @@ from .pagination import (
     ID_BATCH,
     SEARCH_PAGE_SIZE,
     SEARCH_WINDOW,
+    ReplyForm,
     SearchIndexUnavailableWarning,
     SearchPlan,
     attribute_names,
@@ -307,10 +308,14 @@ class QuerySet(Generic[M]):
             # Until the backend is known, the first reply decides it (an empty one: the probe).
             unsure = self._raw is None and not backend_settled(client, self.model)
             plan = self._plan(client, resolved, page_size)
-            for page in iterate_search(client, self.model, plan, start=self._low, stop=self._high):
+            form = self._reply_form(plan)
+            pages = iterate_search(client, self.model, plan, start=self._low, stop=self._high, form=form)
+            for page in pages:
                 if unsure:
                     unsure = settle_backend(client, self.model, found=True) != "search"
-                self._prefetch(client, page.rows)
+                batched = self._prefetch(client, page.rows)
+                if form is not None:
+                    form.after_page(batched=batched)
                 yield from page.rows
             if not unsure or settle_backend(client, self.model, found=False) == "search":
                 return
@@ -437,13 +442,23 @@ class QuerySet(Generic[M]):
 
     # -- related objects ---------------------------------------------------------------------------
 
-    def _prefetch(self, client: Client, rows: Sequence[Any]) -> None:
+    def _reply_form(self, plan: SearchPlan) -> ReplyForm | None:
+        """Return the adaptive page form when this QuerySet loads relations (and no form was given)."""
+        if not self._related or "expand" in plan.params or "full" in plan.params:
+            return None
+        return ReplyForm()
+
+    def _prefetch(self, client: Client, rows: Sequence[Any]) -> bool:
+        """Load the ``select_related`` paths of ``rows``; return whether any ids were fetched in batches."""
+        batched = False
         for path in self._related:
             level: list[Any] = list(rows)
             for step in path.split("__"):
                 if not level:
                     break
-                level = load_relation(client, level, step, use_search=search_works(client))
+                level, fetched = load_relation(client, level, step, use_search=search_works(client))
+                batched = batched or fetched > 0
+        return batched
 
     # -- single objects ----------------------------------------------------------------------------
 
