@@ -101,6 +101,55 @@ class RecordLoader:
         self._store(model, pk, obj._raw)
         return obj
 
+    def load_many(self, model: type[M], records: list[Any], *, owned: bool = False) -> list[M]:
+        """:meth:`load` every record of a page, in order; the record cache is written once per page.
+
+        Args:
+            model: The model class of the records.
+            records: The records.
+            owned: The records were just decoded from a reply and nothing else holds them: new objects
+                keep them as their raw records instead of a copy.
+
+        Raises:
+            DecodeError: A record is not an object with an id.
+
+        """
+        out: list[M] = []
+        stored: list[tuple[int, dict[str, Any], str | None]] = []
+        client = cast("Client", self)
+        self._configure(model)
+        with self._lock:
+            for record in records:
+                if not isinstance(record, dict):
+                    out.append(self._load(model, record, store=True))  # raises or loads a Mapping
+                    continue
+                pk = record.get("id")
+                if type(pk) is not int:
+                    out.append(model._from_record(record, client))
+                    continue
+                existing = self.identity.get(model, pk)
+                if isinstance(existing, model):
+                    if existing._holds(record):  # the same data again: only the age changes
+                        object.__setattr__(existing, "_fetched_at", time.time())
+                        out.append(existing)
+                        continue
+                    existing._merge(record, keep=existing._dirty_names())
+                    obj = existing
+                else:
+                    obj = self.identity.setdefault(model._from_record(record, client, copy=not owned))
+                out.append(obj)
+                raw = obj._raw
+                updated = raw.get("updated_at")
+                stored.append((pk, raw, updated if isinstance(updated, str) else None))
+        if stored and self._sizes[model._meta.name] != 0:
+            set_many = getattr(self.cache, "set_many", None)
+            if set_many is None:  # a RecordCache of the caller's own: one record at a time
+                for pk, raw, updated in stored:
+                    self.cache.set(model._meta.name, pk, raw, updated_at=updated)
+            else:
+                set_many(model._meta.name, stored)
+        return out
+
     def load_assets(self, assets: Any) -> None:
         """Merge every record of an ``assets`` map (``{"Ticket": {"1": {...}}, ...}``).
 
@@ -220,7 +269,7 @@ class RecordLoader:
             reply = reply.get(model._meta.collection, reply.get(model._meta.search_key, []))
         if not isinstance(reply, list):
             raise errors.DecodeError(f"expected a list of {model.__name__} from {path}, got {reply!r}")
-        return [self.load(model, record) for record in reply]
+        return self.load_many(model, reply, owned=True)
 
     def iterate(self, model: type[M], path: str, params: Mapping[str, Any]) -> Iterator[M]:
         """Page through an index endpoint until a page comes back short.
@@ -252,7 +301,7 @@ class RecordLoader:
         while True:
             query = {**params, "page": page, "per_page": size, "expand": expand}
             reply = self.request("GET", path, params=query)
-            items = self.decode_list(model, reply)
+            items = self._decode_page(model, reply)
             yield from items
             if len(items) < size:
                 return
@@ -267,7 +316,13 @@ class RecordLoader:
         """
         if not isinstance(reply, list):
             raise errors.DecodeError(f"expected a list of {model.__name__} records, got {str(reply)[:200]!r}")
-        return [self.load(model, record) for record in reply]
+        return self.load_many(model, reply)
+
+    def _decode_page(self, model: type[M], reply: Any) -> list[M]:
+        """:meth:`decode_list` of a reply just received (its records become the objects' raw records)."""
+        if not isinstance(reply, list):
+            return self.decode_list(model, reply)  # raises DecodeError
+        return self.load_many(model, reply, owned=True)
 
 
 def _endpoint(model: type[Model]) -> str:

@@ -336,9 +336,14 @@ class Model(_State):
     # -- loading -----------------------------------------------------------------------------------
 
     @classmethod
-    def _from_record(cls: type[M], record: Mapping[str, Any], client: Client | None) -> M:
-        """Build a fresh instance from a wire record (the client's ``load`` calls this)."""
-        return sync.build(cls, record, client)
+    def _from_record(
+        cls: type[M], record: Mapping[str, Any], client: Client | None, *, copy: bool = True
+    ) -> M:
+        """Build a fresh instance from a wire record (the client's ``load`` calls this).
+
+        ``copy=False``: the instance keeps ``record`` itself (one just decoded, that nobody else changes).
+        """
+        return sync.build(cls, record, client, copy=copy)
 
     def _after_load(self) -> None:
         """Run after the instance's values were (re)loaded from a record."""
@@ -366,7 +371,8 @@ class Model(_State):
 
     # -- relations ---------------------------------------------------------------------------------
 
-    def _get_relation(self, relation: Relation) -> Any:
+    def _get_relation(self, relation: Relation, memo: dict[Any, Any] | None = None) -> Any:
+        """Read a relation (kept once resolved); ``memo`` shares resolved keys across objects of a batch."""
         hit = self._rel.get(relation.name)
         target = registry[relation.target]
         if isinstance(relation, Reverse):
@@ -381,8 +387,12 @@ class Model(_State):
             key = tuple(key)
         if hit is not None and hit[0] == key:
             return hit[1]
-        client = self.client
         value: Any
+        if memo is not None and key in memo:
+            value = memo[key]
+            self._rel[relation.name] = (key, value)
+            return value
+        client = self.client
         if isinstance(relation, ManyToMany):
             value = client.resolve_many(target, list(key or ()))
         elif key is None:
@@ -390,6 +400,8 @@ class Model(_State):
         else:
             value = client.resolve(target, key, hint=self._raw.get(relation.name))
         self._rel[relation.name] = (key, value)
+        if memo is not None:
+            memo[key] = value
         return value
 
     def _set_relation(self, relation: Relation, value: Any) -> None:

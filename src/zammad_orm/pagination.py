@@ -182,7 +182,7 @@ def decode_search(client: Client, model: type[M], reply: Any, *, expanded: bool 
         if meta.name == "Ticket" and not expanded:
             # Before 6.5 a ticket search answered a dict unless expand=true was asked for.
             client.note_search_generation("unified")
-        return Page([client.load(model, record) for record in reply])
+        return Page(client.load_many(model, reply, owned=True))
     if not isinstance(reply, dict):
         raise DecodeError(f"unexpected {meta.name} search reply: {str(reply)[:200]!r}")
     ids: Any = None
@@ -347,7 +347,7 @@ def iterate_index(client: Client, model: type[M], path: str, page_size: int) -> 
             reply = reply.get(model._meta.collection, reply.get(model._meta.search_key))
         if not isinstance(reply, list):
             raise DecodeError(f"expected a list of {model.__name__} from {path}, got {str(reply)[:200]!r}")
-        rows = [client.load(model, record) for record in reply]
+        rows = client.load_many(model, reply, owned=True)
         if rows:
             yield rows
         if len(reply) < page_size:
@@ -456,8 +456,9 @@ def load_relation(client: Client, objs: Sequence[Any], step: str, *, use_search:
             missing = []  # no batch request was possible (or needed: constants of models without endpoint)
         keep = fetched or []
     out: list[Any] = []
+    memo: dict[Any, Any] = {}  # key -> related object(s), resolved once per batch
     for obj in objs:
-        value = getattr(obj, rel.name)
+        value = obj._get_relation(rel, memo)
         out.extend(value if isinstance(value, list) else [] if value is None else [value])
     del keep
     return Related(out, len(missing))

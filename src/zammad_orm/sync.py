@@ -55,12 +55,16 @@ def readers(cls: type, fields: Mapping[str, FieldInfo], skip: frozenset[str]) ->
     return out
 
 
-def build(cls: type[M], record: Mapping[str, Any], client: Client | None) -> M:
-    """Build an instance of ``cls`` from a wire record without structuring its attributes yet."""
+def build(cls: type[M], record: Mapping[str, Any], client: Client | None, *, copy: bool = True) -> M:
+    """Build an instance of ``cls`` from a wire record without structuring its attributes yet.
+
+    ``copy=False`` keeps ``record`` itself as the raw record (a dict nobody else changes, such as one
+    just decoded from a reply).
+    """
     meta = cls._meta
     obj = object.__new__(cls)
     put = object.__setattr__
-    raw = dict(record)
+    raw = record if not copy and type(record) is dict else dict(record)
     put(obj, "_raw", raw)
     pk = raw.get("id")
     if type(pk) is int:

@@ -105,6 +105,23 @@ def check_lru_order(make: Factory) -> None:
     assert keys(cache, "Ticket", range(1, 7)) == [3, 5, 6]
 
 
+def check_set_many(make: Factory) -> None:
+    cache = make(sizes={"Ticket": 3, "Off": 0})
+    if not hasattr(cache, "set_many"):
+        return  # optional: the loader falls back to set() one record at a time
+    cache.set("Ticket", 9, rec(9))
+    cache.set_many(
+        "Ticket", [(pk, rec(pk), None) for pk in (1, 2, 3, 4)] + [(2, rec(2, title="again"), None)]
+    )
+    assert keys(cache, "Ticket", range(1, 10)) == [2, 3, 4]  # the last 3 writes, as five set() calls
+    assert must(cache, "Ticket", 2).record["title"] == "again"
+    assert must(cache, "Ticket", 3).updated_at == rec(3)["updated_at"]
+    cache.set_many("Off", [(1, rec(1), None)])
+    assert cache.get("Off", 1) is None
+    with pytest.raises(FieldError, match="integer ids"):
+        cache.set_many("Ticket", [("1", rec(1), None)])
+
+
 def check_sizes(make: Factory) -> None:
     cache = make(sizes={"Off": 0, "Big": -1})
     cache.set("Off", 1, rec(1))
@@ -181,6 +198,7 @@ CONTRACT = [
     check_roundtrip,
     check_overwrite_delete_clear,
     check_lru_order,
+    check_set_many,
     check_sizes,
     check_bad_input,
     check_threads,
@@ -234,12 +252,18 @@ PKS = st.integers(min_value=1, max_value=4)
 OP = {
     "set": st.tuples(st.just("set"), MODELS, PKS, st.integers(0, 3)),
     "get": st.tuples(st.just("get"), MODELS, PKS),
+    # several (pk, version) stored by one set_many call (a page of records), like set for each in order
+    "set_many": st.tuples(
+        st.just("set_many"), MODELS, st.lists(st.tuples(PKS, st.integers(0, 3)), max_size=6)
+    ),
     "delete": st.tuples(st.just("delete"), MODELS, PKS),
     "configure": st.tuples(st.just("configure"), MODELS, st.sampled_from([-1, 0, 1, 2, 3])),
     "clear": st.tuples(st.just("clear"), st.sampled_from(["User", "Ticket", None])),
 }
 OPS = st.lists(
-    st.sampled_from(["set"] * 5 + ["get"] * 5 + ["delete", "configure", "clear"]).flatmap(OP.__getitem__)
+    st.sampled_from(["set"] * 5 + ["get"] * 5 + ["set_many"] * 2 + ["delete", "configure", "clear"]).flatmap(
+        OP.__getitem__
+    )
 )
 SIZES = st.dictionaries(MODELS, st.sampled_from([-1, 0, 1, 2, 3]), max_size=2)
 DEFAULTS = st.sampled_from([-1, 2, 3])
@@ -266,6 +290,16 @@ def run_against_model(cache: Any, model: ModelLRU, ops: list[tuple[Any, ...]]) -
             record = {"id": pk, "v": version}
             cache.set(m, pk, record)
             model.set(m, pk, record)
+        elif kind == "set_many":
+            _, m, items = op
+            records = [(pk, {"id": pk, "v": version}, None) for pk, version in items]
+            if hasattr(cache, "set_many"):
+                cache.set_many(m, records)
+            else:  # a backend without set_many (Redis): the loader stores one record at a time
+                for pk, record, _ in records:
+                    cache.set(m, pk, record)
+            for pk, record, _ in records:
+                model.set(m, pk, record)
         elif kind == "get":
             _, m, pk = op
             got = cache.get(m, pk)
@@ -303,6 +337,15 @@ def test_memory_contract(check: Callable[[Factory], None]) -> None:
     sizes={},
     default=2,
     ops=[("set", "User", 1, 0), ("set", "User", 2, 0), ("get", "User", 1), ("set", "User", 3, 0)],
+)
+@example(
+    sizes={"Ticket": 2},
+    default=2,
+    ops=[
+        ("set", "Ticket", 4, 0),
+        ("set_many", "Ticket", [(1, 0), (2, 0), (1, 1), (3, 2)]),
+        ("get", "Ticket", 1),
+    ],
 )
 def test_memory_agrees_with_model_lru(
     sizes: dict[str, int], default: int, ops: list[tuple[Any, ...]]

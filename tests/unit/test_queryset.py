@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from zammad_orm import pagination
+from zammad_orm.cache import CachedRecord
 from zammad_orm.client import Client
-from zammad_orm.errors import QueryError
+from zammad_orm.errors import DecodeError, QueryError
 from zammad_orm.expr import Q
 from zammad_orm.query import Count, QuerySet, SearchIndexUnavailableWarning, configure_search
 from zammad_orm.resources.state import TicketState
@@ -610,3 +611,55 @@ def test_a_caller_given_form_is_kept_with_select_related(emulator: Emulator) -> 
     pages = [r for r in transport.sent if r.url.endswith("tickets/search")]
     assert len(pages) == 3
     assert all(_form(r) == "expand" for r in pages)
+
+
+class DictCache:
+    """A record cache of a user's own (the RecordCache protocol, no set_many)."""
+
+    def __init__(self) -> None:
+        self.data: dict[tuple[str, int], CachedRecord] = {}
+
+    def get(self, model_name: str, pk: int) -> CachedRecord | None:
+        return self.data.get((model_name, pk))
+
+    def set(self, model_name: str, pk: int, record: dict[str, Any], *, updated_at: str | None = None) -> None:
+        self.data[(model_name, pk)] = CachedRecord(record, 0.0, updated_at)
+
+    def delete(self, model_name: str, pk: int) -> None:
+        self.data.pop((model_name, pk), None)
+
+    def clear(self, model_name: str | None = None) -> None:
+        self.data.clear()
+
+    def configure(self, model_name: str, size: int) -> None:
+        return None
+
+
+def test_load_many_loads_a_page_like_load(emulator: Emulator) -> None:
+    client, _ = make_client(emulator)
+    records = client.request("GET", "tickets", params={"per_page": 5, "page": 1})
+    alive = client.load(Ticket, dict(records[0], title="old title"))
+    objs = client.load_many(Ticket, records, owned=True)
+    assert ids(objs) == [r["id"] for r in records]
+    assert objs[0] is alive  # merged into the live object
+    assert alive.title == records[0]["title"]
+    assert objs[1].view() == records[1]
+    assert objs[1]._raw is records[1]  # owned: kept, not copied
+    for record in records:
+        cached = client.cache.get("Ticket", record["id"])
+        assert cached is not None
+        assert cached.record == record
+        assert cached.updated_at == record["updated_at"]
+    copied = client.load_many(User, [{"id": 99_999, "login": "x"}])[0]
+    assert copied.login == "x"
+    with pytest.raises(DecodeError, match="expected a Ticket object"):
+        client.load_many(Ticket, [records[0], "nonsense"])
+    own = DictCache()
+    other = Client(
+        "http://emulator.test",
+        http_token=emulator.token,
+        transport=CountingTransport(emulator.app),
+        cache=own,
+    )
+    other.load_many(Ticket, [dict(r) for r in records])
+    assert sorted(pk for _, pk in own.data) == sorted(r["id"] for r in records)

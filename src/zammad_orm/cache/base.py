@@ -6,7 +6,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -98,6 +98,22 @@ def _updated_at(record: Mapping[str, Any], updated_at: str | None) -> str | None
         return updated_at
     value = record.get("updated_at")
     return value if isinstance(value, str) else None
+
+
+def _last_distinct(
+    items: Sequence[tuple[int, dict[str, Any], str | None]], size: int
+) -> list[tuple[int, dict[str, Any], str | None]]:
+    """Return the writes of a batch that an LRU of ``size`` keeps: the last write of the last ids."""
+    seen: set[int] = set()
+    kept: list[tuple[int, dict[str, Any], str | None]] = []
+    for item in reversed(items):
+        if item[0] not in seen:
+            seen.add(item[0])
+            kept.append(item)
+            if len(kept) == size:
+                break
+    kept.reverse()
+    return kept
 
 
 def _encode(model_name: str, pk: int, record: Any, updated_at: str | None) -> str:

@@ -8,7 +8,7 @@ import sqlite3
 import stat
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from zammad_orm.cache.base import (
     _check_pk,
     _decode,
     _encode,
+    _last_distinct,
     _Sizes,
 )
 from zammad_orm.errors import CacheError
@@ -212,6 +213,28 @@ class DiskRecordCache(_Sizes):
         with self._errors(model_name), cache.transact():
             cache.delete(pk)
             cache.set(pk, text)
+            self._evict(cache, size)
+
+    def set_many(self, model_name: str, items: Sequence[tuple[int, dict[str, Any], str | None]]) -> None:
+        """Store several ``(pk, record, updated_at)`` in one transaction, like :meth:`set` for each, in order.
+
+        Raises:
+            CacheError: A record is not plain JSON, or the files cannot be written.
+
+        """
+        size = self.size(_check_name("model name", model_name))
+        if size == 0:
+            return
+        for pk, _, _ in items:
+            _check_pk(pk)
+        if size > 0:
+            items = _last_distinct(items, size)  # the earlier ones would be evicted by the later ones
+        texts = [(pk, _encode(model_name, pk, record, updated)) for pk, record, updated in items]
+        cache = self._cache(model_name)
+        with self._errors(model_name), cache.transact():
+            for pk, text in texts:
+                cache.delete(pk)
+                cache.set(pk, text)
             self._evict(cache, size)
 
     @staticmethod

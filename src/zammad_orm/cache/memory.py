@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from zammad_orm.cache.base import (
@@ -14,6 +14,7 @@ from zammad_orm.cache.base import (
     _check_name,
     _check_pk,
     _check_size,
+    _last_distinct,
     _Sizes,
     _updated_at,
 )
@@ -67,6 +68,29 @@ class MemoryRecordCache(_Sizes):
             entries[pk] = entry
             self._evict(entries, size)
 
+    def set_many(self, model_name: str, items: Sequence[tuple[int, dict[str, Any], str | None]]) -> None:
+        """Store several ``(pk, record, updated_at)`` at once, like :meth:`set` for each, in order."""
+        _check_name("model name", model_name)
+        size = self.size(model_name)
+        if size == 0:
+            return
+        for pk, record, _ in items:
+            _check_pk(pk)
+            if not isinstance(record, dict):
+                raise FieldError(f"a cached {model_name} record must be a dict, got {type(record).__name__}")
+        if size > 0:
+            items = _last_distinct(items, size)  # the earlier ones would be evicted by the later ones
+        now = time.time()
+        entries_new = [
+            (pk, CachedRecord(record, now, _updated_at(record, updated))) for pk, record, updated in items
+        ]
+        with self._lock:
+            entries = self._data.setdefault(model_name, OrderedDict())
+            for pk, entry in entries_new:
+                entries.pop(pk, None)
+                entries[pk] = entry
+            self._evict(entries, size)
+
     @staticmethod
     def _evict(entries: OrderedDict[int, CachedRecord], size: int) -> None:
         while size > 0 and len(entries) > size:
@@ -104,6 +128,9 @@ class NullRecordCache(_Sizes):
         return None
 
     def set(self, model_name: str, pk: int, record: dict[str, Any], *, updated_at: str | None = None) -> None:
+        """Do nothing."""
+
+    def set_many(self, model_name: str, items: Sequence[tuple[int, dict[str, Any], str | None]]) -> None:
         """Do nothing."""
 
     def delete(self, model_name: str, pk: int) -> None:
