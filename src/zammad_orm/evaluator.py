@@ -7,7 +7,8 @@ A record is a document shaped like a Zammad search-index document: the object's 
 * text (``str``) values are split into lowercase tokens (runs of letters, digits and ``_``); a term matches
   when all its tokens occur, a phrase when its tokens occur consecutively, a wildcard or regex when one
   token matches it whole;
-* ``<field>.keyword`` compares the whole string value, case-sensitively (range: code-point order);
+* ``<field>.keyword`` compares the whole string value, case-sensitively (range: code-point order); a string
+  longer than :data:`KEYWORD_LIMIT` (Zammad's ``ignore_above`` 5012) has no keyword and never matches;
 * numbers, dates (with date math such as ``now-7d/d``) and booleans compare typed; a date without a time
   covers its whole period (``created_at:2024-01-01`` is that day);
 * a list value matches when any element matches; a missing field never matches (``Exists`` is false).
@@ -40,6 +41,7 @@ from .expr import (
 from .expr import lower as lower_lookups
 
 __all__ = [
+    "KEYWORD_LIMIT",
     "Predicate",
     "evaluate",
     "lucene_regex_to_python",
@@ -51,6 +53,9 @@ __all__ = [
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 _Match = Callable[[Any], bool]
+
+#: Zammad maps string fields with a ``.keyword`` sub-field of ``ignore_above: 5012`` characters.
+KEYWORD_LIMIT = 5012
 
 _TOKEN = re.compile(r"\w+")
 _MISSING: list[Any] = []
@@ -108,6 +113,10 @@ def _build(node: Node, now: dt.datetime) -> Predicate:
         return _any_string(_memoized(_text_matcher(node, now)))
     name, whole = _strip_keyword(field)
     match = _matcher(node, whole, now)
+    if whole:
+        # Zammad maps ``.keyword`` with ignore_above 5012: a longer string is not in the sub-field at all.
+        inner = match
+        match = lambda value: not (isinstance(value, str) and len(value) > KEYWORD_LIMIT) and inner(value)  # noqa: E731
     return lambda record: any(match(v) for v in _values(record, name))
 
 

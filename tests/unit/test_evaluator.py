@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from zammad_orm.evaluator import (
+    KEYWORD_LIMIT,
     evaluate,
     lucene_regex_to_python,
     parse_date,
@@ -17,7 +18,7 @@ from zammad_orm.evaluator import (
     tokenize,
     wildcard_to_python,
 )
-from zammad_orm.expr import Node, Phrase, Q, Range, Term, Wildcard
+from zammad_orm.expr import Node, Phrase, Q, Range, Regex, Term, Wildcard
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 3, 15, 12, 30, 45, tzinfo=UTC)
@@ -206,3 +207,17 @@ def test_bare_terms_search_every_string_leaf() -> None:
     assert predicate(Term(None, "floor"))(DOC)
     assert not predicate(Term(None, "ceiling"))(DOC)
     assert predicate(Phrase(None, "my way"))(DOC)
+
+
+def test_keyword_ignores_strings_longer_than_zammads_limit() -> None:
+    """As Zammad's mapping (``ignore_above: 5012``): a long body has tokens but no ``.keyword`` value."""
+    short = {"article": [{"body": "printer on fire"}]}
+    long_ = {"article": [{"body": "printer on fire " + "x" * KEYWORD_LIMIT}]}
+    contains = Regex("article.body.keyword", ".{0,}printer.{0,}")  # what __contains compiles to
+    word = Term("article.body", "printer")
+    assert evaluate(contains, short) is True
+    assert evaluate(contains, long_) is False
+    assert evaluate(word, long_) is True
+    exact = Term("article.body.keyword", "y" * KEYWORD_LIMIT)
+    assert evaluate(exact, {"article": [{"body": "y" * KEYWORD_LIMIT}]}) is True
+    assert evaluate(exact, {"article": [{"body": "y" * (KEYWORD_LIMIT + 1)}]}) is False
