@@ -16,6 +16,7 @@ mutable state with the raw record it was built from (dirty tracking compares aga
 
 from __future__ import annotations
 
+import types
 import typing
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timezone
@@ -219,11 +220,13 @@ def field_reader(
 
     """
     hooks: list[Callable[[Any, Any], Any]] = []  # looked up on first use: forward references resolve late
+    plain: frozenset[type] | None = None  # value types the hook returns unchanged (known on first use)
     factory: Callable[[], Any] | None = None
     if isinstance(default, attrs.Factory):  # type: ignore[arg-type]  # typed as a function, is a class
         factory = default.factory
 
     def read(record: Mapping[str, Any]) -> Any:
+        nonlocal plain
         value = record.get(wire, _ABSENT)
         if value is _ABSENT:
             if factory is not None:
@@ -231,6 +234,10 @@ def field_reader(
             if default is attrs.NOTHING:
                 raise DecodeError(f"the server's {owner} record has no {wire!r}")
             return default
+        if plain is None:
+            plain = _unchanged_types(tp)
+        if type(value) in plain:
+            return value  # what the hook would return (an id, a number, a string): skip the converter
         try:
             if not hooks:
                 hooks.append(_converter.get_structure_hook(tp))
@@ -239,6 +246,19 @@ def field_reader(
             raise DecodeError(f"cannot read {owner}.{name} from the server's {wire!r}: {exc}") from exc
 
     return read
+
+
+def _unchanged_types(tp: Any) -> frozenset[type]:
+    """Return the value types whose values the structure hook of ``tp`` returns as they are.
+
+    ``int``, ``str``, ``float``, ``bool`` and optional forms of them (``int | None``): a value of exactly
+    such a type comes back unchanged; anything else (``bool`` for ``int``, ``int`` for ``float``,
+    datetimes, containers) goes through the converter.
+    """
+    args = typing.get_args(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else (tp,)
+    if not args or not all(arg in _SCALARS for arg in args):
+        return frozenset()
+    return frozenset(args)
 
 
 def from_wire(tp: Any, value: Any) -> Any:

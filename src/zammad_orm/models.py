@@ -86,8 +86,6 @@ class Model(_State):
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_client", None)
         object.__setattr__(self, "_raw", {})
-        object.__setattr__(self, "_rel", {})
-        object.__setattr__(self, "_pending", {})
         object.__setattr__(self, "_fetched_at", None)
         object.__setattr__(self, "_ready", True)
 
@@ -95,7 +93,12 @@ class Model(_State):
 
     def __getattr__(self, name: str) -> Any:
         # Only called when normal lookup fails: an empty slot (an attribute not read since the record
-        # came: structure it now), or a custom attribute (they live in ``extra``).
+        # came: structure it now; ``_rel``/``_pending``: made when first used), or a custom attribute
+        # (they live in ``extra``).
+        if name in sync.LAZY_DICTS:
+            made: dict[str, Any] = {}
+            object.__setattr__(self, name, made)
+            return made
         meta: ModelMeta | None = getattr(type(self), "_meta", None)
         reader = meta.readers.get(name) if meta is not None else None
         if reader is not None:
@@ -283,8 +286,10 @@ class Model(_State):
             record = {**changes, **record}  # some endpoints acknowledge with {} (tag_list)
         sent_names = {self._name_of(k) for k in changes}
         keep = [n for n in self._dirty_names() if n not in sent_names]
-        for key in changes:
-            self._pending.pop(key, None)
+        pending = sync.filled(self, "_pending")
+        if pending is not sync.ABSENT:
+            for key in changes:
+                pending.pop(key, None)
         self._absorb(record, keep=keep)
 
     def _create(self) -> None:
@@ -372,36 +377,40 @@ class Model(_State):
     # -- relations ---------------------------------------------------------------------------------
 
     def _get_relation(self, relation: Relation, memo: dict[Any, Any] | None = None) -> Any:
-        """Read a relation (kept once resolved); ``memo`` shares resolved keys across objects of a batch."""
-        hit = self._rel.get(relation.name)
+        """Read a relation (kept once resolved); ``memo`` shares resolved keys across objects of a batch.
+
+        ``_rel`` keeps a reverse relation's list, a many-to-many relation's ``(ids, objects)`` and a
+        foreign key's object (``None`` is not kept): the object's id tells whether the key still matches.
+        """
         target = registry[relation.target]
+        known = self._rel
+        hit = known.get(relation.name)
         if isinstance(relation, Reverse):
             if hit is None:
-                items = self.client.list_related(target, relation.path.format(id=self._require_id()))
-                hit = (None, items)
-                self._rel[relation.name] = hit
-            return hit[1]
+                hit = self.client.list_related(target, relation.path.format(id=self._require_id()))
+                known[relation.name] = hit
+            return hit
         assert relation.local is not None
         key = getattr(self, relation.local)
-        if isinstance(key, list):
-            key = tuple(key)
-        if hit is not None and hit[0] == key:
-            return hit[1]
+        many = isinstance(relation, ManyToMany)
+        if many:
+            key = tuple(key or ())
+            if hit is not None and hit[0] == key:
+                return hit[1]
+        elif key is None:
+            return None
+        elif hit is not None and hit.id == key:
+            return hit
         value: Any
         if memo is not None and key in memo:
             value = memo[key]
-            self._rel[relation.name] = (key, value)
-            return value
-        client = self.client
-        if isinstance(relation, ManyToMany):
-            value = client.resolve_many(target, list(key or ()))
-        elif key is None:
-            value = None
+        elif many:
+            value = self.client.resolve_many(target, list(key))
         else:
-            value = client.resolve(target, key, hint=self._raw.get(relation.name))
-        self._rel[relation.name] = (key, value)
+            value = self.client.resolve(target, key, hint=self._raw.get(relation.name))
         if memo is not None:
             memo[key] = value
+        known[relation.name] = (key, value) if many else value
         return value
 
     def _set_relation(self, relation: Relation, value: Any) -> None:

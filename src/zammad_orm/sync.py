@@ -26,14 +26,30 @@ if TYPE_CHECKING:
     from zammad_orm.client import Client
     from zammad_orm.models import Model
 
-__all__ = ["build", "changes", "filled", "filled_values", "holds", "materialise", "merge", "readers"]
+__all__ = [
+    "ABSENT",
+    "LAZY_DICTS",
+    "build",
+    "changes",
+    "filled",
+    "filled_values",
+    "holds",
+    "materialise",
+    "merge",
+    "readers",
+]
 
 M = TypeVar("M", bound="Model")
 
 #: Reads one attribute from a raw record.
 Reader = Callable[[Mapping[str, Any]], Any]
 
-_ABSENT: Any = object()
+#: What :func:`filled` returns for an empty slot.
+ABSENT: Any = object()
+_ABSENT = ABSENT
+#: Bookkeeping dicts of an instance (resolved relations, pending names) that are made when first used:
+#: most loaded objects never need them.
+LAZY_DICTS = frozenset({"_rel", "_pending"})
 
 
 def readers(cls: type, fields: Mapping[str, FieldInfo], skip: frozenset[str]) -> dict[str, Reader]:
@@ -72,8 +88,6 @@ def build(cls: type[M], record: Mapping[str, Any], client: Client | None, *, cop
     if not meta.not_custom.issuperset(raw):
         meta.custom_keys.update(raw.keys() - meta.not_custom)
     put(obj, "_client", client)
-    put(obj, "_rel", {})
-    put(obj, "_pending", {})
     put(obj, "_fetched_at", time.time())
     put(obj, "_ready", True)
     obj._after_load()
@@ -122,7 +136,9 @@ def changes(obj: Model) -> dict[str, Any]:
         for key, value in extra.items():
             if raw.get(key, _ABSENT) != value:
                 out[key] = json_copy(value)
-    out.update(obj._pending)
+    pending = filled(obj, "_pending")
+    if pending is not _ABSENT:
+        out.update(pending)
     return out
 
 
@@ -161,9 +177,11 @@ def merge(
         obj.extra.update(kept_extra)
     object.__setattr__(obj, "_fetched_at", fetched_at if fetched_at is not None else time.time())
     # Reverse relations are lists the server may have changed; id-based ones re-check their key.
-    for name, rel in meta.descriptors.items():
-        if isinstance(rel, Reverse):
-            obj._rel.pop(name, None)
+    known = filled(obj, "_rel")
+    if known is not _ABSENT:
+        for name, rel in meta.descriptors.items():
+            if isinstance(rel, Reverse):
+                known.pop(name, None)
     obj._after_load()
 
 

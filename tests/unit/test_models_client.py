@@ -52,6 +52,20 @@ def test_get_relation_and_request_count(client: zo.Client) -> None:
     assert [r.url.rsplit("/api/v1/", 1)[1] for r in requests(client)] == ["tickets/1", "groups/1"]
 
 
+def test_a_relation_follows_its_id_field(client: zo.Client) -> None:
+    ticket = client.tickets.get(1)
+    first = ticket.owner
+    assert ticket.owner is first  # kept: no second lookup
+    other = client.users.get(login="nicole.braun@zammad.org")
+    ticket.owner_id = other.id
+    assert ticket.owner is other
+    ticket.owner_id = None
+    assert ticket.owner is None
+    ticket.owner = first
+    assert ticket.owner is first
+    assert ticket.changes() == {}  # back to the loaded owner
+
+
 def test_requests_carry_the_token_and_impersonation(client: zo.Client, emulator: Any) -> None:
     client.tickets.get(1)
     assert requests(client)[-1].headers["Authorization"] == f"Token token={emulator.token}"

@@ -96,3 +96,45 @@ def test_objects_built_by_hand_are_complete() -> None:
     assert t.changes() == {"title": "new", "group_id": 1}
     with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
         _ = t.nothing_here
+
+
+def test_bookkeeping_dicts_are_made_when_first_used_and_still_track_changes() -> None:
+    t = load(zo.Ticket, rec.TICKET_PLAIN)
+    for name in ("_rel", "_pending"):
+        with pytest.raises(AttributeError):
+            object.__getattribute__(t, name)  # not made by loading
+    assert t.changes() == {}
+    t._merge({"id": 1, "title": "merged"})
+    with pytest.raises(AttributeError):
+        object.__getattribute__(t, "_pending")  # reading changes or merging makes none either
+    t.state = "closed"  # a name: pending until saved
+    assert t.changes() == {"state": "closed"}
+    assert t.is_dirty
+    clone = pickle.loads(pickle.dumps(t))
+    assert clone.changes() == {"state": "closed"}
+    assert clone.title == "merged"
+
+
+def test_an_unpickled_object_without_pending_names_has_no_changes() -> None:
+    t = load(zo.Ticket, rec.TICKET_PLAIN)
+    clone = pickle.loads(pickle.dumps(t))
+    assert clone.changes() == {}
+    clone.title = "changed"
+    assert clone.changes() == {"title": "changed"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("owner_id", True, 1),  # a bool is not an id: the converter makes it an int
+        ("title", 5, "5"),  # a number where a string belongs: converted as before
+        ("number", None, None),
+        ("owner_id", 7, 7),
+        ("title", "x", "x"),
+    ],
+)
+def test_plain_values_read_like_the_converter_reads_them(field: str, value: Any, expected: Any) -> None:
+    t = load(zo.Ticket, {**rec.TICKET_PLAIN, field: value})
+    got = getattr(t, field)
+    assert got == expected
+    assert type(got) is type(expected)
