@@ -553,6 +553,21 @@ def test_logs_name_method_path_status_and_never_secrets(
     assert final["elapsed_ms"] >= 0
 
 
+def test_without_debug_logging_retries_and_give_ups_still_name_the_masked_path(
+    server: ScriptedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="zammad_orm")
+    server.script(Reply(503), Reply(503))
+    with HTTPTransport(retries=1, backoff=0.001) as t, pytest.raises(ServerError):
+        t.send(_get(server, "/api/v1/tickets/search", params={"query": "x", "token": SECRET}))
+    messages = [r.getMessage() for r in caplog.records]
+    assert not any("->" in m for m in messages)  # the per-attempt lines are debug lines
+    path = "/api/v1/tickets/search?query=x&token=***"
+    assert any(m.startswith(f"GET {path}: status 503, retrying") for m in messages)
+    assert any(m == f"GET {path}: giving up after 2 attempts" for m in messages)
+    assert SECRET not in caplog.text
+
+
 # --- auth ------------------------------------------------------------------------------------------------
 
 

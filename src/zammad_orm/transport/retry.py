@@ -107,28 +107,32 @@ class BaseTransport:
         headers = _request_headers(request, self.auth)
         retryable = method in IDEMPOTENT_METHODS
         attempts = 1 + (self.retries if retryable else 0)
-        where = _loggable(url)
+        where = ""  # the URL as logged (query values masked): made when a line is written
         waited = 0.0
         for attempt in range(1, attempts + 1):
             started = time.perf_counter()
             try:
                 response = self._send_once(request, url, headers)
             except (ConnectError, Timeout) as exc:
-                ms = (time.perf_counter() - started) * 1000
-                logger.debug(
-                    "%s %s failed after %.0f ms (attempt %d/%d): %s",
-                    method, where, ms, attempt, attempts, type(exc).__name__,
-                    extra=_log_extra(method, where, None, ms, attempt),
-                )  # fmt: skip
+                if logger.isEnabledFor(logging.DEBUG):
+                    ms = (time.perf_counter() - started) * 1000
+                    where = where or _loggable(url)
+                    logger.debug(
+                        "%s %s failed after %.0f ms (attempt %d/%d): %s",
+                        method, where, ms, attempt, attempts, type(exc).__name__,
+                        extra=_log_extra(method, where, None, ms, attempt),
+                    )  # fmt: skip
                 failure: Exception = exc
                 retry_after = None
             else:
-                ms = response.elapsed * 1000
-                logger.debug(
-                    "%s %s -> %d in %.0f ms (attempt %d/%d)",
-                    method, where, response.status, ms, attempt, attempts,
-                    extra=_log_extra(method, where, response.status, ms, attempt),
-                )  # fmt: skip
+                if logger.isEnabledFor(logging.DEBUG):
+                    ms = response.elapsed * 1000
+                    where = where or _loggable(url)
+                    logger.debug(
+                        "%s %s -> %d in %.0f ms (attempt %d/%d)",
+                        method, where, response.status, ms, attempt, attempts,
+                        extra=_log_extra(method, where, response.status, ms, attempt),
+                    )  # fmt: skip
                 if not retryable or response.status not in RETRY_STATUSES:
                     return response
                 failure = _api_error(response)
@@ -136,6 +140,7 @@ class BaseTransport:
             if attempt == attempts:
                 break
             delay = self._delay(attempt - 1) if retry_after is None else retry_after
+            where = where or _loggable(url)
             if waited + delay > self.max_wait:
                 logger.warning(
                     "%s %s: giving up after %d attempt(s); the next wait of %.2f s passes max_wait=%.2f s",
@@ -151,7 +156,7 @@ class BaseTransport:
             time.sleep(delay)
             waited += delay
         if retryable and attempts > 1:
-            logger.warning("%s %s: giving up after %d attempts", method, where, attempts)
+            logger.warning("%s %s: giving up after %d attempts", method, where or _loggable(url), attempts)
         raise failure
 
 
