@@ -447,9 +447,15 @@ def load_relation(client: Client, objs: Sequence[Any], step: str, *, use_search:
     missing: list[int] = []
     if rel.local is not None and target is not None:
         wanted: set[int] = set()
+        local = rel.local
         for obj in objs:
-            value = getattr(obj, rel.local)
-            wanted.update(value if isinstance(value, list) else [value] if isinstance(value, int) else [])
+            value = getattr(obj, local)
+            if type(value) is int:
+                wanted.add(value)
+            elif isinstance(value, list):
+                wanted.update(value)
+            elif isinstance(value, int):
+                wanted.add(value)
         missing = sorted(pk for pk in wanted if not _known(client, target, pk))
         fetched = _fetch_ids(client, target, missing, use_search=use_search)
         if fetched is None:
@@ -457,9 +463,13 @@ def load_relation(client: Client, objs: Sequence[Any], step: str, *, use_search:
         keep = fetched or []
     out: list[Any] = []
     memo: dict[Any, Any] = {}  # key -> related object(s), resolved once per batch
+    descriptor = meta.descriptors.get(rel.name, rel)  # the attribute: it knows its kind (and path)
     for obj in objs:
-        value = obj._get_relation(rel, memo)
-        out.extend(value if isinstance(value, list) else [] if value is None else [value])
+        value = obj._get_relation(descriptor, memo)
+        if isinstance(value, list):
+            out.extend(value)
+        elif value is not None:
+            out.append(value)
     del keep
     return Related(out, len(missing))
 

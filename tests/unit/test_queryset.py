@@ -195,6 +195,31 @@ def test_select_related_loads_in_batches(emulator: Emulator, everything: list[Ti
     assert sent <= 6  # search page + at most a few batch loads (states, priorities, orgs)
 
 
+def test_select_related_loads_many_to_many_relations_in_batches(emulator: Emulator) -> None:
+    c, transport = make_client(emulator)
+    users = list(c.users.order_by("id").select_related("roles")[:30])
+    sent = len(transport.sent)
+    assert any(u.role_ids for u in users)
+    for u in users:
+        roles = u.roles
+        assert [r.id for r in roles] == u.role_ids
+        assert u.roles is roles  # kept while role_ids stay the same
+    assert len(transport.sent) == sent
+    first = next(u for u in users if u.role_ids)
+    first.role_ids = first.role_ids[:0]
+    assert first.roles == []  # the key changed: resolved again
+
+
+def test_select_related_loads_reverse_relations(emulator: Emulator) -> None:
+    c, transport = make_client(emulator)
+    tickets = list(c.tickets.order_by("id").select_related("articles")[:3])
+    sent = len(transport.sent)
+    for t in tickets:
+        assert t.articles
+        assert all(a.ticket_id == t.id for a in t.articles)
+    assert len(transport.sent) == sent  # listed while loading, kept since
+
+
 def test_unknown_fields_fail_before_any_request(emulator: Emulator) -> None:
     c, transport = make_client(emulator)
     with pytest.raises(QueryError, match="no_such_field"):
