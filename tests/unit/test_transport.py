@@ -568,6 +568,24 @@ def test_without_debug_logging_retries_and_give_ups_still_name_the_masked_path(
     assert SECRET not in caplog.text
 
 
+def test_error_after_retries_never_shows_secret_query_values_or_userinfo(server: ScriptedServer) -> None:
+    server.script(Reply(503), Reply(503))
+    host = server.url.split("://", 1)[1]
+    with HTTPTransport(retries=1, backoff=0.001) as t, pytest.raises(ServerError) as caught:
+        t.send(
+            Request(
+                "GET",
+                f"http://admin:{SECRET}@{host}/api/v1/tickets/search",
+                params={"query": "x", "token": SECRET},
+            )
+        )
+    error = caught.value
+    assert SECRET not in str(error)
+    assert SECRET not in error.url
+    assert error.url == f"http://{host}/api/v1/tickets/search?query=x&token=***"
+    assert error.status == 503
+
+
 # --- auth ------------------------------------------------------------------------------------------------
 
 

@@ -261,7 +261,7 @@ def _api_error(response: Response) -> Exception:
     common: dict[str, Any] = {
         "status": response.status,
         "method": response.method,
-        "url": response.url,
+        "url": _public_url(response.url),
         "body": response.body,
     }
     message = _error_message(response)
@@ -291,6 +291,14 @@ def _encode_params(params: Mapping[str, Any] | None) -> str:
         else:
             pairs.append((name, _param_value(value)))
     return urlencode(pairs)
+
+
+def _public_url(url: str) -> str:
+    """Return ``url`` as an error may show it: secret-looking query values and ``user:password@`` masked."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, "", "", "")) + _loggable(url) if parts.scheme else _loggable(url)
 
 
 def _loggable(url: str) -> str:
