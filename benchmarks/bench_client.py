@@ -231,19 +231,7 @@ def search_rows(bench: Bench) -> list[Row]:
             )
         )
     _same("search with relations", read)
-    counts: dict[str, Any] = {}
-    for make in PEERS:
-        fig, result = bench.fresh(make, "count_open")
-        counts[make.name] = result
-        rows.append(
-            (
-                f"(c) count of the search ({result}): {make.name}",
-                fig,
-                _target(make.name, "≤ peers"),
-            )
-        )
-    _same("count", counts)
-    return rows
+    return rows + _each_peer(bench, "count_open", "(c) count of the search", "count")
 
 
 def create_rows(bench: Bench) -> list[Row]:
@@ -273,19 +261,18 @@ def create_rows(bench: Bench) -> list[Row]:
 
 
 def user_rows(bench: Bench) -> list[Row]:
+    return _each_peer(bench, "users", "(e) iterate all users", "users")
+
+
+def _each_peer(bench: Bench, op: str, label: str, what: str) -> list[Row]:
+    """One row per peer for ``op`` (a new client each round); every peer must get the same result."""
     rows: list[Row] = []
-    counts: dict[str, Any] = {}
+    results: dict[str, Any] = {}
     for make in PEERS:
-        fig, result = bench.fresh(make, "users")
-        counts[make.name] = result
-        rows.append(
-            (
-                f"(e) iterate all users ({result}): {make.name}",
-                fig,
-                _target(make.name, "≤ peers"),
-            )
-        )
-    _same("users", counts)
+        fig, result = bench.fresh(make, op)
+        results[make.name] = result
+        rows.append((f"{label} ({result}): {make.name}", fig, _target(make.name, "≤ peers")))
+    _same(what, results)
     return rows
 
 
