@@ -34,8 +34,7 @@ _CACHE_LIMIT = 128
 
 
 def _unified(ctx: Ctx) -> bool:
-    parts = [int(p) for p in ctx.zammad_version.split(".")[:2] if p.isdigit()]
-    return tuple(parts) >= (6, 5)
+    return ctx.version_at_least(6, 5)
 
 
 def _order(
