@@ -16,7 +16,9 @@ from zammad_orm.testing.tickets import (
     history,
     link_record,
     link_tickets,
+    linked_tickets,
     recompute_time,
+    tag_names,
     ticket_row,
 )
 
@@ -38,12 +40,7 @@ def tags_list(ctx: Ctx) -> Any:
     """``GET /tags?object=Ticket&o_id=1`` → ``{"tags": [...]}`` in insertion order."""
     ctx.require("ticket.agent", "ticket.customer", "admin.tag")
     obj, o_id = _tag_target(ctx, change=False)
-    names = ctx.column(
-        "SELECT i.name FROM tags t JOIN tag_items i ON i.id = t.tag_item_id WHERE t.object = ? AND t.o_id"
-        " = ? ORDER BY t.id",
-        (obj, o_id),
-    )
-    return {"tags": names}
+    return {"tags": tag_names(ctx, obj, o_id)}
 
 
 def tags_add(ctx: Ctx) -> Any:
@@ -179,27 +176,8 @@ def links_list(ctx: Ctx) -> Any:
     """``GET /links?link_object=Ticket&link_object_value=1`` → ``{"links": [...], "assets": {...}}``."""
     ctx.require("ticket.agent", "ticket.customer")
     ticket = ticket_row(ctx, ctx.get("link_object_value"))
-    rows = ctx.conn.execute(
-        "SELECT l.*, t.name AS type_name FROM links l JOIN link_types t ON t.id = l.link_type_id"
-        " WHERE l.link_object_source_value = ? OR l.link_object_target_value = ? ORDER BY l.id",
-        (ticket["id"], ticket["id"]),
-    ).fetchall()
-    links, ids = [], []
-    for row in rows:
-        if row["link_object_target_value"] == ticket["id"]:
-            entry = {
-                "link_type": row["type_name"],
-                "link_object": "Ticket",
-                "link_object_value": row["link_object_source_value"],
-            }
-        else:
-            entry = {
-                "link_type": MIRROR[row["type_name"]],
-                "link_object": "Ticket",
-                "link_object_value": row["link_object_target_value"],
-            }
-        links.append(entry)
-        ids.append(entry["link_object_value"])
+    links = linked_tickets(ctx, ticket["id"])
+    ids = [entry["link_object_value"] for entry in links]
     assets = Assets(ctx).add("Ticket", ids).data if ids else {}
     return {"links": links, "assets": assets}
 

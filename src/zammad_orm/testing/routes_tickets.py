@@ -28,9 +28,11 @@ from zammad_orm.testing.tickets import (
     create_article,
     history,
     link_tickets,
+    linked_tickets,
     next_number,
     notify,
     read_filter,
+    tag_names,
     ticket_row,
     update_customer_counters,
 )
@@ -84,35 +86,6 @@ def _ticket_all(ctx: Ctx, row: sqlite3.Row) -> Any:
         f"SELECT id FROM ticket_articles WHERE ticket_id = ?{internal} ORDER BY id", (tid,)
     )
     assets = Assets(ctx).add("Ticket", [tid]).add("TicketArticle", article_ids)
-    links = []
-    for link in ctx.conn.execute(
-        "SELECT l.*, t.name AS type_name FROM links l JOIN link_types t ON t.id = l.link_type_id"
-        " WHERE l.link_object_source_value = ? OR l.link_object_target_value = ? ORDER BY l.id",
-        (tid, tid),
-    ):
-        mirrored = {"normal": "normal", "parent": "child", "child": "parent"}[link["type_name"]]
-        if link["link_object_target_value"] == tid:
-            links.append(
-                {
-                    "link_type": link["type_name"],
-                    "link_object": "Ticket",
-                    "link_object_value": link["link_object_source_value"],
-                }
-            )
-        else:
-            links.append(
-                {
-                    "link_type": mirrored,
-                    "link_object": "Ticket",
-                    "link_object_value": link["link_object_target_value"],
-                }
-            )
-    tags = ctx.column(
-        "SELECT i.name FROM tags t JOIN tag_items i ON i.id = t.tag_item_id WHERE t.object = 'Ticket' AND"
-        " t.o_id = ?"
-        " ORDER BY t.id",
-        (tid,),
-    )
     mentions = ctx.conn.execute(
         "SELECT * FROM mentions WHERE mentionable_type = 'Ticket' AND mentionable_id = ? ORDER BY id", (tid,)
     ).fetchall()
@@ -123,8 +96,8 @@ def _ticket_all(ctx: Ctx, row: sqlite3.Row) -> Any:
         "ticket_id": tid,
         "ticket_article_ids": article_ids,
         "assets": assets.data,
-        "links": links,
-        "tags": tags,
+        "links": linked_tickets(ctx, tid),
+        "tags": tag_names(ctx, "Ticket", tid),
         "mentions": render_many(ctx, MODELS["Mention"], mentions, ids=False),
         "time_accountings": render_many(ctx, MODELS["TimeAccounting"], accountings, ids=False),
         "form_meta": {},

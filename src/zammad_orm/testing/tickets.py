@@ -28,10 +28,12 @@ __all__ = [
     "history",
     "link_record",
     "link_tickets",
+    "linked_tickets",
     "next_number",
     "notify",
     "read_filter",
     "recompute_time",
+    "tag_names",
     "ticket_row",
     "update_customer_counters",
 ]
@@ -413,6 +415,15 @@ def add_tags(ctx: Ctx, object_name: str, o_id: int, names: list[str]) -> bool:
     return changed
 
 
+def tag_names(ctx: Ctx, object_name: str, o_id: int) -> list[str]:
+    """Return the tag names of an object in insertion order."""
+    return ctx.column(
+        "SELECT i.name FROM tags t JOIN tag_items i ON i.id = t.tag_item_id WHERE t.object = ? AND t.o_id"
+        " = ? ORDER BY t.id",
+        (object_name, o_id),
+    )
+
+
 MIRROR = {"normal": "normal", "parent": "child", "child": "parent"}
 
 
@@ -462,3 +473,19 @@ def link_tickets(
     for ticket_id in (source, target) if touch else ():
         ctx.touch_ticket(ticket_id, now=now_ts())
     return link_record(existing)
+
+
+def linked_tickets(ctx: Ctx, ticket_id: int) -> list[dict[str, Any]]:
+    """Return the links of a ticket as ``GET /links`` lists them, seen from that ticket."""
+    links = []
+    for row in ctx.conn.execute(
+        "SELECT l.*, t.name AS type_name FROM links l JOIN link_types t ON t.id = l.link_type_id"
+        " WHERE l.link_object_source_value = ? OR l.link_object_target_value = ? ORDER BY l.id",
+        (ticket_id, ticket_id),
+    ):
+        if row["link_object_target_value"] == ticket_id:
+            kind, other = row["type_name"], row["link_object_source_value"]
+        else:
+            kind, other = MIRROR[row["type_name"]], row["link_object_target_value"]
+        links.append({"link_type": kind, "link_object": "Ticket", "link_object_value": other})
+    return links
