@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import attrs
 
 from zammad_orm import errors, sync
-from zammad_orm.convert import from_wire, json_copy, to_wire
+from zammad_orm.convert import json_copy, to_wire
 from zammad_orm.fields import FIELD_KEY, FieldMeta, ManyToMany, Relation, Reverse, check_value
 from zammad_orm.manager import Manager, get_active_client
 from zammad_orm.meta import ModelMeta, ObjectDoesNotExist, model, registry
@@ -498,11 +498,6 @@ class Model(_State):
 
     def _path(self) -> str:
         return f"{self._collection_path()}/{self._require_id()}"
-
-    @classmethod
-    def _field_value(cls, name: str, wire_value: Any) -> Any:
-        """Convert a wire value of field ``name`` to its Python type."""
-        return from_wire(cls._meta.fields[name].type, wire_value)
 
 
 def _restore(

@@ -46,7 +46,6 @@ Reader = Callable[[Mapping[str, Any]], Any]
 
 #: What :func:`filled` returns for an empty slot.
 ABSENT: Any = object()
-_ABSENT = ABSENT
 #: Bookkeeping dicts of an instance (resolved relations, pending names) that are made when first used:
 #: most loaded objects never need them.
 LAZY_DICTS = frozenset({"_rel", "_pending"})
@@ -106,13 +105,13 @@ def filled(obj: Model, name: str) -> Any:
     try:
         return object.__getattribute__(obj, name)
     except AttributeError:
-        return _ABSENT
+        return ABSENT
 
 
 def filled_values(obj: Model, names: Iterable[str]) -> dict[str, Any]:
     """Return ``{name: value}`` for the names whose slots are filled (read or assigned)."""
     values = {name: filled(obj, name) for name in names}
-    return {name: value for name, value in values.items() if value is not _ABSENT}
+    return {name: value for name, value in values.items() if value is not ABSENT}
 
 
 def changes(obj: Model) -> dict[str, Any]:
@@ -123,7 +122,7 @@ def changes(obj: Model) -> dict[str, Any]:
         if info.read_only:
             continue
         value = filled(obj, name)
-        if value is _ABSENT:
+        if value is ABSENT:
             continue  # never read since the record came: still what the record says
         wire = to_wire(value)
         if info.wire in raw:
@@ -132,12 +131,12 @@ def changes(obj: Model) -> dict[str, Any]:
         elif wire is not None and wire != [] and wire != {}:
             out[info.wire] = wire
     extra = filled(obj, "extra")
-    if extra is not _ABSENT:
+    if extra is not ABSENT:
         for key, value in extra.items():
-            if raw.get(key, _ABSENT) != value:
+            if raw.get(key, ABSENT) != value:
                 out[key] = json_copy(value)
     pending = filled(obj, "_pending")
-    if pending is not _ABSENT:
+    if pending is not ABSENT:
         out.update(pending)
     return out
 
@@ -162,7 +161,7 @@ def merge(
         raw.pop(key, None)
     keep = set(keep)
     extra = filled(obj, "extra")
-    kept_extra = {} if extra is _ABSENT else {k: extra[k] for k in keep if k in extra}
+    kept_extra = {} if extra is ABSENT else {k: extra[k] for k in keep if k in extra}
     for name in meta.readers:
         if name not in keep:
             with contextlib.suppress(AttributeError):  # an empty slot: never read, nothing to forget
@@ -178,7 +177,7 @@ def merge(
     object.__setattr__(obj, "_fetched_at", fetched_at if fetched_at is not None else time.time())
     # Reverse relations are lists the server may have changed; id-based ones re-check their key.
     known = filled(obj, "_rel")
-    if known is not _ABSENT:
+    if known is not ABSENT:
         for name, rel in meta.descriptors.items():
             if isinstance(rel, Reverse):
                 known.pop(name, None)
