@@ -495,7 +495,10 @@ def _coerce_one(annotation: Any, value: Any, key: str) -> Any:
     if value is None or not types_:
         return value
     if types_ & {dt.datetime, dt.date} and isinstance(value, str) and value.startswith("now"):
-        _check_type(types_, value, key)  # refuses "now-7x"
+        if not DATE_MATH.match(value):
+            raise QueryError(
+                f"{_display(key)}: {value!r} is not Zammad date math (e.g. 'now-7d', 'now-1M/d')"
+            )
         return DateMath(value)  # date math only for date fields: elsewhere "now-7d" is text
     if dt.datetime in types_ and isinstance(value, str) and not value.startswith("now"):
         return _parse_datetime(value, key)
@@ -532,12 +535,7 @@ def _check_type(types_: set[type], value: Any, key: str) -> None:
     elif isinstance(value, (dt.date, dt.timedelta)):
         ok = bool(types_ & {dt.datetime, dt.date})
     elif isinstance(value, str):
-        dates = bool(types_ & {dt.datetime, dt.date})
-        if dates and value.startswith("now") and not DATE_MATH.match(value):
-            raise QueryError(
-                f"{_display(key)}: {value!r} is not Zammad date math (e.g. 'now-7d', 'now-1M/d')"
-            )
-        ok = str in types_ or (dates and value.startswith("now"))
+        ok = str in types_  # date math ("now-7d") for date fields is handled before
     else:
         ok = False
     if not ok:
