@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from zammad_orm import errors
 from zammad_orm.cache import RecordCache
@@ -87,19 +87,31 @@ class RecordLoader:
         if type(pk) is not int:
             return model._from_record(record, cast("Client", self))
         with self._lock:
-            existing = self.identity.get(model, pk)
-            if isinstance(existing, model):
-                if existing._holds(record):  # the same data again: only the age changes
-                    object.__setattr__(existing, "_fetched_at", time.time())
-                    return existing
-                existing._merge(record, keep=existing._dirty_names())
-                obj = existing
-            else:
-                obj = self.identity.setdefault(model._from_record(record, cast("Client", self)))
-                if not store:
-                    return obj  # built from the cached record: nothing new to cache
+            obj, how = self._place(model, pk, record)
+        if how == "same" or (how == "new" and not store):
+            return obj  # nothing new to cache (the same data again, or built from the cached record)
         self._store(model, pk, obj._raw)
         return obj
+
+    def _place(
+        self, model: type[M], pk: int, record: Mapping[str, Any], *, copy: bool = True
+    ) -> tuple[M, Literal["same", "merged", "new"]]:
+        """Put a record with an id into the identity map (the caller holds the lock).
+
+        Returns:
+            The one instance, and whether it already held the record (``"same"``: only its age
+            changes), took it in (``"merged"``) or was built from it (``"new"``; ``copy=False`` keeps
+            ``record`` itself as its raw record).
+
+        """
+        existing = self.identity.get(model, pk)
+        if isinstance(existing, model):
+            if existing._holds(record):
+                object.__setattr__(existing, "_fetched_at", time.time())
+                return existing, "same"
+            existing._merge(record, keep=existing._dirty_names())
+            return existing, "merged"
+        return self.identity.setdefault(model._from_record(record, cast("Client", self), copy=copy)), "new"
 
     def load_many(self, model: type[M], records: list[Any], *, owned: bool = False) -> list[M]:
         """:meth:`load` every record of a page, in order; the record cache is written once per page.
@@ -116,31 +128,19 @@ class RecordLoader:
         """
         out: list[M] = []
         stored: list[tuple[int, dict[str, Any], str | None]] = []
-        client = cast("Client", self)
         self._configure(model)
         with self._lock:
             for record in records:
-                if not isinstance(record, dict):
-                    out.append(self._load(model, record, store=True))  # raises or loads a Mapping
-                    continue
-                pk = record.get("id")
+                pk = record.get("id") if isinstance(record, dict) else None
                 if type(pk) is not int:
-                    out.append(model._from_record(record, client))
+                    out.append(self._load(model, record, store=True))  # raises, or loads it alone
                     continue
-                existing = self.identity.get(model, pk)
-                if isinstance(existing, model):
-                    if existing._holds(record):  # the same data again: only the age changes
-                        object.__setattr__(existing, "_fetched_at", time.time())
-                        out.append(existing)
-                        continue
-                    existing._merge(record, keep=existing._dirty_names())
-                    obj = existing
-                else:
-                    obj = self.identity.setdefault(model._from_record(record, client, copy=not owned))
+                obj, how = self._place(model, pk, record, copy=not owned)
                 out.append(obj)
-                raw = obj._raw
-                updated = raw.get("updated_at")
-                stored.append((pk, raw, updated if isinstance(updated, str) else None))
+                if how != "same":
+                    raw = obj._raw
+                    updated = raw.get("updated_at")
+                    stored.append((pk, raw, updated if isinstance(updated, str) else None))
         if stored and self._sizes[model._meta.name] != 0:
             set_many = getattr(self.cache, "set_many", None)
             if set_many is None:  # a RecordCache of the caller's own: one record at a time
@@ -301,14 +301,19 @@ class RecordLoader:
         while True:
             query = {**params, "page": page, "per_page": size, "expand": expand}
             reply = self.request("GET", path, params=query)
-            items = self._decode_page(model, reply)
+            items = self.decode_list(model, reply, owned=True)
             yield from items
             if len(items) < size:
                 return
             page += 1
 
-    def decode_list(self, model: type[M], reply: Any) -> list[M]:
+    def decode_list(self, model: type[M], reply: Any, *, owned: bool = False) -> list[M]:
         """Load the objects of an index reply: a list of records (search replies: see pagination.py).
+
+        Args:
+            model: The model class of the records.
+            reply: The decoded reply.
+            owned: The reply was just decoded and nothing else holds it (see :meth:`load_many`).
 
         Raises:
             DecodeError: The reply is not a list of objects.
@@ -316,13 +321,7 @@ class RecordLoader:
         """
         if not isinstance(reply, list):
             raise errors.DecodeError(f"expected a list of {model.__name__} records, got {str(reply)[:200]!r}")
-        return self.load_many(model, reply)
-
-    def _decode_page(self, model: type[M], reply: Any) -> list[M]:
-        """:meth:`decode_list` of a reply just received (its records become the objects' raw records)."""
-        if not isinstance(reply, list):
-            return self.decode_list(model, reply)  # raises DecodeError
-        return self.load_many(model, reply, owned=True)
+        return self.load_many(model, reply, owned=owned)
 
 
 def _endpoint(model: type[Model]) -> str:
