@@ -13,7 +13,7 @@ import urllib3.exceptions
 
 from zammad_orm.errors import ConfigurationError, ConnectError, DecodeError, Timeout, TransportError
 from zammad_orm.transport.auth import Auth
-from zammad_orm.transport.messages import Request, Response, _loggable
+from zammad_orm.transport.messages import Response, _loggable
 from zammad_orm.transport.retry import BaseTransport
 
 __all__ = ["HTTPTransport"]
@@ -80,11 +80,7 @@ class HTTPTransport(BaseTransport):
         """Close the pooled connections."""
         self.session.close()
 
-    def _send_once(self, request: Request, url: str, headers: dict[str, str]) -> Response:
-        body, content_type = request.body()
-        if content_type is not None:
-            headers = {"Content-Type": content_type, **headers}
-        method = request.method.upper()
+    def _send_once(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> Response:
         started = time.perf_counter()
         try:
             reply = self.session.request(

@@ -30,8 +30,10 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 
-def _request_headers(request: Request, auth: Auth | None) -> dict[str, str]:
+def _request_headers(request: Request, auth: Auth | None, content_type: str | None) -> dict[str, str]:
     headers = {"Accept": "application/json"}
+    if content_type is not None:
+        headers["Content-Type"] = content_type
     if auth is not None:
         auth.apply(headers)
     headers.update(request.headers)  # the caller's headers win (an explicit Authorization, From).
@@ -70,7 +72,7 @@ class BaseTransport:
         self._random = random.Random()
         self._random_lock = threading.Lock()
 
-    def _send_once(self, request: Request, url: str, headers: dict[str, str]) -> Response:
+    def _send_once(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> Response:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -104,7 +106,8 @@ class BaseTransport:
         """
         method = request.method.upper()
         url = request.full_url
-        headers = _request_headers(request, self.auth)
+        body, content_type = request.body()  # encoded once, sent by every attempt
+        headers = _request_headers(request, self.auth, content_type)
         retryable = method in IDEMPOTENT_METHODS
         attempts = 1 + (self.retries if retryable else 0)
         where = ""  # the URL as logged (query values masked): made when a line is written
@@ -112,7 +115,7 @@ class BaseTransport:
         for attempt in range(1, attempts + 1):
             started = time.perf_counter()
             try:
-                response = self._send_once(request, url, headers)
+                response = self._send_once(method, url, headers, body)
             except (ConnectError, Timeout) as exc:
                 if logger.isEnabledFor(logging.DEBUG):
                     ms = (time.perf_counter() - started) * 1000

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 from zammad_orm.errors import ConnectError
 from zammad_orm.transport.auth import Auth
-from zammad_orm.transport.messages import Headers, Request, Response, _loggable
+from zammad_orm.transport.messages import Headers, Response, _loggable
 from zammad_orm.transport.retry import BaseTransport
 
 if TYPE_CHECKING:
@@ -51,10 +51,8 @@ class WSGITransport(BaseTransport):
     def __repr__(self) -> str:
         return f"WSGITransport({self.app!r}, retries={self.retries}, auth={self.auth!r})"
 
-    def _send_once(self, request: Request, url: str, headers: dict[str, str]) -> Response:
-        method = request.method.upper()
-        body, content_type = request.body()
-        environ = _environ(method, url, headers, body or b"", content_type)
+    def _send_once(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> Response:
+        environ = _environ(method, url, headers, body or b"")
         captured: dict[str, Any] = {}
         written: list[bytes] = []
 
@@ -107,9 +105,7 @@ def _check_length(method: str, url: str, headers: Headers, content: bytes) -> No
         )
 
 
-def _environ(
-    method: str, url: str, headers: Mapping[str, str], body: bytes, content_type: str | None
-) -> dict[str, Any]:
+def _environ(method: str, url: str, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
     parts = urlsplit(url)
     scheme = parts.scheme or "http"
     host = parts.hostname or "localhost"
@@ -134,8 +130,6 @@ def _environ(
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
     }
-    if content_type is not None:
-        environ["CONTENT_TYPE"] = content_type
     for name, value in headers.items():
         key = name.upper().replace("-", "_")
         if key == "CONTENT_TYPE":
