@@ -296,9 +296,10 @@ def _encode_params(params: Mapping[str, Any] | None) -> str:
 def _public_url(url: str) -> str:
     """Return ``url`` as an error may show it: secret-looking query values and ``user:password@`` masked."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, "", "", "")) + _loggable(url) if parts.scheme else _loggable(url)
+    if not parts.scheme:
+        return _loggable(url)
+    host = parts.netloc.rpartition("@")[2]  # host[:port] as written (IPv6 brackets kept), userinfo dropped
+    return f"{parts.scheme}://{host}{_loggable(url)}"
 
 
 def _loggable(url: str) -> str:
