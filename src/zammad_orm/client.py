@@ -203,7 +203,6 @@ class Client(RecordLoader):
         self.identity = IdentityMap()
         self.cache: RecordCache = make_cache(cache, namespace=cache_namespace(self.url, self.auth.identity))
         self.pagination = pagination if pagination is not None else Pagination()
-        self._configured: set[str] = set()
         self._sizes: dict[str, int] = {}
         self._managers: dict[str, Manager[Any]] = {}
         self._lock = threading.RLock()

@@ -41,7 +41,6 @@ class RecordLoader:
     identity: IdentityMap
     cache: RecordCache
     pagination: Pagination
-    _configured: set[str]
     _sizes: dict[str, int]
     _lock: threading.RLock
 
@@ -55,20 +54,21 @@ class RecordLoader:
     # -- identity map and cache --------------------------------------------------------------------
 
     def cache_size(self, model: type[Model]) -> int:
-        """Return the configured record cache size of ``model`` (-1 unbounded, 0 off, >0 LRU)."""
-        self._configure(model)
-        return self._sizes[model._meta.name]
+        """Return the configured record cache size of ``model`` (-1 unbounded, 0 off, >0 LRU).
+
+        A model nobody configured gets its ``DEFAULT_CACHE_SIZE`` on first use.
+        """
+        size = self._sizes.get(model._meta.name)
+        if size is None:
+            size = model.DEFAULT_CACHE_SIZE
+            self.configure_cache(model, size)
+        return size
 
     def configure_cache(self, model: type[Model], size: int) -> None:
         """Set the record cache size of one model (-1 unbounded, 0 off, >0 LRU entries)."""
         name = model._meta.name
         self.cache.configure(name, size)
         self._sizes[name] = size
-        self._configured.add(name)
-
-    def _configure(self, model: type[Model]) -> None:
-        if model._meta.name not in self._configured:
-            self.configure_cache(model, model.DEFAULT_CACHE_SIZE)
 
     def load(self, model: type[M], record: Any) -> M:
         """Merge a server record into the identity map and the cache; return the one instance.
@@ -128,7 +128,7 @@ class RecordLoader:
         """
         out: list[M] = []
         stored: list[tuple[int, dict[str, Any], str | None]] = []
-        self._configure(model)
+        cached = self.cache_size(model) != 0
         with self._lock:
             for record in records:
                 pk = record.get("id") if isinstance(record, dict) else None
@@ -141,7 +141,7 @@ class RecordLoader:
                     raw = obj._raw
                     updated = raw.get("updated_at")
                     stored.append((pk, raw, updated if isinstance(updated, str) else None))
-        if stored and self._sizes[model._meta.name] != 0:
+        if stored and cached:
             set_many = getattr(self.cache, "set_many", None)
             if set_many is None:  # a RecordCache of the caller's own: one record at a time
                 for pk, raw, updated in stored:
@@ -164,8 +164,7 @@ class RecordLoader:
             model_class = by_key.get(key)
             if model_class is None or not isinstance(records, Mapping):
                 continue
-            self._configure(model_class)
-            cached = self._sizes[model_class._meta.name] != 0
+            cached = self.cache_size(model_class) != 0
             for record in records.values():
                 pk = record.get("id") if isinstance(record, Mapping) else None
                 if not isinstance(pk, int):
@@ -208,8 +207,7 @@ class RecordLoader:
         self.cache.delete(model._meta.name, pk)
 
     def _store(self, model: type[Model], pk: int, record: dict[str, Any]) -> None:
-        self._configure(model)
-        if self._sizes[model._meta.name] == 0:
+        if self.cache_size(model) == 0:
             return
         updated = record.get("updated_at")
         self.cache.set(model._meta.name, pk, record, updated_at=updated if isinstance(updated, str) else None)
@@ -243,8 +241,7 @@ class RecordLoader:
         found = self.identity.get(model, pk)
         if isinstance(found, model):
             return found
-        self._configure(model)
-        cached = self.cache.get(model._meta.name, pk) if self._sizes[model._meta.name] != 0 else None
+        cached = self.cache.get(model._meta.name, pk) if self.cache_size(model) != 0 else None
         if cached is not None:
             obj = self._load(model, cached.record, store=False)
             object.__setattr__(obj, "_fetched_at", cached.fetched_at)
