@@ -8,7 +8,6 @@ request's transaction, and helpers that raise :class:`ApiError` with Zammad's st
 from __future__ import annotations
 
 import functools
-import json
 import re
 import secrets
 import sqlite3
@@ -254,10 +253,3 @@ def version_tuple(text: str) -> tuple[int, ...]:
     """Return the numbers of a version string: ``"6.5.0-1"`` → ``(6, 5, 0)``."""
     numbers = re.findall(r"\d+", text)
     return tuple(int(n) for n in numbers[:3]) or (0,)
-
-
-def json_loads_or(value: str | None, default: Any) -> Any:
-    """Decode a JSON column, tolerating NULL."""
-    if value is None:
-        return default
-    return json.loads(value)

@@ -268,11 +268,6 @@ def row_dicts(ctx: Ctx, model: Model, rows: Sequence[sqlite3.Row]) -> list[dict[
     return out
 
 
-def row_dict(ctx: Ctx, model: Model, row: sqlite3.Row) -> dict[str, Any]:
-    """Return the bare record of one row (see :func:`row_dicts`)."""
-    return row_dicts(ctx, model, [row])[0]
-
-
 def fetch(ctx: Ctx, model: Model, ident: Any) -> sqlite3.Row:
     """Return the row with that id, or 404 with ActiveRecord's message."""
     try:
@@ -293,14 +288,6 @@ def _id_map(ctx: Ctx, sql: str, ids: Sequence[int]) -> dict[int, list[Any]]:
         chunk = ids[start : start + 900]
         for key, value in ctx.conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk):
             out[key].append(value)
-    return out
-
-
-def _group_access(ctx: Ctx, sql: str, ids: Sequence[int]) -> dict[int, dict[str, list[str]]]:
-    out: dict[int, dict[str, list[str]]] = {i: {} for i in ids}
-    for key, pairs in _id_map(ctx, sql, ids).items():
-        for group_id, access in pairs:
-            out[key].setdefault(str(group_id), []).append(access)
     return out
 
 
