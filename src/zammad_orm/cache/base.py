@@ -93,6 +93,11 @@ def _check_size(model_name: str, size: object) -> int:
     return size
 
 
+def _check_record(model_name: str, record: object) -> None:
+    if not isinstance(record, dict):
+        raise FieldError(f"a cached {model_name} record must be a dict, got {type(record).__name__}")
+
+
 def _updated_at(record: Mapping[str, Any], updated_at: str | None) -> str | None:
     if updated_at is not None:
         return updated_at
@@ -117,8 +122,7 @@ def _last_distinct(
 
 
 def _encode(model_name: str, pk: int, record: Any, updated_at: str | None) -> str:
-    if not isinstance(record, dict):
-        raise FieldError(f"a cached {model_name} record must be a dict, got {type(record).__name__}")
+    _check_record(model_name, record)
     entry = {"record": record, "fetched_at": time.time(), "updated_at": _updated_at(record, updated_at)}
     try:
         return json.dumps(entry, ensure_ascii=False, separators=(",", ":"), allow_nan=False)

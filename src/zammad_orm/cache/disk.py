@@ -205,15 +205,7 @@ class DiskRecordCache(_Sizes):
 
         """
         _check_pk(pk)
-        size = self.size(_check_name("model name", model_name))
-        if size == 0:
-            return
-        text = _encode(model_name, pk, record, updated_at)
-        cache = self._cache(model_name)
-        with self._errors(model_name), cache.transact():
-            cache.delete(pk)
-            cache.set(pk, text)
-            self._evict(cache, size)
+        self.set_many(model_name, [(pk, record, updated_at)])
 
     def set_many(self, model_name: str, items: Sequence[tuple[int, dict[str, Any], str | None]]) -> None:
         """Store several ``(pk, record, updated_at)`` in one transaction, like :meth:`set` for each, in order.

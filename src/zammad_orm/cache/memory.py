@@ -13,12 +13,12 @@ from zammad_orm.cache.base import (
     CachedRecord,
     _check_name,
     _check_pk,
+    _check_record,
     _check_size,
     _last_distinct,
     _Sizes,
     _updated_at,
 )
-from zammad_orm.errors import FieldError
 
 __all__ = ["MemoryRecordCache", "NullRecordCache"]
 
@@ -56,17 +56,8 @@ class MemoryRecordCache(_Sizes):
         """Store ``record``, evicting the least recently used entries beyond the model's size."""
         _check_name("model name", model_name)
         _check_pk(pk)
-        if not isinstance(record, dict):
-            raise FieldError(f"a cached {model_name} record must be a dict, got {type(record).__name__}")
-        size = self.size(model_name)
-        if size == 0:
-            return
-        entry = CachedRecord(record, time.time(), _updated_at(record, updated_at))
-        with self._lock:
-            entries = self._data.setdefault(model_name, OrderedDict())
-            entries.pop(pk, None)
-            entries[pk] = entry
-            self._evict(entries, size)
+        _check_record(model_name, record)  # even for a disabled model, unlike set_many
+        self.set_many(model_name, [(pk, record, updated_at)])
 
     def set_many(self, model_name: str, items: Sequence[tuple[int, dict[str, Any], str | None]]) -> None:
         """Store several ``(pk, record, updated_at)`` at once, like :meth:`set` for each, in order."""
@@ -76,8 +67,7 @@ class MemoryRecordCache(_Sizes):
             return
         for pk, record, _ in items:
             _check_pk(pk)
-            if not isinstance(record, dict):
-                raise FieldError(f"a cached {model_name} record must be a dict, got {type(record).__name__}")
+            _check_record(model_name, record)
         if size > 0:
             items = _last_distinct(items, size)  # the earlier ones would be evicted by the later ones
         now = time.time()
