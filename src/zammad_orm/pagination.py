@@ -103,9 +103,8 @@ class SearchPlan:
 
     def _compile(self, node: Node) -> str:
         text = compile_expression(node)
-        if "*" in text:
-            allowed = self.allow_stars() if callable(self.allow_stars) else self.allow_stars
-            return compile_expression(node, allow_stars=allowed)
+        if "*" in text and not (self.allow_stars() if callable(self.allow_stars) else self.allow_stars):
+            return compile_expression(node, allow_stars=False)  # raises the error that names the query
         return text
 
     def sort_params(self) -> dict[str, str]:
@@ -306,7 +305,7 @@ def count_search(client: Client, model: type[M], plan: SearchPlan) -> tuple[int,
     by_id = attrs.evolve(plan, ordering=(("id", False),), page_size=SEARCH_PAGE_SIZE)
     total, page, after, requests = 0, 1, None, 0
     while True:
-        params = {**by_id.request_params(page, after, expand=True), **plan.params, "expand": "true"}
+        params = {**by_id.request_params(page, after, expand=True), "expand": "true"}  # over plan.params
         params.pop("full", None)
         if not requests:
             params["only_total_count"] = "true"
