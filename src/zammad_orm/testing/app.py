@@ -88,7 +88,7 @@ class EmulatorApp:
     """The WSGI callable (see :func:`make_app`)."""
 
     def __init__(self, store: Store, *, zammad_version: str, search_backend: str) -> None:
-        if zammad_version not in ("6.2", "6.5") and not zammad_version.startswith("6."):
+        if not zammad_version.startswith("6."):
             raise ValueError(f"unsupported zammad_version {zammad_version!r}")
         if search_backend not in ("elasticsearch", "database"):
             raise ValueError(f"search_backend must be 'elasticsearch' or 'database', not {search_backend!r}")
