@@ -38,9 +38,10 @@ class Api:
     def close(self) -> None:
         self.session.close()
 
-
-def _api(emulator: Emulator, token: str) -> Api:
-    return Api(emulator.url, {"Authorization": f"Token token={token}"})
+    @classmethod
+    def of(cls, emulator: Emulator, token: str | None = None) -> Api:
+        """A session on a running emulator with a user's token (default: the admin's)."""
+        return cls(emulator.url, {"Authorization": f"Token token={token or emulator.token}"})
 
 
 @pytest.fixture(scope="session")
@@ -52,21 +53,21 @@ def emulator() -> Iterator[Emulator]:
 
 @pytest.fixture(scope="session")
 def admin(emulator: Emulator) -> Iterator[Api]:
-    api = _api(emulator, emulator.token)
+    api = Api.of(emulator)
     yield api
     api.close()
 
 
 @pytest.fixture(scope="session")
 def agent(emulator: Emulator) -> Iterator[Api]:
-    api = _api(emulator, emulator.user_tokens["agent1@example.com"])
+    api = Api.of(emulator, emulator.user_tokens["agent1@example.com"])
     yield api
     api.close()
 
 
 @pytest.fixture(scope="session")
 def customer(emulator: Emulator) -> Iterator[Api]:
-    api = _api(emulator, emulator.user_tokens["nicole.braun@zammad.org"])
+    api = Api.of(emulator, emulator.user_tokens["nicole.braun@zammad.org"])
     yield api
     api.close()
 

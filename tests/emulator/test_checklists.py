@@ -16,11 +16,9 @@ class Server:
     """A 6.5 emulator with admin, agent and customer sessions."""
 
     def __init__(self, z: Emulator) -> None:
-        self.admin = Api(z.url, {"Authorization": f"Token token={z.token}"})
-        self.agent = Api(z.url, {"Authorization": f"Token token={z.user_tokens['agent1@example.com']}"})
-        self.customer = Api(
-            z.url, {"Authorization": f"Token token={z.user_tokens['nicole.braun@zammad.org']}"}
-        )
+        self.admin = Api.of(z)
+        self.agent = Api.of(z, z.user_tokens["agent1@example.com"])
+        self.customer = Api.of(z, z.user_tokens["nicole.braun@zammad.org"])
 
     def ticket(self, title: str = "with checklist", **extra: Any) -> dict[str, Any]:
         reply = self.admin.post(

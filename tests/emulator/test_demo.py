@@ -16,7 +16,7 @@ from .conftest import Api
 @pytest.fixture(scope="module")
 def demo() -> Iterator[tuple[Emulator, Api]]:
     with Emulator(demo=400, seed=7) as z:
-        api = Api(z.url, {"Authorization": f"Token token={z.token}"})
+        api = Api.of(z)
         yield z, api
         api.close()
 
@@ -112,7 +112,7 @@ def test_demo_agents_log_in(demo: tuple[Emulator, Api]) -> None:
 @pytest.mark.slow
 def test_search_result_window_of_ten_thousand() -> None:
     with Emulator(demo=10_050, seed=1) as z:
-        api = Api(z.url, {"Authorization": f"Token token={z.token}"})
+        api = Api.of(z)
         try:
             params = {"query": "number:67*", "per_page": 200}
             last_allowed = api.get("/tickets/search", params={**params, "page": 50}).json()

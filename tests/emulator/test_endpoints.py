@@ -135,7 +135,7 @@ def test_time_accounting_type_update(admin: Api, agent: Api) -> None:
 
 def test_online_notification_show_update_delete(emulator: Emulator, admin: Api) -> None:
     # A new ticket in agent1's group notifies agent1 (unassigned tickets are in the default matrix).
-    agent = Api(emulator.url, {"Authorization": f"Token token={emulator.user_tokens['agent1@example.com']}"})
+    agent = Api.of(emulator, emulator.user_tokens["agent1@example.com"])
     try:
         _ticket(admin)
         note = _ok(agent.get("/online_notifications"))[0]
@@ -201,7 +201,7 @@ def test_user_search_filters(admin: Api) -> None:
 
 def test_global_search_with_the_database_backend() -> None:
     with Emulator(search_backend="database") as z:
-        api = Api(z.url, {"Authorization": f"Token token={z.token}"})
+        api = Api.of(z)
         try:
             found = _ok(api.get("/search", params={"query": "Welcome"}))
             assert {"type": "Ticket", "id": 1} in found["result"]

@@ -306,7 +306,7 @@ def test_wrong_types_never_crash_the_server() -> None:
     statuses = set()
     # A private emulator: random writes would otherwise change the shared seed users.
     with Emulator() as z:
-        admin = Api(z.url, {"Authorization": f"Token token={z.token}"})
+        admin = Api.of(z)
         _fuzz(admin, rng, statuses)
         admin.close()
     assert {404, 422} <= statuses

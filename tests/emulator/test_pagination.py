@@ -16,7 +16,7 @@ from .conftest import Api
 def big() -> Iterator[Api]:
     """4,500 demo tickets: about 1,150 users, 1,850 time accountings, 10,000 articles."""
     with Emulator(demo=4500, seed=5) as z:
-        api = Api(z.url, {"Authorization": f"Token token={z.token}"})
+        api = Api.of(z)
         yield api
         api.close()
 
@@ -24,7 +24,7 @@ def big() -> Iterator[Api]:
 @pytest.fixture(scope="module")
 def unified() -> Iterator[Api]:
     with Emulator(demo=1500, seed=5, zammad_version="6.5") as z:
-        api = Api(z.url, {"Authorization": f"Token token={z.token}"})
+        api = Api.of(z)
         yield api
         api.close()
 

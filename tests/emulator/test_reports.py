@@ -17,11 +17,9 @@ class Month:
     """The module's emulator: three tickets with accountings in the current month."""
 
     def __init__(self, z: Emulator) -> None:
-        self.admin = Api(z.url, {"Authorization": f"Token token={z.token}"})
-        self.agent = Api(z.url, {"Authorization": f"Token token={z.user_tokens['agent1@example.com']}"})
-        self.customer = Api(
-            z.url, {"Authorization": f"Token token={z.user_tokens['nicole.braun@zammad.org']}"}
-        )
+        self.admin = Api.of(z)
+        self.agent = Api.of(z, z.user_tokens["agent1@example.com"])
+        self.customer = Api.of(z, z.user_tokens["nicole.braun@zammad.org"])
         now = datetime.now(timezone.utc)
         self.year, self.month = now.year, now.month
         self.org = self._ok(self.admin.post("/organizations", json={"name": "Report Org"}))

@@ -159,7 +159,7 @@ def test_global_search(admin: Api, searchable: list[dict[str, Any]]) -> None:
 @pytest.fixture(scope="module")
 def unified() -> Iterator[Api]:
     with Emulator(zammad_version="6.5") as z:
-        api = Api(z.url, {"Authorization": f"Token token={z.token}"})
+        api = Api.of(z)
         yield api
         api.close()
 
@@ -188,7 +188,7 @@ def test_unified_generation(unified: Api) -> None:
 @pytest.fixture(scope="module")
 def database() -> Iterator[Api]:
     with Emulator(search_backend="database") as z:
-        api = Api(z.url, {"Authorization": f"Token token={z.token}"})
+        api = Api.of(z)
         yield api
         api.close()
 
@@ -281,7 +281,7 @@ def test_unified_labels_and_with_total_count(unified: Api) -> None:
 
 def test_database_backend_of_65_is_case_insensitive_and_ignores_stars() -> None:
     with Emulator(zammad_version="6.5", search_backend="database") as z:
-        api = Api(z.url, {"Authorization": f"Token token={z.token}"})
+        api = Api.of(z)
         try:
 
             def ids(path: str, query: str) -> list[int]:

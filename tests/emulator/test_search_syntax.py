@@ -41,7 +41,7 @@ def _ok(reply: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
     with Emulator(seed=3) as z:
-        api = Api(z.url, {"Authorization": f"Token token={z.token}"})
+        api = Api.of(z)
         sales = _ok(api.post("/groups", json={"name": "Sales"}))
         # The admin works in Sales too, so the admin sees (and may create) every ticket.
         _ok(api.put("/users/3", json={"group_ids": {"1": ["full"], str(sales["id"]): ["full"]}}))

@@ -14,7 +14,7 @@ from .conftest import Api
 @pytest.fixture(scope="module")
 def fresh() -> Iterator[Api]:
     with Emulator() as z:
-        api = Api(z.url, {"Authorization": f"Token token={z.token}"})
+        api = Api.of(z)
         yield api
         api.close()
 
