@@ -45,7 +45,7 @@ Annotations = Sequence[tuple[str, Count]]
 
 
 def server_grouping(
-    model: Any, fields: Sequence[str], annotations: Annotations, client: Client, *, searching: bool
+    model: Any, fields: Sequence[str], annotations: Annotations, *, searching: bool
 ) -> tuple[str, Any] | None:
     """Return ``(local id column, target model)`` when one count query per group is the cheaper way.
 

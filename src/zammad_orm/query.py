@@ -597,11 +597,7 @@ class QuerySet(Generic[M]):
 
     def _server_grouping(self, client: Client) -> tuple[str, Any] | None:
         return server_grouping(
-            self.model,
-            self._fields or (),
-            self._annotations,
-            client,
-            searching=self._backend(client) == "search",
+            self.model, self._fields or (), self._annotations, searching=self._backend(client) == "search"
         )
 
     def _grouped(self) -> Iterator[dict[str, Any]]:
