@@ -449,9 +449,7 @@ def load_relation(client: Client, objs: Sequence[Any], step: str, *, use_search:
         local = rel.local
         for obj in objs:
             value = getattr(obj, local)
-            if type(value) is int:
-                wanted.add(value)
-            elif isinstance(value, list):
+            if isinstance(value, list):
                 wanted.update(value)
             elif isinstance(value, int):
                 wanted.add(value)
