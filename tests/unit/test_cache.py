@@ -293,11 +293,7 @@ def run_against_model(cache: Any, model: ModelLRU, ops: list[tuple[Any, ...]]) -
         elif kind == "set_many":
             _, m, items = op
             records = [(pk, {"id": pk, "v": version}, None) for pk, version in items]
-            if hasattr(cache, "set_many"):
-                cache.set_many(m, records)
-            else:  # a backend without set_many (Redis): the loader stores one record at a time
-                for pk, record, _ in records:
-                    cache.set(m, pk, record)
+            cache.set_many(m, records)
             for pk, record, _ in records:
                 model.set(m, pk, record)
         elif kind == "get":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,6 +14,7 @@ from zammad_orm.cache.base import (
     _check_pk,
     _decode,
     _encode,
+    _last_distinct,
     _Sizes,
 )
 from zammad_orm.errors import CacheError, ConfigurationError
@@ -28,13 +29,13 @@ if v and ARGV[2] == '1' then
 end
 return v
 """
-# KEYS: as above; ARGV: pk (empty to only evict), JSON entry, size.
+# KEYS: as above; ARGV: size, then pk and JSON entry pairs in write order (none to only evict).
 _SET_LUA = """
-if ARGV[1] ~= '' then
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
+for i = 2, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[i])
 end
-local size = tonumber(ARGV[3])
+local size = tonumber(ARGV[1])
 if size > 0 then
   local excess = redis.call('ZCARD', KEYS[2]) - size
   if excess > 0 then
@@ -129,14 +130,30 @@ class RedisRecordCache(_Sizes):
 
     def set(self, model_name: str, pk: int, record: dict[str, Any], *, updated_at: str | None = None) -> None:
         """Store ``record``, evicting the least recently used entries beyond the model's size."""
-        keys = self._keys(model_name)
+        self._keys(model_name)  # checks the name first
         _check_pk(pk)
+        self.set_many(model_name, [(pk, record, updated_at)])
+
+    def set_many(self, model_name: str, items: Sequence[tuple[int, dict[str, Any], str | None]]) -> None:
+        """Store several ``(pk, record, updated_at)`` in one script call, like :meth:`set` for each, in order.
+
+        Raises:
+            CacheError: A record is not plain JSON, or the server cannot be reached.
+
+        """
+        keys = self._keys(model_name)
         size = self.size(model_name)
         if size == 0:
             return
-        text = _encode(model_name, pk, record, updated_at)
+        for pk, _, _ in items:
+            _check_pk(pk)
+        if size > 0:
+            items = _last_distinct(items, size)  # the earlier ones would be evicted by the later ones
+        args: list[Any] = [size]
+        for pk, record, updated in items:
+            args += [pk, _encode(model_name, pk, record, updated)]
         with self._errors():
-            self._set_script(keys=keys, args=[pk, text, size])
+            self._set_script(keys=keys, args=args)
 
     def delete(self, model_name: str, pk: int) -> None:
         """Forget one record."""
@@ -159,7 +176,7 @@ class RedisRecordCache(_Sizes):
 
     def _shrink(self, model_name: str, size: int) -> None:
         with self._errors():
-            self._set_script(keys=self._keys(model_name), args=["", "", size])
+            self._set_script(keys=self._keys(model_name), args=[size])
 
     def close(self) -> None:
         """Close the connection pool."""
