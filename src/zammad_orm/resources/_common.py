@@ -1,4 +1,4 @@
-"""What most Zammad resources share: who created/updated a record and when; the check of tag names."""
+"""Attributes shared by most Zammad resources: who created/updated the record, and when."""
 
 # ruff: noqa: RUF009 - field() is attrs.field() with metadata; ruff only knows attrs' own name
 
@@ -8,11 +8,10 @@ from datetime import datetime
 
 import attrs
 
-from zammad_orm import errors
 from zammad_orm.fields import ForeignKey, field
 from zammad_orm.models import Model
 
-__all__ = ["Tracked", "tag_names"]
+__all__ = ["Tracked"]
 
 
 @attrs.define(slots=True, eq=False, repr=False, kw_only=True, on_setattr=attrs.setters.NO_OP)
@@ -26,13 +25,3 @@ class Tracked(Model):
 
     created_by = ForeignKey("User", "created_by_id", doc="The user who created the record.")
     updated_by = ForeignKey("User", "updated_by_id", doc="The user who last updated the record.")
-
-
-def tag_names(names: tuple[str, ...]) -> list[str]:
-    """Return the tag ``names`` stripped, refusing anything but non-empty strings."""
-    out = []
-    for name in names:
-        if not isinstance(name, str) or not name.strip():
-            raise errors.FieldError(f"tag names must be non-empty strings, got {name!r}")
-        out.append(name.strip())
-    return out

@@ -14,7 +14,6 @@ from zammad_orm import errors
 from zammad_orm.fields import field
 from zammad_orm.manager import Manager
 from zammad_orm.models import Model, model
-from zammad_orm.resources._common import tag_names
 
 __all__ = ["Tag", "Tags"]
 
@@ -25,6 +24,16 @@ def _tid(ticket: Model | int) -> int:
     if isinstance(ticket, int) and not isinstance(ticket, bool):
         return ticket
     raise errors.FieldError(f"expected a ticket or a ticket id, got {ticket!r}")
+
+
+def _names(names: tuple[str, ...]) -> list[str]:
+    """Return the tag ``names`` stripped, refusing anything but non-empty strings."""
+    out = []
+    for name in names:
+        if not isinstance(name, str) or not name.strip():
+            raise errors.FieldError(f"tag names must be non-empty strings, got {name!r}")
+        out.append(name.strip())
+    return out
 
 
 class Tags(Manager["Tag"]):
@@ -54,7 +63,7 @@ class Tags(Manager["Tag"]):
 
     def create(self, name: str) -> None:  # type: ignore[override]
         """Create a tag (admin only); an existing name is ignored."""
-        (clean,) = tag_names((name,))
+        (clean,) = _names((name,))
         self.client.request("POST", "tag_list", json={"name": clean})
 
     def delete(self, name: str) -> None:
@@ -75,7 +84,7 @@ class Tags(Manager["Tag"]):
             TagNotFound: No tag has the current name (a ``KeyError``).
 
         """
-        (clean,) = tag_names((new_name,))
+        (clean,) = _names((new_name,))
         tag = self._by_name(name)
         self.client.request("PUT", f"tag_list/{tag.id}", json={"name": clean})
 
@@ -93,14 +102,14 @@ class Tags(Manager["Tag"]):
 
     def add_to_ticket(self, tid: Model | int, *names: str) -> None:
         """Add tags to a ticket; tags it already has are ignored."""
-        for name in tag_names(names):
+        for name in _names(names):
             self.client.request(
                 "POST", "tags/add", json={"item": name, "object": "Ticket", "o_id": _tid(tid)}
             )
 
     def remove_from_ticket(self, tid: Model | int, *names: str) -> None:
         """Remove tags from a ticket; tags it does not have are ignored."""
-        for name in tag_names(names):
+        for name in _names(names):
             self.client.request(
                 "DELETE", "tags/remove", json={"item": name, "object": "Ticket", "o_id": _tid(tid)}
             )

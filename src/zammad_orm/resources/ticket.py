@@ -12,10 +12,11 @@ from zammad_orm.convert import json_copy
 from zammad_orm.fields import ForeignKey, Reverse, field
 from zammad_orm.manager import Manager
 from zammad_orm.models import model
-from zammad_orm.resources._common import Tracked, tag_names
+from zammad_orm.resources._common import Tracked
 from zammad_orm.resources.article import FileSpec, TicketArticle, article_payload, encode_files
 from zammad_orm.resources.link import LINK_TYPES, MIRROR, Link
 from zammad_orm.resources.mention import Mention, MentionManager
+from zammad_orm.resources.tag import Tag, Tags
 from zammad_orm.resources.time_accounting import TimeAccounting, TimeAccountingType
 from zammad_orm.resources.user import UNASSIGNED_USER_ID
 
@@ -235,22 +236,19 @@ class Ticket(Tracked):
 
     def tags(self) -> list[str]:
         """Return the names of the ticket's tags (``/tags?object=Ticket&o_id=<id>``)."""
-        reply = self.client.request("GET", "tags", params={"object": "Ticket", "o_id": self._require_id()})
-        return [str(t) for t in (reply or {}).get("tags", [])]
+        return self._tags().by_ticket(self)
 
     def add_tags(self, *names: str) -> None:
         """Add tags to the ticket; tags it already has are ignored."""
-        for name in tag_names(names):
-            self.client.request(
-                "POST", "tags/add", json={"item": name, "object": "Ticket", "o_id": self._require_id()}
-            )
+        self._tags().add_to_ticket(self, *names)
 
     def remove_tags(self, *names: str) -> None:
         """Remove tags from the ticket; tags it does not have are ignored."""
-        for name in tag_names(names):
-            self.client.request(
-                "DELETE", "tags/remove", json={"item": name, "object": "Ticket", "o_id": self._require_id()}
-            )
+        self._tags().remove_from_ticket(self, *names)
+
+    def _tags(self) -> Tags:
+        # Bound to the ticket's client, else the active client when a request is sent (like self.client).
+        return Tags(Tag, self._client)
 
     # -- links -------------------------------------------------------------------------------------
 
