@@ -569,11 +569,10 @@ def settle_backend(client: Client, model: Any, *, found: bool) -> str:
     meta = model._meta
     if backend_settled(client, model):
         return choose_backend(client, model)
-    chosen = _BACKENDS.setdefault(client, {})
-    backend = _known_backend(client, meta.name) or ("elasticsearch" if found else _probe(client, model))
+    backend = "elasticsearch" if found else _probe(client, model)
     if backend is None:  # nothing anywhere: either way the answer is "nothing"
         return "search"
-    chosen.setdefault(meta.name, backend)
+    _BACKENDS.setdefault(client, {}).setdefault(meta.name, backend)  # another thread may have settled it
     return choose_backend(client, model)
 
 
