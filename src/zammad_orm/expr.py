@@ -306,7 +306,7 @@ class DateMath(str):
 
     A plain string is always literal text (``title="now-7d"`` matches that title). The resolver
     (:func:`zammad_orm.compiler.resolve`) turns a ``"now..."`` string given for a date or datetime field
-    into a :class:`DateMath`; so does a :class:`datetime.timedelta` value (``now-7d``).
+    into a :class:`DateMath`; a :class:`datetime.timedelta` value is written as date math too (``now-7d``).
 
     Raises:
         QueryError: the text is not date math.
