@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,6 +19,7 @@ from luqum.thread import parse as luqum_parse
 
 from zammad_orm.evaluator import predicate
 from zammad_orm.expr import Exists, Node, Phrase, Range, Regex, Term, Wildcard, conjoin, disjoin, negate
+from zammad_orm.testing.core import version_tuple
 
 __all__ = ["compile_query", "parse", "prepare"]
 
@@ -32,17 +32,12 @@ def prepare(query: str, *, zammad_version: str) -> str:
     Zammad 6.5+ deletes every ``*`` first; then the query is stripped and, when it contains no ``:``,
     ``*`` is appended (``welcome`` → ``welcome*``). An empty query stays empty.
     """
-    if _version(zammad_version) >= (6, 5):
+    if version_tuple(zammad_version) >= (6, 5):
         query = query.replace("*", "")
     query = query.strip()
     if query and ":" not in query:
         query += "*"
     return query
-
-
-def _version(text: str) -> tuple[int, ...]:
-    numbers = re.findall(r"\d+", text)
-    return tuple(int(n) for n in numbers[:3]) or (0,)
 
 
 def compile_query(
