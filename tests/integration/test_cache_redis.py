@@ -41,10 +41,13 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 def _server_answers() -> str | None:
     import redis
 
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
     try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+        client.ping()
     except redis.exceptions.RedisError as exc:
         return f"no redis-server answers at {REDIS_URL} ({exc}); start one or set REDIS_URL"
+    finally:
+        client.close()  # an unclosed socket is a ResourceWarning whenever the collector finds it
     return None
 
 
@@ -190,6 +193,7 @@ def test_clients_sharing_redis_load_repeatedly_without_requests(emulator: Any) -
             "nicole.braun@zammad.org",
         )
         first.close()
+        first.cache.close()  # type: ignore[attr-defined]
         second = make_client(emulator, cache=REDIS_URL)  # another process or host, same server and user
         assert second.cache.namespace == namespace  # type: ignore[attr-defined]
         group = second.resolve(zo.Group, 1)
@@ -201,5 +205,6 @@ def test_clients_sharing_redis_load_repeatedly_without_requests(emulator: Any) -
         assert second.cache.get("User", 2) is None
         assert second.cache.get("Group", 1) is not None
         second.close()
+        second.cache.close()  # type: ignore[attr-defined]
     finally:
         _drop_namespace(namespace)
