@@ -202,6 +202,7 @@ class Client(RecordLoader):
         self._default_from = None if on_behalf_of is None else _from_value(on_behalf_of)
         self.identity = IdentityMap()
         self.cache: RecordCache = make_cache(cache, namespace=cache_namespace(self.url, self.auth.identity))
+        self._owns_cache = self.cache is not cache  # built from a setting: the client closes it
         self.pagination = pagination if pagination is not None else Pagination()
         self._sizes: dict[str, int] = {}
         self._managers: dict[str, Manager[Any]] = {}
@@ -324,8 +325,13 @@ class Client(RecordLoader):
         return self.request("DELETE", path, params=params or None, json=json)
 
     def close(self) -> None:
-        """Close the transport's connections."""
+        """Close the transport's connections, and the record cache the client built from its setting.
+
+        A :class:`~zammad_orm.cache.RecordCache` passed in ready-made is left open for its owner.
+        """
         self.transport.close()
+        if self._owns_cache:
+            getattr(self.cache, "close", lambda: None)()  # the bundled caches all have close()
 
     def __enter__(self) -> Client:
         return self

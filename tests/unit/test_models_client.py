@@ -140,3 +140,24 @@ def test_attachment_save_never_leaves_the_directory(client: zo.Client, tmp_path:
     assert [p.read_bytes() for p in saved] == [b"one", b"two", b"three"]
     assert saved[0].name == "outside.txt"
     assert not (tmp_path / "outside.txt").exists()
+
+
+def test_close_closes_only_the_cache_the_client_built(tmp_path: Any) -> None:
+    from zammad_orm.cache import DiskRecordCache, MemoryRecordCache
+
+    closed: list[str] = []
+
+    class Recording(MemoryRecordCache):
+        def close(self) -> None:
+            closed.append("given")
+
+    given = zo.Client("http://127.0.0.1:9", http_token="t", cache=Recording())
+    given.close()
+    assert closed == []  # a ready-made cache belongs to whoever made it
+
+    built = zo.Client("http://127.0.0.1:9", http_token="t", cache=f"disk:{tmp_path}")
+    assert isinstance(built.cache, DiskRecordCache)
+    built.cache.set("Group", 1, {"id": 1, "name": "Users"})
+    built.cache.close = lambda: closed.append("built")  # type: ignore[method-assign]
+    built.close()
+    assert closed == ["built"]
