@@ -18,6 +18,14 @@ from zammad_orm.transport import WSGITransport
 
 from .conftest import CountingTransport, make_client, sent
 
+
+@pytest.fixture(autouse=True)
+def _no_faults_left(emulator: Any) -> Iterator[None]:
+    """A test's injected faults end with it (the emulator is shared by the module)."""
+    yield
+    emulator.faults.clear()
+
+
 # -- construction and configuration ------------------------------------------------------------------
 
 
@@ -303,46 +311,34 @@ def test_server_refusal_is_unprocessable_entity_with_the_message(client: zo.Clie
 
 def test_retries_exhausted_raise_the_last_server_error(emulator: Any) -> None:
     rule = emulator.faults.add("status", method="GET", path=r".*/ticket_priorities/1$", status=503)
-    try:
-        client = make_client(emulator, transport=CountingTransport(retries=2, backoff=0.0))
-        with pytest.raises(errors.ServerError) as info:
-            client.priorities.get(1)
-        assert info.value.status == 503
-        assert rule.hits == 3  # first attempt + 2 retries
-        assert sent(client).count == 1  # one logical request
-    finally:
-        emulator.faults.clear()
+    client = make_client(emulator, transport=CountingTransport(retries=2, backoff=0.0))
+    with pytest.raises(errors.ServerError) as info:
+        client.priorities.get(1)
+    assert info.value.status == 503
+    assert rule.hits == 3  # first attempt + 2 retries
+    assert sent(client).count == 1  # one logical request
 
 
 def test_transient_failure_is_retried_transparently(emulator: Any) -> None:
     rule = emulator.faults.add("status", method="GET", path=r".*/ticket_priorities/2$", status=502, times=1)
-    try:
-        client = make_client(emulator, transport=CountingTransport(retries=2, backoff=0.0))
-        assert client.priorities.get(2).name == "2 normal"
-        assert rule.hits == 1
-    finally:
-        emulator.faults.clear()
+    client = make_client(emulator, transport=CountingTransport(retries=2, backoff=0.0))
+    assert client.priorities.get(2).name == "2 normal"
+    assert rule.hits == 1
 
 
 def test_post_is_not_retried(emulator: Any) -> None:
     rule = emulator.faults.add("status", method="POST", path=r".*/ticket_priorities$", status=503)
-    try:
-        client = make_client(emulator, transport=CountingTransport(retries=3, backoff=0.0))
-        with pytest.raises(errors.ServerError):
-            client.priorities.create("never")
-        assert rule.hits == 1
-    finally:
-        emulator.faults.clear()
+    client = make_client(emulator, transport=CountingTransport(retries=3, backoff=0.0))
+    with pytest.raises(errors.ServerError):
+        client.priorities.create("never")
+    assert rule.hits == 1
 
 
 def test_non_json_reply_is_a_decode_error(emulator: Any) -> None:
     emulator.faults.add("non_json", method="GET", path=r".*/ticket_priorities/3$")
-    try:
-        client = make_client(emulator)
-        with pytest.raises(errors.DecodeError):
-            client.priorities.get(3)
-    finally:
-        emulator.faults.clear()
+    client = make_client(emulator)
+    with pytest.raises(errors.DecodeError):
+        client.priorities.get(3)
 
 
 def test_retry_after_of_the_server_is_honoured(emulator: Any, caplog: pytest.LogCaptureFixture) -> None:
@@ -352,53 +348,41 @@ def test_retry_after_of_the_server_is_honoured(emulator: Any, caplog: pytest.Log
         "rate_limit", method="GET", path=r".*/ticket_priorities/2$", times=1, retry_after=0.01
     )
     caplog.set_level(logging.INFO, logger="zammad_orm.transport")
-    try:
-        client = make_client(emulator, transport=CountingTransport(retries=2, backoff=100.0, max_wait=5.0))
-        assert client.priorities.get(2).name == "2 normal"
-        assert rule.hits == 1
-        retries = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
-        assert retries == ["GET /api/v1/ticket_priorities/2: status 429, retrying in 0.01 s (attempt 2/3)"]
-    finally:
-        emulator.faults.clear()
+    client = make_client(emulator, transport=CountingTransport(retries=2, backoff=100.0, max_wait=5.0))
+    assert client.priorities.get(2).name == "2 normal"
+    assert rule.hits == 1
+    retries = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert retries == ["GET /api/v1/ticket_priorities/2: status 429, retrying in 0.01 s (attempt 2/3)"]
 
 
 def test_total_wait_is_bounded_by_max_wait(emulator: Any, caplog: pytest.LogCaptureFixture) -> None:
     rule = emulator.faults.add("rate_limit", method="GET", path=r".*/ticket_priorities/3$", retry_after=60)
     caplog.set_level(logging.INFO, logger="zammad_orm.transport")
-    try:
-        client = make_client(emulator, transport=CountingTransport(retries=5, backoff=0.0, max_wait=2.0))
-        with pytest.raises(errors.RateLimited) as info:
-            client.priorities.get(3)
-        assert info.value.retry_after == 60.0
-        assert info.value.status == 429
-        assert rule.hits == 1  # a wait of 60 s would pass max_wait: given up at once, nothing slept
-        [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-        assert "the next wait of 60.00 s passes max_wait=2.00 s" in warning
-    finally:
-        emulator.faults.clear()
+    client = make_client(emulator, transport=CountingTransport(retries=5, backoff=0.0, max_wait=2.0))
+    with pytest.raises(errors.RateLimited) as info:
+        client.priorities.get(3)
+    assert info.value.retry_after == 60.0
+    assert info.value.status == 429
+    assert rule.hits == 1  # a wait of 60 s would pass max_wait: given up at once, nothing slept
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "the next wait of 60.00 s passes max_wait=2.00 s" in warning
 
 
 def test_rate_limit_retries_exhausted_raise_rate_limited(emulator: Any) -> None:
     rule = emulator.faults.add("rate_limit", method="GET", path=r".*/ticket_priorities/1$", retry_after=0)
-    try:
-        client = make_client(emulator, transport=CountingTransport(retries=2, backoff=0.0))
-        with pytest.raises(errors.RateLimited, match="Retry later") as info:
-            client.priorities.get(1)
-        assert info.value.retry_after == 0.0
-        assert rule.hits == 3
-    finally:
-        emulator.faults.clear()
+    client = make_client(emulator, transport=CountingTransport(retries=2, backoff=0.0))
+    with pytest.raises(errors.RateLimited, match="Retry later") as info:
+        client.priorities.get(1)
+    assert info.value.retry_after == 0.0
+    assert rule.hits == 3
 
 
 def test_connection_dropped_mid_body_is_retried_for_get_then_raised(emulator: Any) -> None:
     rule = emulator.faults.add("drop", method="GET", path=r".*/ticket_priorities/1$")
-    try:
-        client = make_client(emulator, transport=CountingTransport(retries=1, backoff=0.0))
-        with pytest.raises(errors.ConnectError):
-            client.priorities.get(1)
-        assert rule.hits == 2
-    finally:
-        emulator.faults.clear()
+    client = make_client(emulator, transport=CountingTransport(retries=1, backoff=0.0))
+    with pytest.raises(errors.ConnectError):
+        client.priorities.get(1)
+    assert rule.hits == 2
 
 
 def test_failed_save_after_retries_keeps_pending_changes(emulator: Any) -> None:
@@ -407,12 +391,10 @@ def test_failed_save_after_retries_keeps_pending_changes(emulator: Any) -> None:
     ticket.title = "pending"
     ticket.preferences["k"] = "v"
     rule = emulator.faults.add("status", method="PUT", path=rf".*/tickets/{ticket.id}$", status=503)
-    try:
-        with pytest.raises(errors.ServerError, match="Service Unavailable"):
-            ticket.save()
-        assert rule.hits == 2  # a PUT is idempotent: retried once
-    finally:
-        emulator.faults.clear()
+    with pytest.raises(errors.ServerError, match="Service Unavailable"):
+        ticket.save()
+    assert rule.hits == 2  # a PUT is idempotent: retried once
+    emulator.faults.clear()  # the server recovers: the same save now goes through
     assert ticket.changes() == {"title": "pending", "preferences": {"k": "v"}}
     ticket.save()
     assert ticket.changes() == {}
