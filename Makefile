@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(VENV)/bin/zammad-orm demo
 
 lint: $(STAMP)
-	$(PY) -m ruff check src tests benchmarks
-	$(PY) -m ruff format --check src tests benchmarks
+	$(PY) -m ruff check zammad_orm tests benchmarks
+	$(PY) -m ruff format --check zammad_orm tests benchmarks
 
 typecheck: $(STAMP)
 	$(PY) -m mypy --strict

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGE = ROOT / "src" / "zammad_orm"
+PACKAGE = ROOT / "zammad_orm"
 
 
 def test_every_module_is_on_the_architecture_page() -> None:
