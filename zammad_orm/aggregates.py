@@ -24,7 +24,7 @@ import attrs
 from .compiler import related_model
 
 if TYPE_CHECKING:
-    from .client import Client
+    from .interface import ClientAPI
 
 __all__ = ["Count", "grouped_counts", "relation_prefixes", "server_grouping", "value_of"]
 
@@ -75,7 +75,7 @@ def grouped_counts(
     base: Any,
     fields: Sequence[str],
     annotations: Annotations,
-    client: Client,
+    client: ClientAPI,
     server: tuple[str, Any] | None,
 ) -> list[dict[str, Any]]:
     """Count the rows of the QuerySet ``base`` per combination of ``fields``; rows sorted by the values.

@@ -19,15 +19,14 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
-
-import attrs
 
 from zammad_orm import errors
 from zammad_orm.cache import RecordCache, cache_namespace, make_cache
+from zammad_orm.facts import SearchGeneration, ServerFacts
 from zammad_orm.identity import IdentityMap
-from zammad_orm.loading import RecordLoader
+from zammad_orm.loading import Pagination, RecordLoader
 from zammad_orm.manager import Manager, activate, deactivate, set_default_client
 from zammad_orm.models import Model, registry
 from zammad_orm.transport import (
@@ -46,27 +45,11 @@ __all__ = ["Client", "Pagination", "connect"]
 
 M = TypeVar("M", bound=Model)
 
-SearchGeneration = Literal["pre65", "unified"]
-
 _API = "/api/v1"
 # Per-context impersonation: client id -> ``From`` value (a tuple of pairs: immutable, so safe as default).
 _impersonation: contextvars.ContextVar[tuple[tuple[int, str], ...]] = contextvars.ContextVar(
     "zammad_orm_impersonation", default=()
 )
-
-
-@attrs.define
-class Pagination:
-    """Default pagination of ``iter()`` and ``search()`` (the seed API's ``Client.pagination``).
-
-    Attributes:
-        page_size: Objects per request (clamped to what each endpoint honours).
-        expand: Ask for the expanded form (names of related objects).
-
-    """
-
-    page_size: int = 100
-    expand: bool = False
 
 
 def _normalise_url(url: str) -> str:
@@ -148,6 +131,12 @@ class Client(RecordLoader):
         transport: A ready transport (e.g. ``WSGITransport(emulator.app)``) instead of HTTP.
         pagination: Default pagination of ``iter()``/``search()``.
 
+    Attributes:
+        facts: What the client learned about its server: version, reply generation, search backend,
+            custom attributes, reference tables (:class:`~zammad_orm.facts.ServerFacts`).
+        identity: The identity map: one object per ``(model, id)``.
+        cache: The record cache under it.
+
     Raises:
         ConfigurationError: The URL is malformed or the credentials are missing or contradictory.
 
@@ -207,8 +196,7 @@ class Client(RecordLoader):
         self._sizes: dict[str, int] = {}
         self._managers: dict[str, Manager[Any]] = {}
         self._lock = threading.RLock()
-        self._version: str | None = None
-        self._generation: SearchGeneration | None = None
+        self.facts = ServerFacts(self.request)
         self.last_request_at: float | None = None
 
     def __repr__(self) -> str:
@@ -331,7 +319,7 @@ class Client(RecordLoader):
         """
         self.transport.close()
         if self._owns_cache:
-            getattr(self.cache, "close", lambda: None)()  # the bundled caches all have close()
+            self.cache.close()
 
     def __enter__(self) -> Client:
         return self
@@ -343,28 +331,17 @@ class Client(RecordLoader):
 
     @property
     def server_version(self) -> str:
-        """The server's version string (``"6.2.0-1709189301.4a2dd7d0.focal"``), asked once."""
-        if self._version is None:
-            reply = self.request("GET", "version")
-            if not isinstance(reply, dict) or not isinstance(reply.get("version"), str):
-                raise errors.DecodeError(f"unexpected reply of /version: {reply!r}")
-            self._version = reply["version"]
-        return self._version
+        """The server's version string (``"6.2.0-1709189301.4a2dd7d0.focal"``), asked once.
+
+        The same as ``client.facts.version``: :attr:`facts` holds everything the client learns about its
+        server (:class:`~zammad_orm.facts.ServerFacts`).
+        """
+        return self.facts.version
 
     @property
     def search_generation(self) -> SearchGeneration:
-        """``"pre65"`` (6.0–6.4 search replies) or ``"unified"`` (6.5+), from replies or the version."""
-        if self._generation is None:
-            try:
-                major, minor = (int(p) for p in self.server_version.split(".")[:2])
-            except ValueError:
-                return "pre65"
-            self._generation = "unified" if (major, minor) >= (6, 5) else "pre65"
-        return self._generation
-
-    def note_search_generation(self, generation: SearchGeneration) -> None:
-        """Record the search reply shape seen from the server."""
-        self._generation = generation
+        """``"pre65"`` (6.0–6.4 search replies) or ``"unified"`` (6.5+): ``client.facts.generation``."""
+        return self.facts.generation
 
 
 def connect(

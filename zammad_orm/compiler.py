@@ -24,6 +24,7 @@ import re
 import types
 import typing
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from decimal import Decimal
 from typing import Any
 
@@ -298,7 +299,7 @@ INDEX_ONLY: dict[str, dict[str, type]] = {
     "User": {"permissions": str},
 }
 
-AttributeNames = Callable[[str], "set[str]"]
+AttributeNames = Callable[[str], "AbstractSet[str]"]
 
 
 def resolve(model: Any, node: Node, *, attributes: AttributeNames | None = None) -> Node:

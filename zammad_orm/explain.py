@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from .pagination import ID_BATCH, SEARCH_PAGE_SIZE, SEARCH_WINDOW
+from .paging import ID_BATCH, SEARCH_PAGE_SIZE, SEARCH_WINDOW
 
 __all__ = ["CompiledQuery", "describe"]
 

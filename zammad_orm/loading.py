@@ -13,17 +13,33 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
+import attrs
+
 from zammad_orm import errors
 from zammad_orm.cache import RecordCache
 from zammad_orm.identity import IdentityMap
 from zammad_orm.models import Model, registry
 
 if TYPE_CHECKING:
-    from zammad_orm.client import Client, Pagination
+    from zammad_orm.interface import ClientAPI, ModelLike
 
-__all__ = ["RecordLoader"]
+__all__ = ["Pagination", "RecordLoader"]
 
-M = TypeVar("M", bound=Model)
+M = TypeVar("M", bound="ModelLike")
+
+
+@attrs.define
+class Pagination:
+    """Default pagination of ``iter()`` and ``search()`` (the seed API's ``Client.pagination``).
+
+    Attributes:
+        page_size: Objects per request (clamped to what each endpoint honours).
+        expand: Ask for the expanded form (names of related objects).
+
+    """
+
+    page_size: int = 100
+    expand: bool = False
 
 
 class RecordLoader:
@@ -53,7 +69,7 @@ class RecordLoader:
 
     # -- identity map and cache --------------------------------------------------------------------
 
-    def cache_size(self, model: type[Model]) -> int:
+    def cache_size(self, model: type[Any]) -> int:
         """Return the configured record cache size of ``model`` (-1 unbounded, 0 off, >0 LRU).
 
         A model nobody configured gets its ``DEFAULT_CACHE_SIZE`` on first use.
@@ -64,11 +80,17 @@ class RecordLoader:
             self.configure_cache(model, size)
         return size
 
-    def configure_cache(self, model: type[Model], size: int) -> None:
+    def configure_cache(self, model: type[Any], size: int) -> None:
         """Set the record cache size of one model (-1 unbounded, 0 off, >0 LRU entries)."""
         name = model._meta.name
         self.cache.configure(name, size)
         self._sizes[name] = size
+
+    def knows(self, model: type[Any], pk: int) -> bool:
+        """Return whether object ``pk`` is in the identity map or the record cache (no request)."""
+        if self.identity.get(model, pk) is not None:
+            return True
+        return self.cache_size(model) != 0 and self.cache.get(model._meta.name, pk) is not None
 
     def load(self, model: type[M], record: Any) -> M:
         """Merge a server record into the identity map and the cache; return the one instance.
@@ -77,15 +99,15 @@ class RecordLoader:
             DecodeError: The record is not an object with an id.
 
         """
-        return self._load(model, record, store=True)
+        return cast(M, self._load(model, record, store=True))
 
-    def _load(self, model: type[M], record: Any, *, store: bool) -> M:
+    def _load(self, model: type[Any], record: Any, *, store: bool) -> Any:
         """:meth:`load`; ``store=False`` when the record comes from the record cache already."""
         if not isinstance(record, dict) and not isinstance(record, Mapping):
             raise errors.DecodeError(f"expected a {model.__name__} object, got {record!r}")
         pk = record.get("id")
         if type(pk) is not int:
-            return model._from_record(record, cast("Client", self))
+            return model._from_record(record, cast("ClientAPI", self))
         with self._lock:
             obj, how = self._place(model, pk, record)
         if how == "same" or (how == "new" and not store):
@@ -94,8 +116,8 @@ class RecordLoader:
         return obj
 
     def _place(
-        self, model: type[M], pk: int, record: Mapping[str, Any], *, copy: bool = True
-    ) -> tuple[M, Literal["same", "merged", "new"]]:
+        self, model: type[Any], pk: int, record: Mapping[str, Any], *, copy: bool = True
+    ) -> tuple[Any, Literal["same", "merged", "new"]]:
         """Put a record with an id into the identity map (the caller holds the lock).
 
         Returns:
@@ -111,7 +133,7 @@ class RecordLoader:
                 return existing, "same"
             existing._merge(record, keep=existing._dirty_names())
             return existing, "merged"
-        return self.identity.setdefault(model._from_record(record, cast("Client", self), copy=copy)), "new"
+        return self.identity.setdefault(model._from_record(record, cast("ClientAPI", self), copy=copy)), "new"
 
     def load_many(self, model: type[M], records: list[Any], *, owned: bool = False) -> list[M]:
         """:meth:`load` every record of a page, in order; the record cache is written once per page.
@@ -142,12 +164,7 @@ class RecordLoader:
                     updated = raw.get("updated_at")
                     stored.append((pk, raw, updated if isinstance(updated, str) else None))
         if stored and cached:
-            set_many = getattr(self.cache, "set_many", None)
-            if set_many is None:  # a RecordCache of the caller's own: one record at a time
-                for pk, raw, updated in stored:
-                    self.cache.set(model._meta.name, pk, raw, updated_at=updated)
-            else:
-                set_many(model._meta.name, stored)
+            self.cache.set_many(model._meta.name, stored)
         return out
 
     def load_assets(self, assets: Any) -> None:
@@ -174,7 +191,7 @@ class RecordLoader:
                 else:
                     self._cache_record(model_class, pk, record)
 
-    def _cache_record(self, model: type[Model], pk: int, record: Mapping[str, Any]) -> None:
+    def _cache_record(self, model: type[Any], pk: int, record: Mapping[str, Any]) -> None:
         """Write a record to the cache, merged over what is cached already (assets may be partial)."""
         name = model._meta.name
         before = self.cache.get(name, pk)
@@ -201,12 +218,12 @@ class RecordLoader:
                 existing._merge(obj._raw, keep=existing._dirty_names())
         self._store(model, pk, obj._raw)
 
-    def forget(self, model: type[Model], pk: int) -> None:
+    def forget(self, model: type[Any], pk: int) -> None:
         """Drop an object from the identity map and the cache (after a delete)."""
         self.identity.discard(model, pk)
         self.cache.delete(model._meta.name, pk)
 
-    def _store(self, model: type[Model], pk: int, record: dict[str, Any]) -> None:
+    def _store(self, model: type[Any], pk: int, record: dict[str, Any]) -> None:
         if self.cache_size(model) == 0:
             return
         updated = record.get("updated_at")
@@ -218,7 +235,7 @@ class RecordLoader:
         """GET one object from the server (``Model.DoesNotExist`` when it is missing)."""
         return self.load(model, self.fetch_record(model, pk, expand=expand))
 
-    def fetch_record(self, model: type[Model], pk: int, *, expand: bool = False) -> Any:
+    def fetch_record(self, model: type[Any], pk: int, *, expand: bool = False) -> Any:
         """GET the raw record of one object (``Model.DoesNotExist`` when it is missing)."""
         path = f"{_endpoint(model)}/{pk}"
         try:
@@ -243,7 +260,7 @@ class RecordLoader:
             return found
         cached = self.cache.get(model._meta.name, pk) if self.cache_size(model) != 0 else None
         if cached is not None:
-            obj = self._load(model, cached.record, store=False)
+            obj: M = self._load(model, cached.record, store=False)
             object.__setattr__(obj, "_fetched_at", cached.fetched_at)
             return obj
         if model._meta.endpoint is None:
@@ -305,7 +322,7 @@ class RecordLoader:
             page += 1
 
     def decode_list(self, model: type[M], reply: Any, *, owned: bool = False) -> list[M]:
-        """Load the objects of an index reply: a list of records (search replies: see pagination.py).
+        """Load the objects of an index reply: a list of records (search replies: see replies.py).
 
         Args:
             model: The model class of the records.
@@ -321,8 +338,8 @@ class RecordLoader:
         return self.load_many(model, reply, owned=owned)
 
 
-def _endpoint(model: type[Model]) -> str:
-    endpoint = model._meta.endpoint
+def _endpoint(model: type[Any]) -> str:
+    endpoint: str | None = model._meta.endpoint
     if endpoint is None:
         raise errors.ConfigurationError(f"Zammad has no REST endpoint for {model.__name__}")
     return endpoint

@@ -18,8 +18,7 @@ from zammad_orm import errors
 from zammad_orm.query import QuerySet
 
 if TYPE_CHECKING:
-    from zammad_orm.cache import CachedRecord
-    from zammad_orm.client import Client
+    from zammad_orm.interface import CachedRecord, ClientAPI
     from zammad_orm.models import Model
 
 __all__ = [
@@ -31,13 +30,13 @@ __all__ = [
 
 M = TypeVar("M", bound="Model")
 
-_default_client: Client | None = None
-_active_client: contextvars.ContextVar[Client | None] = contextvars.ContextVar(
+_default_client: ClientAPI | None = None
+_active_client: contextvars.ContextVar[ClientAPI | None] = contextvars.ContextVar(
     "zammad_orm_active_client", default=None
 )
 
 
-def get_active_client() -> Client:
+def get_active_client() -> ClientAPI:
     """Return the client of the innermost ``client.activate()`` block, else the default client.
 
     Raises:
@@ -52,18 +51,18 @@ def get_active_client() -> Client:
     return client
 
 
-def set_default_client(client: Client | None) -> None:
+def set_default_client(client: ClientAPI | None) -> None:
     """Make ``client`` the default client of ``Model.objects`` (``connect()`` calls this)."""
     global _default_client
     _default_client = client
 
 
-def activate(client: Client) -> contextvars.Token[Client | None]:
+def activate(client: ClientAPI) -> contextvars.Token[ClientAPI | None]:
     """Make ``client`` the active client in the current context; returns the token to reset it."""
     return _active_client.set(client)
 
 
-def deactivate(token: contextvars.Token[Client | None]) -> None:
+def deactivate(token: contextvars.Token[ClientAPI | None]) -> None:
     """Undo :func:`activate`."""
     _active_client.reset(token)
 
@@ -74,7 +73,7 @@ class CollectionCache:
     A view onto the client's record cache (:mod:`zammad_orm.cache`) restricted to one model.
     """
 
-    def __init__(self, client: Client, model: type[Model]) -> None:
+    def __init__(self, client: ClientAPI, model: type[Model]) -> None:
         self._client = client
         self._name = model._meta.name
         self._model = model
@@ -112,18 +111,18 @@ class Manager(Generic[M]):
 
     """
 
-    def __init__(self, model: type[M], client: Client | None = None) -> None:
+    def __init__(self, model: type[M], client: ClientAPI | None = None) -> None:
         self.model = model
         self._client = client
 
     # -- binding -----------------------------------------------------------------------------------
 
     @property
-    def client(self) -> Client:
+    def client(self) -> ClientAPI:
         """The client this collection talks to."""
         return self._client if self._client is not None else get_active_client()
 
-    def using(self, client: Client) -> Manager[M]:
+    def using(self, client: ClientAPI) -> Manager[M]:
         """Return this manager bound to ``client``."""
         return type(self)(self.model, client)
 

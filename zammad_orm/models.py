@@ -28,7 +28,7 @@ from zammad_orm.manager import Manager, get_active_client
 from zammad_orm.meta import ModelMeta, ObjectDoesNotExist, model, registry
 
 if TYPE_CHECKING:
-    from zammad_orm.client import Client
+    from zammad_orm.interface import ClientAPI
 
 __all__ = ["Model", "ModelMeta", "ObjectDoesNotExist", "model", "registry"]
 
@@ -173,7 +173,7 @@ class Model(_State):
     # -- seed API ----------------------------------------------------------------------------------
 
     @property
-    def client(self) -> Client:
+    def client(self) -> ClientAPI:
         """The client this object was loaded through (else the active client)."""
         return self._client if self._client is not None else get_active_client()
 
@@ -342,7 +342,7 @@ class Model(_State):
 
     @classmethod
     def _from_record(
-        cls: type[M], record: Mapping[str, Any], client: Client | None, *, copy: bool = True
+        cls: type[M], record: Mapping[str, Any], client: ClientAPI | None, *, copy: bool = True
     ) -> M:
         """Build a fresh instance from a wire record (the client's ``load`` calls this).
 

@@ -9,7 +9,7 @@ How a query runs (see ``docs/queries.md``):
 
 * searchable models (tickets, users, organizations) go to ``<endpoint>/search`` with the compiled query,
   ``sort_by``/``order_by`` ending in ``id``, and keyset paging past the 10,000-row search window
-  (:mod:`zammad_orm.pagination`);
+  (:mod:`zammad_orm.paging`);
 * servers without a search index (Zammad's database fallback cannot parse queries), and models without a
   search endpoint, are filtered client-side: the index endpoint is paged and the *same* expression tree
   is evaluated by :mod:`zammad_orm.evaluator` (a :class:`SearchIndexUnavailableWarning` says so once).
@@ -25,36 +25,35 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 import attrs
 
 from .aggregates import Count, grouped_counts, relation_prefixes, server_grouping, value_of
+from .clientside import filter_client_side
 from .compiler import compile_expression, compile_ordering, raw_ordering, resolve
 from .errors import ConfigurationError, FieldError, QueryError
 from .explain import CompiledQuery, describe
 from .expr import MatchAll, MatchNone, Node, Q, conjoin, lower, negate
-from .pagination import (
+from .paging import (
     ID_BATCH,
     SEARCH_PAGE_SIZE,
     SEARCH_WINDOW,
     ReplyForm,
-    SearchIndexUnavailableWarning,
     SearchPlan,
-    attribute_names,
-    backend_settled,
+    count_search,
+    iterate_search,
+)
+from .prefetch import load_relation
+from .search_backend import (
+    Answerer,
+    SearchIndexUnavailableWarning,
+    answered_by_search,
     choose_backend,
     configure_search,
-    count_search,
-    filter_client_side,
-    iterate_search,
-    load_relation,
-    search_works,
-    settle_backend,
 )
 
 if TYPE_CHECKING:
-    from .client import Client
-    from .models import Model
+    from .interface import ClientAPI, ModelLike
 
 __all__ = ["CompiledQuery", "Count", "QuerySet", "SearchIndexUnavailableWarning", "configure_search"]
 
-M = TypeVar("M", bound="Model")
+M = TypeVar("M", bound="ModelLike")
 
 #: Concurrent requests of ``update()``, ``delete()`` and ``bulk_create()``.
 WRITE_CONCURRENCY = 4
@@ -94,7 +93,7 @@ class QuerySet(Generic[M]):
     """
 
     model: type[M]
-    client: Client | None = None
+    client: ClientAPI | None = None
     _where: Node = attrs.field(factory=MatchAll)
     _ordering: tuple[str, ...] = ()
     _low: int = 0
@@ -115,7 +114,7 @@ class QuerySet(Generic[M]):
         if self._low or self._high is not None:
             raise QueryError(f"cannot {what} a QuerySet after slicing it")
 
-    def using(self, client: Client) -> QuerySet[M]:
+    def using(self, client: ClientAPI) -> QuerySet[M]:
         """Return this QuerySet bound to ``client``."""
         return self._clone(client=client)
 
@@ -290,8 +289,8 @@ class QuerySet(Generic[M]):
             ) from exc
         return iter(tqdm(rows, desc=self.model._meta.name, unit=" rows"))
 
-    def _active_client(self) -> Client:
-        return self.client if self.client is not None else cast("Client", self.model.objects.client)
+    def _active_client(self) -> ClientAPI:
+        return self.client if self.client is not None else cast("ClientAPI", self.model.objects.client)
 
     def _objects(self, *, page_size: int | None = None) -> Iterator[M]:
         if self._annotations:
@@ -305,19 +304,18 @@ class QuerySet(Generic[M]):
         if isinstance(lower(resolved), MatchNone) and self._raw is None:
             return
         if self._backend(client) == "search":
-            # Until the backend is known, the first reply decides it (an empty one: the probe).
-            unsure = self._raw is None and not backend_settled(client, self.model)
+            raw = self._raw is not None
             plan = self._plan(client, resolved, page_size)
             form = self._reply_form(plan)
-            pages = iterate_search(client, self.model, plan, start=self._low, stop=self._high, form=form)
-            for page in pages:
-                if unsure:
-                    unsure = settle_backend(client, self.model, found=True) != "search"
+            found = False
+            for page in iterate_search(client, self.model, plan, start=self._low, stop=self._high, form=form):
+                if not found:  # until the backend is known, the first reply decides it
+                    found = answered_by_search(client, self.model, found=True, raw=raw)
                 batched = self._prefetch(client, page.rows)
                 if form is not None:
                     form.after_page(batched=batched)
                 yield from page.rows
-            if not unsure or settle_backend(client, self.model, found=False) == "search":
+            if found or answered_by_search(client, self.model, found=False, raw=raw):
                 return
         rows = self._client_side(client, resolved)[self._low : self._high]
         for start in range(0, len(rows), SEARCH_PAGE_SIZE):
@@ -352,7 +350,7 @@ class QuerySet(Generic[M]):
 
     # -- resolution of field paths -----------------------------------------------------------------
 
-    def resolved(self, client: Client | None = None) -> Node:
+    def resolved(self, client: ClientAPI | None = None) -> Node:
         """Return the filter with user paths resolved to Zammad search fields and values typed.
 
         Raises:
@@ -361,7 +359,7 @@ class QuerySet(Generic[M]):
         """
         if client is None:
             return resolve(self.model, self._where)
-        return resolve(self.model, self._where, attributes=lambda name: attribute_names(client, name))
+        return resolve(self.model, self._where, attributes=client.facts.attributes)
 
     def _keys(self) -> tuple[tuple[str, bool], ...]:
         if self._raw is not None and self._raw.ordering is not None:
@@ -373,7 +371,7 @@ class QuerySet(Generic[M]):
         sort_by, order_by = compile_ordering([("-" if d else "") + c for c, d in keys])
         return tuple((c, o == "desc") for c, o in zip(sort_by, order_by, strict=False))
 
-    def _plan(self, client: Client, resolved: Node, page_size: int | None = None) -> SearchPlan:
+    def _plan(self, client: ClientAPI, resolved: Node, page_size: int | None = None) -> SearchPlan:
         endpoint = f"{self.model._meta.endpoint}/search"
         size = page_size or SEARCH_PAGE_SIZE
         extra: dict[str, Any] = {}
@@ -389,7 +387,7 @@ class QuerySet(Generic[M]):
             ordering=self._keys(),
             page_size=size,
             params=extra,
-            allow_stars=lambda: client.search_generation != "unified",
+            allow_stars=lambda: client.facts.generation != "unified",
         )
 
     @property
@@ -427,17 +425,17 @@ class QuerySet(Generic[M]):
             high=self._high,
             related=self._related,
             grouping=grouping,
-            generation=client.search_generation,
+            generation=client.facts.generation,
         )
 
     # -- backends ----------------------------------------------------------------------------------
 
-    def _backend(self, client: Client) -> str:
+    def _backend(self, client: ClientAPI) -> Answerer:
         if self._raw is not None and not (self.model._meta.searchable and self.model._meta.endpoint):
             raise QueryError(f"Zammad has no search endpoint for {self.model.__name__}")
         return choose_backend(client, self.model, raw=self._raw is not None)
 
-    def _client_side(self, client: Client, resolved: Node) -> list[M]:
+    def _client_side(self, client: ClientAPI, resolved: Node) -> list[M]:
         return filter_client_side(client, self.model, lower(resolved), self._keys())
 
     # -- related objects ---------------------------------------------------------------------------
@@ -448,7 +446,7 @@ class QuerySet(Generic[M]):
             return None
         return ReplyForm()
 
-    def _prefetch(self, client: Client, rows: Sequence[Any]) -> bool:
+    def _prefetch(self, client: ClientAPI, rows: Sequence[Any]) -> bool:
         """Load the ``select_related`` paths of ``rows``; return whether any ids were fetched in batches."""
         batched = False
         for path in self._related:
@@ -456,7 +454,7 @@ class QuerySet(Generic[M]):
             for step in path.split("__"):
                 if not level:
                     break
-                level, fetched = load_relation(client, level, step, use_search=search_works(client))
+                level, fetched = load_relation(client, level, step, use_search=client.facts.search_works())
                 batched = batched or fetched > 0
         return batched
 
@@ -492,11 +490,10 @@ class QuerySet(Generic[M]):
         resolved = self.resolved(client)
         if isinstance(lower(resolved), MatchNone) and self._raw is None:
             return 0
-        unsure = self._raw is None and not backend_settled(client, self.model)
         total = -1
         if self._backend(client) == "search":
             total, _ = count_search(client, self.model, self._plan(client, resolved))
-            if unsure and settle_backend(client, self.model, found=total > 0) != "search":
+            if not answered_by_search(client, self.model, found=total > 0, raw=self._raw is not None):
                 total = -1
         if total < 0:
             total = len(self._client_side(client, resolved))
@@ -524,7 +521,7 @@ class QuerySet(Generic[M]):
 
     # -- writes ------------------------------------------------------------------------------------
 
-    def _manager(self, client: Client) -> Any:
+    def _manager(self, client: ClientAPI) -> Any:
         return self.model.objects.using(client)
 
     def create(self, **fields: Any) -> M:
@@ -595,7 +592,7 @@ class QuerySet(Generic[M]):
 
     # -- grouped counts ----------------------------------------------------------------------------
 
-    def _server_grouping(self, client: Client) -> tuple[str, Any] | None:
+    def _server_grouping(self, client: ClientAPI) -> tuple[str, Any] | None:
         return server_grouping(
             self.model, self._fields or (), self._annotations, searching=self._backend(client) == "search"
         )
@@ -604,8 +601,8 @@ class QuerySet(Generic[M]):
         client = self._active_client()
         # A slice of a grouped QuerySet slices the groups, not the rows counted.
         base = self._clone(annotations=(), mode="objects", fields=None, low=0, high=None)
-        if self._raw is None and not backend_settled(client, self.model):
-            settle_backend(client, self.model, found=False)  # one count per group needs a search index
+        if self._backend(client) == "search":  # one count per group needs a search index: settle it
+            answered_by_search(client, self.model, found=False, raw=self._raw is not None)
         rows = grouped_counts(
             base, self._fields or (), self._annotations, client, self._server_grouping(client)
         )

@@ -23,7 +23,7 @@ from zammad_orm.convert import field_reader, json_copy, to_wire
 from zammad_orm.fields import FieldInfo, Reverse
 
 if TYPE_CHECKING:
-    from zammad_orm.client import Client
+    from zammad_orm.interface import ClientAPI
     from zammad_orm.models import Model
 
 __all__ = [
@@ -70,7 +70,7 @@ def readers(cls: type, fields: Mapping[str, FieldInfo], skip: frozenset[str]) ->
     return out
 
 
-def build(cls: type[M], record: Mapping[str, Any], client: Client | None, *, copy: bool = True) -> M:
+def build(cls: type[M], record: Mapping[str, Any], client: ClientAPI | None, *, copy: bool = True) -> M:
     """Build an instance of ``cls`` from a wire record without structuring its attributes yet.
 
     ``copy=False`` keeps ``record`` itself as the raw record (a dict nobody else changes, such as one

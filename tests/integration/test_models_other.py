@@ -276,7 +276,7 @@ def test_search_generation_is_corrected_by_the_reply(version: str, wrong: str, r
     emulator_class = pytest.importorskip("zammad_orm.testing").Emulator
     with emulator_class(zammad_version=version) as server:
         client = make_client(server)
-        client.note_search_generation(wrong)  # type: ignore[arg-type]  # a wrong first guess
+        client.facts.note_generation(wrong)  # type: ignore[arg-type]  # a wrong first guess
         found = list(client.tickets.search("title:Welcome"))
         assert [t.number for t in found] == ["67001"]
         assert client.search_generation == right  # the shape of the reply decided

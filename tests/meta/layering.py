@@ -14,6 +14,7 @@ class Contract:
     layers: dict[str, int]
     same_level: dict[str, frozenset[str]]
     outside: frozenset[str]
+    typing_only: dict[str, frozenset[str]] = attrs.field(factory=dict)
 
     @classmethod
     def from_setup_cfg(cls, path: Path) -> Contract:
@@ -23,10 +24,15 @@ class Contract:
             k: frozenset(x.strip() for x in v.split(",") if x.strip())
             for k, v in cfg["layers.same_level"].items()
         }
+        typing_only = {
+            k: frozenset(x.strip() for x in v.split(",") if x.strip())
+            for k, v in (cfg["layers.typing_only"].items() if cfg.has_section("layers.typing_only") else [])
+        }
         return cls(
             layers={k: int(v) for k, v in cfg["layers"].items()},
             same_level=same,
             outside=frozenset(cfg["layers.outside"]),
+            typing_only=typing_only,
         )
 
 
@@ -38,7 +44,7 @@ def _unit(parts: list[str]) -> str:
 
 
 def _type_checking_lines(tree: ast.AST) -> set[int]:
-    """Line numbers inside `if TYPE_CHECKING:` blocks (imports there never run)."""
+    """Line numbers inside `if TYPE_CHECKING:` blocks (imports for type checkers only)."""
     lines: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.If):
@@ -46,20 +52,17 @@ def _type_checking_lines(tree: ast.AST) -> set[int]:
             name = test.attr if isinstance(test, ast.Attribute) else getattr(test, "id", "")
             if name == "TYPE_CHECKING":
                 for stmt in node.body:
-                    for sub in ast.walk(stmt):
-                        if hasattr(sub, "lineno"):
-                            lines.add(sub.lineno)
+                    lines.update(sub.lineno for sub in ast.walk(stmt) if hasattr(sub, "lineno"))
     return lines
 
 
-def _imported_units(path: Path, package_dir: Path, package: str) -> list[tuple[int, str]]:
+def _imported_units(path: Path, package_dir: Path, package: str) -> list[tuple[int, str, bool]]:
+    """Every ``(line, unit, for typing only)`` the module at ``path`` imports from ``package``."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    skip = _type_checking_lines(tree)
+    typing_only = _type_checking_lines(tree)
     rel = path.relative_to(package_dir).with_suffix("").parts
-    found: list[tuple[int, str]] = []
+    found: list[tuple[int, str, bool]] = []
     for node in ast.walk(tree):
-        if getattr(node, "lineno", None) in skip:
-            continue
         targets: list[list[str]] = []
         if isinstance(node, ast.Import):
             targets = [a.name.split(".") for a in node.names]
@@ -74,7 +77,7 @@ def _imported_units(path: Path, package_dir: Path, package: str) -> list[tuple[i
                 targets = [[package, a.name] for a in node.names] if mod == [package] else [mod]
         for t in targets:
             if t[0] == package:
-                found.append((node.lineno, _unit(t[1:])))
+                found.append((node.lineno, _unit(t[1:]), node.lineno in typing_only))
     return found
 
 
@@ -90,8 +93,8 @@ def violations(package_dir: Path, contract: Contract) -> list[str]:
         if me not in contract.layers:
             problems.append(f"{path}: module {me!r} has no layer in setup.cfg")
             continue
-        for line, other in _imported_units(path, package_dir, package):
-            if other in {me, "errors"}:
+        for line, other, for_typing in _imported_units(path, package_dir, package):
+            if other in {me, "errors"} or (for_typing and other in contract.typing_only.get(me, ())):
                 continue
             where = f"{path.relative_to(package_dir.parent)}:{line}"
             if other in contract.outside:

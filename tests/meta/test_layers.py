@@ -49,10 +49,29 @@ def test_importing_the_emulator_from_the_runtime_fails(tmp_path: Path) -> None:
     assert any("transport imports testing, which is outside" in v for v in violations(pkg, CONTRACT))
 
 
-def test_type_checking_imports_and_errors_are_allowed(tmp_path: Path) -> None:
+def test_errors_may_be_imported_from_anywhere(tmp_path: Path) -> None:
+    pkg = _copy_package(tmp_path)
+    (pkg / "fields.py").write_text('"""synthetic"""\nfrom zammad_orm.errors import FieldError\n')
+    assert violations(pkg, CONTRACT) == []
+
+
+def test_an_upward_type_checking_import_fails_the_check(tmp_path: Path) -> None:
+    # Imports for type checkers only are dependencies too: the lower layers name a client through
+    # zammad_orm.interface.ClientAPI, never zammad_orm.client.
     pkg = _copy_package(tmp_path)
     (pkg / "fields.py").write_text(
-        '"""synthetic"""\nfrom typing import TYPE_CHECKING\nfrom zammad_orm.errors import FieldError\n'
-        "if TYPE_CHECKING:\n    from zammad_orm.models import Model\n"
+        '"""synthetic"""\nfrom typing import TYPE_CHECKING\n'
+        "if TYPE_CHECKING:\n    from zammad_orm.client import Client\n"
     )
-    assert violations(pkg, CONTRACT) == []
+    found = violations(pkg, CONTRACT)
+    assert len(found) == 1
+    assert "fields (layer 2) imports upward client (layer 6)" in found[0]
+
+
+def test_a_typing_only_leave_does_not_allow_a_runtime_import(tmp_path: Path) -> None:
+    pkg = _copy_package(tmp_path)
+    source = (pkg / "client.py").read_text(encoding="utf-8")
+    (pkg / "client.py").write_text(source + "\nfrom zammad_orm.resources.ticket import TicketManager\n")
+    found = violations(pkg, CONTRACT)
+    assert len(found) == 1
+    assert "client (layer 6) imports upward resources (layer 7)" in found[0]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
 
-from zammad_orm import pagination
+from zammad_orm import paging
 from zammad_orm.cache import CachedRecord
 from zammad_orm.client import Client
 from zammad_orm.errors import DecodeError, QueryError
@@ -386,7 +386,7 @@ def test_keyset_paging_past_the_window(
     monkeypatch: pytest.MonkeyPatch, client: Client, everything: list[Ticket]
 ) -> None:
     # A small window makes the keyset continuation run on this small data set.
-    monkeypatch.setattr(pagination, "SEARCH_WINDOW", 40)
+    monkeypatch.setattr(paging, "SEARCH_WINDOW", 40)
     for ordering, key in [
         (("id",), lambda t: (t.id,)),
         (("-created_at",), lambda t: (-t.created_at.timestamp(), -t.id)),
@@ -639,7 +639,7 @@ def test_a_caller_given_form_is_kept_with_select_related(emulator: Emulator) -> 
 
 
 class DictCache:
-    """A record cache of a user's own (the RecordCache protocol, no set_many)."""
+    """A record cache of a user's own (the whole RecordCache protocol, set_many and close included)."""
 
     def __init__(self) -> None:
         self.data: dict[tuple[str, int], CachedRecord] = {}
@@ -656,7 +656,14 @@ class DictCache:
     def clear(self, model_name: str | None = None) -> None:
         self.data.clear()
 
+    def set_many(self, model_name: str, items: Sequence[tuple[int, dict[str, Any], str | None]]) -> None:
+        for pk, record, updated_at in items:
+            self.set(model_name, pk, record, updated_at=updated_at)
+
     def configure(self, model_name: str, size: int) -> None:
+        return None
+
+    def close(self) -> None:
         return None
 
 

@@ -1,4 +1,8 @@
-"""What every record cache shares: the entry type, the interface, validation, JSON encoding and sizes."""
+"""What every record cache shares: validation, JSON encoding and per-model sizes.
+
+The entry type and the interface, :class:`CachedRecord` and :class:`RecordCache`, live in
+:mod:`zammad_orm.interface` and are re-exported here.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,10 @@ import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
-
-import attrs
+from typing import Any
 
 from zammad_orm.errors import CacheError, ConfigurationError, FieldError
+from zammad_orm.interface import CachedRecord, RecordCache
 
 __all__ = ["DEFAULT_SIZE", "CachedRecord", "RecordCache"]
 
@@ -19,52 +22,6 @@ __all__ = ["DEFAULT_SIZE", "CachedRecord", "RecordCache"]
 DEFAULT_SIZE = -1
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-
-
-@attrs.frozen
-class CachedRecord:
-    """One cached record.
-
-    Attributes:
-        record: The raw JSON object the server sent. Treat it as read-only.
-        fetched_at: When it was stored (:func:`time.time`).
-        updated_at: The record's ``updated_at`` string, for staleness checks.
-
-    """
-
-    record: dict[str, Any]
-    fetched_at: float
-    updated_at: str | None
-
-    @property
-    def age(self) -> float:
-        """Seconds since the record was fetched."""
-        return time.time() - self.fetched_at
-
-
-@runtime_checkable
-class RecordCache(Protocol):
-    """What the client needs from a record cache."""
-
-    def get(self, model_name: str, pk: int) -> CachedRecord | None:
-        """Return the cached record, or ``None``."""
-        ...
-
-    def set(self, model_name: str, pk: int, record: dict[str, Any], *, updated_at: str | None = None) -> None:
-        """Store ``record`` (``updated_at`` defaults to the record's own)."""
-        ...
-
-    def delete(self, model_name: str, pk: int) -> None:
-        """Forget one record."""
-        ...
-
-    def clear(self, model_name: str | None = None) -> None:
-        """Forget the records of one model, or all of them."""
-        ...
-
-    def configure(self, model_name: str, size: int) -> None:
-        """Set a model's size: -1 unbounded, 0 disabled, >0 LRU entries."""
-        ...
 
 
 # --- validation and encoding ----------------------------------------------------------------------

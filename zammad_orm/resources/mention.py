@@ -9,6 +9,7 @@ from zammad_orm.fields import ForeignKey, field
 from zammad_orm.manager import Manager
 from zammad_orm.models import Model, model
 from zammad_orm.resources._common import Tracked
+from zammad_orm.resources.user import User
 
 __all__ = ["Mention", "MentionManager"]
 
@@ -41,7 +42,7 @@ class MentionManager(Manager["Mention"]):
         reply = self.client.request("POST", self.endpoint, json=payload)
         if isinstance(reply, dict):
             return self.client.load(self.model, reply)
-        me = self.client.users.me()
+        me = User.objects.using(self.client).me()
         mine = [m for m in self.for_ticket(int(payload.get("mentionable_id", 0))) if m.user_id == me.id]
         if not mine:
             raise errors.DecodeError(f"the server acknowledged the mention with {reply!r} but lists none")

@@ -1,0 +1,94 @@
+"""Client-side filtering: evaluate a query over an index endpoint when no search index can answer it.
+
+Used for models without a search endpoint and for servers without a search index. Each object becomes
+a search document like Zammad's index document (:func:`document`), the *same* expression tree the
+compiler would send is evaluated on it by :mod:`zammad_orm.evaluator`, and the matches are sorted the
+way Elasticsearch sorts (missing values last).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cmp_to_key
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .evaluator import predicate
+from .expr import And, MatchAll, Node, Not, Or
+from .paging import iterate_index
+
+if TYPE_CHECKING:
+    from .interface import ClientAPI, ModelLike
+
+__all__ = ["compare_rows", "document", "field_heads", "filter_client_side"]
+
+M = TypeVar("M", bound="ModelLike")
+
+
+def field_heads(node: Node) -> dict[str, Any]:
+    """Return the field paths a lowered tree reads, nested: ``{"state": {"name": {}}, "title": {}}``."""
+    heads: dict[str, Any] = {}
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (And, Or)):
+            stack.extend(item.children)
+        elif isinstance(item, Not):
+            stack.append(item.child)
+        else:
+            name = getattr(item, "field", None)
+            if isinstance(name, str):
+                level = heads
+                for part in name.removesuffix(".keyword").split("."):
+                    level = level.setdefault(part, {})
+    return heads
+
+
+def document(client: ClientAPI, obj: Any, heads: Mapping[str, Any]) -> dict[str, Any]:
+    """Build the search document of ``obj`` (like Zammad's index document) with the parts ``heads`` reads.
+
+    Columns come typed from the model; referenced objects (``state``, ``owner``, ``article``) are nested
+    documents, loaded through the identity map, the record cache or one request; ``tags`` of tickets are
+    asked for when the filter reads them.
+    """
+    meta = type(obj)._meta
+    doc: dict[str, Any] = {info.wire: getattr(obj, name) for name, info in meta.fields.items()}
+    doc.update(obj.extra)
+    for head, sub in heads.items():
+        rel = meta.relations.get(head) or next((r for r in meta.relations.values() if r.search == head), None)
+        if rel is not None and (head not in doc or rel.search == head):
+            related = getattr(obj, rel.name)
+            if isinstance(related, list):
+                doc[rel.search] = [document(client, r, sub) for r in related]
+            else:
+                doc[rel.search] = None if related is None else document(client, related, sub)
+        elif head == "tags" and meta.name == "Ticket" and obj.id is not None:
+            reply = client.request("GET", "tags", params={"object": "Ticket", "o_id": obj.id})
+            doc["tags"] = [str(t) for t in (reply or {}).get("tags", [])]
+    return doc
+
+
+def compare_rows(a: Any, b: Any, keys: Sequence[tuple[str, bool]]) -> int:
+    """Order two objects by ``(column, descending)`` keys; missing values last, as Elasticsearch does."""
+    for column, descending in keys:
+        x, y = getattr(a, column, None), getattr(b, column, None)
+        if x == y:
+            continue
+        if x is None or y is None:
+            return 1 if x is None else -1
+        less = x < y
+        return (1 if less else -1) if descending else (-1 if less else 1)
+    return 0
+
+
+def filter_client_side(
+    client: ClientAPI, model: type[M], tree: Node, keys: Sequence[tuple[str, bool]]
+) -> list[M]:
+    """Page the index endpoint, keep what ``tree`` (lowered) matches, sort by ``keys``."""
+    match = predicate(tree)
+    heads = field_heads(tree)
+    kept: list[M] = []
+    for page in iterate_index(client, model, str(model._meta.endpoint), model._meta.max_page_size):
+        for obj in page:
+            if isinstance(tree, MatchAll) or match(document(client, obj, heads)):
+                kept.append(obj)
+    return sorted(kept, key=cmp_to_key(lambda a, b: compare_rows(a, b, keys)))

@@ -1,0 +1,97 @@
+"""Loading a relation of many objects at once (``select_related``): known objects free, the rest in batches.
+
+Related objects already in the identity map or the record cache (e.g. from a search reply's ``assets``)
+cost nothing; the rest are fetched with ``id:(a OR b ...)`` searches of at most
+:data:`~zammad_orm.paging.ID_BATCH` ids, else with the target's index endpoint, else one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from .compiler import related_model
+from .errors import QueryError
+from .expr import Lookup
+from .paging import ID_BATCH, SearchPlan, iterate_index
+from .replies import decode_search
+
+if TYPE_CHECKING:
+    from .interface import ClientAPI
+
+__all__ = ["Related", "load_relation"]
+
+
+class Related(NamedTuple):
+    """What :func:`load_relation` loaded."""
+
+    #: The related objects, in the order of the objects they belong to.
+    objects: list[Any]
+    #: How many ids were fetched in batches (not in the identity map nor the record cache before).
+    fetched: int
+
+
+def load_relation(client: ClientAPI, objs: Sequence[Any], step: str, *, use_search: bool) -> Related:
+    """Load relation ``step`` of every object in ``objs`` in batches; return the related objects.
+
+    Searches fetch the unknown ids only when ``use_search`` (the server has a search index).
+
+    Raises:
+        QueryError: ``step`` is not a relation of the objects' model.
+
+    """
+    model = type(objs[0])
+    meta = model._meta
+    rel = meta.relations.get(step) or next((r for r in meta.relations.values() if r.search == step), None)
+    if rel is None:
+        raise QueryError(f"{meta.name} has no relation {step!r} to load")
+    target = related_model(model, rel.target)
+    keep: list[Any] = []  # strong references while the relation attributes pick them up
+    missing: list[int] = []
+    if rel.local is not None and target is not None:
+        wanted: set[int] = set()
+        local = rel.local
+        for obj in objs:
+            value = getattr(obj, local)
+            if isinstance(value, list):
+                wanted.update(value)
+            elif isinstance(value, int):
+                wanted.add(value)
+        missing = sorted(pk for pk in wanted if not client.knows(target, pk))
+        fetched = _fetch_ids(client, target, missing, use_search=use_search)
+        if fetched is None:
+            missing = []  # no batch request was possible (or needed: constants of models without endpoint)
+        keep = fetched or []
+    out: list[Any] = []
+    memo: dict[Any, Any] = {}  # key -> related object(s), resolved once per batch
+    descriptor = meta.descriptors.get(rel.name, rel)  # the attribute: it knows its kind (and path)
+    for obj in objs:
+        value = obj._get_relation(descriptor, memo)
+        if isinstance(value, list):
+            out.extend(value)
+        elif value is not None:
+            out.append(value)
+    del keep
+    return Related(out, len(missing))
+
+
+def _fetch_ids(client: ClientAPI, model: Any, ids: list[int], *, use_search: bool) -> list[Any] | None:
+    """Fetch objects ``ids`` in batches; ``None`` when no request can fetch them (they resolve one by one)."""
+    if not ids:
+        return []
+    meta = model._meta
+    out: list[Any] = []
+    if meta.searchable and use_search:
+        for start in range(0, len(ids), ID_BATCH):
+            chunk = ids[start : start + ID_BATCH]
+            plan = SearchPlan(
+                path=f"{meta.endpoint}/search", where=Lookup("id", "in", chunk), page_size=len(chunk)
+            )
+            reply = client.request("GET", plan.path, params=plan.request_params(1))
+            out.extend(decode_search(client, model, reply).rows)
+        return out
+    if meta.endpoint is not None and not meta.searchable:
+        for rows in iterate_index(client, model, meta.endpoint, meta.max_page_size):
+            out.extend(rows)
+        return out
+    return None

@@ -1,0 +1,87 @@
+"""Decoding search replies of every Zammad generation into objects, ids and totals.
+
+Zammad answers a search in one of three shapes: 6.0–6.4 a dict of ids under the model's key
+(``tickets``) with the records in ``assets`` (``full=true``), or a list of records (``expand=true``, and
+users and organizations); 6.5+ ``record_ids`` with ``assets`` and, when asked, ``total_count``. The shape
+tells the client its server's reply generation (:attr:`~zammad_orm.facts.ServerFacts.generation`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+
+from .errors import DecodeError
+
+if TYPE_CHECKING:
+    from .interface import ClientAPI, ModelLike
+
+__all__ = ["Page", "decode_search", "has_rows", "reply_ids"]
+
+M = TypeVar("M", bound="ModelLike")
+
+
+@attrs.frozen
+class Page:
+    """The objects of one search reply (and the total, when the server sent one)."""
+
+    rows: list[Any]
+    total: int | None = None
+
+
+def reply_ids(model: Any, reply: Mapping[str, Any]) -> tuple[str, list[Any]] | None:
+    """Return ``(key, ids)`` of a dict search reply: the model's key, ``record_ids`` or any ``*_ids``."""
+    for key in (model._meta.search_key, "record_ids", *(k for k in reply if k.endswith("_ids"))):
+        ids = reply.get(key)
+        if isinstance(ids, list):
+            return key, ids
+    return None
+
+
+def decode_search(client: ClientAPI, model: type[M], reply: Any, *, expanded: bool = False) -> Page:
+    """Load the objects of a search reply of any generation (dict with ids + assets, list, full).
+
+    Related objects in ``assets`` (users, groups, organizations) go to the identity map and the record
+    cache, where ``select_related`` and relation reads find them without a request.
+
+    Raises:
+        DecodeError: the reply has none of the known shapes.
+
+    """
+    meta = model._meta
+    facts = client.facts
+    if isinstance(reply, list):
+        if meta.name == "Ticket" and not expanded:
+            facts.note_generation("unified")  # before 6.5 a ticket search answered a dict
+        return Page(client.load_many(model, reply, owned=True))
+    found = reply_ids(model, reply) if isinstance(reply, dict) else None
+    if found is None:
+        raise DecodeError(f"unexpected {meta.name} search reply: {str(reply)[:200]!r}")
+    key, ids = found
+    if key == meta.search_key:
+        facts.note_generation("pre65")
+    elif key == "record_ids" and meta.name == "Ticket":
+        facts.note_generation("unified")
+    assets = reply.get("assets") or {}
+    own: Mapping[str, Any] = {}
+    if isinstance(assets, Mapping):
+        own = assets.get(meta.asset_key) or {}
+        client.load_assets({k: v for k, v in assets.items() if k != meta.asset_key})
+    rows = [
+        client.load(model, own[str(pk)]) if str(pk) in own else client.resolve(model, int(pk)) for pk in ids
+    ]
+    total = reply.get("total_count")
+    return Page(rows, total if isinstance(total, int) else None)
+
+
+def has_rows(reply: Any) -> bool:
+    """Return whether a search or index reply holds any row (or a positive total)."""
+    if isinstance(reply, list):
+        return bool(reply)
+    if isinstance(reply, dict):
+        return any(isinstance(v, list) and v for k, v in reply.items() if k != "assets") or bool(
+            reply.get("total_count")
+        )
+    return False
