@@ -12,12 +12,13 @@ server version         ``GET /version`` (once)                             :attr
 reply generation       the shape of search replies, else the version        :attr:`ServerFacts.generation`
 search backend         configuration, else the first search's reply        :meth:`ServerFacts.backend`
 custom attributes      ``GET /object_manager_attributes`` (once)           :meth:`ServerFacts.attributes`
-reference tables       ``GET /<table>`` (once per table)                   :meth:`ServerFacts.table`
+reference tables       ``GET /<table>`` (once per table)                   :meth:`ServerFacts.table`, ``row``
 =====================  ==================================================  =============================
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 import warnings
 from collections.abc import Callable, Mapping
@@ -45,6 +46,7 @@ BackendSetting = Literal["elasticsearch", "database", "auto"]
 Requester = Callable[..., Any]
 
 _ALL = "*"  # the backend key that stands for every model
+_TABLE_PAGE = 1000  # the largest per_page of the generic index endpoints
 
 
 class SearchIndexUnavailableWarning(UserWarning):
@@ -79,6 +81,7 @@ class ServerFacts:
         self._warned: set[str] = set()
         self._attributes: dict[str, frozenset[str]] | None = None
         self._tables: dict[str, list[dict[str, Any]]] = {}
+        self._rows: dict[str, dict[Any, dict[str, Any]]] = {}
 
     # -- version and reply generation --------------------------------------------------------------
 
@@ -175,20 +178,42 @@ class ServerFacts:
         return self._attributes.get(name, frozenset())
 
     def table(self, path: str) -> list[dict[str, Any]]:
-        """Return every record of a small reference table (``"ticket_states"``), asked once per client."""
+        """Return every record of a small reference table (``"ticket_states"``), asked once per client.
+
+        Paged with the largest page the index endpoints honour (1,000), so one request for any
+        ordinary helpdesk.
+
+        Raises:
+            DecodeError: A page is not a list of records.
+
+        """
         with self._lock:
             rows = self._tables.get(path)
             if rows is None:
-                reply = self._request("GET", path)
-                if not isinstance(reply, list) or not all(isinstance(r, dict) for r in reply):
-                    raise DecodeError(f"expected a list of records from /{path}, got {str(reply)[:200]!r}")
-                rows = self._tables[path] = reply
+                rows = []
+                for page in itertools.count(1):
+                    reply = self._request("GET", path, params={"page": page, "per_page": _TABLE_PAGE})
+                    if not isinstance(reply, list) or not all(isinstance(r, dict) for r in reply):
+                        raise DecodeError(f"expected a list of records from /{path}, got {str(reply)[:200]!r}")
+                    rows.extend(reply)
+                    if len(reply) < _TABLE_PAGE:
+                        break
+                self._tables[path] = rows
             return rows
+
+    def row(self, path: str, pk: int) -> dict[str, Any] | None:
+        """Return the record ``pk`` of a reference table (loading the table once), or ``None``."""
+        with self._lock:
+            rows = self._rows.get(path)
+            if rows is None:
+                rows = self._rows[path] = {r.get("id"): r for r in self.table(path)}
+            return rows.get(pk)
 
     def forget_table(self, path: str) -> None:
         """Drop a table learned before (after a write to it), so that the next read asks again."""
         with self._lock:
             self._tables.pop(path, None)
+            self._rows.pop(path, None)
 
 
 def _attribute_names(reply: Any) -> dict[str, frozenset[str]]:

@@ -17,6 +17,7 @@ import attrs
 
 from zammad_orm import errors
 from zammad_orm.cache import RecordCache
+from zammad_orm.facts import ServerFacts
 from zammad_orm.identity import IdentityMap
 from zammad_orm.models import Model, registry
 
@@ -56,6 +57,7 @@ class RecordLoader:
 
     identity: IdentityMap
     cache: RecordCache
+    facts: ServerFacts
     pagination: Pagination
     _sizes: dict[str, int]
     _lock: threading.RLock
@@ -208,6 +210,8 @@ class RecordLoader:
         if pk is None:
             return
         model = type(obj)
+        if model._meta.table:  # a write to a reference table: ask for the table again when needed
+            self.facts.forget_table(model._meta.endpoint)
         with self._lock:
             if obj._client is None:
                 object.__setattr__(obj, "_client", self)
@@ -220,6 +224,8 @@ class RecordLoader:
 
     def forget(self, model: type[Any], pk: int) -> None:
         """Drop an object from the identity map and the cache (after a delete)."""
+        if model._meta.table:
+            self.facts.forget_table(model._meta.endpoint)
         self.identity.discard(model, pk)
         self.cache.delete(model._meta.name, pk)
 
@@ -270,6 +276,12 @@ class RecordLoader:
                 record["name"] = hint
             record["id"] = pk
             return self.load(model, record)
+        if model._meta.table:
+            # A reference table is loaded whole, once per client: one request answers every row (a loop
+            # over tickets reads a handful of states and priorities that would cost a request each).
+            row = self.facts.row(model._meta.endpoint, pk)
+            if row is not None:
+                return self.load(model, row)
         return self.fetch(model, pk)
 
     def resolve_many(self, model: type[M], ids: list[int]) -> list[M]:

@@ -63,6 +63,7 @@ class ModelMeta:
     write_only: frozenset[str]
     max_page_size: int
     server_class: str
+    table: bool = False
     descriptors: dict[str, Relation] = attrs.field(factory=dict, repr=False)
     by_wire: dict[str, str] = attrs.field(factory=dict, repr=False)
     custom_keys: set[str] = attrs.field(factory=set, repr=False)
@@ -92,6 +93,7 @@ def model(
     max_page_size: int = 1000,
     server_class: str | None = None,
     manager: type[Manager[Any]] | None = None,
+    table: bool = False,
 ) -> Callable[[type[M]], type[M]]:
     """Class decorator declaring a Zammad resource model.
 
@@ -107,6 +109,8 @@ def model(
         max_page_size: Largest ``per_page`` the index endpoint honours.
         server_class: Zammad's class name (default: the class name).
         manager: The manager class of ``Model.objects`` and ``client.<collection>``.
+        table: A small reference table (states, priorities, groups, ...): the client loads it whole,
+            once, when it first needs one of its rows, and checks names given for it against it.
 
     Returns:
         The decorator.
@@ -152,6 +156,7 @@ def model(
             write_only=frozenset(write_only),
             max_page_size=max_page_size,
             server_class=server_class or name,
+            table=table,
             descriptors=descriptors,
             by_wire=by_wire,
             readers=sync.readers(new, fields, exp_frozen),

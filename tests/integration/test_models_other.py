@@ -373,7 +373,7 @@ def test_relations_of_index_pages_cost_one_request_per_distinct_object() -> None
         states = {t.state_id for t in tickets}
         assert {t.customer.id for t in tickets} == customers
         assert {t.state.id for t in tickets} == states
-        assert sent(client).count == len(customers) + len(states)
+        assert sent(client).count == len(customers) + 1  # the states: one request for the whole table
         sent(client).reset()
         assert {t.customer.id for t in tickets} == customers  # kept on the instances
         assert sent(client).count == 0

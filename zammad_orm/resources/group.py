@@ -11,6 +11,7 @@ __all__ = ["Group"]
 
 @model(
     endpoint="groups",
+    table=True,
     collection="groups",
     label="name",
     expanded=("signature", "email_address", "users", "parent"),

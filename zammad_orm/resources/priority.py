@@ -33,6 +33,7 @@ class TicketPriorityManager(Manager["TicketPriority"]):
 
 @model(
     endpoint="ticket_priorities",
+    table=True,
     collection="priorities",
     label="name",
     server_class="Ticket::Priority",

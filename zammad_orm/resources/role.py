@@ -13,6 +13,7 @@ __all__ = ["Role"]
 
 @model(
     endpoint="roles",
+    table=True,
     collection="roles",
     label="name",
     expanded=("permissions", "knowledge_base_permissions", "groups"),

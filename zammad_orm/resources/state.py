@@ -56,6 +56,7 @@ class StateType(Tracked):
 
 @model(
     endpoint="ticket_states",
+    table=True,
     collection="states",
     label="name",
     server_class="Ticket::State",

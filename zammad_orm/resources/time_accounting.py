@@ -13,6 +13,7 @@ __all__ = ["TimeAccounting", "TimeAccountingType"]
 
 @model(
     endpoint="time_accounting/types",
+    table=True,
     collection="time_accounting_types",
     label="name",
     server_class="Ticket::TimeAccounting::Type",
