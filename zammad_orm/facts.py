@@ -194,7 +194,7 @@ class ServerFacts:
                 for page in itertools.count(1):
                     reply = self._request("GET", path, params={"page": page, "per_page": _TABLE_PAGE})
                     if not isinstance(reply, list) or not all(isinstance(r, dict) for r in reply):
-                        raise DecodeError(f"expected a list of records from /{path}, got {str(reply)[:200]!r}")
+                        raise DecodeError(f"expected a list of records from /{path}, got {reply!r:.200}")
                     rows.extend(reply)
                     if len(reply) < _TABLE_PAGE:
                         break
