@@ -46,6 +46,8 @@ __all__ = ["Client", "Pagination", "connect"]
 M = TypeVar("M", bound=Model)
 
 _API = "/api/v1"
+#: Search pages of one query on the wire at once, by default.
+DEFAULT_PAGE_CONCURRENCY = 4
 # Per-context impersonation: client id -> ``From`` value (a tuple of pairs: immutable, so safe as default).
 _impersonation: contextvars.ContextVar[tuple[tuple[int, str], ...]] = contextvars.ContextVar(
     "zammad_orm_impersonation", default=()
@@ -130,6 +132,9 @@ class Client(RecordLoader):
             ``False`` for none, or a :class:`~zammad_orm.cache.base.RecordCache`.
         transport: A ready transport (e.g. ``WSGITransport(emulator.app)``) instead of HTTP.
         pagination: Default pagination of ``iter()``/``search()``.
+        page_concurrency: Most search pages of one query on the wire at once (default 4). The first page
+            of a result goes alone; when it comes back full, the next pages are asked for ahead while the
+            rows of the current one are read. ``1`` pages one request after the other.
 
     Attributes:
         facts: What the client learned about its server: version, reply generation, search backend,
@@ -179,6 +184,7 @@ class Client(RecordLoader):
         cache: Any = None,
         transport: Transport | None = None,
         pagination: Pagination | None = None,
+        page_concurrency: int = DEFAULT_PAGE_CONCURRENCY,
     ) -> None:
         self.url = _normalise_url(url)
         self.api_url = self.url + _API
@@ -193,6 +199,15 @@ class Client(RecordLoader):
         self.cache: RecordCache = make_cache(cache, namespace=cache_namespace(self.url, self.auth.identity))
         self._owns_cache = self.cache is not cache  # built from a setting: the client closes it
         self.pagination = pagination if pagination is not None else Pagination()
+        if (
+            isinstance(page_concurrency, bool)
+            or not isinstance(page_concurrency, int)
+            or page_concurrency < 1
+        ):
+            raise errors.ConfigurationError(
+                f"page_concurrency must be an integer >= 1, got {page_concurrency!r}"
+            )
+        self.page_concurrency = page_concurrency
         self._sizes: dict[str, int] = {}
         self._managers: dict[str, Manager[Any]] = {}
         self._lock = threading.RLock()

@@ -119,6 +119,7 @@ class ClientAPI(Protocol):
         facts: What the client learned about its server (:class:`~zammad_orm.facts.ServerFacts`).
         identity: The identity map (one object per ``(model, id)``).
         cache: The record cache under it.
+        page_concurrency: Most search pages of one query on the wire at once.
 
     """
 
@@ -136,6 +137,9 @@ class ClientAPI(Protocol):
 
     @property
     def cache(self) -> RecordCache: ...  # noqa: D102
+
+    @property
+    def page_concurrency(self) -> int: ...  # noqa: D102
 
     def request(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None

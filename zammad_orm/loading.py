@@ -211,7 +211,7 @@ class RecordLoader:
             return
         model = type(obj)
         if model._meta.table:  # a write to a reference table: ask for the table again when needed
-            self.facts.forget_table(model._meta.endpoint)
+            self.facts.forget_table(str(model._meta.endpoint))
         with self._lock:
             if obj._client is None:
                 object.__setattr__(obj, "_client", self)
@@ -225,7 +225,7 @@ class RecordLoader:
     def forget(self, model: type[Any], pk: int) -> None:
         """Drop an object from the identity map and the cache (after a delete)."""
         if model._meta.table:
-            self.facts.forget_table(model._meta.endpoint)
+            self.facts.forget_table(str(model._meta.endpoint))
         self.identity.discard(model, pk)
         self.cache.delete(model._meta.name, pk)
 

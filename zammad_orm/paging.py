@@ -10,7 +10,11 @@ complete and free of duplicates and gaps as long as the data does not change whi
 
 from __future__ import annotations
 
+import contextvars
+import functools
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -27,7 +31,6 @@ __all__ = [
     "ID_BATCH",
     "SEARCH_PAGE_SIZE",
     "SEARCH_WINDOW",
-    "ReplyForm",
     "SearchPlan",
     "count_search",
     "iterate_index",
@@ -96,7 +99,12 @@ class SearchPlan:
         }
 
     def request_params(self, page: int, after: Node | None = None, *, expand: bool = False) -> dict[str, Any]:
-        """Return the parameters of one page request (``expand``: the expanded form, without assets)."""
+        """Return the parameters of one page request.
+
+        Pages are asked for with ``full=true``: the reply's ``assets`` carry every user, organization and
+        group the rows refer to, so reading ``t.owner.login`` costs no request. ``expand``: the expanded
+        form instead (records alone, the lightest reply that lists the ids).
+        """
         form = {"expand": "true"} if expand else {"full": "true"}
         return {
             "query": self.query(after),
@@ -106,38 +114,6 @@ class SearchPlan:
             **form,
             **self.params,
         }
-
-
-class ReplyForm:
-    """Chooses the reply form of each search page of a QuerySet that loads relations (``select_related``).
-
-    The first page is asked for with ``full=true``: its ``assets`` bring the related objects the rows
-    share (agents, groups, organizations) into the identity map and the record cache. The next pages are
-    asked for with ``expand=true``, the records alone (about a third of the bytes, nothing else to decode
-    or store), and the relation ids that neither the identity map nor the record cache knows are loaded
-    in batches. When an ``expand=true`` page needed such a batch (a relation with many distinct objects,
-    such as customers), the rest of the stream goes back to ``full=true``: at most one batch more than
-    with ``full=true`` pages alone.
-
-    Attributes:
-        expand: Whether the next page is asked for with ``expand=true``.
-
-    """
-
-    __slots__ = ("_settled", "expand")
-
-    def __init__(self) -> None:
-        self.expand = False
-        self._settled = False
-
-    def after_page(self, *, batched: bool) -> None:
-        """Choose the next page's form; ``batched``: this page's relations needed batch requests."""
-        if self._settled:
-            return
-        if self.expand and batched:
-            self.expand, self._settled = False, True
-        else:
-            self.expand = True
 
 
 def keyset_after(ordering: Sequence[tuple[str, bool]], row: Any) -> Node:
@@ -186,40 +162,114 @@ def iterate_search(
     *,
     start: int = 0,
     stop: int | None = None,
-    form: ReplyForm | None = None,
+    in_flight: int = 1,
 ) -> Iterator[Page]:
     """Yield the pages of a search from row ``start`` up to ``stop``, continuing past the window.
 
-    Each yielded :class:`Page` holds only the rows inside ``[start, stop)``. With a ``form`` each page is
-    asked for in the form it names when the page is due (the consumer updates it between pages);
-    otherwise with ``full=true``, or as ``plan.params`` say.
+    Each yielded :class:`Page` holds only the rows inside ``[start, stop)``, in the query's order. With
+    ``in_flight > 1`` up to that many page requests are on the wire at once: the first page of each
+    window goes alone (a small result costs one request), and once it came back full the next pages
+    are asked for ahead while the consumer works on the current one. At the end of a result at most
+    ``in_flight - 1`` requests were not needed; past the search window the next window starts after the
+    last row seen (keyset), again with one page first. An error of any page is raised once, when that
+    page is due; the requests still on the wire are abandoned.
     """
     size = plan.page_size
     page = start // size + 1
     skip = start % size
     if page > 1 and page * size > SEARCH_WINDOW:
         page, skip = 1, start  # deep offsets walk from the start, then continue by keyset
-    position = start
+    remaining = None if stop is None else stop - start
     after: Node | None = None
-    while stop is None or position < stop:
-        expand = form.expand if form is not None else False
-        params = plan.request_params(page, after, expand=expand)
-        reply = client.request("GET", plan.path, params=params)
-        got = decode_search(client, model, reply, expanded=params.get("expand") == "true")
-        rows = got.rows
-        kept = rows[skip:]
-        skip = max(0, skip - len(rows))
-        if stop is not None:
-            kept = kept[: max(0, stop - position)]
-        position += len(kept)
-        if kept:
-            yield Page(kept)
-        if len(rows) < size:
+    expanded = plan.request_params(1).get("expand") == "true"
+    with _Fetcher(client, plan, in_flight) as fetcher:
+        while remaining is None or remaining > 0:
+            last = SEARCH_WINDOW // size  # the last page number inside the window
+            if remaining is not None:
+                last = min(last, page + (skip + remaining - 1) // size)
+            fetcher.start(after, page, last)
+            rows: list[Any] = []
+            while (reply := fetcher.next()) is not None:
+                count = _row_count(model, reply)
+                if count == size:
+                    fetcher.ahead()  # the result goes on: keep pages in flight while this one decodes
+                rows = decode_search(client, model, reply, expanded=expanded).rows
+                kept = rows[skip:]
+                skip = max(0, skip - len(rows))
+                if remaining is not None:
+                    kept = kept[:remaining]
+                    remaining -= len(kept)
+                if kept:
+                    yield Page(kept)
+                if count < size:
+                    return
+            if fetcher.page <= SEARCH_WINDOW // size:
+                return  # stopped inside the window: ``stop`` was reached
+            after, page = keyset_after(plan.ordering, rows[-1]), 1
+
+
+class _Fetcher:
+    """The page requests of one search: in order, with up to ``in_flight`` of them on the wire."""
+
+    def __init__(self, client: ClientAPI, plan: SearchPlan, in_flight: int) -> None:
+        self._client = client
+        self._plan = plan
+        self._in_flight = max(1, in_flight)
+        self._pool = ThreadPoolExecutor(self._in_flight, "zammad-page") if self._in_flight > 1 else None
+        self._queue: deque[Callable[[], Any]] = deque()
+        self._after: Node | None = None
+        self.page = 1  # the next page number to ask for
+        self._last = 0
+
+    def __enter__(self) -> _Fetcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._abandon()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def start(self, after: Node | None, page: int, last: int) -> None:
+        """Begin a window: pages ``page`` to ``last`` after keyset position ``after``; ask for the first."""
+        self._abandon()
+        self._after, self.page, self._last = after, page, last
+        self._ask()
+
+    def ahead(self) -> None:
+        """Keep ``in_flight`` page requests on the wire (within the window)."""
+        while len(self._queue) < self._in_flight and self.page <= self._last:
+            self._ask()
+
+    def next(self) -> Any:
+        """Return the reply of the next page in order, ``None`` when the window's pages are all read."""
+        if not self._queue:
+            return None
+        return self._queue.popleft()()
+
+    def _ask(self) -> None:
+        params = self._plan.request_params(self.page, self._after)
+        self.page += 1
+        if self._pool is None:
+            self._queue.append(functools.partial(self._client.request, "GET", self._plan.path, params=params))
             return
-        page += 1
-        if page * size > SEARCH_WINDOW:
-            after = keyset_after(plan.ordering, rows[-1])
-            page = 1
+        # Each request runs in a copy of this context: impersonation (``on_behalf_of``) is a context variable.
+        future = self._pool.submit(
+            contextvars.copy_context().run, self._client.request, "GET", self._plan.path, params=params
+        )
+        self._queue.append(future.result)
+
+    def _abandon(self) -> None:
+        for pending in self._queue:
+            future = getattr(pending, "__self__", None)
+            if isinstance(future, Future):
+                future.cancel()
+        self._queue.clear()
+
+
+def _row_count(model: Any, reply: Any) -> int:
+    """How many rows a search reply lists (before decoding it)."""
+    ids = _ids_of(model, reply)
+    return len(reply) if isinstance(reply, list) else len(ids or ())
 
 
 def count_search(client: ClientAPI, model: type[M], plan: SearchPlan) -> tuple[int, int]:

@@ -34,7 +34,6 @@ from .paging import (
     ID_BATCH,
     SEARCH_PAGE_SIZE,
     SEARCH_WINDOW,
-    ReplyForm,
     SearchPlan,
     count_search,
     iterate_search,
@@ -306,14 +305,14 @@ class QuerySet(Generic[M]):
         if self._backend(client) == "search":
             raw = self._raw is not None
             plan = self._plan(client, resolved, page_size)
-            form = self._reply_form(plan)
             found = False
-            for page in iterate_search(client, self.model, plan, start=self._low, stop=self._high, form=form):
+            pages = iterate_search(
+                client, self.model, plan, start=self._low, stop=self._high, in_flight=client.page_concurrency
+            )
+            for page in pages:
                 if not found:  # until the backend is known, the first reply decides it
                     found = answered_by_search(client, self.model, found=True, raw=raw)
-                batched = self._prefetch(client, page.rows)
-                if form is not None:
-                    form.after_page(batched=batched)
+                self._prefetch(client, page.rows)
                 yield from page.rows
             if found or answered_by_search(client, self.model, found=False, raw=raw):
                 return
@@ -440,23 +439,14 @@ class QuerySet(Generic[M]):
 
     # -- related objects ---------------------------------------------------------------------------
 
-    def _reply_form(self, plan: SearchPlan) -> ReplyForm | None:
-        """Return the adaptive page form when this QuerySet loads relations (and no form was given)."""
-        if not self._related or "expand" in plan.params or "full" in plan.params:
-            return None
-        return ReplyForm()
-
-    def _prefetch(self, client: ClientAPI, rows: Sequence[Any]) -> bool:
-        """Load the ``select_related`` paths of ``rows``; return whether any ids were fetched in batches."""
-        batched = False
+    def _prefetch(self, client: ClientAPI, rows: Sequence[Any]) -> None:
+        """Load the ``select_related`` paths of ``rows`` (what the search ``assets`` lack, in batches)."""
         for path in self._related:
             level: list[Any] = list(rows)
             for step in path.split("__"):
                 if not level:
                     break
-                level, fetched = load_relation(client, level, step, use_search=client.facts.search_works())
-                batched = batched or fetched > 0
-        return batched
+                level, _ = load_relation(client, level, step, use_search=client.facts.search_works())
 
     # -- single objects ----------------------------------------------------------------------------
 

@@ -586,47 +586,31 @@ def _form(request: Request) -> str:
     return "expand" if params.get("expand") == "true" else "full" if params.get("full") == "true" else "-"
 
 
-def test_select_related_asks_later_pages_in_the_expanded_form(emulator: Emulator) -> None:
+def test_select_related_pages_carry_assets_and_cost_what_the_plain_loop_costs(emulator: Emulator) -> None:
+    # Every page is asked for with full=true: its assets carry the owners and customers, so neither
+    # select_related nor the plain loop needs a request per relation, and select_related is never worse.
     query = "state.name:open OR state.name:new"
     client, transport = make_client(emulator)
-    qs = client.tickets.search(query, per_page=10).select_related("state", "owner")
-    rows = [(t.number, t.state.name, t.owner.login) for t in qs]
-    sent = list(transport.sent)
-    # The same search with full=true pages only (a form given by the caller is kept as given).
-    baseline, base_transport = make_client(emulator)
-    full = baseline.tickets.search(query, per_page=10, full="true").select_related("state", "owner")
-    assert rows == [(t.number, t.state.name, t.owner.login) for t in full]
+    plain_client, plain_transport = make_client(emulator)
+    client.page_concurrency = plain_client.page_concurrency = 1  # no pages asked ahead: counts exact
+    qs = client.tickets.search(query, per_page=10).select_related("state", "owner", "customer")
+    rows = [(t.number, t.state.name, t.owner.login, t.customer.login) for t in qs]
+    plain = [
+        (t.number, t.state.name, t.owner.login, t.customer.login)
+        for t in plain_client.tickets.search(query, per_page=10)
+    ]
+    assert rows == plain
     assert len(rows) > 30  # several pages
-    pages = [r for r in sent if r.url.endswith("tickets/search")]
-    assert len(pages) == len([r for r in base_transport.sent if r.url.endswith("tickets/search")])
-    assert all(_form(r) == "full" for r in base_transport.sent if r.url.endswith("tickets/search"))
-    # Page 1 with assets (they bring the owners), page 2 expanded; a page whose owners were not all
-    # known needs a users batch, and from then on the pages are asked for with full=true again.
-    assert _form(pages[0]) == "full"
-    assert _form(pages[1]) == "expand"
-    batches = [i for i, r in enumerate(sent) if r.url.endswith("users/search")]
-    if batches:
-        assert len(batches) == 1
-        later = [r for r in sent[batches[0] :] if r.url.endswith("tickets/search")]
-        assert all(_form(r) == "full" for r in later)
-    assert len(sent) <= len(base_transport.sent) + 1
-    assert [r.url.split("/api/v1/")[1] for r in sent if not r.url.endswith("search")] == ["ticket_states"]
+    pages = [r for r in transport.sent if r.url.endswith("tickets/search")]
+    assert pages and all(_form(r) == "full" for r in pages)
+    assert len(transport.sent) <= len(plain_transport.sent)
+    assert [r.url.split("/api/v1/")[1] for r in transport.sent if not r.url.endswith("search")] == [
+        "ticket_states"
+    ]
+    assert not [r for r in transport.sent if r.url.endswith("users/search")]
     before = len(transport.sent)
     assert all(t.owner.login and t.state.name for t in qs)  # the result cache: no request
     assert len(transport.sent) == before
-
-
-def test_expanded_pages_fall_back_to_full_when_a_relation_needs_batches(emulator: Emulator) -> None:
-    client, transport = make_client(emulator)
-    # Customers differ from ticket to ticket: page 2 (expanded) has customers page 1's assets lacked.
-    qs = client.tickets.search("id:>0", per_page=20, sort_by="id", order_by="asc").select_related("customer")
-    customers = [t.customer.login for t in qs]
-    assert len(customers) == make_client(emulator)[0].tickets.filter(id__gt=0).count()
-    assert all(customers)
-    forms = [(r.url.split("/api/v1/")[1], _form(r)) for r in transport.sent]
-    assert forms[:3] == [("tickets/search", "full"), ("tickets/search", "expand"), ("users/search", "full")]
-    assert all(form == "full" for path, form in forms[3:] if path == "tickets/search")
-    assert "users/search" not in [path for path, _ in forms[3:]]
 
 
 def test_a_caller_given_form_is_kept_with_select_related(emulator: Emulator) -> None:

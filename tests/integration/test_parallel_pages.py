@@ -1,0 +1,154 @@
+"""Search pages in flight at once (``Client(page_concurrency=...)``), over real HTTP against the emulator.
+
+The obvious loop must cost what the wire costs: every search page comes with its ``assets`` (users,
+organizations, groups), reference tables load whole, and later pages are asked for while the current
+one is read. Request counts are asserted, never times (those are in ``benchmarks/``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+
+import zammad_orm as zo
+from zammad_orm import Ticket
+from zammad_orm.errors import ConfigurationError, ServerError
+
+from .conftest import CountingTransport, Emulator
+
+DEMO = 900  # 901 tickets with the seeded one: 5 pages of 200, the last one short
+
+
+class PageGate:
+    """WSGI middleware: counts search pages answered, can fail one page, can hold pages back."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.fail_page: int | None = None
+        self.answered = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["PATH_INFO"].endswith("/tickets/search"):
+            page = int(parse_qs(environ.get("QUERY_STRING", "")).get("page", ["1"])[0])
+            with self.lock:
+                self.answered += 1
+            if page == self.fail_page:
+                start_response("500 Internal Server Error", [("Content-Type", "application/json")])
+                return [b'{"error":"boom on this page"}']
+        return self.app(environ, start_response)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[Any, PageGate]]:
+    emulator = Emulator(demo=DEMO, seed=5)
+    gate = PageGate(emulator.app)
+    emulator.app = gate  # replaced before start(): the server serves the gate
+    emulator.start()
+    yield emulator, gate
+    emulator.close()
+
+
+def make_client(emulator: Any, **kwargs: Any) -> tuple[zo.Client, CountingTransport]:
+    transport = CountingTransport(retries=0)
+    return zo.Client(emulator.url, http_token=emulator.token, transport=transport, **kwargs), transport
+
+
+def report_rows(client: zo.Client) -> list[tuple[Any, ...]]:
+    with client.activate():
+        return [
+            (t.number, t.title, t.created_at, t.state.name, t.priority.name, t.group.name, t.owner.login,
+             t.customer.email, t.organization.name if t.organization else None)
+            for t in Ticket.objects.filter(id__lte=10_000).order_by("id")
+        ]  # fmt: skip
+
+
+def test_the_plain_loop_costs_the_floor(server: tuple[Any, PageGate]) -> None:
+    emulator, _ = server
+    client, transport = make_client(emulator, page_concurrency=1)
+    rows = report_rows(client)
+    assert len(rows) == DEMO + 1
+    # The floor: 5 search pages with their assets and the two reference tables, nothing per row.
+    paths = sorted({p.split("?")[0] for _, p in transport.sent})
+    assert paths == ["/ticket_priorities", "/ticket_states", "/tickets/search"]
+    assert transport.count == 5 + 2
+
+
+def test_default_concurrency_gives_the_same_rows_in_order(server: tuple[Any, PageGate]) -> None:
+    emulator, _ = server
+    sequential, _ = make_client(emulator, page_concurrency=1)
+    parallel, transport = make_client(emulator)
+    assert parallel.page_concurrency == 4
+    assert report_rows(parallel) == report_rows(sequential)
+    pages = [p for _, p in transport.sent if p.startswith("/tickets/search")]
+    # 5 pages needed; at most in_flight - 1 = 3 more were on the wire when the short page came back.
+    assert 5 <= len(pages) <= 5 + 3
+    asked = sorted(int(parse_qs(p.split("?", 1)[1])["page"][0]) for p in pages)
+    assert asked[:5] == [1, 2, 3, 4, 5]
+
+
+def test_a_small_result_costs_one_request(server: tuple[Any, PageGate]) -> None:
+    emulator, _ = server
+    client, transport = make_client(emulator, page_concurrency=8)
+    found = list(client.tickets.filter(id__lte=30))
+    assert len(found) == 30
+    assert [p.split("?")[0] for _, p in transport.sent] == ["/tickets/search"]
+
+
+def test_a_slice_asks_only_for_the_pages_it_needs(server: tuple[Any, PageGate]) -> None:
+    emulator, _ = server
+    client, transport = make_client(emulator, page_concurrency=8)
+    found = list(client.tickets.order_by("id")[150:450])
+    assert [t.id for t in found] == list(range(151, 451))
+    asked = sorted(int(parse_qs(p.split("?", 1)[1])["page"][0]) for _, p in transport.sent)
+    assert asked == [1, 2, 3]  # rows 150-449 lie on pages 1 to 3 of 200
+
+
+def test_an_error_on_a_page_is_raised_once_with_its_page(server: tuple[Any, PageGate]) -> None:
+    emulator, gate = server
+    client, _ = make_client(emulator)
+    gate.fail_page = 3
+    try:
+        seen: list[int] = []
+        with pytest.raises(ServerError) as caught:
+            for t in client.tickets.order_by("id").iterator():  # streamed: rows arrive page by page
+                seen.append(t.id)
+    finally:
+        gate.fail_page = None
+    assert seen == list(range(1, 401))  # pages 1 and 2 were read, in order, before the error
+    assert caught.value.status == 500
+    assert "page=3" in caught.value.url
+    assert "boom on this page" in str(caught.value)
+
+
+def test_pages_in_flight_stay_bounded_while_the_consumer_is_slow(server: tuple[Any, PageGate]) -> None:
+    emulator, gate = server
+    client, _ = make_client(emulator, page_concurrency=2)
+    before = gate.answered
+    read_pages = 0
+    for index, _ticket in enumerate(client.tickets.order_by("id").iterator()):
+        if index % 200 == 199:
+            read_pages += 1
+            # Pages are asked for ahead, but never more than page_concurrency beyond what was read.
+            assert gate.answered - before <= read_pages + 2
+    assert gate.answered - before <= 5 + 1
+
+
+def test_impersonation_reaches_every_page_request(server: tuple[Any, PageGate]) -> None:
+    emulator, _ = server
+    client, transport = make_client(emulator)
+    with client.on_behalf_of(1 + 2):  # an agent of the demo data
+        list(client.tickets.order_by("id"))
+    pages = [r for r in transport.requests if r.full_url.split("?")[0].endswith("/tickets/search")]
+    assert len(pages) >= 5
+    assert {r.headers.get("From") for r in pages} == {"3"}
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "4"])
+def test_page_concurrency_must_be_a_positive_integer(bad: Any) -> None:
+    with pytest.raises(ConfigurationError, match="page_concurrency"):
+        zo.Client("http://zammad.invalid", http_token="t", page_concurrency=bad)
