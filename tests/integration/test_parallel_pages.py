@@ -112,11 +112,15 @@ def test_an_error_on_a_page_is_raised_once_with_its_page(server: tuple[Any, Page
     emulator, gate = server
     client, _ = make_client(emulator)
     gate.fail_page = 3
+    seen: list[int] = []
+
+    def read() -> None:
+        for t in client.tickets.order_by("id").iterator():  # streamed: rows arrive page by page
+            seen.append(t.id)
+
     try:
-        seen: list[int] = []
         with pytest.raises(ServerError) as caught:
-            for t in client.tickets.order_by("id").iterator():  # streamed: rows arrive page by page
-                seen.append(t.id)
+            read()
     finally:
         gate.fail_page = None
     assert seen == list(range(1, 401))  # pages 1 and 2 were read, in order, before the error

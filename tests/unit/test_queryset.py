@@ -602,7 +602,8 @@ def test_select_related_pages_carry_assets_and_cost_what_the_plain_loop_costs(em
     assert rows == plain
     assert len(rows) > 30  # several pages
     pages = [r for r in transport.sent if r.url.endswith("tickets/search")]
-    assert pages and all(_form(r) == "full" for r in pages)
+    assert pages
+    assert all(_form(r) == "full" for r in pages)
     assert len(transport.sent) <= len(plain_transport.sent)
     assert [r.url.split("/api/v1/")[1] for r in transport.sent if not r.url.endswith("search")] == [
         "ticket_states"
