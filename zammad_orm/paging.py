@@ -14,7 +14,6 @@ import contextvars
 import functools
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -215,8 +214,13 @@ class _Fetcher:
         self._client = client
         self._plan = plan
         self._in_flight = max(1, in_flight)
-        self._pool = ThreadPoolExecutor(self._in_flight, "zammad-page") if self._in_flight > 1 else None
+        self._pool: Any = None
+        if self._in_flight > 1:
+            from concurrent.futures import ThreadPoolExecutor  # loaded by the first paged search
+
+            self._pool = ThreadPoolExecutor(self._in_flight, "zammad-page")
         self._queue: deque[Callable[[], Any]] = deque()
+        self._futures: list[Any] = []
         self._after: Node | None = None
         self.page = 1  # the next page number to ask for
         self._last = 0
@@ -257,12 +261,12 @@ class _Fetcher:
             contextvars.copy_context().run, self._client.request, "GET", self._plan.path, params=params
         )
         self._queue.append(future.result)
+        self._futures.append(future)
 
     def _abandon(self) -> None:
-        for pending in self._queue:
-            future = getattr(pending, "__self__", None)
-            if isinstance(future, Future):
-                future.cancel()
+        for future in self._futures:
+            future.cancel()  # those already on the wire run to their end, unread
+        self._futures.clear()
         self._queue.clear()
 
 

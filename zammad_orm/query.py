@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import attrs
@@ -617,6 +616,8 @@ class QuerySet(Generic[M]):
 def _run(work: Callable[[Any], Any], items: list[Any]) -> list[Any]:
     if len(items) <= 1:
         return [work(i) for i in items]
+    from concurrent.futures import ThreadPoolExecutor  # only for bulk writes: not at import
+
     with ThreadPoolExecutor(max_workers=WRITE_CONCURRENCY) as pool:
         return list(pool.map(work, items))
 

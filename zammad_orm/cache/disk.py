@@ -10,9 +10,7 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import diskcache
+from typing import TYPE_CHECKING, Any
 
 from zammad_orm.cache.base import (
     _NAME,
@@ -27,47 +25,10 @@ from zammad_orm.cache.base import (
 )
 from zammad_orm.errors import CacheError
 
+if TYPE_CHECKING:
+    import diskcache
+
 __all__ = ["DiskRecordCache", "default_cache_dir"]
-
-
-class _Refused:
-    """What :class:`_JSONDisk` hands back instead of unpickling a value."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-
-class _JSONDisk(diskcache.Disk):  # type: ignore[misc]
-    """A diskcache ``Disk`` that stores JSON text as UTF-8 bytes and never unpickles.
-
-    Keys must be ints or strings (stored raw). A pickled key or value found on disk (planted, or from a
-    plain ``diskcache.Cache``) is not loaded: values come back as a :class:`_Refused` marker, so the
-    cache can still evict the entry by key, and keys raise :class:`CacheError`.
-    """
-
-    def put(self, key: Any) -> tuple[Any, bool]:
-        # Anything else, including an int beyond SQLite's 64 bits, the base class would pickle.
-        if not (type(key) is str or (type(key) is int and -(2**63) <= key < 2**63)):
-            raise CacheError(f"cache keys are 64-bit ints or strings, got {key!r}")
-        return super().put(key)  # type: ignore[no-any-return]
-
-    def get(self, key: Any, raw: bool) -> Any:
-        if not raw:
-            raise CacheError("the cache holds a pickled key; refusing to unpickle it (clear the cache)")
-        return super().get(key, raw)
-
-    def store(self, value: Any, read: bool, key: Any = diskcache.UNKNOWN) -> Any:
-        if read or not isinstance(value, str):
-            raise CacheError(f"the disk cache stores JSON text only, got {type(value).__name__}")
-        return super().store(value.encode("utf-8"), False, key)
-
-    def fetch(self, mode: int, filename: str | None, value: Any, read: bool) -> Any:
-        if mode == diskcache.core.MODE_PICKLE:
-            return _Refused("a pickled value")
-        if mode not in (diskcache.core.MODE_RAW, diskcache.core.MODE_BINARY, diskcache.core.MODE_TEXT):
-            return _Refused(f"an entry of unknown mode {mode}")
-        data = super().fetch(mode, filename, value, False)
-        return data if isinstance(data, (bytes, str)) else _Refused(f"a raw {type(data).__name__}")
 
 
 def default_cache_dir() -> Path:
@@ -137,6 +98,10 @@ class DiskRecordCache(_Sizes):
         self.timeout = timeout
         self._caches: dict[str, diskcache.Cache] = {}
         self._lock = threading.Lock()
+        # diskcache is imported when a disk cache is opened, not by ``import zammad_orm``.
+        from zammad_orm.cache import jsondisk
+
+        self._jsondisk = jsondisk
 
     def __repr__(self) -> str:
         return f"<DiskRecordCache {str(self.root)!r}>"
@@ -150,10 +115,10 @@ class DiskRecordCache(_Sizes):
             cache = self._caches.get(model_name)
             if cache is None:
                 with self._errors(model_name):
-                    cache = diskcache.Cache(
+                    cache = self._jsondisk.Cache(
                         str(self.path(model_name)),
                         timeout=self.timeout,
-                        disk=_JSONDisk,
+                        disk=self._jsondisk.JSONDisk,
                         eviction_policy="none",  # our own count-based LRU, below
                         size_limit=2**62,
                         cull_limit=0,
@@ -166,12 +131,12 @@ class DiskRecordCache(_Sizes):
     def _errors(self, model_name: str) -> Iterator[None]:
         try:
             yield
-        except (sqlite3.Error, OSError, diskcache.Timeout) as exc:
+        except (sqlite3.Error, OSError, self._jsondisk.Timeout) as exc:
             raise CacheError(f"disk cache {self.root / model_name}: {exc}") from exc
 
     def _load(self, model_name: str, pk: int, value: Any) -> CachedRecord:
         where = f"disk cache {self.root / model_name}, {model_name} {pk}"
-        if isinstance(value, _Refused):
+        if isinstance(value, self._jsondisk.Refused):
             raise CacheError(f"{where}: refusing to load {value.reason} (only JSON is read; clear the cache)")
         return _decode(value, where)
 
@@ -192,7 +157,7 @@ class DiskRecordCache(_Sizes):
             else:
                 with cache.transact():
                     value = cache.get(pk)
-                    if value is not None and not isinstance(value, _Refused):
+                    if value is not None and not isinstance(value, self._jsondisk.Refused):
                         cache.delete(pk)  # re-insert at the end of the rowid (= recency) order
                         cache.set(pk, value.decode("utf-8") if isinstance(value, bytes) else value)
         return None if value is None else self._load(model_name, pk, value)
