@@ -17,7 +17,7 @@ from zammad_orm.testing.crud import (
     update,
     values_from,
 )
-from zammad_orm.testing.render import MODELS, render_many
+from zammad_orm.testing.render import SPECS, render_many
 from zammad_orm.testing.store import CUSTOM_TABLES
 
 __all__ = ["ROUTES"]
@@ -91,13 +91,13 @@ def _group_names(ctx: Ctx, values: dict[str, Any]) -> None:
 def groups_index(ctx: Ctx) -> Any:
     """``GET /groups``."""
     ctx.require("admin.group", "ticket.agent", "ticket.customer")
-    return index(ctx, MODELS["Group"])
+    return index(ctx, SPECS["Group"])
 
 
 def groups_show(ctx: Ctx, ident: str) -> Any:
     """``GET /groups/:id``."""
     ctx.require("admin.group", "ticket.agent", "ticket.customer")
-    return show(ctx, MODELS["Group"], get_row(ctx, MODELS["Group"], ident))
+    return show(ctx, SPECS["Group"], get_row(ctx, SPECS["Group"], ident))
 
 
 def groups_create(ctx: Ctx) -> Any:
@@ -105,31 +105,31 @@ def groups_create(ctx: Ctx) -> Any:
     ctx.require("admin.group")
     data = _body(ctx)
     _unique(ctx, "groups", data.get("name"))
-    values = values_from(ctx, MODELS["Group"], data, _GROUP_FIELDS)
+    values = values_from(ctx, SPECS["Group"], data, _GROUP_FIELDS)
     _group_names(ctx, values)
-    ident = insert(ctx, MODELS["Group"], values)
+    ident = insert(ctx, SPECS["Group"], values)
     ctx.touched_shared = True
-    return show(ctx, MODELS["Group"], get_row(ctx, MODELS["Group"], ident), status=201)
+    return show(ctx, SPECS["Group"], get_row(ctx, SPECS["Group"], ident), status=201)
 
 
 def groups_update(ctx: Ctx, ident: str) -> Any:
     """``PUT /groups/:id``."""
     ctx.require("admin.group")
-    row = get_row(ctx, MODELS["Group"], ident)
+    row = get_row(ctx, SPECS["Group"], ident)
     data = _body(ctx)
     if "name" in data:
         _unique(ctx, "groups", data["name"], row["id"])
-    values = values_from(ctx, MODELS["Group"], data, _GROUP_FIELDS)
+    values = values_from(ctx, SPECS["Group"], data, _GROUP_FIELDS)
     _group_names(ctx, values)
-    update(ctx, MODELS["Group"], row["id"], values)
+    update(ctx, SPECS["Group"], row["id"], values)
     ctx.touched_shared = True
-    return show(ctx, MODELS["Group"], get_row(ctx, MODELS["Group"], row["id"]))
+    return show(ctx, SPECS["Group"], get_row(ctx, SPECS["Group"], row["id"]))
 
 
 def groups_delete(ctx: Ctx, ident: str) -> Any:
     """``DELETE /groups/:id`` → ``{}``."""
     ctx.require("admin.group")
-    row = get_row(ctx, MODELS["Group"], ident)
+    row = get_row(ctx, SPECS["Group"], ident)
     references(ctx, [("tickets", "group_id"), ("groups", "parent_id")], row["id"])
     ctx.conn.execute("DELETE FROM user_groups WHERE group_id = ?", (row["id"],))
     ctx.conn.execute("DELETE FROM groups WHERE id = ?", (row["id"],))
@@ -164,13 +164,13 @@ def _role_permissions(ctx: Ctx, role_id: int, data: dict[str, Any]) -> None:
 def roles_index(ctx: Ctx) -> Any:
     """``GET /roles``."""
     ctx.require("admin.role", "ticket.agent")
-    return index(ctx, MODELS["Role"])
+    return index(ctx, SPECS["Role"])
 
 
 def roles_show(ctx: Ctx, ident: str) -> Any:
     """``GET /roles/:id``."""
     ctx.require("admin.role", "ticket.agent")
-    return show(ctx, MODELS["Role"], get_row(ctx, MODELS["Role"], ident))
+    return show(ctx, SPECS["Role"], get_row(ctx, SPECS["Role"], ident))
 
 
 def roles_create(ctx: Ctx) -> Any:
@@ -178,23 +178,23 @@ def roles_create(ctx: Ctx) -> Any:
     ctx.require("admin.role")
     data = _body(ctx)
     _unique(ctx, "roles", data.get("name"))
-    ident = insert(ctx, MODELS["Role"], values_from(ctx, MODELS["Role"], data, _ROLE_FIELDS))
+    ident = insert(ctx, SPECS["Role"], values_from(ctx, SPECS["Role"], data, _ROLE_FIELDS))
     _role_permissions(ctx, ident, data)
     ctx.touched_shared = True
-    return show(ctx, MODELS["Role"], get_row(ctx, MODELS["Role"], ident), status=201)
+    return show(ctx, SPECS["Role"], get_row(ctx, SPECS["Role"], ident), status=201)
 
 
 def roles_update(ctx: Ctx, ident: str) -> Any:
     """``PUT /roles/:id``."""
     ctx.require("admin.role")
-    row = get_row(ctx, MODELS["Role"], ident)
+    row = get_row(ctx, SPECS["Role"], ident)
     data = _body(ctx)
     if "name" in data:
         _unique(ctx, "roles", data["name"], row["id"])
-    update(ctx, MODELS["Role"], row["id"], values_from(ctx, MODELS["Role"], data, _ROLE_FIELDS))
+    update(ctx, SPECS["Role"], row["id"], values_from(ctx, SPECS["Role"], data, _ROLE_FIELDS))
     _role_permissions(ctx, row["id"], data)
     ctx.touched_shared = True
-    return show(ctx, MODELS["Role"], get_row(ctx, MODELS["Role"], row["id"]))
+    return show(ctx, SPECS["Role"], get_row(ctx, SPECS["Role"], row["id"]))
 
 
 # --- ticket states -------------------------------------------------------------------------------------
@@ -206,7 +206,7 @@ def _state_values(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         data["state_type_id"] = row[0]
     if "next_state" in data and "next_state_id" not in data:
         data["next_state_id"] = lookup_id(ctx, "next_state", "TicketState", data.pop("next_state"))
-    values = values_from(ctx, MODELS["TicketState"], data, _STATE_FIELDS)
+    values = values_from(ctx, SPECS["TicketState"], data, _STATE_FIELDS)
     stype = values.get("state_type_id")
     if stype is not None and ctx.one("SELECT 1 FROM ticket_state_types WHERE id = ?", (stype,)) is None:
         ctx.unprocessable(f"No lookup value found for 'state_type': {stype}")
@@ -223,13 +223,13 @@ def _only_one_default(ctx: Ctx, table: str, ident: int, values: dict[str, Any]) 
 def states_index(ctx: Ctx) -> Any:
     """``GET /ticket_states``."""
     ctx.require("admin.object", "ticket.agent", "ticket.customer")
-    return index(ctx, MODELS["TicketState"])
+    return index(ctx, SPECS["TicketState"])
 
 
 def states_show(ctx: Ctx, ident: str) -> Any:
     """``GET /ticket_states/:id``."""
     ctx.require("admin.object", "ticket.agent", "ticket.customer")
-    return show(ctx, MODELS["TicketState"], get_row(ctx, MODELS["TicketState"], ident))
+    return show(ctx, SPECS["TicketState"], get_row(ctx, SPECS["TicketState"], ident))
 
 
 def states_create(ctx: Ctx) -> Any:
@@ -240,30 +240,30 @@ def states_create(ctx: Ctx) -> Any:
     values = _state_values(ctx, data)
     if values.get("state_type_id") is None:
         ctx.unprocessable("State type can't be blank")
-    ident = insert(ctx, MODELS["TicketState"], values)
+    ident = insert(ctx, SPECS["TicketState"], values)
     _only_one_default(ctx, "ticket_states", ident, values)
     ctx.touched_shared = True
-    return show(ctx, MODELS["TicketState"], get_row(ctx, MODELS["TicketState"], ident), status=201)
+    return show(ctx, SPECS["TicketState"], get_row(ctx, SPECS["TicketState"], ident), status=201)
 
 
 def states_update(ctx: Ctx, ident: str) -> Any:
     """``PUT /ticket_states/:id``."""
     ctx.require("admin.object")
-    row = get_row(ctx, MODELS["TicketState"], ident)
+    row = get_row(ctx, SPECS["TicketState"], ident)
     data = _body(ctx)
     if "name" in data:
         _unique(ctx, "ticket_states", data["name"], row["id"])
     values = _state_values(ctx, data)
-    update(ctx, MODELS["TicketState"], row["id"], values)
+    update(ctx, SPECS["TicketState"], row["id"], values)
     _only_one_default(ctx, "ticket_states", row["id"], values)
     ctx.touched_shared = True
-    return show(ctx, MODELS["TicketState"], get_row(ctx, MODELS["TicketState"], row["id"]))
+    return show(ctx, SPECS["TicketState"], get_row(ctx, SPECS["TicketState"], row["id"]))
 
 
 def states_delete(ctx: Ctx, ident: str) -> Any:
     """``DELETE /ticket_states/:id`` → ``{}``; 422 when tickets use it."""
     ctx.require("admin.object")
-    row = get_row(ctx, MODELS["TicketState"], ident)
+    row = get_row(ctx, SPECS["TicketState"], ident)
     references(ctx, [("tickets", "state_id"), ("ticket_states", "next_state_id")], row["id"])
     ctx.conn.execute("DELETE FROM ticket_states WHERE id = ?", (row["id"],))
     ctx.touched_shared = True
@@ -274,13 +274,13 @@ def states_delete(ctx: Ctx, ident: str) -> Any:
 def priorities_index(ctx: Ctx) -> Any:
     """``GET /ticket_priorities``."""
     ctx.require("admin.object", "ticket.agent", "ticket.customer")
-    return index(ctx, MODELS["TicketPriority"])
+    return index(ctx, SPECS["TicketPriority"])
 
 
 def priorities_show(ctx: Ctx, ident: str) -> Any:
     """``GET /ticket_priorities/:id``."""
     ctx.require("admin.object", "ticket.agent", "ticket.customer")
-    return show(ctx, MODELS["TicketPriority"], get_row(ctx, MODELS["TicketPriority"], ident))
+    return show(ctx, SPECS["TicketPriority"], get_row(ctx, SPECS["TicketPriority"], ident))
 
 
 def priorities_create(ctx: Ctx) -> Any:
@@ -288,31 +288,31 @@ def priorities_create(ctx: Ctx) -> Any:
     ctx.require("admin.object")
     data = _body(ctx)
     _unique(ctx, "ticket_priorities", data.get("name"))
-    values = values_from(ctx, MODELS["TicketPriority"], data, _PRIORITY_FIELDS)
-    ident = insert(ctx, MODELS["TicketPriority"], values)
+    values = values_from(ctx, SPECS["TicketPriority"], data, _PRIORITY_FIELDS)
+    ident = insert(ctx, SPECS["TicketPriority"], values)
     _only_one_default(ctx, "ticket_priorities", ident, values)
     ctx.touched_shared = True
-    return show(ctx, MODELS["TicketPriority"], get_row(ctx, MODELS["TicketPriority"], ident), status=201)
+    return show(ctx, SPECS["TicketPriority"], get_row(ctx, SPECS["TicketPriority"], ident), status=201)
 
 
 def priorities_update(ctx: Ctx, ident: str) -> Any:
     """``PUT /ticket_priorities/:id``."""
     ctx.require("admin.object")
-    row = get_row(ctx, MODELS["TicketPriority"], ident)
+    row = get_row(ctx, SPECS["TicketPriority"], ident)
     data = _body(ctx)
     if "name" in data:
         _unique(ctx, "ticket_priorities", data["name"], row["id"])
-    values = values_from(ctx, MODELS["TicketPriority"], data, _PRIORITY_FIELDS)
-    update(ctx, MODELS["TicketPriority"], row["id"], values)
+    values = values_from(ctx, SPECS["TicketPriority"], data, _PRIORITY_FIELDS)
+    update(ctx, SPECS["TicketPriority"], row["id"], values)
     _only_one_default(ctx, "ticket_priorities", row["id"], values)
     ctx.touched_shared = True
-    return show(ctx, MODELS["TicketPriority"], get_row(ctx, MODELS["TicketPriority"], row["id"]))
+    return show(ctx, SPECS["TicketPriority"], get_row(ctx, SPECS["TicketPriority"], row["id"]))
 
 
 def priorities_delete(ctx: Ctx, ident: str) -> Any:
     """``DELETE /ticket_priorities/:id`` → ``{}``; 422 when tickets use it."""
     ctx.require("admin.object")
-    row = get_row(ctx, MODELS["TicketPriority"], ident)
+    row = get_row(ctx, SPECS["TicketPriority"], ident)
     references(ctx, [("tickets", "priority_id")], row["id"])
     ctx.conn.execute("DELETE FROM ticket_priorities WHERE id = ?", (row["id"],))
     ctx.touched_shared = True
@@ -354,7 +354,7 @@ def attributes_index(ctx: Ctx) -> Any:
     """``GET /object_manager_attributes`` (a plain list, not paginated)."""
     ctx.require("admin.object")
     rows = ctx.conn.execute("SELECT * FROM object_manager_attributes ORDER BY position, id").fetchall()
-    return render_many(ctx, MODELS["ObjectManagerAttribute"], rows, ids=False)
+    return render_many(ctx, SPECS["ObjectManagerAttribute"], rows, ids=False)
 
 
 def attributes_show(ctx: Ctx, ident: str) -> Any:
@@ -362,8 +362,8 @@ def attributes_show(ctx: Ctx, ident: str) -> Any:
     ctx.require("admin.object")
     return show(
         ctx,
-        MODELS["ObjectManagerAttribute"],
-        get_row(ctx, MODELS["ObjectManagerAttribute"], ident),
+        SPECS["ObjectManagerAttribute"],
+        get_row(ctx, SPECS["ObjectManagerAttribute"], ident),
         ids=False,
     )
 
@@ -389,13 +389,13 @@ def attributes_create(ctx: Ctx) -> Any:
     data.setdefault("position", 1500)
     data.setdefault("data_option", {})
     data.setdefault("screens", {})
-    values = values_from(ctx, MODELS["ObjectManagerAttribute"], data, _ATTR_FIELDS)
+    values = values_from(ctx, SPECS["ObjectManagerAttribute"], data, _ATTR_FIELDS)
     values.update(to_create=1, to_migrate=1, to_config=1)
-    ident = insert(ctx, MODELS["ObjectManagerAttribute"], values)
+    ident = insert(ctx, SPECS["ObjectManagerAttribute"], values)
     return show(
         ctx,
-        MODELS["ObjectManagerAttribute"],
-        get_row(ctx, MODELS["ObjectManagerAttribute"], ident),
+        SPECS["ObjectManagerAttribute"],
+        get_row(ctx, SPECS["ObjectManagerAttribute"], ident),
         ids=False,
         status=201,
     )
@@ -404,15 +404,15 @@ def attributes_create(ctx: Ctx) -> Any:
 def attributes_update(ctx: Ctx, ident: str) -> Any:
     """``PUT /object_manager_attributes/:id`` (name, object and data_type stay)."""
     ctx.require("admin.object")
-    row = get_row(ctx, MODELS["ObjectManagerAttribute"], ident)
+    row = get_row(ctx, SPECS["ObjectManagerAttribute"], ident)
     data = {k: v for k, v in _body(ctx).items() if k not in ("name", "object", "data_type")}
-    values = values_from(ctx, MODELS["ObjectManagerAttribute"], data, _ATTR_FIELDS)
+    values = values_from(ctx, SPECS["ObjectManagerAttribute"], data, _ATTR_FIELDS)
     values.update(to_migrate=1, to_config=1)
-    update(ctx, MODELS["ObjectManagerAttribute"], row["id"], values)
+    update(ctx, SPECS["ObjectManagerAttribute"], row["id"], values)
     return show(
         ctx,
-        MODELS["ObjectManagerAttribute"],
-        get_row(ctx, MODELS["ObjectManagerAttribute"], row["id"]),
+        SPECS["ObjectManagerAttribute"],
+        get_row(ctx, SPECS["ObjectManagerAttribute"], row["id"]),
         ids=False,
     )
 
@@ -420,7 +420,7 @@ def attributes_update(ctx: Ctx, ident: str) -> Any:
 def attributes_delete(ctx: Ctx, ident: str) -> Any:
     """``DELETE /object_manager_attributes/:id``: marked ``to_delete``; gone after execute_migrations."""
     ctx.require("admin.object")
-    row = get_row(ctx, MODELS["ObjectManagerAttribute"], ident)
+    row = get_row(ctx, SPECS["ObjectManagerAttribute"], ident)
     if row["to_create"]:
         ctx.conn.execute("DELETE FROM object_manager_attributes WHERE id = ?", (row["id"],))
     else:

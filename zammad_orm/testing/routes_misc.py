@@ -7,7 +7,7 @@ from typing import Any
 from zammad_orm.testing.assets import Assets
 from zammad_orm.testing.core import ApiError, Ctx, Reply
 from zammad_orm.testing.crud import get_row, index, insert, lookup_id, show, show_many, update, values_from
-from zammad_orm.testing.render import MODELS
+from zammad_orm.testing.render import SPECS
 from zammad_orm.testing.store import now_ts
 from zammad_orm.testing.tickets import (
     MIRROR,
@@ -231,8 +231,8 @@ def links_remove(ctx: Ctx) -> Any:
 
 
 # --- time accounting -----------------------------------------------------------------------------------
-TA = MODELS["TimeAccounting"]
-TA_TYPE = MODELS["TimeAccountingType"]
+TA = SPECS["TimeAccounting"]
+TA_TYPE = SPECS["TimeAccountingType"]
 
 
 def _ta_values(ctx: Ctx, data: dict[str, Any], ticket_id: int) -> dict[str, Any]:
@@ -357,7 +357,7 @@ def types_update(ctx: Ctx, ident: str) -> Any:
 
 
 # --- online notifications ------------------------------------------------------------------------------
-NOTE = MODELS["OnlineNotification"]
+NOTE = SPECS["OnlineNotification"]
 
 
 def _own_note(ctx: Ctx, ident: str) -> Any:
@@ -406,7 +406,7 @@ def notes_mark_all(ctx: Ctx) -> Any:
 
 
 # --- mentions ------------------------------------------------------------------------------------------
-MENTION = MODELS["Mention"]
+MENTION = SPECS["Mention"]
 
 
 def _mentionable(ctx: Ctx) -> Any:

@@ -14,12 +14,12 @@ from decimal import Decimal
 from typing import Any
 
 from zammad_orm.testing.core import ApiError, Ctx, masked_error
-from zammad_orm.testing.render import MODELS, render
+from zammad_orm.testing.render import SPECS, render
 from zammad_orm.testing.tickets import decimal_text
 
 __all__ = ["ROUTES"]
 
-TICKET = MODELS["Ticket"]
+TICKET = SPECS["Ticket"]
 
 
 def _month(ctx: Ctx, year: str, month: str) -> tuple[str, str]:
@@ -86,7 +86,7 @@ class _Lookups:
         return self._row("users", ident)
 
     def user_record(self, ident: int) -> Any:
-        return self._get("user_record", ident, lambda: render(self.ctx, MODELS["User"], self.user(ident)))
+        return self._get("user_record", ident, lambda: render(self.ctx, SPECS["User"], self.user(ident)))
 
     def org_name(self, ident: Any) -> Any:
         row = self._row("organizations", ident)
@@ -96,7 +96,7 @@ class _Lookups:
         row = self._row("organizations", ident)
         if row is None:
             return None
-        return self._get("org_record", ident, lambda: render(self.ctx, MODELS["Organization"], row))
+        return self._get("org_record", ident, lambda: render(self.ctx, SPECS["Organization"], row))
 
     def type_name(self, ident: Any) -> Any:
         row = self._row("time_accounting_types", ident)

@@ -16,7 +16,7 @@ from typing import Any
 from zammad_orm.testing.assets import Assets
 from zammad_orm.testing.core import Ctx, Reply
 from zammad_orm.testing.crud import paginate, sort_pairs
-from zammad_orm.testing.render import MODELS, Model, columns_of, expand, render_many
+from zammad_orm.testing.render import SPECS, ResourceSpec, columns_of, expand, render_many
 from zammad_orm.testing.search import compile_query, prepare
 from zammad_orm.testing.searchdocs import (
     organization_docs,
@@ -158,7 +158,7 @@ def tickets_search(ctx: Ctx) -> Any:
     """``GET|POST /tickets/search``."""
     ctx.require("ticket.agent", "ticket.customer")
     limit, offset = paginate(ctx, 50, 200)
-    pairs = sort_pairs(ctx, columns_of(ctx, MODELS["Ticket"])) or [("updated_at", "DESC")]
+    pairs = sort_pairs(ctx, columns_of(ctx, SPECS["Ticket"])) or [("updated_at", "DESC")]
     raw = str(ctx.get("query", ctx.get("term", "")) or "")
     condition = ctx.get("condition")
     where, args = read_filter(ctx)
@@ -228,20 +228,20 @@ def _unified_list(ctx: Ctx, records: list[Any], total: int) -> Any:
 
 
 def _ticket_reply(ctx: Ctx, ids: list[int], total: int) -> Any:
-    model = MODELS["Ticket"]
+    spec = SPECS["Ticket"]
     if _unified(ctx):
         if ctx.flag("only_total_count"):
             return {"total_count": total}
         if ctx.flag("full"):
             return {"record_ids": ids, "assets": Assets(ctx).add("Ticket", ids).data, "total_count": total}
-        records = render_many(ctx, model, _tickets(ctx, ids))
+        records = render_many(ctx, spec, _tickets(ctx, ids))
         if ctx.flag("expand"):
-            return _unified_list(ctx, [expand(ctx, model, r) for r in records], total)
+            return _unified_list(ctx, [expand(ctx, spec, r) for r in records], total)
         if ctx.get("label") is not None or ctx.get("term") is not None:
             return _unified_list(ctx, _labels_65(ctx, "Ticket", ids, {}), total)
         return _unified_list(ctx, records, total)
     if ctx.flag("expand"):
-        return [expand(ctx, model, r) for r in render_many(ctx, model, _tickets(ctx, ids))]
+        return [expand(ctx, spec, r) for r in render_many(ctx, spec, _tickets(ctx, ids))]
     assets = Assets(ctx).add("Ticket", ids).dumps()
     # Built as text: the asset records' JSON is cached per store generation, which keeps deep pages cheap.
     text = f'{{"tickets":{json.dumps(ids)},"tickets_count":{len(ids)},"assets":{assets}}}'
@@ -282,8 +282,8 @@ def _object_search(
 ) -> tuple[list[int], int]:
     unified = _unified(ctx)
     limit, offset = paginate(ctx, 50 if unified else 100, 200 if unified else 500)
-    model = MODELS[kind]
-    pairs = sort_pairs(ctx, columns_of(ctx, model)) or [("active", "DESC"), ("updated_at", "DESC")]
+    spec = SPECS[kind]
+    pairs = sort_pairs(ctx, columns_of(ctx, spec)) or [("active", "DESC"), ("updated_at", "DESC")]
     raw = str(ctx.get("query", ctx.get("term", "")) or "")
     use_es = ctx.search_backend == "elasticsearch" and raw.strip()
     query = prepare(raw, zammad_version=ctx.zammad_version)
@@ -327,7 +327,7 @@ def _object_search(
 def _object_reply(
     ctx: Ctx, kind: str, ids: list[int], total: int, docs: Mapping[int, Mapping[str, Any]]
 ) -> Any:
-    model = MODELS[kind]
+    spec = SPECS[kind]
     if _unified(ctx):
         return _object_reply_65(ctx, kind, ids, total, docs)
     if (ctx.get("term") is not None and ctx.get("query") is None) or ctx.get("label") is not None:
@@ -347,36 +347,36 @@ def _object_reply(
     if ctx.flag("full"):
         key = "user_ids" if kind == "User" else "organization_ids"
         return {"assets": Assets(ctx).add(kind, ids).data, key: ids}
-    records = _object_records(ctx, model, ids)
-    return [expand(ctx, model, r) for r in records] if ctx.flag("expand") else records
+    records = _object_records(ctx, spec, ids)
+    return [expand(ctx, spec, r) for r in records] if ctx.flag("expand") else records
 
 
-def _object_records(ctx: Ctx, model: Model, ids: list[int]) -> list[dict[str, Any]]:
+def _object_records(ctx: Ctx, spec: ResourceSpec, ids: list[int]) -> list[dict[str, Any]]:
     rows = (
         ctx.conn.execute(
-            f"SELECT * FROM {model.table} WHERE id IN ({','.join('?' * len(ids))})", ids
+            f"SELECT * FROM {spec.table} WHERE id IN ({','.join('?' * len(ids))})", ids
         ).fetchall()
         if ids
         else []
     )
     by_id = {row["id"]: row for row in rows}
-    return render_many(ctx, model, [by_id[i] for i in ids if i in by_id])
+    return render_many(ctx, spec, [by_id[i] for i in ids if i in by_id])
 
 
 def _object_reply_65(
     ctx: Ctx, kind: str, ids: list[int], total: int, docs: Mapping[int, Mapping[str, Any]]
 ) -> Any:
     # Zammad 6.5+ (model_search_render): only_total_count, full, expand, label/term, plain, in that order.
-    model = MODELS[kind]
+    spec = SPECS[kind]
     if ctx.flag("only_total_count"):
         return {"total_count": total}
     if ctx.flag("full"):
         return {"record_ids": ids, "assets": Assets(ctx).add(kind, ids).data, "total_count": total}
     if ctx.flag("expand"):
-        return _unified_list(ctx, [expand(ctx, model, r) for r in _object_records(ctx, model, ids)], total)
+        return _unified_list(ctx, [expand(ctx, spec, r) for r in _object_records(ctx, spec, ids)], total)
     if ctx.get("label") is not None or ctx.get("term") is not None:
         return _unified_list(ctx, _labels_65(ctx, kind, ids, docs), total)
-    return _unified_list(ctx, _object_records(ctx, model, ids), total)
+    return _unified_list(ctx, _object_records(ctx, spec, ids), total)
 
 
 def users_search(ctx: Ctx) -> Any:
@@ -405,12 +405,12 @@ def _unified_only(kind: str, *permissions: str) -> Callable[[Ctx], Any]:
         ctx.require(*permissions)
         if not _unified(ctx):
             # Before 6.5 the path is the show route with id "search".
-            ctx.not_found(MODELS[kind].cls, "search")
+            ctx.not_found(SPECS[kind].cls, "search")
         docs = table_docs(ctx, kind)
         ids, total = _object_search(ctx, kind, docs, list(docs))
         return _object_reply(ctx, kind, ids, total, docs)
 
-    handler.__doc__ = f"``GET /{MODELS[kind].table}/search`` (Zammad 6.5+ unified search)."
+    handler.__doc__ = f"``GET /{SPECS[kind].table}/search`` (Zammad 6.5+ unified search)."
     return handler
 
 

@@ -19,7 +19,7 @@ from zammad_orm.testing.crud import (
     update,
     values_from,
 )
-from zammad_orm.testing.render import MODELS, render, render_many
+from zammad_orm.testing.render import SPECS, render, render_many
 from zammad_orm.testing.routes_articles import ROUTES as ARTICLE_ROUTES
 from zammad_orm.testing.store import now_ts
 from zammad_orm.testing.tickets import (
@@ -39,7 +39,7 @@ from zammad_orm.testing.tickets import (
 
 __all__ = ["ROUTES", "delete_ticket_rows"]
 
-TICKET = MODELS["Ticket"]
+TICKET = SPECS["Ticket"]
 _WRITABLE = [
     "group_id",
     "priority_id",
@@ -98,8 +98,8 @@ def _ticket_all(ctx: Ctx, row: sqlite3.Row) -> Any:
         "assets": assets.data,
         "links": linked_tickets(ctx, tid),
         "tags": tag_names(ctx, "Ticket", tid),
-        "mentions": render_many(ctx, MODELS["Mention"], mentions, ids=False),
-        "time_accountings": render_many(ctx, MODELS["TimeAccounting"], accountings, ids=False),
+        "mentions": render_many(ctx, SPECS["Mention"], mentions, ids=False),
+        "time_accountings": render_many(ctx, SPECS["TimeAccounting"], accountings, ids=False),
         "form_meta": {},
     }
 
@@ -135,7 +135,7 @@ def _new_customer(ctx: Ctx, data: dict[str, Any]) -> int:
     }
     if ctx.one("SELECT 1 FROM users WHERE login = ? COLLATE NOCASE", (values["login"],)):
         ctx.unprocessable("This object already exists.")
-    user_id = insert(ctx, MODELS["User"], values)
+    user_id = insert(ctx, SPECS["User"], values)
     for (role_id,) in ctx.conn.execute(
         "SELECT id FROM roles WHERE default_at_signup = 1 AND active = 1"
     ).fetchall():
@@ -277,10 +277,10 @@ def tickets_create(ctx: Ctx) -> Any:
         _create_links(ctx, ticket_id, links)
     if isinstance(mentions, list):
         for user_id in mentions:
-            user = get_row(ctx, MODELS["User"], user_id)
+            user = get_row(ctx, SPECS["User"], user_id)
             insert(
                 ctx,
-                MODELS["Mention"],
+                SPECS["Mention"],
                 {"mentionable_type": "Ticket", "mentionable_id": ticket_id, "user_id": user["id"]},
             )
     update_customer_counters(ctx, values["customer_id"])

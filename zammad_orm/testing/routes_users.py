@@ -10,13 +10,13 @@ from typing import Any
 from zammad_orm.testing.assets import Assets
 from zammad_orm.testing.core import Ctx
 from zammad_orm.testing.crud import get_row, index, insert, lookup_id, references, show, update, values_from
-from zammad_orm.testing.render import MODELS
+from zammad_orm.testing.render import SPECS
 from zammad_orm.testing.tickets import history
 
 __all__ = ["ROUTES"]
 
-USER = MODELS["User"]
-ORG = MODELS["Organization"]
+USER = SPECS["User"]
+ORG = SPECS["Organization"]
 _USER_FIELDS = [
     "organization_id",
     "login",
@@ -112,7 +112,7 @@ def _user_relations(ctx: Ctx, user_id: int, data: dict[str, Any], *, creating: b
     privileged = _can_admin_users(ctx)
     role_ids: list[int] | None = None
     if privileged and isinstance(data.get("role_ids"), list):
-        role_ids = [int(get_row(ctx, MODELS["Role"], r)["id"]) for r in data["role_ids"]]
+        role_ids = [int(get_row(ctx, SPECS["Role"], r)["id"]) for r in data["role_ids"]]
     elif privileged and isinstance(data.get("roles"), list):
         role_ids = [lookup_id(ctx, "roles", "Role", name) for name in data["roles"]]
     if role_ids is None and creating:
@@ -128,7 +128,7 @@ def _user_relations(ctx: Ctx, user_id: int, data: dict[str, Any], *, creating: b
         ctx.conn.execute("DELETE FROM user_groups WHERE user_id = ?", (user_id,))
         for key, accesses in groups.items():
             gid = int(key) if str(key).isdigit() else lookup_id(ctx, "groups", "Group", key)
-            get_row(ctx, MODELS["Group"], gid)
+            get_row(ctx, SPECS["Group"], gid)
             for access in [accesses] if isinstance(accesses, str) else list(accesses or []):
                 if not isinstance(access, str) or access not in _ACCESS:
                     ctx.unprocessable(f"Invalid value '{access}' for field 'group_ids'!")
