@@ -200,9 +200,10 @@ def roles_update(ctx: Ctx, ident: str) -> Any:
 # --- ticket states -------------------------------------------------------------------------------------
 def _state_values(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     if "state_type" in data and "state_type_id" not in data:
-        row = ctx.one("SELECT id FROM ticket_state_types WHERE name = ?", (str(data.pop("state_type")),))
+        name = data.pop("state_type")
+        row = ctx.one("SELECT id FROM ticket_state_types WHERE name = ?", (str(name),))
         if row is None:
-            ctx.unprocessable(f"No lookup value found for 'state_type': \"{data.get('state_type')}\"")
+            ctx.unprocessable(f"No lookup value found for 'state_type': \"{name}\"")
         data["state_type_id"] = row[0]
     if "next_state" in data and "next_state_id" not in data:
         data["next_state_id"] = lookup_id(ctx, "next_state", "TicketState", data.pop("next_state"))
