@@ -20,14 +20,15 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from zammad_orm.testing import (
-    routes_admin,
     routes_checklists,
     routes_misc,
+    routes_object_manager,
     routes_reference,
     routes_reports,
     routes_search,
     routes_tickets,
     routes_users,
+    routes_version,
 )
 from zammad_orm.testing.core import ApiError, Ctx, Reply, error_body, masked_error, version_tuple
 from zammad_orm.testing.store import Store
@@ -63,7 +64,8 @@ def _json_response(status: int, body: Any, headers: dict[str, str] | None = None
 _MODULES: tuple[Any, ...] = (
     routes_tickets,
     routes_users,
-    routes_admin,
+    routes_object_manager,
+    routes_version,
     routes_reference,
     routes_misc,
     routes_reports,

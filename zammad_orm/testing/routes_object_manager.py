@@ -1,4 +1,9 @@
-"""Emulator routes for admin resources: object manager attributes, version."""
+"""Emulator routes for custom attributes: ``/object_manager_attributes`` and its migrations.
+
+A new attribute is pending (``to_create``) until ``POST /object_manager_attributes_execute_migrations`` adds
+its column to the table of its object; a deleted one is marked ``to_delete`` until then;
+``POST /object_manager_attributes_discard_changes`` drops the pending changes.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +11,13 @@ import re
 import sqlite3
 from typing import Any
 
-from zammad_orm.testing.core import Ctx
-from zammad_orm.testing.crud import (
-    get_row,
-    insert,
-    show,
-    update,
-    values_from,
-)
+from zammad_orm.testing.core import Ctx, Route
+from zammad_orm.testing.crud import get_row, insert, show, update, values_from
 from zammad_orm.testing.render import SPECS, render_many
 from zammad_orm.testing.store import CUSTOM_TABLES
 
 __all__ = ["ROUTES"]
 
-VERSIONS = {"6.2": "6.2.0-1709189301.4a2dd7d0.focal", "6.5": "6.5.0-1746531111.2b0b1b6d.noble"}
-
-
-def _body(ctx: Ctx) -> dict[str, Any]:
-    return dict(ctx.params)
-
-
-# --- version -----------------------------------------------------------------------------------------
-def version(ctx: Ctx) -> Any:
-    """``GET /version``."""
-    known = VERSIONS.get(ctx.zammad_version)
-    if known is None:
-        # Other 6.x versions answer in the same format, with their own number.
-        release = ctx.zammad_version if ctx.zammad_version.count(".") >= 2 else ctx.zammad_version + ".0"
-        known = f"{release}-1709189301.4a2dd7d0.noble"
-    return {"version": known}
-
-
-# --- object manager attributes -------------------------------------------------------------------------
 _ATTR_FIELDS = [
     "name",
     "display",
@@ -89,7 +69,7 @@ def attributes_show(ctx: Ctx, ident: str) -> Any:
 def attributes_create(ctx: Ctx) -> Any:
     """``POST /object_manager_attributes`` → 201; the column appears after execute_migrations."""
     ctx.require("admin.object")
-    data = _body(ctx)
+    data = dict(ctx.params)
     name, obj = data.get("name"), data.get("object")
     if not isinstance(obj, str) or obj not in CUSTOM_TABLES:
         ctx.unprocessable(f"Invalid value {obj!r} for field 'object'!")
@@ -123,7 +103,7 @@ def attributes_update(ctx: Ctx, ident: str) -> Any:
     """``PUT /object_manager_attributes/:id`` (name, object and data_type stay)."""
     ctx.require("admin.object")
     row = get_row(ctx, SPECS["ObjectManagerAttribute"], ident)
-    data = {k: v for k, v in _body(ctx).items() if k not in ("name", "object", "data_type")}
+    data = {k: v for k, v in ctx.params.items() if k not in ("name", "object", "data_type")}
     values = values_from(ctx, SPECS["ObjectManagerAttribute"], data, _ATTR_FIELDS)
     values.update(to_migrate=1, to_config=1)
     update(ctx, SPECS["ObjectManagerAttribute"], row["id"], values)
@@ -175,8 +155,7 @@ def attributes_discard(ctx: Ctx) -> Any:
     return {}
 
 
-ROUTES = [
-    ("/version", "GET", version),
+ROUTES: list[Route] = [
     ("/object_manager_attributes", "GET", attributes_index),
     ("/object_manager_attributes", "POST", attributes_create),
     ("/object_manager_attributes/<ident>", "GET", attributes_show),
