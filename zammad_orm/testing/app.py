@@ -23,6 +23,7 @@ from zammad_orm.testing import (
     routes_checklists,
     routes_misc,
     routes_object_manager,
+    routes_organizations,
     routes_reference,
     routes_reports,
     routes_search,
@@ -64,6 +65,7 @@ def _json_response(status: int, body: Any, headers: dict[str, str] | None = None
 _MODULES: tuple[Any, ...] = (
     routes_tickets,
     routes_users,
+    routes_organizations,
     routes_object_manager,
     routes_version,
     routes_reference,

@@ -1,4 +1,4 @@
-"""Generic resource operations of the emulator: index with pagination and sorting, show, create, update.
+"""Generic resource operations of the emulator: index (pagination, sorting), show, create, update, history.
 
 These mirror Zammad's ``model_index_render`` / ``model_show_render`` / ``model_create_render`` /
 ``model_update_render`` (spec §2.2–§2.5), including name-to-id lookups (§2.3) and their 422 messages.
@@ -22,6 +22,7 @@ __all__ = [
     "lookup_id",
     "order_clause",
     "paginate",
+    "record_history",
     "resolve_refs",
     "show",
     "show_many",
@@ -271,3 +272,53 @@ def references(ctx: Ctx, checks: Iterable[tuple[str, str]], ident: int) -> None:
 def get_row(ctx: Ctx, spec: ResourceSpec, ident: Any) -> sqlite3.Row:
     """Row or 404 (re-exported for route modules)."""
     return fetch(ctx, spec, ident)
+
+
+def record_history(ctx: Ctx, obj: str, o_id: int) -> Any:
+    """Return the history of one user or organization: ``{"history": [...], "assets": {...}}``.
+
+    Args:
+        ctx: the request.
+        obj: Zammad's object name (``"User"``, ``"Organization"``).
+        o_id: the record's id.
+
+    """
+    rows = ctx.conn.execute(
+        "SELECT * FROM histories WHERE object = ? AND o_id = ? ORDER BY created_at, id", (obj, o_id)
+    ).fetchall()
+    entries = []
+    for h in rows:
+        entry = {
+            k: h[k]
+            for k in (
+                "id",
+                "history_attribute_id",
+                "sourceable_type",
+                "sourceable_id",
+                "sourceable_name",
+                "o_id",
+                "related_history_object_id",
+                "created_by_id",
+                "created_at",
+                "object",
+                "type",
+            )
+        }
+        entry.update(
+            {
+                k: h[k]
+                for k in (
+                    "related_o_id",
+                    "related_object",
+                    "attribute",
+                    "value_from",
+                    "value_to",
+                    "id_from",
+                    "id_to",
+                )
+                if h[k] is not None
+            }
+        )
+        entries.append(entry)
+    assets = Assets(ctx).add(obj, [o_id]).add("User", [h["created_by_id"] for h in rows])
+    return {"history": entries, "assets": assets.data}
