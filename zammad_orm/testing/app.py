@@ -27,11 +27,11 @@ from zammad_orm.testing import (
     routes_online_notifications,
     routes_organizations,
     routes_reference,
-    routes_reports,
     routes_search,
     routes_tags,
     routes_tickets,
     routes_time_accounting,
+    routes_time_accounting_log,
     routes_users,
     routes_version,
 )
@@ -76,9 +76,9 @@ _MODULES: tuple[Any, ...] = (
     routes_tags,
     routes_links,
     routes_time_accounting,
+    routes_time_accounting_log,
     routes_online_notifications,
     routes_mentions,
-    routes_reports,
     routes_search,
     routes_checklists,
 )

@@ -1,4 +1,4 @@
-"""Time accounting reports: ``GET /time_accounting/log/<report>/:year/:month``.
+"""Emulator routes for time accounting reports: ``GET /time_accounting/log/<report>/:year/:month``.
 
 The reports ``by_activity``, ``by_ticket``, ``by_customer`` and ``by_organization`` are Zammad's admin reports
 (spec §5.11) over the time accountings *created* in one calendar month (UTC), as
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from zammad_orm.testing.core import ApiError, Ctx, masked_error
+from zammad_orm.testing.core import ApiError, Ctx, Route, masked_error
 from zammad_orm.testing.render import SPECS, render
 from zammad_orm.testing.tickets import decimal_text
 
@@ -194,7 +194,7 @@ def by_organization(ctx: Ctx, year: str, month: str) -> Any:
     return _limited(ctx, results)
 
 
-ROUTES = [
+ROUTES: list[Route] = [
     ("/time_accounting/log/by_activity/<year>/<month>", "GET", by_activity),
     ("/time_accounting/log/by_ticket/<year>/<month>", "GET", by_ticket),
     ("/time_accounting/log/by_customer/<year>/<month>", "GET", by_customer),
