@@ -20,6 +20,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from zammad_orm.testing import (
+    routes_articles,
     routes_checklists,
     routes_links,
     routes_mentions,
@@ -29,6 +30,8 @@ from zammad_orm.testing import (
     routes_reference,
     routes_search,
     routes_tags,
+    routes_ticket_history,
+    routes_ticket_merge,
     routes_tickets,
     routes_time_accounting,
     routes_time_accounting_log,
@@ -68,6 +71,9 @@ def _json_response(status: int, body: Any, headers: dict[str, str] | None = None
 
 _MODULES: tuple[Any, ...] = (
     routes_tickets,
+    routes_ticket_history,
+    routes_ticket_merge,
+    routes_articles,
     routes_users,
     routes_organizations,
     routes_object_manager,
