@@ -6,7 +6,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from zammad_orm.testing.core import Ctx, Reply
+from zammad_orm.testing.core import Ctx, Reply, Route
 from zammad_orm.testing.crud import get_row, paginate
 from zammad_orm.testing.render import SPECS, article_expanded
 from zammad_orm.testing.store import now_ts
@@ -156,7 +156,7 @@ def article_plain(ctx: Ctx, ident: str) -> Any:
     return Reply(None, raw=raw, content_type="message/rfc822", headers=disposition)
 
 
-ROUTES = [
+ROUTES: list[Route] = [
     ("/ticket_articles", "GET", articles_index),
     ("/ticket_articles", "POST", articles_create),
     ("/ticket_articles/by_ticket/<ident>", "GET", articles_by_ticket),

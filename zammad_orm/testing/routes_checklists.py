@@ -15,7 +15,7 @@ import re
 import sqlite3
 from typing import Any
 
-from zammad_orm.testing.core import Ctx, Reply
+from zammad_orm.testing.core import Ctx, Reply, Route
 from zammad_orm.testing.crud import get_row, insert, update
 from zammad_orm.testing.render import ResourceSpec, row_dicts
 from zammad_orm.testing.store import now_ts
@@ -359,7 +359,7 @@ def templates_delete(ctx: Ctx, ident: str) -> Any:
     return {}
 
 
-ROUTES = [
+ROUTES: list[Route] = [
     ("/checklists", "POST", checklists_create),
     ("/checklists/<ident>", "GET", checklists_show),
     ("/checklists/<ident>", "PUT PATCH", checklists_update),

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from zammad_orm.testing.assets import Assets
-from zammad_orm.testing.core import Ctx, Reply
+from zammad_orm.testing.core import Ctx, Reply, Route
 from zammad_orm.testing.crud import paginate, sort_pairs
 from zammad_orm.testing.render import SPECS, ResourceSpec, columns_of, expand, render_many
 from zammad_orm.testing.search import compile_query, condition_match, prepare
@@ -394,7 +394,7 @@ def global_search(ctx: Ctx) -> Any:
     return {"assets": assets.data, "result": result}
 
 
-ROUTES = [
+ROUTES: list[Route] = [
     ("/tickets/search", "GET POST", tickets_search),
     ("/users/search", "GET POST", users_search),
     ("/organizations/search", "GET POST", organizations_search),
