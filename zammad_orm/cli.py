@@ -1,9 +1,10 @@
-"""The ``zammad-orm`` command line: serve the bundled Zammad emulator, or run the demo report against it.
+"""The ``zammad-orm`` command line: serve the bundled Zammad emulator, run the demo report, list its routes.
 
 ``zammad-orm serve`` starts the emulator (a real HTTP server on loopback backed by SQLite), prints its
 URL, the admin token and the admin login, and serves until Ctrl-C or SIGTERM. ``zammad-orm demo`` starts
 an emulator with demo data and runs the example report ``zammad_orm.testing.report`` against it.
-Both need the ``[emulator]`` extra; the emulator is imported only when a command runs.
+``zammad-orm routes`` prints the emulator's URL map: methods, path and handler of every rule.
+All need the ``[emulator]`` extra; the emulator is imported only when a command runs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 __all__ = ["build_parser", "main"]
 
 DEFAULT_DEMO_TICKETS = 200
+_MISSING_EXTRA = (
+    "zammad-orm: the emulator cannot be loaded ({}); install the extra: pip install 'zammad-orm[emulator]'"
+)
 
 
 def _port(text: str) -> int:
@@ -45,16 +49,17 @@ def _count(text: str) -> int:
     return value
 
 
+def _version_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--zammad-version", choices=("6.2", "6.5"), default="6.2", help=help_text)
+
+
 def _emulator_options(parser: argparse.ArgumentParser, *, demo_default: int) -> None:
     parser.add_argument(
         "--demo", type=_count, default=demo_default, metavar="N", help="demo tickets to generate"
     )
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the demo data (default 0)")
-    parser.add_argument(
-        "--zammad-version",
-        choices=("6.2", "6.5"),
-        default="6.2",
-        help="Zammad release to imitate: 6.2 (search answers {tickets, assets}) or 6.5 (unified search)",
+    _version_option(
+        parser, "Zammad release to imitate: 6.2 (search answers {tickets, assets}) or 6.5 (unified search)"
     )
     parser.add_argument(
         "--search-backend",
@@ -67,9 +72,10 @@ def _emulator_options(parser: argparse.ArgumentParser, *, demo_default: int) -> 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``zammad-orm`` command."""
     parser = argparse.ArgumentParser(
-        prog="zammad-orm", description="Serve the bundled Zammad emulator or run the demo report."
+        prog="zammad-orm",
+        description="Serve the bundled Zammad emulator, run the demo report, or list the emulator's routes.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,demo}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,demo,routes}")
     serve = sub.add_parser("serve", help="run the bundled Zammad emulator until Ctrl-C")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=0, metavar="N", help="port (default 0: a free port)")
@@ -86,6 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PNG",
         help="also draw tickets per month into this image (matplotlib)",
     )
+    routes = sub.add_parser(
+        "routes",
+        help="print the emulator's URL map: methods, path and handler of every rule",
+        description="Print the emulator's URL map, one line per rule, sorted by path: the HTTP methods, the"
+        " path (werkzeug placeholders such as <ident>) and the handler that answers it, as module.function"
+        " in zammad_orm.testing (e.g. routes_tickets.tickets_show in zammad_orm/testing/routes_tickets.py)."
+        " Starts nothing.",
+    )
+    _version_option(
+        routes, "Zammad release whose routes to list (default 6.2; the checklists of 6.4+ appear with 6.5)"
+    )
     return parser
 
 
@@ -93,10 +110,7 @@ def _emulator_class() -> type[Emulator]:
     try:
         from zammad_orm.testing import Emulator
     except ImportError as exc:
-        raise SystemExit(
-            f"zammad-orm: the emulator cannot be loaded ({exc}); "
-            "install the extra: pip install 'zammad-orm[emulator]'"
-        ) from exc
+        raise SystemExit(_MISSING_EXTRA.format(exc)) from exc
     return Emulator
 
 
@@ -177,12 +191,24 @@ def _demo(args: argparse.Namespace) -> int:
         return report.main(emulator.client(), chart_path=args.chart)
 
 
+def _routes(args: argparse.Namespace) -> int:
+    try:
+        from zammad_orm.testing.app import url_rules
+    except ImportError as exc:
+        raise SystemExit(_MISSING_EXTRA.format(exc)) from exc
+    rows = url_rules(args.zammad_version)
+    methods_width = max(len(methods) for methods, _, _ in rows)
+    path_width = max(len(path) for _, path, _ in rows)
+    for methods, path, handler in rows:
+        print(f"{methods:<{methods_width}}  {path:<{path_width}}  {handler}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status."""
     args = build_parser().parse_args(argv)
-    if args.command == "serve":
-        return _serve(args)
-    return _demo(args)
+    commands = {"serve": _serve, "demo": _demo, "routes": _routes}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":  # pragma: no cover

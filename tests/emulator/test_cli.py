@@ -1,7 +1,11 @@
-"""The zammad-orm command line, run as a real subprocess: serve prints its URL and token and answers HTTP."""
+"""The zammad-orm command line, run as a real subprocess: serve prints its URL and token and answers HTTP.
+
+``routes`` prints the URL map; it starts nothing, so it also runs through ``main()``.
+"""
 
 from __future__ import annotations
 
+import importlib
 import queue
 import re
 import signal
@@ -14,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from zammad_orm.cli import build_parser
+from zammad_orm.cli import build_parser, main
 
 STARTUP_TIMEOUT = 60.0
 
@@ -200,7 +204,8 @@ def test_an_unusable_database_path_is_a_clear_error(tmp_path: Path) -> None:
         (["serve", "--search-backend", "solr"], "invalid choice: 'solr'"),
         (["demo", "--demo", "many"], "not a whole number"),
         (["launch"], "invalid choice: 'launch'"),
-        ([], "required: {serve,demo}"),
+        (["routes", "--zammad-version", "7.0"], "invalid choice: '7.0'"),
+        ([], "required: {serve,demo,routes}"),
     ],
 )
 def test_bad_arguments_are_argparse_errors(args: list[str], message: str) -> None:
@@ -236,3 +241,44 @@ def test_demo_prints_the_report() -> None:
     assert "serving on http://127.0.0.1:" in result.stderr
     assert "21 tickets" in result.stdout  # 20 demo tickets and the welcome ticket of a fresh system
     assert "Tickets by state" in result.stdout
+
+
+def _routes(capsys: pytest.CaptureFixture[str], *args: str) -> list[tuple[tuple[str, ...], str, str]]:
+    assert main(["routes", *args]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    return [(tuple(row[:-2]), row[-2], row[-1]) for row in rows]
+
+
+def test_routes_lists_every_rule_with_its_handler_sorted_by_path(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = _routes(capsys)
+    assert (("GET", "POST"), "/api/v1/tickets/search", "routes_search.tickets_search") in rows
+    assert (("POST",), "/api/v1/ticket_states", "routes_reference.create") in rows
+    assert (("GET",), "/api/v1/organizations/<ident>", "routes_organizations.orgs_show") in rows
+    assert (("PUT", "PATCH"), "/api/v1/checklists/<ident>", "routes_checklists.checklists_update") not in rows
+    paths = [path for _, path, _ in rows]
+    assert paths == sorted(paths)
+    assert len(rows) == len(set(rows)) > 90
+    # Every handler is named as module.function of a real function of zammad_orm.testing.
+    for _, _, handler in rows:
+        module, function = handler.split(".")
+        assert callable(getattr(importlib.import_module(f"zammad_orm.testing.{module}"), function))
+
+
+def test_routes_of_a_newer_release_include_its_endpoints(capsys: pytest.CaptureFixture[str]) -> None:
+    older = _routes(capsys)
+    newer = _routes(capsys, "--zammad-version", "6.5")
+    assert (("PUT", "PATCH"), "/api/v1/checklists/<ident>", "routes_checklists.checklists_update") in newer
+    assert set(older) < set(newer)
+
+
+def test_routes_help_says_what_it_prints() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "zammad_orm.cli", "routes", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    assert "URL map" in result.stdout
+    assert "module.function" in result.stdout
+    assert "--zammad-version" in result.stdout

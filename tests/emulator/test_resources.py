@@ -235,6 +235,15 @@ def test_states_crud(admin: Api) -> None:
     assert admin.post("/ticket_states", json={"name": "no type"}).status_code == 422
 
 
+def test_state_type_by_name_and_an_unknown_name_in_the_error(admin: Api) -> None:
+    reply = admin.post("/ticket_states", json={"name": "pytest_named_type", "state_type": "open"})
+    assert reply.status_code == 201
+    assert reply.json()["state_type_id"] == 2
+    unknown = admin.post("/ticket_states", json={"name": "pytest_bad_type", "state_type": "bogus"})
+    assert unknown.status_code == 422
+    assert unknown.json()["error"] == "No lookup value found for 'state_type': \"bogus\""
+
+
 def test_priorities_crud_and_default(admin: Api) -> None:
     prio = admin.post("/ticket_priorities", json={"name": "pytest_priority"}).json()
     assert (prio["ui_icon"], prio["ui_color"], prio["default_create"]) == (None, None, False)

@@ -2,17 +2,22 @@
 
 Every request runs in one SQLite transaction (rolled back on any error), so a failing request never leaves
 half-written data; any unexpected exception becomes Zammad's 500 JSON body and the server keeps serving.
-Route handlers live in the ``routes_*`` modules; each exports ``ROUTES`` (rule, methods, handler).
+Route handlers live in the ``routes_*`` modules, one module per family of paths, all registered the same
+way: each exports ``ROUTES``, a list of :data:`~zammad_orm.testing.core.Route` (rule, methods, handler), and
+a module whose endpoints a Zammad release introduced sets ``MIN_VERSION`` (routed from that version on).
+:data:`ROUTE_MODULES` lists them; :func:`url_rules` describes the resulting URL map (``zammad-orm routes``).
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable
+from types import ModuleType
 from typing import Any
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -20,18 +25,28 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from zammad_orm.testing import (
-    routes_admin,
+    routes_articles,
     routes_checklists,
-    routes_misc,
-    routes_reports,
+    routes_links,
+    routes_mentions,
+    routes_object_manager,
+    routes_online_notifications,
+    routes_organizations,
+    routes_reference,
     routes_search,
+    routes_tags,
+    routes_ticket_history,
+    routes_ticket_merge,
     routes_tickets,
+    routes_time_accounting,
+    routes_time_accounting_log,
     routes_users,
+    routes_version,
 )
 from zammad_orm.testing.core import ApiError, Ctx, Reply, error_body, masked_error, version_tuple
 from zammad_orm.testing.store import Store
 
-__all__ = ["EmulatorApp", "make_app"]
+__all__ = ["ROUTE_MODULES", "EmulatorApp", "make_app", "url_rules"]
 
 log = logging.getLogger("zammad_orm.testing")
 
@@ -59,22 +74,36 @@ def _json_response(status: int, body: Any, headers: dict[str, str] | None = None
     )
 
 
-_MODULES: tuple[Any, ...] = (
-    routes_tickets,
-    routes_users,
-    routes_admin,
-    routes_misc,
-    routes_reports,
-    routes_search,
+#: Every routes module, by name (werkzeug ranks the rules itself: the order does not change routing).
+ROUTE_MODULES: tuple[ModuleType, ...] = (
+    routes_articles,
     routes_checklists,
+    routes_links,
+    routes_mentions,
+    routes_object_manager,
+    routes_online_notifications,
+    routes_organizations,
+    routes_reference,
+    routes_search,
+    routes_tags,
+    routes_ticket_history,
+    routes_ticket_merge,
+    routes_tickets,
+    routes_time_accounting,
+    routes_time_accounting_log,
+    routes_users,
+    routes_version,
 )
+
+#: Methods in the order ``url_rules`` lists them (werkzeug adds HEAD to every GET rule by itself).
+_METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _build_map(zammad_version: str) -> tuple[Map, dict[str, Handler]]:
     # A module with MIN_VERSION is routed only from that version on (older servers: "No route matches").
     rules: list[Rule] = []
     handlers: dict[str, Handler] = {}
-    for module in _MODULES:
+    for module in ROUTE_MODULES:
         if version_tuple(zammad_version) < getattr(module, "MIN_VERSION", (0,)):
             continue
         for index, (rule, methods, handler) in enumerate(module.ROUTES):
@@ -82,6 +111,32 @@ def _build_map(zammad_version: str) -> tuple[Map, dict[str, Handler]]:
             rules.append(Rule("/api/v1" + rule, methods=methods.split(), endpoint=endpoint))
             handlers[endpoint] = handler
     return Map(rules, strict_slashes=False, merge_slashes=False), handlers
+
+
+def _handler_name(handler: Handler) -> str:
+    # Table-driven handlers are partials of one function (routes_reference): name the function.
+    function = handler.func if isinstance(handler, functools.partial) else handler
+    return f"{function.__module__.rsplit('.', 1)[-1]}.{function.__qualname__}"
+
+
+def url_rules(zammad_version: str = "6.2") -> list[tuple[str, str, str]]:
+    """Describe the URL map of an emulator imitating ``zammad_version``.
+
+    Args:
+        zammad_version: the imitated release; modules with a ``MIN_VERSION`` above it are left out.
+
+    Returns:
+        One ``(methods, path, handler)`` row per rule, sorted by path: methods like ``"GET POST"``, the
+        path with its werkzeug placeholders (``/api/v1/tickets/<ident>``), the handler as
+        ``module.function`` (``routes_tickets.tickets_show``).
+
+    """
+    url_map, handlers = _build_map(zammad_version)
+    rows = []
+    for rule in url_map.iter_rules():
+        methods = " ".join(m for m in _METHOD_ORDER if m in (rule.methods or ()))
+        rows.append((methods, rule.rule, _handler_name(handlers[rule.endpoint])))
+    return sorted(rows, key=lambda row: (row[1], _METHOD_ORDER.index(row[0].split()[0])))
 
 
 class EmulatorApp:

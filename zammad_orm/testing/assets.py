@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from zammad_orm.testing.core import Ctx
-from zammad_orm.testing.render import MODELS, Model, render_many
+from zammad_orm.testing.render import SPECS, ResourceSpec, render_many
 
 __all__ = ["Assets"]
 
@@ -45,13 +45,13 @@ class Assets:
             parts.append(f'"{asset}":{{{",".join(items)}}}')
         return "{" + ",".join(parts) + "}"
 
-    def _records(self, model: Model, ids: Iterable[int]) -> list[dict[str, Any]]:
-        bucket = self.data.get(model.asset, {})
-        name = model.name
+    def _records(self, spec: ResourceSpec, ids: Iterable[int]) -> list[dict[str, Any]]:
+        bucket = self.data.get(spec.asset, {})
+        name = spec.name
         wanted = [i for i in dict.fromkeys(ids) if i is not None and str(i) not in bucket]
         if not wanted:
             return []
-        bucket = self.data.setdefault(model.asset, bucket)
+        bucket = self.data.setdefault(spec.asset, bucket)
         cache = self._cache
         missing = [i for i in wanted if (name, i) not in cache]
         if missing:
@@ -59,9 +59,9 @@ class Assets:
             for start in range(0, len(missing), 900):
                 chunk = missing[start : start + 900]
                 rows += self.ctx.conn.execute(
-                    f"SELECT * FROM {model.table} WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                    f"SELECT * FROM {spec.table} WHERE id IN ({','.join('?' * len(chunk))})", chunk
                 ).fetchall()
-            for record in render_many(self.ctx, model, rows):
+            for record in render_many(self.ctx, spec, rows):
                 cache[(name, record["id"])] = record
         out = []
         for i in wanted:
@@ -73,8 +73,8 @@ class Assets:
 
     def add(self, model_name: str, ids: Iterable[int]) -> Assets:
         """Add records and everything they reference (Zammad's ``assets`` recursion, depth-limited)."""
-        model = MODELS[model_name]
-        records = self._records(model, ids)
+        spec = SPECS[model_name]
+        records = self._records(spec, ids)
         if not records:
             return self
         if model_name == "Ticket":

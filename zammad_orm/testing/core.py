@@ -11,12 +11,16 @@ import functools
 import re
 import secrets
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 
 from zammad_orm.testing.store import Store
 
-__all__ = ["ApiError", "Ctx", "Reply", "bool_param", "error_body", "masked_error"]
+__all__ = ["ApiError", "Ctx", "Reply", "Route", "bool_param", "error_body", "masked_error"]
+
+#: One entry of a routes module's ``ROUTES``: the rule below ``/api/v1`` (werkzeug syntax), the HTTP methods
+#: separated by spaces, and the handler, called as ``handler(ctx, **url_arguments)``.
+Route = tuple[str, str, Callable[..., Any]]
 
 
 class ApiError(Exception):

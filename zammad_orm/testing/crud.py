@@ -1,4 +1,4 @@
-"""Generic model operations of the emulator: index with pagination and sorting, show, create, update.
+"""Generic resource operations of the emulator: index (pagination, sorting), show, create, update, history.
 
 These mirror Zammad's ``model_index_render`` / ``model_show_render`` / ``model_create_render`` /
 ``model_update_render`` (spec §2.2–§2.5), including name-to-id lookups (§2.3) and their 422 messages.
@@ -13,7 +13,7 @@ from typing import Any
 
 from zammad_orm.testing.assets import Assets
 from zammad_orm.testing.core import Ctx, Reply
-from zammad_orm.testing.render import MODELS, Model, columns_of, expand, fetch, render, render_many
+from zammad_orm.testing.render import SPECS, ResourceSpec, columns_of, expand, fetch, render, render_many
 from zammad_orm.testing.store import now_ts
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "lookup_id",
     "order_clause",
     "paginate",
+    "record_history",
     "resolve_refs",
     "show",
     "show_many",
@@ -73,44 +74,44 @@ def sort_pairs(ctx: Ctx, columns: Sequence[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def order_clause(ctx: Ctx, model: Model, default: str = "id ASC") -> str:
+def order_clause(ctx: Ctx, spec: ResourceSpec, default: str = "id ASC") -> str:
     """Return SQL ORDER BY text for the request's sort parameters."""
-    pairs = sort_pairs(ctx, columns_of(ctx, model))
+    pairs = sort_pairs(ctx, columns_of(ctx, spec))
     if not pairs:
         return default
     return ", ".join(f'"{column}" {direction}' for column, direction in pairs) + ", id ASC"
 
 
 def show_many(
-    ctx: Ctx, model: Model, rows: Sequence[sqlite3.Row], *, ids: bool = True, total: int | None = None
+    ctx: Ctx, spec: ResourceSpec, rows: Sequence[sqlite3.Row], *, ids: bool = True, total: int | None = None
 ) -> Any:
     """Return A list in plain / expand / full form."""
     if ctx.flag("full"):
-        assets = Assets(ctx).add(model.name, [row["id"] for row in rows]).data
+        assets = Assets(ctx).add(spec.name, [row["id"] for row in rows]).data
         out: dict[str, Any] = {"record_ids": [row["id"] for row in rows], "assets": assets}
         out["total_count"] = total if total is not None else len(rows)
         return out
-    records = render_many(ctx, model, rows, ids=ids or ctx.flag("expand"))
+    records = render_many(ctx, spec, rows, ids=ids or ctx.flag("expand"))
     if ctx.flag("expand"):
-        records = [expand(ctx, model, record) for record in records]
+        records = [expand(ctx, spec, record) for record in records]
     return records
 
 
-def show(ctx: Ctx, model: Model, row: sqlite3.Row, *, ids: bool = True, status: int = 200) -> Any:
+def show(ctx: Ctx, spec: ResourceSpec, row: sqlite3.Row, *, ids: bool = True, status: int = 200) -> Any:
     """One record in plain / expand / full form."""
     if ctx.flag("full"):
-        body: Any = {"id": row["id"], "assets": Assets(ctx).add(model.name, [row["id"]]).data}
+        body: Any = {"id": row["id"], "assets": Assets(ctx).add(spec.name, [row["id"]]).data}
     else:
         expanded = ctx.flag("expand")
-        body = render(ctx, model, row, ids=ids or expanded)
+        body = render(ctx, spec, row, ids=ids or expanded)
         if expanded:
-            body = expand(ctx, model, body)
+            body = expand(ctx, spec, body)
     return Reply(body, status) if status != 200 else body
 
 
 def index(
     ctx: Ctx,
-    model: Model,
+    spec: ResourceSpec,
     *,
     where: str = "1=1",
     args: Iterable[Any] = (),
@@ -121,20 +122,20 @@ def index(
 ) -> Any:
     """Return generic index: paginated, sortable, plain / expand / full."""
     limit, offset = paginate(ctx, default, maximum)
-    order = order_clause(ctx, model) if sortable else "id ASC"
+    order = order_clause(ctx, spec) if sortable else "id ASC"
     args = tuple(args)
     rows = ctx.conn.execute(
-        f"SELECT * FROM {model.table} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?", (*args, limit, offset)
+        f"SELECT * FROM {spec.table} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?", (*args, limit, offset)
     ).fetchall()
     total = None
     if ctx.flag("full"):
-        total = ctx.conn.execute(f"SELECT COUNT(*) FROM {model.table} WHERE {where}", args).fetchone()[0]
-    return show_many(ctx, model, rows, ids=ids, total=total)
+        total = ctx.conn.execute(f"SELECT COUNT(*) FROM {spec.table} WHERE {where}", args).fetchone()[0]
+    return show_many(ctx, spec, rows, ids=ids, total=total)
 
 
 def lookup_id(ctx: Ctx, assoc: str, target: str, value: Any) -> int:
     """Resolve a name given for a belongs_to association (spec §2.3); 422 when unknown."""
-    model = MODELS[target]
+    spec = SPECS[target]
     if target == "User":
         if not isinstance(value, str):
             ctx.unprocessable(f"String is needed as ref value {value!r} for '{assoc}'")
@@ -144,17 +145,17 @@ def lookup_id(ctx: Ctx, assoc: str, target: str, value: Any) -> int:
             "SELECT id FROM users WHERE email = ? COLLATE NOCASE ORDER BY id LIMIT 1", (value.strip(),)
         )
     else:
-        row = ctx.one(f"SELECT id FROM {model.table} WHERE name = ? ORDER BY id LIMIT 1", (str(value),))
+        row = ctx.one(f"SELECT id FROM {spec.table} WHERE name = ? ORDER BY id LIMIT 1", (str(value),))
     if row is None:
         ctx.unprocessable(f"No lookup value found for '{assoc}': {json.dumps(value, ensure_ascii=False)}")
     return int(row[0])
 
 
 def resolve_refs(
-    ctx: Ctx, model: Model, data: dict[str, Any], extra: Mapping[str, tuple[str, str]] | None = None
+    ctx: Ctx, spec: ResourceSpec, data: dict[str, Any], extra: Mapping[str, tuple[str, str]] | None = None
 ) -> None:
     """Replace ``group: "Users"`` style keys by their ``*_id`` (the id wins when both are given)."""
-    lookups = dict(model.lookups)
+    lookups = dict(spec.lookups)
     lookups.update(extra or {})
     for assoc, (target, column) in lookups.items():
         if assoc in data:
@@ -179,22 +180,24 @@ def _check_exists(ctx: Ctx, column: str, value: Any) -> None:
     target = targets.get(column)
     if target is None or value is None:
         return
-    model = MODELS[target]
-    if ctx.one(f"SELECT 1 FROM {model.table} WHERE id = ?", (value,)) is None:
+    spec = SPECS[target]
+    if ctx.one(f"SELECT 1 FROM {spec.table} WHERE id = ?", (value,)) is None:
         ctx.unprocessable(f"No lookup value found for '{column[:-3]}': {json.dumps(value)}")
 
 
-def values_from(ctx: Ctx, model: Model, data: Mapping[str, Any], writable: Iterable[str]) -> dict[str, Any]:
+def values_from(
+    ctx: Ctx, spec: ResourceSpec, data: Mapping[str, Any], writable: Iterable[str]
+) -> dict[str, Any]:
     """Column values from a request body: only writable/custom columns, typed, references checked."""
-    allowed = set(writable) | set(ctx.store.custom_columns.get(model.custom or "", []))
+    allowed = set(writable) | set(ctx.store.custom_columns.get(spec.custom or "", []))
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key not in allowed:
             continue
-        if key in ctx.store.custom_columns.get(model.custom or "", []):
+        if key in ctx.store.custom_columns.get(spec.custom or "", []):
             out[key] = None if value is None else json.dumps(value)
             continue
-        if key in model.bools:
+        if key in spec.bools:
             if value is not None and not isinstance(value, bool):
                 if str(value).lower() in ("true", "1", "t", "yes", "on"):
                     value = True
@@ -203,7 +206,7 @@ def values_from(ctx: Ctx, model: Model, data: Mapping[str, Any], writable: Itera
                 else:
                     ctx.unprocessable(f"Invalid value {value!r} for field '{key}'!")
             out[key] = None if value is None else int(value)
-        elif key in model.jsons:
+        elif key in spec.jsons:
             if value is not None and not isinstance(value, dict):
                 ctx.unprocessable(f"Invalid value {value!r} for field '{key}'!")
             out[key] = json.dumps(value if value is not None else {})
@@ -224,37 +227,39 @@ def values_from(ctx: Ctx, model: Model, data: Mapping[str, Any], writable: Itera
     return out
 
 
-def insert(ctx: Ctx, model: Model, values: Mapping[str, Any], *, stamps: bool = True) -> int:
+def insert(ctx: Ctx, spec: ResourceSpec, values: Mapping[str, Any], *, stamps: bool = True) -> int:
     """Insert a row (adding ``created_*``/``updated_*``) and return its id."""
     row = dict(values)
     if stamps:
         now = now_ts()
         row.setdefault("created_at", now)
         row.setdefault("updated_at", now)
-        if "created_by_id" in model.columns:
+        if "created_by_id" in spec.columns:
             row.setdefault("created_by_id", ctx.uid)
-        if "updated_by_id" in model.columns:
+        if "updated_by_id" in spec.columns:
             row.setdefault("updated_by_id", ctx.uid)
     columns = ", ".join(f'"{c}"' for c in row)
     cursor = ctx.conn.execute(
-        f"INSERT INTO {model.table} ({columns}) VALUES ({','.join('?' * len(row))})", tuple(row.values())
+        f"INSERT INTO {spec.table} ({columns}) VALUES ({','.join('?' * len(row))})", tuple(row.values())
     )
     return int(cursor.lastrowid or 0)
 
 
-def update(ctx: Ctx, model: Model, ident: int, values: Mapping[str, Any], *, stamps: bool = True) -> None:
+def update(
+    ctx: Ctx, spec: ResourceSpec, ident: int, values: Mapping[str, Any], *, stamps: bool = True
+) -> None:
     """Update columns of a row (adding ``updated_at``/``updated_by_id``); no changes, no write."""
-    current = ctx.one(f"SELECT * FROM {model.table} WHERE id = ?", (ident,))
+    current = ctx.one(f"SELECT * FROM {spec.table} WHERE id = ?", (ident,))
     row = {key: value for key, value in values.items() if current is None or current[key] != value}
     if not row:
         # Like ActiveRecord: saving unchanged attributes does not touch updated_at.
         return
     if stamps:
         row["updated_at"] = now_ts()
-        if "updated_by_id" in model.columns:
+        if "updated_by_id" in spec.columns:
             row["updated_by_id"] = ctx.uid
     assignments = ", ".join(f'"{c}" = ?' for c in row)
-    ctx.conn.execute(f"UPDATE {model.table} SET {assignments} WHERE id = ?", (*row.values(), ident))
+    ctx.conn.execute(f"UPDATE {spec.table} SET {assignments} WHERE id = ?", (*row.values(), ident))
 
 
 def references(ctx: Ctx, checks: Iterable[tuple[str, str]], ident: int) -> None:
@@ -264,6 +269,56 @@ def references(ctx: Ctx, checks: Iterable[tuple[str, str]], ident: int) -> None:
             ctx.unprocessable("Can't delete, object has references.")
 
 
-def get_row(ctx: Ctx, model: Model, ident: Any) -> sqlite3.Row:
+def get_row(ctx: Ctx, spec: ResourceSpec, ident: Any) -> sqlite3.Row:
     """Row or 404 (re-exported for route modules)."""
-    return fetch(ctx, model, ident)
+    return fetch(ctx, spec, ident)
+
+
+def record_history(ctx: Ctx, obj: str, o_id: int) -> Any:
+    """Return the history of one user or organization: ``{"history": [...], "assets": {...}}``.
+
+    Args:
+        ctx: the request.
+        obj: Zammad's object name (``"User"``, ``"Organization"``).
+        o_id: the record's id.
+
+    """
+    rows = ctx.conn.execute(
+        "SELECT * FROM histories WHERE object = ? AND o_id = ? ORDER BY created_at, id", (obj, o_id)
+    ).fetchall()
+    entries = []
+    for h in rows:
+        entry = {
+            k: h[k]
+            for k in (
+                "id",
+                "history_attribute_id",
+                "sourceable_type",
+                "sourceable_id",
+                "sourceable_name",
+                "o_id",
+                "related_history_object_id",
+                "created_by_id",
+                "created_at",
+                "object",
+                "type",
+            )
+        }
+        entry.update(
+            {
+                k: h[k]
+                for k in (
+                    "related_o_id",
+                    "related_object",
+                    "attribute",
+                    "value_from",
+                    "value_to",
+                    "id_from",
+                    "id_to",
+                )
+                if h[k] is not None
+            }
+        )
+        entries.append(entry)
+    assets = Assets(ctx).add(obj, [o_id]).add("User", [h["created_by_id"] for h in rows])
+    return {"history": entries, "assets": assets.data}

@@ -15,12 +15,25 @@ from typing import Any
 
 from zammad_orm.testing.core import Ctx
 
-__all__ = ["MODELS", "Model", "article_expanded", "expand", "fetch", "render", "render_many"]
+__all__ = ["SPECS", "ResourceSpec", "article_expanded", "expand", "fetch", "render", "render_many"]
 
 
 @dataclass(frozen=True)
-class Model:
-    """How one resource is stored and shown."""
+class ResourceSpec:
+    """How the emulator stores and shows one Zammad resource (not a :class:`zammad_orm.Model`).
+
+    Attributes:
+        name: the key in :data:`SPECS` and the resource's name in route code (``"TicketState"``).
+        table: the SQLite table.
+        cls: Zammad's class name in error messages (``"Ticket::State"``).
+        asset: the key of the resource in an ``assets`` map.
+        columns: the columns in the key order of Zammad's JSON.
+        bools: columns stored as 0/1 and shown as booleans.
+        jsons: columns stored as JSON text and shown as hashes.
+        custom: the object name of custom attributes (object manager), if the resource has them.
+        lookups: association name → (target resource, id column) for name lookups (``group: "Users"``).
+
+    """
 
     name: str
     table: str
@@ -38,10 +51,10 @@ def _cols(text: str) -> tuple[str, ...]:
 
 
 _STAMPS = "updated_by_id created_by_id created_at updated_at"
-MODELS: dict[str, Model] = {
+SPECS: dict[str, ResourceSpec] = {
     m.name: m
     for m in [
-        Model(
+        ResourceSpec(
             "Ticket",
             "tickets",
             "Ticket",
@@ -69,7 +82,7 @@ MODELS: dict[str, Model] = {
                 "customer": ("User", "customer_id"),
             },
         ),
-        Model(
+        ResourceSpec(
             "User",
             "users",
             "User",
@@ -85,7 +98,7 @@ MODELS: dict[str, Model] = {
             custom="User",
             lookups={"organization": ("Organization", "organization_id")},
         ),
-        Model(
+        ResourceSpec(
             "Organization",
             "organizations",
             "Organization",
@@ -94,7 +107,7 @@ MODELS: dict[str, Model] = {
             bools=frozenset({"shared", "domain_assignment", "active", "vip"}),
             custom="Organization",
         ),
-        Model(
+        ResourceSpec(
             "Group",
             "groups",
             "Group",
@@ -107,7 +120,7 @@ MODELS: dict[str, Model] = {
             bools=frozenset({"follow_up_assignment", "active", "shared_drafts"}),
             custom="Group",
         ),
-        Model(
+        ResourceSpec(
             "Role",
             "roles",
             "Role",
@@ -116,7 +129,7 @@ MODELS: dict[str, Model] = {
             bools=frozenset({"default_at_signup", "active"}),
             jsons=frozenset({"preferences"}),
         ),
-        Model(
+        ResourceSpec(
             "TicketState",
             "ticket_states",
             "Ticket::State",
@@ -127,7 +140,7 @@ MODELS: dict[str, Model] = {
             ),
             bools=frozenset({"ignore_escalation", "default_create", "default_follow_up", "active"}),
         ),
-        Model(
+        ResourceSpec(
             "TicketPriority",
             "ticket_priorities",
             "Ticket::Priority",
@@ -135,7 +148,7 @@ MODELS: dict[str, Model] = {
             _cols("id name default_create ui_icon ui_color note active " + _STAMPS),
             bools=frozenset({"default_create", "active"}),
         ),
-        Model(
+        ResourceSpec(
             "TicketArticle",
             "ticket_articles",
             "Ticket::Article",
@@ -149,14 +162,14 @@ MODELS: dict[str, Model] = {
             bools=frozenset({"internal"}),
             jsons=frozenset({"preferences"}),
         ),
-        Model(
+        ResourceSpec(
             "TimeAccounting",
             "time_accountings",
             "Ticket::TimeAccounting",
             "TicketTimeAccounting",
             _cols("id ticket_id ticket_article_id time_unit type_id created_by_id created_at updated_at"),
         ),
-        Model(
+        ResourceSpec(
             "TimeAccountingType",
             "time_accounting_types",
             "Ticket::TimeAccounting::Type",
@@ -164,7 +177,7 @@ MODELS: dict[str, Model] = {
             _cols("id name note active " + _STAMPS),
             bools=frozenset({"active"}),
         ),
-        Model(
+        ResourceSpec(
             "OnlineNotification",
             "online_notifications",
             "OnlineNotification",
@@ -172,28 +185,28 @@ MODELS: dict[str, Model] = {
             _cols("id o_id object_lookup_id type_lookup_id user_id seen " + _STAMPS),
             bools=frozenset({"seen"}),
         ),
-        Model(
+        ResourceSpec(
             "TicketArticleType",
             "ticket_article_types",
             "Ticket::Article::Type",
             "TicketArticleType",
             ("id", "name"),
         ),
-        Model(
+        ResourceSpec(
             "TicketArticleSender",
             "ticket_article_senders",
             "Ticket::Article::Sender",
             "TicketArticleSender",
             ("id", "name"),
         ),
-        Model(
+        ResourceSpec(
             "Mention",
             "mentions",
             "Mention",
             "Mention",
             _cols("id mentionable_type mentionable_id user_id " + _STAMPS),
         ),
-        Model(
+        ResourceSpec(
             "ObjectManagerAttribute",
             "object_manager_attributes",
             "ObjectManager::Attribute",
@@ -224,37 +237,37 @@ _CUSTOMER_GROUP = (
 )
 
 
-def columns_of(ctx: Ctx, model: Model) -> tuple[str, ...]:
+def columns_of(ctx: Ctx, spec: ResourceSpec) -> tuple[str, ...]:
     """Output columns including the custom attributes created through the object manager."""
-    if model.custom and ctx.store.custom_columns.get(model.custom):
-        return model.columns + tuple(ctx.store.custom_columns[model.custom])
-    return model.columns
+    if spec.custom and ctx.store.custom_columns.get(spec.custom):
+        return spec.columns + tuple(ctx.store.custom_columns[spec.custom])
+    return spec.columns
 
 
 _PLANS: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[tuple[str, int, int]]] = {}
 
 
-def _plan(ctx: Ctx, model: Model, keys: tuple[str, ...]) -> list[tuple[str, int, int]]:
+def _plan(ctx: Ctx, spec: ResourceSpec, keys: tuple[str, ...]) -> list[tuple[str, int, int]]:
     # (output key, column index, kind) with kind 0 = as stored, 1 = boolean, 2 = JSON text. Indexing a row
     # by position is much cheaper than by name; the plan is computed once per column layout.
-    custom = tuple(ctx.store.custom_columns.get(model.custom or "", ())) if model.custom else ()
+    custom = tuple(ctx.store.custom_columns.get(spec.custom or "", ())) if spec.custom else ()
     # Zammad 6.4+ tickets carry checklist_id (a column added after the ones of 6.2).
-    extra = ("checklist_id",) if model.name == "Ticket" and ctx.checklists else ()
-    plan = _PLANS.get((model.name, keys, custom + extra))
+    extra = ("checklist_id",) if spec.name == "Ticket" and ctx.checklists else ()
+    plan = _PLANS.get((spec.name, keys, custom + extra))
     if plan is None:
         index = {key: position for position, key in enumerate(keys)}
-        columns = model.columns + extra
-        plan = [(c, index[c], 1 if c in model.bools else 2 if c in model.jsons else 0) for c in columns]
+        columns = spec.columns + extra
+        plan = [(c, index[c], 1 if c in spec.bools else 2 if c in spec.jsons else 0) for c in columns]
         plan += [(c, index[c], 2) for c in custom]
-        _PLANS[(model.name, keys, custom + extra)] = plan
+        _PLANS[(spec.name, keys, custom + extra)] = plan
     return plan
 
 
-def row_dicts(ctx: Ctx, model: Model, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
+def row_dicts(ctx: Ctx, spec: ResourceSpec, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
     """Return the bare records of rows: converted booleans and JSON, custom attributes decoded."""
     if not rows:
         return []
-    plan = _plan(ctx, model, tuple(rows[0].keys()))
+    plan = _plan(ctx, spec, tuple(rows[0].keys()))
     loads = json.loads
     out = []
     for row in rows:
@@ -268,15 +281,15 @@ def row_dicts(ctx: Ctx, model: Model, rows: Sequence[sqlite3.Row]) -> list[dict[
     return out
 
 
-def fetch(ctx: Ctx, model: Model, ident: Any) -> sqlite3.Row:
+def fetch(ctx: Ctx, spec: ResourceSpec, ident: Any) -> sqlite3.Row:
     """Return the row with that id, or 404 with ActiveRecord's message."""
     try:
         key = int(ident)
     except (TypeError, ValueError):
-        ctx.not_found(model.cls, ident)
-    row = ctx.one(f"SELECT * FROM {model.table} WHERE id = ?", (key,))
+        ctx.not_found(spec.cls, ident)
+    row = ctx.one(f"SELECT * FROM {spec.table} WHERE id = ?", (key,))
     if row is None:
-        ctx.not_found(model.cls, ident)
+        ctx.not_found(spec.cls, ident)
     return row
 
 
@@ -291,10 +304,10 @@ def _id_map(ctx: Ctx, sql: str, ids: Sequence[int]) -> dict[int, list[Any]]:
     return out
 
 
-def association_ids(ctx: Ctx, model: Model, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+def association_ids(ctx: Ctx, spec: ResourceSpec, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Return the has-many id lists of ``attributes_with_association_ids`` for many records at once."""
     ids = list(ids)
-    if model.name == "Ticket":
+    if spec.name == "Ticket":
         arts = _id_map(
             ctx, "SELECT ticket_id, id FROM ticket_articles WHERE ticket_id IN ({marks}) ORDER BY id", ids
         )
@@ -315,7 +328,7 @@ def association_ids(ctx: Ctx, model: Model, ids: Sequence[int]) -> dict[int, dic
             for i in ids:
                 out[i]["referencing_checklist_ids"] = refs[i]
         return out
-    if model.name == "User":
+    if spec.name == "User":
         roles = _id_map(
             ctx, "SELECT user_id, role_id FROM user_roles WHERE user_id IN ({marks}) ORDER BY role_id", ids
         )
@@ -346,7 +359,7 @@ def association_ids(ctx: Ctx, model: Model, ids: Sequence[int]) -> dict[int, dic
                 "group_ids": groups,
             }
         return out
-    if model.name == "Organization":
+    if spec.name == "Organization":
         members = _id_map(
             ctx, "SELECT organization_id, id FROM users WHERE organization_id IN ({marks}) ORDER BY id", ids
         )
@@ -357,14 +370,14 @@ def association_ids(ctx: Ctx, model: Model, ids: Sequence[int]) -> dict[int, dic
             ids,
         )
         return {i: {"member_ids": members[i], "secondary_member_ids": secondary[i]} for i in ids}
-    if model.name == "Group":
+    if spec.name == "Group":
         users = _id_map(
             ctx,
             "SELECT DISTINCT group_id, user_id FROM user_groups WHERE group_id IN ({marks}) ORDER BY user_id",
             ids,
         )
         return {i: {"user_ids": users[i]} for i in ids}
-    if model.name == "Role":
+    if spec.name == "Role":
         perms = _id_map(
             ctx,
             "SELECT role_id, permission_id FROM role_permissions WHERE role_id IN ({marks}) ORDER BY"
@@ -401,28 +414,28 @@ def attachments_of(ctx: Ctx, article_ids: Sequence[int]) -> dict[int, list[dict[
 
 
 def render_many(
-    ctx: Ctx, model: Model, rows: Sequence[sqlite3.Row], *, ids: bool = True
+    ctx: Ctx, spec: ResourceSpec, rows: Sequence[sqlite3.Row], *, ids: bool = True
 ) -> list[dict[str, Any]]:
     """Plain records (with has-many id lists when ``ids``), filtered for customers where Zammad does."""
-    out = row_dicts(ctx, model, rows)
+    out = row_dicts(ctx, spec, rows)
     if ids:
-        extra = association_ids(ctx, model, [row["id"] for row in rows])
+        extra = association_ids(ctx, spec, [row["id"] for row in rows])
         for record in out:
             record.update(extra[record["id"]])
-    if model.name == "TicketArticle":
+    if spec.name == "TicketArticle":
         atts = attachments_of(ctx, [row["id"] for row in rows])
         for record in out:
             record["attachments"] = atts[record["id"]]
-    if model.name == "User" and ctx.is_customer_view:
+    if spec.name == "User" and ctx.is_customer_view:
         out = [customer_user_view(ctx, record) for record in out]
-    elif model.name == "Group" and not ctx.has("ticket.agent", "admin.group"):
+    elif spec.name == "Group" and not ctx.has("ticket.agent", "admin.group"):
         out = [{key: record[key] for key in _CUSTOMER_GROUP} for record in out]
     return out
 
 
-def render(ctx: Ctx, model: Model, row: sqlite3.Row, *, ids: bool = True) -> dict[str, Any]:
+def render(ctx: Ctx, spec: ResourceSpec, row: sqlite3.Row, *, ids: bool = True) -> dict[str, Any]:
     """One plain record."""
-    return render_many(ctx, model, [row], ids=ids)[0]
+    return render_many(ctx, spec, [row], ids=ids)[0]
 
 
 def customer_user_view(ctx: Ctx, record: dict[str, Any]) -> dict[str, Any]:
@@ -454,10 +467,10 @@ def _put(record: dict[str, Any], key: str, value: Any) -> None:
         record[key] = value
 
 
-def expand(ctx: Ctx, model: Model, record: dict[str, Any]) -> dict[str, Any]:
+def expand(ctx: Ctx, spec: ResourceSpec, record: dict[str, Any]) -> dict[str, Any]:
     """Add the ``expand=true`` name keys to a plain record (in place; returned for chaining)."""
     r = record
-    if model.name == "Ticket":
+    if spec.name == "Ticket":
         _put(r, "group", _name(ctx, "groups", r["group_id"]))
         _put(r, "organization", _name(ctx, "organizations", r["organization_id"]))
         if not r.get("ticket_time_accounting_ids"):
@@ -470,7 +483,7 @@ def expand(ctx: Ctx, model: Model, record: dict[str, Any]) -> dict[str, Any]:
         _put(r, "updated_by", _login(ctx, r["updated_by_id"]))
         _put(r, "create_article_type", _name(ctx, "ticket_article_types", r["create_article_type_id"]))
         _put(r, "create_article_sender", _name(ctx, "ticket_article_senders", r["create_article_sender_id"]))
-    elif model.name == "User":
+    elif spec.name == "User":
         r["roles"] = [_name(ctx, "roles", i) for i in r.get("role_ids", [])]
         r["two_factor_preferences"] = []
         r["organizations"] = [_name(ctx, "organizations", i) for i in r.get("organization_ids", [])]
@@ -481,36 +494,36 @@ def expand(ctx: Ctx, model: Model, record: dict[str, Any]) -> dict[str, Any]:
             r["groups"] = {_name(ctx, "groups", int(g)): acc for g, acc in r["group_ids"].items()}
         _put(r, "created_by", _login(ctx, r.get("created_by_id")))
         _put(r, "updated_by", _login(ctx, r.get("updated_by_id")))
-    elif model.name == "Organization":
+    elif spec.name == "Organization":
         r["members"] = [_login(ctx, i) for i in r.get("member_ids", [])]
         r["secondary_members"] = [_login(ctx, i) for i in r.get("secondary_member_ids", [])]
         _put(r, "created_by", _login(ctx, r["created_by_id"]))
         _put(r, "updated_by", _login(ctx, r["updated_by_id"]))
-    elif model.name == "Group":
+    elif spec.name == "Group":
         _put(r, "created_by", _login(ctx, r.get("created_by_id")))
         _put(r, "updated_by", _login(ctx, r.get("updated_by_id")))
         _put(r, "signature", _name(ctx, "signatures", r.get("signature_id")))
         _put(r, "email_address", _name(ctx, "email_addresses", r.get("email_address_id")))
         if "user_ids" in r:
             r["users"] = [_login(ctx, i) for i in r["user_ids"]]
-    elif model.name == "Role":
+    elif spec.name == "Role":
         _put(r, "created_by", _login(ctx, r["created_by_id"]))
         _put(r, "updated_by", _login(ctx, r["updated_by_id"]))
         r["permissions"] = [_name(ctx, "permissions", i) for i in r["permission_ids"]]
         r["knowledge_base_permissions"] = []
         r["groups"] = {}
-    elif model.name == "TicketState":
+    elif spec.name == "TicketState":
         _put(r, "state_type", _name(ctx, "ticket_state_types", r["state_type_id"]))
         _put(r, "next_state", _name(ctx, "ticket_states", r["next_state_id"]))
         _put(r, "created_by", _login(ctx, r["created_by_id"]))
         _put(r, "updated_by", _login(ctx, r["updated_by_id"]))
-    elif model.name == "OnlineNotification":
+    elif spec.name == "OnlineNotification":
         _put(r, "created_by", _login(ctx, r["created_by_id"]))
         _put(r, "updated_by", _login(ctx, r["updated_by_id"]))
         _put(r, "user", _login(ctx, r["user_id"]))
         _put(r, "object", _name(ctx, "object_lookups", r["object_lookup_id"]))
         _put(r, "type", _name(ctx, "type_lookups", r["type_lookup_id"]))
-    elif model.name == "TimeAccounting":
+    elif spec.name == "TimeAccounting":
         _put(r, "created_by", _login(ctx, r["created_by_id"]))
         _put(r, "type", _name(ctx, "time_accounting_types", r["type_id"]))
     elif "created_by_id" in r:
@@ -521,8 +534,8 @@ def expand(ctx: Ctx, model: Model, record: dict[str, Any]) -> dict[str, Any]:
 
 def article_expanded(ctx: Ctx, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
     """Articles are always returned expanded (spec §2.2, §6.8)."""
-    model = MODELS["TicketArticle"]
-    records = render_many(ctx, model, rows, ids=False)
+    spec = SPECS["TicketArticle"]
+    records = render_many(ctx, spec, rows, ids=False)
     units: dict[int, Any] = {}
     ids = [r["id"] for r in records]
     for start in range(0, len(ids), 900):

@@ -6,15 +6,15 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from zammad_orm.testing.core import Ctx, Reply
+from zammad_orm.testing.core import Ctx, Reply, Route
 from zammad_orm.testing.crud import get_row, paginate
-from zammad_orm.testing.render import MODELS, article_expanded
+from zammad_orm.testing.render import SPECS, article_expanded
 from zammad_orm.testing.store import now_ts
 from zammad_orm.testing.tickets import can_change, create_article, notify, ticket_row
 
 __all__ = ["ROUTES"]
 
-ARTICLE = MODELS["TicketArticle"]
+ARTICLE = SPECS["TicketArticle"]
 
 
 def _visible(ctx: Ctx, internal: Any) -> bool:
@@ -64,7 +64,7 @@ def articles_create(ctx: Ctx) -> Any:
         ctx.not_found("Ticket", "")
     ticket = ticket_row(ctx, data["ticket_id"], change=True)
     article_id = create_article(ctx, ticket, data)
-    notify(ctx, get_row(ctx, MODELS["Ticket"], ticket["id"]), "update")
+    notify(ctx, get_row(ctx, SPECS["Ticket"], ticket["id"]), "update")
     return Reply(article_expanded(ctx, [get_row(ctx, ARTICLE, article_id)])[0], 201)
 
 
@@ -95,7 +95,7 @@ def articles_delete(ctx: Ctx, ident: str) -> Any:
     """``DELETE /ticket_articles/:id`` → ``{}`` (agents with change access, or admins)."""
     ctx.require("ticket.agent", "admin")
     row = get_row(ctx, ARTICLE, ident)
-    ticket = get_row(ctx, MODELS["Ticket"], row["ticket_id"])
+    ticket = get_row(ctx, SPECS["Ticket"], row["ticket_id"])
     if not (ctx.has("admin") or can_change(ctx, ticket)):
         ctx.forbidden()
     ctx.conn.execute("DELETE FROM attachments WHERE article_id = ?", (row["id"],))
@@ -156,7 +156,7 @@ def article_plain(ctx: Ctx, ident: str) -> Any:
     return Reply(None, raw=raw, content_type="message/rfc822", headers=disposition)
 
 
-ROUTES = [
+ROUTES: list[Route] = [
     ("/ticket_articles", "GET", articles_index),
     ("/ticket_articles", "POST", articles_create),
     ("/ticket_articles/by_ticket/<ident>", "GET", articles_by_ticket),

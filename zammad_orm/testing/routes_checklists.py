@@ -15,9 +15,9 @@ import re
 import sqlite3
 from typing import Any
 
-from zammad_orm.testing.core import Ctx, Reply
+from zammad_orm.testing.core import Ctx, Reply, Route
 from zammad_orm.testing.crud import get_row, insert, update
-from zammad_orm.testing.render import Model, row_dicts
+from zammad_orm.testing.render import ResourceSpec, row_dicts
 from zammad_orm.testing.store import now_ts
 from zammad_orm.testing.tickets import ticket_row
 
@@ -27,20 +27,20 @@ __all__ = ["MIN_VERSION", "ROUTES"]
 MIN_VERSION = (6, 4)
 
 _STAMPS = ("updated_by_id", "created_by_id", "created_at", "updated_at")
-CHECKLIST = Model(
+CHECKLIST = ResourceSpec(
     "Checklist", "checklists", "Checklist", "Checklist", ("id", "name", "sorted_item_ids", *_STAMPS),
     jsons=frozenset({"sorted_item_ids"}),
 )  # fmt: skip
-ITEM = Model(
+ITEM = ResourceSpec(
     "ChecklistItem", "checklist_items", "Checklist::Item", "ChecklistItem",
     ("id", "text", "checked", "checklist_id", "ticket_id", *_STAMPS), bools=frozenset({"checked"}),
 )  # fmt: skip
-TEMPLATE = Model(
+TEMPLATE = ResourceSpec(
     "ChecklistTemplate", "checklist_templates", "ChecklistTemplate", "ChecklistTemplate",
     ("id", "name", "active", "sorted_item_ids", *_STAMPS),
     bools=frozenset({"active"}), jsons=frozenset({"sorted_item_ids"}),
 )  # fmt: skip
-TEMPLATE_ITEM = Model(
+TEMPLATE_ITEM = ResourceSpec(
     "ChecklistTemplateItem", "checklist_template_items", "ChecklistTemplate::Item", "ChecklistTemplateItem",
     ("id", "checklist_template_id", "text", *_STAMPS),
 )  # fmt: skip
@@ -50,11 +50,11 @@ _CLOSED_TYPES = ("closed", "merged")
 
 
 # --- rendering --------------------------------------------------------------------------------------------
-def _records(ctx: Ctx, model: Model, rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
-    records = row_dicts(ctx, model, rows)
-    if model in (CHECKLIST, TEMPLATE):
+def _records(ctx: Ctx, spec: ResourceSpec, rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
+    records = row_dicts(ctx, spec, rows)
+    if spec in (CHECKLIST, TEMPLATE):
         child, parent = (
-            (ITEM, "checklist_id") if model is CHECKLIST else (TEMPLATE_ITEM, "checklist_template_id")
+            (ITEM, "checklist_id") if spec is CHECKLIST else (TEMPLATE_ITEM, "checklist_template_id")
         )
         for record in records:
             record["item_ids"] = ctx.column(
@@ -63,8 +63,8 @@ def _records(ctx: Ctx, model: Model, rows: list[sqlite3.Row]) -> list[dict[str, 
     return records
 
 
-def _record(ctx: Ctx, model: Model, ident: int) -> dict[str, Any]:
-    return _records(ctx, model, [get_row(ctx, model, ident)])[0]
+def _record(ctx: Ctx, spec: ResourceSpec, ident: int) -> dict[str, Any]:
+    return _records(ctx, spec, [get_row(ctx, spec, ident)])[0]
 
 
 def _assets(ctx: Ctx, checklist_id: int) -> dict[str, Any]:
@@ -77,11 +77,11 @@ def _assets(ctx: Ctx, checklist_id: int) -> dict[str, Any]:
     }
 
 
-def _show(ctx: Ctx, model: Model, ident: int, status: int = 200) -> Any:
-    if model is CHECKLIST and ctx.flag("full"):
+def _show(ctx: Ctx, spec: ResourceSpec, ident: int, status: int = 200) -> Any:
+    if spec is CHECKLIST and ctx.flag("full"):
         body: Any = {"id": ident, "assets": _assets(ctx, ident)}
     else:
-        body = _record(ctx, model, ident)
+        body = _record(ctx, spec, ident)
     return Reply(body, status) if status != 200 else body
 
 
@@ -359,7 +359,7 @@ def templates_delete(ctx: Ctx, ident: str) -> Any:
     return {}
 
 
-ROUTES = [
+ROUTES: list[Route] = [
     ("/checklists", "POST", checklists_create),
     ("/checklists/<ident>", "GET", checklists_show),
     ("/checklists/<ident>", "PUT PATCH", checklists_update),

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from zammad_orm.testing.assets import Assets
-from zammad_orm.testing.core import Ctx, Reply
+from zammad_orm.testing.core import Ctx, Reply, Route
 from zammad_orm.testing.crud import paginate, sort_pairs
-from zammad_orm.testing.render import MODELS, Model, columns_of, expand, render_many
-from zammad_orm.testing.search import compile_query, prepare
+from zammad_orm.testing.render import SPECS, ResourceSpec, columns_of, expand, render_many
+from zammad_orm.testing.search import compile_query, condition_match, prepare
 from zammad_orm.testing.searchdocs import (
     organization_docs,
     sort_key_value,
@@ -75,71 +75,6 @@ def _es_match(
 
 
 # --- tickets -------------------------------------------------------------------------------------------
-_UNITS = {"minute": 60, "hour": 3600, "day": 86400, "week": 604800, "month": 2592000, "year": 31536000}
-_RELATIVE = {
-    "within last (relative)": (-1, 0),
-    "within next (relative)": (0, 1),
-    "before (relative)": (None, -1),
-    "after (relative)": (1, None),
-    "till (relative)": (None, 1),
-    "from (relative)": (-1, None),
-}
-
-
-def _attribute(doc: Mapping[str, Any], attr: str) -> Any:
-    if "." in attr:
-        head, _, tail = attr.partition(".")
-        nested = doc.get(head)
-        return nested.get(tail) if isinstance(nested, dict) else None
-    return doc.get(attr)
-
-
-def _check(spec: Mapping[str, Any], actual: Any, now: datetime) -> bool:
-    op = str(spec.get("operator", "is")).lower()
-    value = spec.get("value")
-    values = [str(v) for v in value] if isinstance(value, list) else [str(value)]
-    if op in ("is", "is not"):
-        hit = (
-            (str(actual) in values)
-            if not isinstance(actual, list)
-            else bool(set(map(str, actual)) & set(values))
-        )
-        return hit == (op == "is")
-    if op in ("contains", "contains not"):
-        return (values[0].lower() in str(actual or "").lower()) == (op == "contains")
-    if op in ("contains all", "contains one"):
-        want = {v.strip() for vs in values for v in vs.split(",") if v.strip()}
-        have = set(actual or [])
-        return want <= have if op == "contains all" else bool(want & have)
-    if not isinstance(actual, datetime):
-        return False
-    if op in ("before (absolute)", "after (absolute)"):
-        try:
-            point = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            return False
-        point = point if point.tzinfo else point.replace(tzinfo=timezone.utc)
-        return actual < point if op.startswith("before") else actual > point
-    if op in _RELATIVE:
-        delta = timedelta(seconds=_UNITS.get(str(spec.get("range", "day")), 86400) * int(value or 0))
-        low, high = _RELATIVE[op]
-        return (low is None or actual >= now + low * delta) and (high is None or actual <= now + high * delta)
-    return True
-
-
-def _condition_match(condition: Any) -> Callable[[Mapping[str, Any]], bool]:
-    """Return a predicate for the selector ``condition`` hash (a subset of Zammad's operators)."""
-    if not isinstance(condition, dict):
-        return lambda doc: True
-    now = datetime.now(timezone.utc)
-    specs = [
-        (key.split(".", 1)[1] if "." in key else key, spec)
-        for key, spec in condition.items()
-        if isinstance(spec, dict)
-    ]
-    return lambda doc: all(_check(spec, _attribute(doc, attr), now) for attr, spec in specs)
-
-
 def _db_ticket_ids(ctx: Ctx, query: str, where: str, args: list[Any]) -> list[int]:
     text = query.replace("*", "")
     # PostgreSQL LIKE is case-sensitive before 6.5 (ILIKE after): instr() is a byte-exact substring test.
@@ -158,7 +93,7 @@ def tickets_search(ctx: Ctx) -> Any:
     """``GET|POST /tickets/search``."""
     ctx.require("ticket.agent", "ticket.customer")
     limit, offset = paginate(ctx, 50, 200)
-    pairs = sort_pairs(ctx, columns_of(ctx, MODELS["Ticket"])) or [("updated_at", "DESC")]
+    pairs = sort_pairs(ctx, columns_of(ctx, SPECS["Ticket"])) or [("updated_at", "DESC")]
     raw = str(ctx.get("query", ctx.get("term", "")) or "")
     condition = ctx.get("condition")
     where, args = read_filter(ctx)
@@ -180,7 +115,7 @@ def tickets_search(ctx: Ctx) -> Any:
             docs = ticket_docs(ctx, readable)
             ids = readable
         if condition:
-            keep = _condition_match(condition)
+            keep = condition_match(condition)
             ids = [i for i in ids if keep(docs[i])]
         return _order(docs, ids, pairs)
 
@@ -228,20 +163,20 @@ def _unified_list(ctx: Ctx, records: list[Any], total: int) -> Any:
 
 
 def _ticket_reply(ctx: Ctx, ids: list[int], total: int) -> Any:
-    model = MODELS["Ticket"]
+    spec = SPECS["Ticket"]
     if _unified(ctx):
         if ctx.flag("only_total_count"):
             return {"total_count": total}
         if ctx.flag("full"):
             return {"record_ids": ids, "assets": Assets(ctx).add("Ticket", ids).data, "total_count": total}
-        records = render_many(ctx, model, _tickets(ctx, ids))
+        records = render_many(ctx, spec, _tickets(ctx, ids))
         if ctx.flag("expand"):
-            return _unified_list(ctx, [expand(ctx, model, r) for r in records], total)
+            return _unified_list(ctx, [expand(ctx, spec, r) for r in records], total)
         if ctx.get("label") is not None or ctx.get("term") is not None:
             return _unified_list(ctx, _labels_65(ctx, "Ticket", ids, {}), total)
         return _unified_list(ctx, records, total)
     if ctx.flag("expand"):
-        return [expand(ctx, model, r) for r in render_many(ctx, model, _tickets(ctx, ids))]
+        return [expand(ctx, spec, r) for r in render_many(ctx, spec, _tickets(ctx, ids))]
     assets = Assets(ctx).add("Ticket", ids).dumps()
     # Built as text: the asset records' JSON is cached per store generation, which keeps deep pages cheap.
     text = f'{{"tickets":{json.dumps(ids)},"tickets_count":{len(ids)},"assets":{assets}}}'
@@ -282,8 +217,8 @@ def _object_search(
 ) -> tuple[list[int], int]:
     unified = _unified(ctx)
     limit, offset = paginate(ctx, 50 if unified else 100, 200 if unified else 500)
-    model = MODELS[kind]
-    pairs = sort_pairs(ctx, columns_of(ctx, model)) or [("active", "DESC"), ("updated_at", "DESC")]
+    spec = SPECS[kind]
+    pairs = sort_pairs(ctx, columns_of(ctx, spec)) or [("active", "DESC"), ("updated_at", "DESC")]
     raw = str(ctx.get("query", ctx.get("term", "")) or "")
     use_es = ctx.search_backend == "elasticsearch" and raw.strip()
     query = prepare(raw, zammad_version=ctx.zammad_version)
@@ -327,7 +262,7 @@ def _object_search(
 def _object_reply(
     ctx: Ctx, kind: str, ids: list[int], total: int, docs: Mapping[int, Mapping[str, Any]]
 ) -> Any:
-    model = MODELS[kind]
+    spec = SPECS[kind]
     if _unified(ctx):
         return _object_reply_65(ctx, kind, ids, total, docs)
     if (ctx.get("term") is not None and ctx.get("query") is None) or ctx.get("label") is not None:
@@ -347,36 +282,36 @@ def _object_reply(
     if ctx.flag("full"):
         key = "user_ids" if kind == "User" else "organization_ids"
         return {"assets": Assets(ctx).add(kind, ids).data, key: ids}
-    records = _object_records(ctx, model, ids)
-    return [expand(ctx, model, r) for r in records] if ctx.flag("expand") else records
+    records = _object_records(ctx, spec, ids)
+    return [expand(ctx, spec, r) for r in records] if ctx.flag("expand") else records
 
 
-def _object_records(ctx: Ctx, model: Model, ids: list[int]) -> list[dict[str, Any]]:
+def _object_records(ctx: Ctx, spec: ResourceSpec, ids: list[int]) -> list[dict[str, Any]]:
     rows = (
         ctx.conn.execute(
-            f"SELECT * FROM {model.table} WHERE id IN ({','.join('?' * len(ids))})", ids
+            f"SELECT * FROM {spec.table} WHERE id IN ({','.join('?' * len(ids))})", ids
         ).fetchall()
         if ids
         else []
     )
     by_id = {row["id"]: row for row in rows}
-    return render_many(ctx, model, [by_id[i] for i in ids if i in by_id])
+    return render_many(ctx, spec, [by_id[i] for i in ids if i in by_id])
 
 
 def _object_reply_65(
     ctx: Ctx, kind: str, ids: list[int], total: int, docs: Mapping[int, Mapping[str, Any]]
 ) -> Any:
     # Zammad 6.5+ (model_search_render): only_total_count, full, expand, label/term, plain, in that order.
-    model = MODELS[kind]
+    spec = SPECS[kind]
     if ctx.flag("only_total_count"):
         return {"total_count": total}
     if ctx.flag("full"):
         return {"record_ids": ids, "assets": Assets(ctx).add(kind, ids).data, "total_count": total}
     if ctx.flag("expand"):
-        return _unified_list(ctx, [expand(ctx, model, r) for r in _object_records(ctx, model, ids)], total)
+        return _unified_list(ctx, [expand(ctx, spec, r) for r in _object_records(ctx, spec, ids)], total)
     if ctx.get("label") is not None or ctx.get("term") is not None:
         return _unified_list(ctx, _labels_65(ctx, kind, ids, docs), total)
-    return _unified_list(ctx, _object_records(ctx, model, ids), total)
+    return _unified_list(ctx, _object_records(ctx, spec, ids), total)
 
 
 def users_search(ctx: Ctx) -> Any:
@@ -400,22 +335,25 @@ def organizations_search(ctx: Ctx) -> Any:
     return _object_reply(ctx, "Organization", ids, total, docs)
 
 
-def _unified_only(kind: str, *permissions: str) -> Callable[[Ctx], Any]:
-    def handler(ctx: Ctx) -> Any:
-        ctx.require(*permissions)
-        if not _unified(ctx):
-            # Before 6.5 the path is the show route with id "search".
-            ctx.not_found(MODELS[kind].cls, "search")
-        docs = table_docs(ctx, kind)
-        ids, total = _object_search(ctx, kind, docs, list(docs))
-        return _object_reply(ctx, kind, ids, total, docs)
-
-    handler.__doc__ = f"``GET /{MODELS[kind].table}/search`` (Zammad 6.5+ unified search)."
-    return handler
+def _table_search(ctx: Ctx, kind: str) -> Any:
+    if not _unified(ctx):
+        # Before 6.5 the path is the show route with id "search".
+        ctx.not_found(SPECS[kind].cls, "search")
+    docs = table_docs(ctx, kind)
+    ids, total = _object_search(ctx, kind, docs, list(docs))
+    return _object_reply(ctx, kind, ids, total, docs)
 
 
-groups_search = _unified_only("Group", "admin.group", "ticket.agent")
-roles_search = _unified_only("Role", "admin.role", "ticket.agent")
+def groups_search(ctx: Ctx) -> Any:
+    """``GET|POST /groups/search`` (Zammad 6.5+ unified search)."""
+    ctx.require("admin.group", "ticket.agent")
+    return _table_search(ctx, "Group")
+
+
+def roles_search(ctx: Ctx) -> Any:
+    """``GET|POST /roles/search`` (Zammad 6.5+ unified search)."""
+    ctx.require("admin.role", "ticket.agent")
+    return _table_search(ctx, "Role")
 
 
 def global_search(ctx: Ctx) -> Any:
@@ -456,7 +394,7 @@ def global_search(ctx: Ctx) -> Any:
     return {"assets": assets.data, "result": result}
 
 
-ROUTES = [
+ROUTES: list[Route] = [
     ("/tickets/search", "GET POST", tickets_search),
     ("/users/search", "GET POST", users_search),
     ("/organizations/search", "GET POST", organizations_search),

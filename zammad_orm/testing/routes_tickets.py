@@ -1,4 +1,8 @@
-"""Emulator routes for tickets: CRUD, history, merge (spec §5.1)."""
+"""Emulator routes for tickets: ``/tickets`` and ``/tickets/:id`` (spec §5.1).
+
+A ticket's history, merging and articles have their own modules (``routes_ticket_history``,
+``routes_ticket_merge``, ``routes_articles``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import sqlite3
 from typing import Any
 
 from zammad_orm.testing.assets import Assets
-from zammad_orm.testing.core import Ctx, Reply
+from zammad_orm.testing.core import Ctx, Reply, Route
 from zammad_orm.testing.crud import (
     get_row,
     insert,
@@ -19,12 +23,10 @@ from zammad_orm.testing.crud import (
     update,
     values_from,
 )
-from zammad_orm.testing.render import MODELS, render, render_many
-from zammad_orm.testing.routes_articles import ROUTES as ARTICLE_ROUTES
+from zammad_orm.testing.render import SPECS, render_many
 from zammad_orm.testing.store import now_ts
 from zammad_orm.testing.tickets import (
     add_tags,
-    can_change,
     create_article,
     history,
     link_tickets,
@@ -39,7 +41,7 @@ from zammad_orm.testing.tickets import (
 
 __all__ = ["ROUTES", "delete_ticket_rows"]
 
-TICKET = MODELS["Ticket"]
+TICKET = SPECS["Ticket"]
 _WRITABLE = [
     "group_id",
     "priority_id",
@@ -98,8 +100,8 @@ def _ticket_all(ctx: Ctx, row: sqlite3.Row) -> Any:
         "assets": assets.data,
         "links": linked_tickets(ctx, tid),
         "tags": tag_names(ctx, "Ticket", tid),
-        "mentions": render_many(ctx, MODELS["Mention"], mentions, ids=False),
-        "time_accountings": render_many(ctx, MODELS["TimeAccounting"], accountings, ids=False),
+        "mentions": render_many(ctx, SPECS["Mention"], mentions, ids=False),
+        "time_accountings": render_many(ctx, SPECS["TimeAccounting"], accountings, ids=False),
         "form_meta": {},
     }
 
@@ -135,7 +137,7 @@ def _new_customer(ctx: Ctx, data: dict[str, Any]) -> int:
     }
     if ctx.one("SELECT 1 FROM users WHERE login = ? COLLATE NOCASE", (values["login"],)):
         ctx.unprocessable("This object already exists.")
-    user_id = insert(ctx, MODELS["User"], values)
+    user_id = insert(ctx, SPECS["User"], values)
     for (role_id,) in ctx.conn.execute(
         "SELECT id FROM roles WHERE default_at_signup = 1 AND active = 1"
     ).fetchall():
@@ -277,10 +279,10 @@ def tickets_create(ctx: Ctx) -> Any:
         _create_links(ctx, ticket_id, links)
     if isinstance(mentions, list):
         for user_id in mentions:
-            user = get_row(ctx, MODELS["User"], user_id)
+            user = get_row(ctx, SPECS["User"], user_id)
             insert(
                 ctx,
-                MODELS["Mention"],
+                SPECS["Mention"],
                 {"mentionable_type": "Ticket", "mentionable_id": ticket_id, "user_id": user["id"]},
             )
     update_customer_counters(ctx, values["customer_id"])
@@ -407,141 +409,10 @@ def tickets_delete(ctx: Ctx, ident: str) -> Any:
     return Reply(None, raw=b"", content_type="text/html")
 
 
-def ticket_history(ctx: Ctx, ident: str) -> Any:
-    """``GET /ticket_history/:id`` → ``{"history": [...], "assets": {...}}`` (spec §6.10)."""
-    ctx.require("ticket.agent")
-    row = ticket_row(ctx, ident)
-    rows = ctx.conn.execute(
-        "SELECT * FROM histories WHERE (object = 'Ticket' AND o_id = ?) OR (related_object = 'Ticket' AND"
-        " related_o_id = ?)"
-        " ORDER BY created_at, id",
-        (row["id"], row["id"]),
-    ).fetchall()
-    entries = []
-    base = ["id", "history_attribute_id", "sourceable_type", "sourceable_id", "sourceable_name", "o_id"]
-    for h in rows:
-        entry = {key: h[key] for key in base}
-        # History.list shows related_o_id in place of related_history_object_id when there is one.
-        if h["related_o_id"] is not None:
-            entry["related_o_id"] = h["related_o_id"]
-        else:
-            entry["related_history_object_id"] = h["related_history_object_id"]
-        entry.update(
-            created_by_id=h["created_by_id"], created_at=h["created_at"], object=h["object"], type=h["type"]
-        )
-        for key in ("related_object", "attribute", "value_from", "value_to", "id_from", "id_to"):
-            if h[key] is not None:
-                entry[key] = h[key]
-        entries.append(entry)
-    assets = Assets(ctx).add("User", [h["created_by_id"] for h in rows]).add("Ticket", [row["id"]])
-    assets.add(
-        "TicketArticle",
-        ctx.column("SELECT id FROM ticket_articles WHERE ticket_id = ? ORDER BY id", (row["id"],)),
-    )
-    return {"history": entries, "assets": assets.data}
-
-
-def ticket_merge(ctx: Ctx, source: str, target: str) -> Any:
-    """``PUT /ticket_merge/:source_id/:target_number`` (spec §5.1.3)."""
-    ctx.require("ticket.agent")
-    target_row = ctx.one("SELECT * FROM tickets WHERE number = ?", (target,))
-    if target_row is None:
-        return {"result": "failed", "message": "The target ticket number could not be found."}
-    source_row = ctx.one("SELECT * FROM tickets WHERE id = ?", (int(source) if source.isdigit() else -1,))
-    if source_row is None:
-        return {"result": "failed", "message": "The source ticket could not be found."}
-    if not can_change(ctx, source_row) or not can_change(ctx, target_row):
-        ctx.forbidden()
-    if source_row["id"] == target_row["id"]:
-        ctx.unprocessable("A ticket cannot be merged into itself.")
-    merged_state = ctx.column(
-        "SELECT s.id FROM ticket_states s JOIN ticket_state_types st ON st.id = s.state_type_id WHERE"
-        " st.name = 'merged' ORDER BY s.id LIMIT 1"
-    )
-    if target_row["state_id"] in merged_state:
-        ctx.unprocessable("It is not possible to merge into an already merged ticket.")
-    stamp = now_ts()
-    sid, tid = source_row["id"], target_row["id"]
-    ctx.conn.execute("UPDATE ticket_articles SET ticket_id = ? WHERE ticket_id = ?", (tid, sid))
-    ctx.conn.execute("UPDATE time_accountings SET ticket_id = ? WHERE ticket_id = ?", (tid, sid))
-    ctx.conn.execute(
-        "UPDATE mentions SET mentionable_id = ? WHERE mentionable_type = 'Ticket' AND mentionable_id = ?"
-        " AND user_id NOT IN (SELECT user_id FROM mentions WHERE mentionable_type = 'Ticket' AND"
-        " mentionable_id = ?)",
-        (tid, sid, tid),
-    )
-    ctx.conn.execute("DELETE FROM mentions WHERE mentionable_type = 'Ticket' AND mentionable_id = ?", (sid,))
-    ctx.conn.execute(
-        "UPDATE links SET link_object_source_value = ? WHERE link_object_source_id = 1 AND"
-        " link_object_source_value = ?"
-        " AND link_object_target_value != ?",
-        (tid, sid, tid),
-    )
-    ctx.conn.execute(
-        "UPDATE links SET link_object_target_value = ? WHERE link_object_target_id = 1 AND"
-        " link_object_target_value = ?"
-        " AND link_object_source_value != ?",
-        (tid, sid, tid),
-    )
-    link_tickets(ctx, "parent", tid, sid, now=stamp, touch=False)
-    ctx.conn.execute(
-        "UPDATE tickets SET article_count = 0, create_article_type_id = create_article_type_id WHERE id = ?",
-        (sid,),
-    )
-    create_article(
-        ctx,
-        get_row(ctx, TICKET, sid),
-        {"body": "merged", "type": "note", "sender": "Agent", "internal": False},
-    )
-    ctx.conn.execute(
-        "UPDATE tickets SET state_id = ?, owner_id = 1, updated_at = ?, updated_by_id = ? WHERE id = ?",
-        (merged_state[0], now_ts(), ctx.uid, sid),
-    )
-    history(
-        ctx,
-        "Ticket",
-        tid,
-        "received_merge",
-        now=stamp,
-        id_from=sid,
-        id_to=tid,
-        value_from=source_row["number"],
-        value_to=target_row["number"],
-    )
-    history(
-        ctx,
-        "Ticket",
-        sid,
-        "merged_into",
-        now=stamp,
-        id_from=sid,
-        id_to=tid,
-        value_from=source_row["number"],
-        value_to=target_row["number"],
-    )
-    ctx.touched_tickets.update((sid, tid))
-    update_customer_counters(ctx, source_row["customer_id"])
-    reply = {
-        "result": "success",
-        "target_ticket": render(ctx, TICKET, get_row(ctx, TICKET, tid), ids=False),
-        "source_ticket": render(ctx, TICKET, get_row(ctx, TICKET, sid), ids=False),
-    }
-    # Zammad touches the target (as the system user) and disables the source's escalation in later
-    # callbacks: the reply still shows both tickets before those changes.
-    ctx.conn.execute("UPDATE tickets SET updated_at = ?, updated_by_id = 1 WHERE id = ?", (now_ts(), tid))
-    prefs = json.loads(source_row["preferences"] or "{}")
-    prefs.setdefault("escalation_calculation", {})["escalation_disabled"] = True
-    ctx.conn.execute("UPDATE tickets SET preferences = ? WHERE id = ?", (json.dumps(prefs), sid))
-    return reply
-
-
-ROUTES = [
+ROUTES: list[Route] = [
     ("/tickets", "GET", tickets_index),
     ("/tickets", "POST", tickets_create),
     ("/tickets/<ident>", "GET", tickets_show),
     ("/tickets/<ident>", "PUT", tickets_update),
     ("/tickets/<ident>", "DELETE", tickets_delete),
-    ("/ticket_history/<ident>", "GET", ticket_history),
-    ("/ticket_merge/<source>/<target>", "PUT", ticket_merge),
-    *ARTICLE_ROUTES,
 ]

@@ -1,4 +1,4 @@
-"""Emulator routes for users and organizations (spec §5.6, §5.7)."""
+"""Emulator routes for users: ``/users``, ``/users/me``, ``/users/unlock``, ``/users/history`` (spec §5.6)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,25 @@ import re
 import uuid
 from typing import Any
 
-from zammad_orm.testing.assets import Assets
-from zammad_orm.testing.core import Ctx
-from zammad_orm.testing.crud import get_row, index, insert, lookup_id, references, show, update, values_from
-from zammad_orm.testing.render import MODELS
+from zammad_orm.testing.core import Ctx, Route
+from zammad_orm.testing.crud import (
+    get_row,
+    index,
+    insert,
+    lookup_id,
+    record_history,
+    references,
+    show,
+    update,
+    values_from,
+)
+from zammad_orm.testing.render import SPECS
 from zammad_orm.testing.tickets import history
 
 __all__ = ["ROUTES"]
 
-USER = MODELS["User"]
-ORG = MODELS["Organization"]
+USER = SPECS["User"]
+ORG = SPECS["Organization"]
 _USER_FIELDS = [
     "organization_id",
     "login",
@@ -46,7 +55,6 @@ _USER_FIELDS = [
     "preferences",
     "source",
 ]
-_ORG_FIELDS = ["name", "shared", "domain", "domain_assignment", "active", "vip", "note"]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _ACCESS = {"full", "read", "create", "change", "overview"}
 
@@ -62,7 +70,6 @@ def _readable_user(ctx: Ctx, row: Any) -> bool:
     return bool(mine & set(ctx.organization_ids(row["id"])))
 
 
-# --- users ---------------------------------------------------------------------------------------------
 def users_me(ctx: Ctx) -> Any:
     """``GET /users/me``: the acting (possibly impersonated) user."""
     return show(ctx, USER, get_row(ctx, USER, ctx.uid))
@@ -112,7 +119,7 @@ def _user_relations(ctx: Ctx, user_id: int, data: dict[str, Any], *, creating: b
     privileged = _can_admin_users(ctx)
     role_ids: list[int] | None = None
     if privileged and isinstance(data.get("role_ids"), list):
-        role_ids = [int(get_row(ctx, MODELS["Role"], r)["id"]) for r in data["role_ids"]]
+        role_ids = [int(get_row(ctx, SPECS["Role"], r)["id"]) for r in data["role_ids"]]
     elif privileged and isinstance(data.get("roles"), list):
         role_ids = [lookup_id(ctx, "roles", "Role", name) for name in data["roles"]]
     if role_ids is None and creating:
@@ -128,7 +135,7 @@ def _user_relations(ctx: Ctx, user_id: int, data: dict[str, Any], *, creating: b
         ctx.conn.execute("DELETE FROM user_groups WHERE user_id = ?", (user_id,))
         for key, accesses in groups.items():
             gid = int(key) if str(key).isdigit() else lookup_id(ctx, "groups", "Group", key)
-            get_row(ctx, MODELS["Group"], gid)
+            get_row(ctx, SPECS["Group"], gid)
             for access in [accesses] if isinstance(accesses, str) else list(accesses or []):
                 if not isinstance(access, str) or access not in _ACCESS:
                     ctx.unprocessable(f"Invalid value '{access}' for field 'group_ids'!")
@@ -251,143 +258,13 @@ def users_unlock(ctx: Ctx, ident: str) -> Any:
     return {"message": "ok"}
 
 
-def _object_history(ctx: Ctx, obj: str, o_id: int, model: str) -> Any:
-    rows = ctx.conn.execute(
-        "SELECT * FROM histories WHERE object = ? AND o_id = ? ORDER BY created_at, id", (obj, o_id)
-    ).fetchall()
-    entries = []
-    for h in rows:
-        entry = {
-            k: h[k]
-            for k in (
-                "id",
-                "history_attribute_id",
-                "sourceable_type",
-                "sourceable_id",
-                "sourceable_name",
-                "o_id",
-                "related_history_object_id",
-                "created_by_id",
-                "created_at",
-                "object",
-                "type",
-            )
-        }
-        entry.update(
-            {
-                k: h[k]
-                for k in (
-                    "related_o_id",
-                    "related_object",
-                    "attribute",
-                    "value_from",
-                    "value_to",
-                    "id_from",
-                    "id_to",
-                )
-                if h[k] is not None
-            }
-        )
-        entries.append(entry)
-    assets = Assets(ctx).add(model, [o_id]).add("User", [h["created_by_id"] for h in rows])
-    return {"history": entries, "assets": assets.data}
-
-
 def users_history(ctx: Ctx, ident: str) -> Any:
     """``GET /users/history/:id``."""
     ctx.require("admin.user", "ticket.agent")
-    return _object_history(ctx, "User", int(get_row(ctx, USER, ident)["id"]), "User")
+    return record_history(ctx, "User", int(get_row(ctx, USER, ident)["id"]))
 
 
-# --- organizations -------------------------------------------------------------------------------------
-def orgs_index(ctx: Ctx) -> Any:
-    """``GET /organizations``: all for agents/admins, own organizations for customers."""
-    if ctx.has("ticket.agent", "admin.organization"):
-        return index(ctx, ORG)
-    mine = ctx.organization_ids()
-    if not mine:
-        return index(ctx, ORG, where="0")
-    return index(ctx, ORG, where=f"id IN ({','.join('?' * len(mine))})", args=mine)
-
-
-def orgs_show(ctx: Ctx, ident: str) -> Any:
-    """``GET /organizations/:id`` (a user without organization gets ``{}`` for a foreign one)."""
-    row = get_row(ctx, ORG, ident)
-    if not ctx.has("ticket.agent", "admin.organization"):
-        mine = ctx.organization_ids()
-        if row["id"] not in mine:
-            if not mine:
-                return {}
-            ctx.forbidden()
-    return show(ctx, ORG, row)
-
-
-def _org_members(ctx: Ctx, org_id: int, data: dict[str, Any]) -> None:
-    members = data.get("member_ids")
-    if members is None and isinstance(data.get("members"), list):
-        members = [lookup_id(ctx, "members", "User", login) for login in data["members"]]
-    if isinstance(members, list):
-        ids = [int(get_row(ctx, USER, m)["id"]) for m in members]
-        ctx.conn.execute("UPDATE users SET organization_id = NULL WHERE organization_id = ?", (org_id,))
-        for uid in ids:
-            ctx.conn.execute("UPDATE users SET organization_id = ? WHERE id = ?", (org_id, uid))
-
-
-def orgs_create(ctx: Ctx) -> Any:
-    """``POST /organizations`` → 201."""
-    ctx.require("admin.organization", "ticket.agent")
-    data = dict(ctx.params)
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        ctx.unprocessable("Name can't be blank")
-    if ctx.one("SELECT 1 FROM organizations WHERE name = ? COLLATE NOCASE", (name.strip(),)):
-        ctx.unprocessable("Name has already been taken")
-    values = {"shared": 1, "domain": "", "domain_assignment": 0, "active": 1, "vip": 0, "note": ""}
-    values.update(values_from(ctx, ORG, data, _ORG_FIELDS))
-    org_id = insert(ctx, ORG, values)
-    history(ctx, "Organization", org_id, "created")
-    _org_members(ctx, org_id, data)
-    ctx.touched_shared = True
-    return show(ctx, ORG, get_row(ctx, ORG, org_id), status=201)
-
-
-def orgs_update(ctx: Ctx, ident: str) -> Any:
-    """``PUT /organizations/:id``."""
-    ctx.require("admin.organization", "ticket.agent")
-    row = get_row(ctx, ORG, ident)
-    data = dict(ctx.params)
-    if "name" in data:
-        name = data["name"]
-        if not isinstance(name, str) or not name.strip():
-            ctx.unprocessable("Name can't be blank")
-        if ctx.one(
-            "SELECT 1 FROM organizations WHERE name = ? COLLATE NOCASE AND id != ?", (name.strip(), row["id"])
-        ):
-            ctx.unprocessable("Name has already been taken")
-    update(ctx, ORG, row["id"], values_from(ctx, ORG, data, _ORG_FIELDS))
-    _org_members(ctx, row["id"], data)
-    ctx.touched_shared = True
-    return show(ctx, ORG, get_row(ctx, ORG, row["id"]))
-
-
-def orgs_delete(ctx: Ctx, ident: str) -> Any:
-    """``DELETE /organizations/:id`` → ``{}``; 422 when referenced."""
-    ctx.require("admin.organization")
-    row = get_row(ctx, ORG, ident)
-    references(ctx, [("tickets", "organization_id"), ("users", "organization_id")], row["id"])
-    ctx.conn.execute("DELETE FROM user_organizations WHERE organization_id = ?", (row["id"],))
-    ctx.conn.execute("DELETE FROM organizations WHERE id = ?", (row["id"],))
-    ctx.touched_shared = True
-    return {}
-
-
-def orgs_history(ctx: Ctx, ident: str) -> Any:
-    """``GET /organizations/history/:id``."""
-    ctx.require("admin.organization", "ticket.agent")
-    return _object_history(ctx, "Organization", int(get_row(ctx, ORG, ident)["id"]), "Organization")
-
-
-ROUTES = [
+ROUTES: list[Route] = [
     ("/users/me", "GET", users_me),
     ("/users", "GET", users_index),
     ("/users", "POST", users_create),
@@ -396,10 +273,4 @@ ROUTES = [
     ("/users/<ident>", "DELETE", users_delete),
     ("/users/unlock/<ident>", "PUT", users_unlock),
     ("/users/history/<ident>", "GET", users_history),
-    ("/organizations", "GET", orgs_index),
-    ("/organizations", "POST", orgs_create),
-    ("/organizations/<ident>", "GET", orgs_show),
-    ("/organizations/<ident>", "PUT", orgs_update),
-    ("/organizations/<ident>", "DELETE", orgs_delete),
-    ("/organizations/history/<ident>", "GET", orgs_history),
 ]

@@ -3,7 +3,8 @@
 :func:`prepare` does what Zammad does to a query before it reaches Elasticsearch; :func:`parse` turns an
 Elasticsearch ``query_string`` (parsed with luqum) into the search nodes of :mod:`zammad_orm.expr`, with
 Lucene's own clause semantics for the boolean operators and default operator AND; :func:`compile_query`
-returns a predicate over search documents, evaluated by :mod:`zammad_orm.evaluator`.
+returns a predicate over search documents, evaluated by :mod:`zammad_orm.evaluator`. :func:`condition_match`
+does the same for the selector ``condition`` hash that ``/tickets/search`` also accepts.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from zammad_orm.evaluator import predicate
 from zammad_orm.expr import Exists, Node, Phrase, Range, Regex, Term, Wildcard, conjoin, disjoin, negate
 from zammad_orm.testing.core import version_tuple
 
-__all__ = ["compile_query", "parse", "prepare"]
+__all__ = ["compile_query", "condition_match", "parse", "prepare"]
 
 _MUST, _SHOULD, _MUST_NOT = "must", "should", "must_not"
 
@@ -296,3 +297,74 @@ def _unescape(raw: str) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+# --- selector conditions -----------------------------------------------------------------------------
+_UNITS = {"minute": 60, "hour": 3600, "day": 86400, "week": 604800, "month": 2592000, "year": 31536000}
+_RELATIVE = {
+    "within last (relative)": (-1, 0),
+    "within next (relative)": (0, 1),
+    "before (relative)": (None, -1),
+    "after (relative)": (1, None),
+    "till (relative)": (None, 1),
+    "from (relative)": (-1, None),
+}
+
+
+def _attribute(doc: Mapping[str, Any], attr: str) -> Any:
+    if "." in attr:
+        head, _, tail = attr.partition(".")
+        nested = doc.get(head)
+        return nested.get(tail) if isinstance(nested, dict) else None
+    return doc.get(attr)
+
+
+def _check(spec: Mapping[str, Any], actual: Any, now: dt.datetime) -> bool:
+    op = str(spec.get("operator", "is")).lower()
+    value = spec.get("value")
+    values = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    if op in ("is", "is not"):
+        hit = (
+            (str(actual) in values)
+            if not isinstance(actual, list)
+            else bool(set(map(str, actual)) & set(values))
+        )
+        return hit == (op == "is")
+    if op in ("contains", "contains not"):
+        return (values[0].lower() in str(actual or "").lower()) == (op == "contains")
+    if op in ("contains all", "contains one"):
+        want = {v.strip() for vs in values for v in vs.split(",") if v.strip()}
+        have = set(actual or [])
+        return want <= have if op == "contains all" else bool(want & have)
+    if not isinstance(actual, dt.datetime):
+        return False
+    if op in ("before (absolute)", "after (absolute)"):
+        try:
+            point = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return False
+        point = point if point.tzinfo else point.replace(tzinfo=dt.timezone.utc)
+        return actual < point if op.startswith("before") else actual > point
+    if op in _RELATIVE:
+        delta = dt.timedelta(seconds=_UNITS.get(str(spec.get("range", "day")), 86400) * int(value or 0))
+        low, high = _RELATIVE[op]
+        return (low is None or actual >= now + low * delta) and (high is None or actual <= now + high * delta)
+    return True
+
+
+def condition_match(condition: Any) -> Callable[[Mapping[str, Any]], bool]:
+    """Return a predicate over search documents for a selector ``condition`` hash.
+
+    The hash is what ``/tickets/search`` accepts as ``condition`` (``{"ticket.state_id": {"operator": "is",
+    "value": [1, 2]}}``). The operators understood are a subset of Zammad's: ``is``, ``is not``,
+    ``contains`` (``not``, ``all``, ``one``), and absolute and relative date comparisons.
+    """
+    if not isinstance(condition, dict):
+        return lambda doc: True
+    now = dt.datetime.now(dt.timezone.utc)
+    specs = [
+        (key.split(".", 1)[1] if "." in key else key, spec)
+        for key, spec in condition.items()
+        if isinstance(spec, dict)
+    ]
+    return lambda doc: all(_check(spec, _attribute(doc, attr), now) for attr, spec in specs)

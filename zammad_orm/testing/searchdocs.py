@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from zammad_orm.testing.core import Ctx
-from zammad_orm.testing.render import MODELS
+from zammad_orm.testing.render import SPECS
 from zammad_orm.testing.store import parse_ts
 
 __all__ = ["organization_docs", "table_docs", "ticket_docs", "user_docs"]
@@ -34,12 +34,12 @@ def _plan(model_name: str, keys: tuple[str, ...], custom: frozenset[str]) -> lis
     # (column, kind): 0 as stored, 1 boolean, 2 JSON text, 3 timestamp; computed once per column set.
     plan = _PLANS.get((model_name, keys, custom))
     if plan is None:
-        model = MODELS.get(model_name)
+        spec = SPECS.get(model_name)
         plan = []
         for key in keys:
-            if key in custom or (model is not None and key in model.jsons):
+            if key in custom or (spec is not None and key in spec.jsons):
                 kind = 2
-            elif model is not None and key in model.bools:
+            elif spec is not None and key in spec.bools:
                 kind = 1
             elif key.endswith(_TS_SUFFIX):
                 kind = 3
@@ -63,10 +63,10 @@ def _docs(
     ctx: Ctx, model_name: str, cursor: sqlite3.Cursor, skip: Iterable[str] = ()
 ) -> Iterator[dict[str, Any]]:
     """Yield a document per row of ``cursor`` (the conversion plan is computed once per query)."""
-    model = MODELS.get(model_name)
+    spec = SPECS.get(model_name)
     custom = (
-        frozenset(ctx.store.custom_columns.get(model.custom or "", []))
-        if model and model.custom
+        frozenset(ctx.store.custom_columns.get(spec.custom or "", []))
+        if spec and spec.custom
         else frozenset()
     )
     names = tuple(column[0] for column in cursor.description)
@@ -97,8 +97,8 @@ def _table_docs(ctx: Ctx, model_name: str, table: str, skip: Iterable[str] = ())
 
 
 def table_docs(ctx: Ctx, model_name: str) -> dict[int, dict[str, Any]]:
-    """Return plain column documents of every row of a model's table (groups, roles...)."""
-    return _table_docs(ctx, model_name, MODELS[model_name].table)
+    """Return plain column documents of every row of a resource's table (groups, roles...)."""
+    return _table_docs(ctx, model_name, SPECS[model_name].table)
 
 
 def _refs(ctx: Ctx) -> dict[str, dict[int, dict[str, Any]]]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from zammad_orm.testing.core import ApiError, Ctx
 from zammad_orm.testing.crud import insert, lookup_id
-from zammad_orm.testing.render import MODELS, fetch
+from zammad_orm.testing.render import SPECS, fetch
 from zammad_orm.testing.store import now_ts
 
 __all__ = [
@@ -83,7 +83,7 @@ def can_change(ctx: Ctx, row: sqlite3.Row) -> bool:
 
 def ticket_row(ctx: Ctx, ident: Any, *, change: bool = False) -> sqlite3.Row:
     """Return the ticket or 404; 403 ``Not authorized`` when the user may not read (or change) it."""
-    row = fetch(ctx, MODELS["Ticket"], ident)
+    row = fetch(ctx, SPECS["Ticket"], ident)
     if not can_read(ctx, row) or (change and not can_change(ctx, row)):
         ctx.forbidden()
     if change and not ctx.is_agent and _closed_for_follow_up(ctx, row):
@@ -270,7 +270,7 @@ def create_article(ctx: Ctx, ticket: sqlite3.Row, data: dict[str, Any], *, now: 
     for key in ("to", "cc", "subject", "reply_to", "message_id", "in_reply_to", "references"):
         if values[key] is not None and not isinstance(values[key], str):
             ctx.unprocessable(f"Invalid value {values[key]!r} for field '{key}'!")
-    article_id = insert(ctx, MODELS["TicketArticle"], values)
+    article_id = insert(ctx, SPECS["TicketArticle"], values)
     for filename, raw, prefs in attachments:
         ctx.conn.execute(
             "INSERT INTO attachments (article_id, store_file_id, filename, size, preferences) VALUES (?,"
@@ -295,7 +295,7 @@ def create_article(ctx: Ctx, ticket: sqlite3.Row, data: dict[str, Any], *, now: 
             )
         insert(
             ctx,
-            MODELS["TimeAccounting"],
+            SPECS["TimeAccounting"],
             {
                 "ticket_id": ticket["id"],
                 "ticket_article_id": article_id,
@@ -371,7 +371,7 @@ def notify(ctx: Ctx, ticket: sqlite3.Row, kind: str) -> None:
         if wanted:
             insert(
                 ctx,
-                MODELS["OnlineNotification"],
+                SPECS["OnlineNotification"],
                 {
                     "o_id": ticket["id"],
                     "object_lookup_id": 1,

@@ -1,4 +1,4 @@
-"""Time accounting reports: ``GET /time_accounting/log/<report>/:year/:month``.
+"""Emulator routes for time accounting reports: ``GET /time_accounting/log/<report>/:year/:month``.
 
 The reports ``by_activity``, ``by_ticket``, ``by_customer`` and ``by_organization`` are Zammad's admin reports
 (spec §5.11) over the time accountings *created* in one calendar month (UTC), as
@@ -13,13 +13,13 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from zammad_orm.testing.core import ApiError, Ctx, masked_error
-from zammad_orm.testing.render import MODELS, render
+from zammad_orm.testing.core import ApiError, Ctx, Route, masked_error
+from zammad_orm.testing.render import SPECS, render
 from zammad_orm.testing.tickets import decimal_text
 
 __all__ = ["ROUTES"]
 
-TICKET = MODELS["Ticket"]
+TICKET = SPECS["Ticket"]
 
 
 def _month(ctx: Ctx, year: str, month: str) -> tuple[str, str]:
@@ -86,7 +86,7 @@ class _Lookups:
         return self._row("users", ident)
 
     def user_record(self, ident: int) -> Any:
-        return self._get("user_record", ident, lambda: render(self.ctx, MODELS["User"], self.user(ident)))
+        return self._get("user_record", ident, lambda: render(self.ctx, SPECS["User"], self.user(ident)))
 
     def org_name(self, ident: Any) -> Any:
         row = self._row("organizations", ident)
@@ -96,7 +96,7 @@ class _Lookups:
         row = self._row("organizations", ident)
         if row is None:
             return None
-        return self._get("org_record", ident, lambda: render(self.ctx, MODELS["Organization"], row))
+        return self._get("org_record", ident, lambda: render(self.ctx, SPECS["Organization"], row))
 
     def type_name(self, ident: Any) -> Any:
         row = self._row("time_accounting_types", ident)
@@ -194,7 +194,7 @@ def by_organization(ctx: Ctx, year: str, month: str) -> Any:
     return _limited(ctx, results)
 
 
-ROUTES = [
+ROUTES: list[Route] = [
     ("/time_accounting/log/by_activity/<year>/<month>", "GET", by_activity),
     ("/time_accounting/log/by_ticket/<year>/<month>", "GET", by_ticket),
     ("/time_accounting/log/by_customer/<year>/<month>", "GET", by_customer),
