@@ -372,10 +372,11 @@ def connect(
     verify: bool | str = True,
     cache: Any = None,
     transport: Transport | None = None,
+    page_concurrency: int = DEFAULT_PAGE_CONCURRENCY,
 ) -> Client:
     """Create a client and make it the default client of ``Model.objects``.
 
-    Missing arguments come from the environment: ``ZAMMAD_URL``, and — only when no credential is
+    The arguments are those of :class:`Client`. Missing ones come from the environment: ``ZAMMAD_URL``, and — only when no credential is
     given — ``ZAMMAD_HTTP_TOKEN``, ``ZAMMAD_USERNAME``/``ZAMMAD_PASSWORD`` or ``ZAMMAD_OAUTH2_TOKEN``.
 
     Raises:
@@ -402,6 +403,7 @@ def connect(
         verify=verify,
         cache=cache,
         transport=transport,
+        page_concurrency=page_concurrency,
     )
     set_default_client(client)
     return client
