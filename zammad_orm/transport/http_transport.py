@@ -13,8 +13,8 @@ import urllib3.exceptions
 
 from zammad_orm.errors import ConfigurationError, ConnectError, DecodeError, Timeout, TransportError
 from zammad_orm.transport.auth import Auth
+from zammad_orm.transport.base import BaseTransport
 from zammad_orm.transport.messages import Response, _loggable
-from zammad_orm.transport.retry import BaseTransport
 
 __all__ = ["HTTPTransport"]
 

@@ -11,8 +11,8 @@ from urllib.parse import unquote, urlsplit
 
 from zammad_orm.errors import ConnectError
 from zammad_orm.transport.auth import Auth
+from zammad_orm.transport.base import BaseTransport
 from zammad_orm.transport.messages import Headers, Response, _loggable
-from zammad_orm.transport.retry import BaseTransport
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication

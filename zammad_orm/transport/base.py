@@ -1,4 +1,4 @@
-"""The retry policy shared by every transport, and the log line of every attempt.
+"""The base of every transport: :class:`BaseTransport`, the send loop with its retry policy and logging.
 
 Idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS; never POST) are retried on 429/502/503/504 and on
 connection errors or timeouts, with jittered exponential backoff, honouring ``Retry-After``, within a
