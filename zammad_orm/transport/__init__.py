@@ -35,6 +35,8 @@ from zammad_orm.transport.messages import (
     Request,
     Response,
     Transport,
+    api_error,
+    loggable_url,
     parse_retry_after,
     raise_for_status,
 )
@@ -54,6 +56,8 @@ __all__ = [
     "TokenAuth",
     "Transport",
     "WSGITransport",
+    "api_error",
+    "loggable_url",
     "parse_retry_after",
     "raise_for_status",
 ]

@@ -18,7 +18,7 @@ from typing import Any
 
 from zammad_orm.errors import ConfigurationError, ConnectError, Timeout
 from zammad_orm.transport.auth import Auth
-from zammad_orm.transport.messages import Request, Response, _api_error, _loggable, parse_retry_after
+from zammad_orm.transport.messages import Request, Response, api_error, loggable_url, parse_retry_after
 
 __all__ = ["IDEMPOTENT_METHODS", "RETRY_STATUSES", "BaseTransport"]
 
@@ -119,7 +119,7 @@ class BaseTransport:
             except (ConnectError, Timeout) as exc:
                 if logger.isEnabledFor(logging.DEBUG):
                     ms = (time.perf_counter() - started) * 1000
-                    where = where or _loggable(url)
+                    where = where or loggable_url(url)
                     logger.debug(
                         "%s %s failed after %.0f ms (attempt %d/%d): %s",
                         method, where, ms, attempt, attempts, type(exc).__name__,
@@ -130,7 +130,7 @@ class BaseTransport:
             else:
                 if logger.isEnabledFor(logging.DEBUG):
                     ms = response.elapsed * 1000
-                    where = where or _loggable(url)
+                    where = where or loggable_url(url)
                     logger.debug(
                         "%s %s -> %d in %.0f ms (attempt %d/%d)",
                         method, where, response.status, ms, attempt, attempts,
@@ -138,12 +138,12 @@ class BaseTransport:
                     )  # fmt: skip
                 if not retryable or response.status not in RETRY_STATUSES:
                     return response
-                failure = _api_error(response)
+                failure = api_error(response)
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
             if attempt == attempts:
                 break
             delay = self._delay(attempt - 1) if retry_after is None else retry_after
-            where = where or _loggable(url)
+            where = where or loggable_url(url)
             if waited + delay > self.max_wait:
                 logger.warning(
                     "%s %s: giving up after %d attempt(s); the next wait of %.2f s passes max_wait=%.2f s",
@@ -159,7 +159,7 @@ class BaseTransport:
             time.sleep(delay)
             waited += delay
         if retryable and attempts > 1:
-            logger.warning("%s %s: giving up after %d attempts", method, where or _loggable(url), attempts)
+            logger.warning("%s %s: giving up after %d attempts", method, where or loggable_url(url), attempts)
         raise failure
 
 

@@ -20,9 +20,18 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
 
-from zammad_orm.errors import DecodeError, FieldError, RateLimited, api_error_for
+from zammad_orm.errors import APIError, DecodeError, FieldError, RateLimited, api_error_for
 
-__all__ = ["Headers", "Request", "Response", "Transport", "parse_retry_after", "raise_for_status"]
+__all__ = [
+    "Headers",
+    "Request",
+    "Response",
+    "Transport",
+    "api_error",
+    "loggable_url",
+    "parse_retry_after",
+    "raise_for_status",
+]
 
 _SECRET_PARAM = re.compile(r"token|password|passwd|secret|api[_-]?key|access[_-]?key", re.IGNORECASE)
 _SNIPPET = 200
@@ -253,10 +262,21 @@ def raise_for_status(response: Response) -> None:
     """
     if response.status < 400:
         return
-    raise _api_error(response)
+    raise api_error(response)
 
 
-def _api_error(response: Response) -> Exception:
+def api_error(response: Response) -> APIError:
+    """Return (not raise) the :mod:`zammad_orm.errors` exception for an error response.
+
+    What :func:`raise_for_status` raises; the transports also use it for the error of a last attempt.
+
+    Args:
+        response: A response with a status of 400 or above.
+
+    Returns:
+        The :class:`~zammad_orm.errors.APIError` subclass for the status, with the server's message.
+
+    """
     cls = api_error_for(response.status)
     common: dict[str, Any] = {
         "status": response.status,
@@ -270,7 +290,7 @@ def _api_error(response: Response) -> Exception:
     return cls(message, **common)
 
 
-# --- helpers shared by the transports -----------------------------------------------------------------
+# --- URLs: query strings, and what log lines and errors may show ---------------------------------------
 
 
 def _param_value(value: Any) -> str:
@@ -297,15 +317,23 @@ def _public_url(url: str) -> str:
     """Return ``url`` as an error may show it: secret-looking query values and ``user:password@`` masked."""
     parts = urlsplit(url)
     if not parts.scheme:
-        return _loggable(url)
+        return loggable_url(url)
     host = parts.netloc.rpartition("@")[2]  # host[:port] as written (IPv6 brackets kept), userinfo dropped
-    return f"{parts.scheme}://{host}{_loggable(url)}"
+    return f"{parts.scheme}://{host}{loggable_url(url)}"
 
 
-def _loggable(url: str) -> str:
+def loggable_url(url: str) -> str:
     """Return the path and query string of ``url`` with secret-looking parameters masked.
 
-    The scheme, host and any ``user:password@`` part are dropped.
+    The scheme, host and any ``user:password@`` part are dropped. Log lines and the messages of
+    transport errors show URLs in this form.
+
+    Args:
+        url: An absolute URL or a path, with or without a query string.
+
+    Returns:
+        ``/path?name=value``, with the values of ``token``, ``password``, ``api_key``, ... as ``***``.
+
     """
     parts = urlsplit(url)
     path = parts.path or "/"
