@@ -4,6 +4,9 @@ Idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS; never POST) are retried on 
 connection errors or timeouts, with jittered exponential backoff, honouring ``Retry-After``, within a
 bounded total wait. When the transport gives up it raises the error of the last attempt.
 
+It is also the one place where the headers of a request are built (``Accept``, ``Content-Type``, the
+credentials of ``Request.auth``); what a request carries is the client's decision.
+
 Log lines go to the logger ``zammad_orm.transport``: method, path with query string, status,
 milliseconds and attempt number; never headers, so never credentials.
 """
@@ -30,16 +33,6 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 
-def _request_headers(request: Request, auth: Auth | None, content_type: str | None) -> dict[str, str]:
-    headers = {"Accept": "application/json"}
-    if content_type is not None:
-        headers["Content-Type"] = content_type
-    if auth is not None:
-        auth.apply(headers)
-    headers.update(request.headers)  # the caller's headers win (an explicit Authorization, From).
-    return headers
-
-
 class BaseTransport:
     """The retry loop and logging shared by the transports; subclasses implement :meth:`_send_once`.
 
@@ -49,7 +42,8 @@ class BaseTransport:
             50–100 %), or what ``Retry-After`` asks.
         max_wait: The most seconds to spend waiting between attempts of one request. When the next wait
             would pass it, the transport gives up at once and raises the last attempt's error.
-        auth: Credentials added to every request (a request's own ``Authorization`` header wins).
+        auth: Credentials of the requests that carry none (``Request.auth``); a client puts its own on
+            every request, so this is for a transport used on its own.
 
     """
 
@@ -74,6 +68,22 @@ class BaseTransport:
 
     def _send_once(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> Response:
         raise NotImplementedError
+
+    def _headers(self, request: Request, content_type: str | None) -> dict[str, str]:
+        """Return the headers ``request`` is sent with: the one place where headers are added.
+
+        ``Accept: application/json``, the body's ``Content-Type``, the ``Authorization`` of
+        ``request.auth`` (else of the transport's ``auth``), then the request's own headers, which win
+        (``From``, or an explicit ``Authorization``).
+        """
+        headers = {"Accept": "application/json"}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        auth = request.auth if request.auth is not None else self.auth
+        if auth is not None:
+            auth.apply(headers)
+        headers.update(request.headers)
+        return headers
 
     def close(self) -> None:
         """Release resources (nothing to release here)."""
@@ -107,7 +117,7 @@ class BaseTransport:
         method = request.method.upper()
         url = request.full_url
         body, content_type = request.body()  # encoded once, sent by every attempt
-        headers = _request_headers(request, self.auth, content_type)
+        headers = self._headers(request, content_type)
         retryable = method in IDEMPOTENT_METHODS
         attempts = 1 + (self.retries if retryable else 0)
         where = ""  # the URL as logged (query values masked): made when a line is written

@@ -37,7 +37,7 @@ class HTTPTransport(BaseTransport):
         verify: ``True`` to check TLS certificates against the default CA bundle, a path to a CA bundle
             file or directory, or ``False`` to skip the check (never in production).
         pool_size: Connections kept open per host.
-        auth: Credentials added to every request.
+        auth: Credentials of the requests that carry none (``Request.auth``).
 
     Raises:
         ConfigurationError: A setting is out of range, or the CA bundle path does not exist.

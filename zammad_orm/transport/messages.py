@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import attrs
 
 from zammad_orm.errors import APIError, DecodeError, FieldError, RateLimited, api_error_for
+from zammad_orm.transport.auth import Auth
 
 __all__ = [
     "Headers",
@@ -90,8 +91,10 @@ class Request:
         params: Query parameters; ``None`` values are left out, booleans are sent as ``true``/``false``,
             sequences repeat the name.
         json: A JSON-serialisable body, sent with ``Content-Type: application/json``; ``None`` for none.
-        headers: Extra headers (``Authorization`` from an :class:`Auth`, ``From`` for impersonation).
+        headers: Extra headers (``From`` for impersonation); they win over the headers the transport adds.
         data: A raw body, used when ``json`` is ``None``.
+        auth: The credentials of this request; the transport turns them into the ``Authorization``
+            header (``None``: the transport's own ``auth``, if any).
 
     """
 
@@ -101,6 +104,7 @@ class Request:
     json: Any = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
     data: bytes | None = None
+    auth: Auth | None = None
 
     @property
     def full_url(self) -> str:
@@ -190,7 +194,12 @@ class Transport(Protocol):
     """What a client needs from a transport."""
 
     def send(self, request: Request) -> Response:
-        """Send ``request`` and return the complete response."""
+        """Send ``request`` and return the complete response.
+
+        The transport builds the headers: ``Accept``, ``Content-Type``, the ``Authorization`` of
+        ``request.auth``, then ``request.headers`` (:class:`~zammad_orm.transport.base.BaseTransport`
+        does all of it).
+        """
         ...
 
     def close(self) -> None:

@@ -32,7 +32,7 @@ class WSGITransport(BaseTransport):
         retries: Retries after the first attempt, for idempotent methods only.
         backoff: Base delay of the jittered exponential backoff, in seconds.
         max_wait: The most seconds to spend waiting between attempts of one request.
-        auth: Credentials added to every request.
+        auth: Credentials of the requests that carry none (``Request.auth``).
 
     """
 
