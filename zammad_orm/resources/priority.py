@@ -34,6 +34,7 @@ class TicketPriorityManager(Manager["TicketPriority"]):
 @model(
     endpoint="ticket_priorities",
     collection="priorities",
+    capabilities=("list", "get", "create", "update", "delete"),
     label="name",
     server_class="Ticket::Priority",
     manager=TicketPriorityManager,

@@ -14,6 +14,7 @@ __all__ = ["TimeAccounting", "TimeAccountingType"]
 @model(
     endpoint="time_accounting/types",
     collection="time_accounting_types",
+    capabilities=("list", "get", "create", "update"),  # Zammad cannot delete them
     label="name",
     server_class="Ticket::TimeAccounting::Type",
 )
@@ -28,6 +29,7 @@ class TimeAccountingType(Tracked):
 @model(
     endpoint="time_accountings",
     collection="time_accountings",
+    capabilities=("list", "get", "create", "update", "delete"),
     label="time_unit",
     server_class="Ticket::TimeAccounting",
 )
