@@ -83,10 +83,6 @@ class ModelMeta:
     readers: dict[str, sync.Reader] = attrs.field(factory=dict, repr=False)
     not_custom: frozenset[str] = attrs.field(default=frozenset(), repr=False)
 
-    def supports(self, operation: Operation) -> bool:
-        """Return whether the resource offers ``operation``."""
-        return operation in self.capabilities
-
     def unsupported(self, operation: Operation, hint: str = "") -> errors.UnsupportedOperation:
         """Return the error refusing ``operation`` (for a caller to raise), with an optional ``hint``."""
         route = "no search endpoint" if operation == "search" else f"no route to {operation} it"
