@@ -15,7 +15,6 @@ import time
 from typing import Any
 
 LIMIT = 10_000
-FIELDS = "number title created_at state priority group owner customer_email organization".split()
 
 
 def _row(*values: Any) -> tuple[str, ...]:
@@ -85,9 +84,7 @@ def zammad_py(url: str, token: str, backend: str) -> list[tuple[str, ...]]:
     api = ZammadAPI(url=f"{url}/api/v1/", http_token=token)
     emails: dict[int, str] = {}
     rows: list[tuple[str, ...]] = []
-    page = api.ticket.search(
-        f"id:<={LIMIT}", filters={"per_page": 200, "sort_by": "id", "order_by": "asc"}
-    )
+    page = api.ticket.search(f"id:<={LIMIT}", filters={"per_page": 200, "sort_by": "id", "order_by": "asc"})
     while True:
         for t in page:
             if t["customer_id"] not in emails:

@@ -45,7 +45,9 @@ OURS = ["zammad_orm", "zammad_orm, select_related", "zammad_orm, page_concurrenc
 Row = tuple[str, str, str]
 
 
-def _emulator(demo: int, *, version: str = "6.2", backend: str = "elasticsearch", latency: bool = False) -> Any:
+def _emulator(
+    demo: int, *, version: str = "6.2", backend: str = "elasticsearch", latency: bool = False
+) -> Any:
     from zammad_orm.testing import Emulator
     from zammad_orm.testing.faults import Faults
 
@@ -130,7 +132,9 @@ def loop_rows() -> list[Row]:
         rows += found
         others = [n for n in ("floor", *PEERS) if n in medians]
         worst = min(medians[n] / medians["zammad_orm"] for n in others)
-        rows.append((f"{label}: zammad_orm speed-up over the fastest of floor and peers", f"{worst:.1f}×", "≥ 3×"))
+        rows.append(
+            (f"{label}: zammad_orm speed-up over the fastest of floor and peers", f"{worst:.1f}×", "≥ 3×")
+        )
     finally:
         emulator.close()
     return rows
@@ -179,7 +183,11 @@ def startup_rows() -> list[Row]:
     ours = _startup("zammad_orm")
     return [
         ("start-up: python -c 'import requests'", duration(base), "reference"),
-        ("start-up: python -c 'import zammad_orm'", f"{duration(ours)} ({ours / base:.2f}× requests)", "≤ 2×"),
+        (
+            "start-up: python -c 'import zammad_orm'",
+            f"{duration(ours)} ({ours / base:.2f}× requests)",
+            "≤ 2×",
+        ),
     ]
 
 

@@ -1,9 +1,10 @@
 """Client: composes transport, converter, identity map and cache; default-client handling.
 
 ``zammad_orm.connect()`` builds a :class:`Client` from arguments or the environment and makes it the
-default client of ``Model.objects``. Every request goes through :meth:`Client.request`, which adds the
-credentials and the impersonation header and hands a :class:`~zammad_orm.transport.messages.Request` to the
-transport. Every record that comes back is merged into the client's identity map (one Python object per
+default client of ``Model.objects``. Every request goes through :meth:`Client.request`, which decides
+what a request carries (the client's credentials as ``Request.auth``, the impersonation header ``From``) and
+hands the :class:`~zammad_orm.transport.messages.Request` to the transport, which builds the headers and
+sends it. Every record that comes back is merged into the client's identity map (one Python object per
 ``(model, id)``) and written to its record cache; relations resolve through identity map, then cache,
 then one request (that part is :class:`~zammad_orm.loading.RecordLoader`, a base class of the client).
 
@@ -275,13 +276,10 @@ class Client(RecordLoader):
 
     def _send(self, method: str, path: str, params: Mapping[str, Any] | None, json: Any) -> Response:
         url = self._url(path)
-        headers: dict[str, str] = {"Accept": "application/json"}
-        self.auth.apply(headers)
         sender = self._from_header()
-        if sender is not None:
-            headers["From"] = sender
+        headers = {} if sender is None else {"From": sender}
         response = self.transport.send(
-            Request(method=method.upper(), url=url, params=params, json=json, headers=headers)
+            Request(method=method.upper(), url=url, params=params, json=json, headers=headers, auth=self.auth)
         )
         self.last_request_at = time.time()
         raise_for_status(response)
@@ -376,8 +374,9 @@ def connect(
 ) -> Client:
     """Create a client and make it the default client of ``Model.objects``.
 
-    The arguments are those of :class:`Client`. Missing ones come from the environment: ``ZAMMAD_URL``, and — only when no credential is
-    given — ``ZAMMAD_HTTP_TOKEN``, ``ZAMMAD_USERNAME``/``ZAMMAD_PASSWORD`` or ``ZAMMAD_OAUTH2_TOKEN``.
+    The arguments are those of :class:`Client`. Missing ones come from the environment: ``ZAMMAD_URL``,
+    and — only when no credential is given — ``ZAMMAD_HTTP_TOKEN``, ``ZAMMAD_USERNAME``/``ZAMMAD_PASSWORD``
+    or ``ZAMMAD_OAUTH2_TOKEN``.
 
     Raises:
         ConfigurationError: No URL, no credentials, or more than one kind of credentials.

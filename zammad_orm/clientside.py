@@ -87,7 +87,8 @@ def filter_client_side(
     match = predicate(tree)
     heads = field_heads(tree)
     kept: list[M] = []
-    for page in iterate_index(client, model, str(model._meta.endpoint), model._meta.max_page_size):
+    endpoint = model._meta.rest_endpoint("list")  # refused before any request if there is none
+    for page in iterate_index(client, model, endpoint, model._meta.max_page_size):
         for obj in page:
             if isinstance(tree, MatchAll) or match(document(client, obj, heads)):
                 kept.append(obj)

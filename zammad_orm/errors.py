@@ -20,14 +20,17 @@
         ├── AuthenticationError      401
         ├── PermissionDenied         403
         ├── NotFound                 404
-        │   └── TagNotFound          a tag name the server does not know            (KeyError)
+        │   ├── TagNotFound          a tag name the server does not know            (KeyError)
+        │   └── UnsupportedOperation an operation the resource does not offer,      (QueryError)
+        │                            refused before any request is sent
         ├── UnprocessableEntity      422
         ├── RateLimited              429, with ``retry_after`` seconds when sent
         └── ServerError              5xx
 
 :class:`APIError` carries ``status``, ``method``, ``url``, the server's message (``error_human`` or
 ``error`` of the JSON body) and the raw ``body``. :func:`api_error_for` picks the class for a status.
-The builtin bases in parentheses let callers that only know the standard library catch them too.
+The builtin bases in parentheses let callers that only know the standard library catch them too;
+:class:`UnsupportedOperation` is also a :class:`QueryError` (see there).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ __all__ = [
     "Timeout",
     "TransportError",
     "UnprocessableEntity",
+    "UnsupportedOperation",
     "ZammadError",
     "api_error_for",
 ]
@@ -180,6 +184,38 @@ class TagNotFound(NotFound, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message; keep APIError's form.
         return APIError.__str__(self)
+
+
+class UnsupportedOperation(NotFound, QueryError):
+    """The resource does not offer this operation (``delete`` a ``Role``): refused before any request.
+
+    What each resource can do is declared once on its model (``Model._meta.capabilities``, the table
+    in the models guide). The exception is a :class:`NotFound` because Zammad answers a route it does
+    not have with 404 ``No route matches``, and a :class:`QueryError` because that is what a search or
+    listing the library could not do raised before; handlers written for either keep working.
+    ``status`` is 404; ``method`` and ``url`` stay empty, since nothing was sent.
+
+    Attributes:
+        model: The name of the model (``"Role"``).
+        operation: The operation refused: ``"list"``, ``"get"``, ``"create"``, ``"update"``,
+            ``"delete"`` or ``"search"`` (empty when no particular operation was asked for).
+
+    """
+
+    def __init__(self, message: str, *, model: str = "", operation: str = "") -> None:
+        super().__init__(message, status=404)
+        self.model = model
+        self.operation = operation
+
+    def __str__(self) -> str:  # nothing was sent: no status or URL to show
+        return self.message
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_unsupported, (self.message, self.model, self.operation))
+
+
+def _rebuild_unsupported(message: str, model: str, operation: str) -> UnsupportedOperation:
+    return UnsupportedOperation(message, model=model, operation=operation)
 
 
 class UnprocessableEntity(APIError):

@@ -243,7 +243,7 @@ class RecordLoader:
 
     def fetch_record(self, model: type[Any], pk: int, *, expand: bool = False) -> Any:
         """GET the raw record of one object (``Model.DoesNotExist`` when it is missing)."""
-        path = f"{_endpoint(model)}/{pk}"
+        path = f"{model._meta.rest_endpoint('get')}/{pk}"
         try:
             return self.request("GET", path, params={"expand": "true"} if expand else None)
         except errors.NotFound as exc:
@@ -348,10 +348,3 @@ class RecordLoader:
         if not isinstance(reply, list):
             raise errors.DecodeError(f"expected a list of {model.__name__} records, got {str(reply)[:200]!r}")
         return self.load_many(model, reply, owned=owned)
-
-
-def _endpoint(model: type[Any]) -> str:
-    endpoint: str | None = model._meta.endpoint
-    if endpoint is None:
-        raise errors.ConfigurationError(f"Zammad has no REST endpoint for {model.__name__}")
-    return endpoint

@@ -129,10 +129,7 @@ class Manager(Generic[M]):
     @property
     def endpoint(self) -> str:
         """The REST path of the collection below ``/api/v1`` (``"tickets"``)."""
-        endpoint = self.model._meta.endpoint
-        if endpoint is None:
-            raise errors.ConfigurationError(f"Zammad has no REST endpoint for {self.model.__name__}")
-        return endpoint
+        return self.model._meta.rest_endpoint()
 
     @property
     def url(self) -> str:
@@ -175,6 +172,7 @@ class Manager(Generic[M]):
         Raises:
             DoesNotExist: ``Model.DoesNotExist`` (also a ``NotFound``) when nothing matches.
             MultipleObjectsReturned: the lookups matched several objects.
+            UnsupportedOperation: An id was given and Zammad cannot get this resource by id.
 
         """
         if pk is None:
@@ -182,6 +180,7 @@ class Manager(Generic[M]):
         if pk is None and set(lookups) == {"id"}:
             pk = lookups.pop("id")
         if pk is not None and not lookups:
+            self.model._meta.require("get")
             if isinstance(pk, bool) or not isinstance(pk, int):
                 raise errors.FieldError(f"{self.model.__name__} ids are integers, got {pk!r}")
             if self.model._meta.endpoint is None:
@@ -209,12 +208,14 @@ class Manager(Generic[M]):
         (``group="Users"``, ``state="open"``, ``customer="guess:jane@example.com"``).
 
         Raises:
+            UnsupportedOperation: Zammad cannot create this resource (before any request).
             FieldError: An unknown field name or a value of the wrong type (before any request).
             UnprocessableEntity: The server refused the data (its message included).
 
         """
+        endpoint = self.model._meta.rest_endpoint("create")
         payload = self.model._input(fields)
-        record = self.client.request("POST", self.endpoint, json=payload)
+        record = self.client.request("POST", endpoint, json=payload)
         return self.client.load(self.model, record)
 
     # -- iteration ---------------------------------------------------------------------------------
@@ -230,7 +231,11 @@ class Manager(Generic[M]):
 
             items = tuple(client.roles.iter(page_size=20))
 
+        Raises:
+            UnsupportedOperation: Zammad cannot list this resource (before any request).
+
         """
+        self.model._meta.require("list")
         if self.model._meta.endpoint is None:
             builtin: dict[int, Any] = getattr(self.model, "BUILTIN", {})
             return iter([self._builtin(pk) for pk in sorted(builtin)])
@@ -248,9 +253,11 @@ class Manager(Generic[M]):
             order_by: ``"asc"`` or ``"desc"``.
             params: More options: ``page``, ``page_size``, ``expand``.
 
+        Raises:
+            UnsupportedOperation: Zammad has no search for this resource (before any request).
+
         """
-        if not self.model._meta.searchable:
-            raise errors.QueryError(f"Zammad has no search endpoint for {self.model.__name__}")
+        self.model._meta.require("search")
         if not isinstance(query, str):
             raise errors.QueryError(f"search query must be a string, got {query!r}")
         if order_by not in (None, "asc", "desc"):

@@ -1,13 +1,17 @@
 """Declaring a model: its metadata (:class:`ModelMeta`), the :data:`registry` and the :func:`model` decorator.
 
-The public names are re-exported by :mod:`zammad_orm.models`, where the :class:`~zammad_orm.models.Model`
-base class lives.
+A resource declares once, on its metadata, what Zammad lets you do with it (its *capabilities*, like the
+mixins of python-gitlab): ``list``, ``get``, ``create``, ``update``, ``delete`` and ``search``. The
+manager and the model ask :meth:`ModelMeta.rest_endpoint` for the path of an operation, which refuses an
+operation the resource does not offer with :class:`~zammad_orm.errors.UnsupportedOperation` before any
+request is sent. The public names are re-exported by :mod:`zammad_orm.models`, where the
+:class:`~zammad_orm.models.Model` base class lives.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 
 import attrs
 
@@ -18,9 +22,16 @@ if TYPE_CHECKING:
     from zammad_orm.manager import Manager
     from zammad_orm.models import Model
 
-__all__ = ["ModelMeta", "ObjectDoesNotExist", "model", "registry"]
+__all__ = ["OPERATIONS", "ModelMeta", "ObjectDoesNotExist", "Operation", "model", "registry"]
 
 M = TypeVar("M", bound="Model")
+
+#: What one can do with a resource: ``list`` (``objects.iter()``, ``all()``), ``get`` (one by id,
+#: ``reload()``), ``create``, ``update`` (``save()``, ``update()``), ``delete``, ``search``
+#: (``objects.search()``).
+Operation = Literal["list", "get", "create", "update", "delete", "search"]
+#: Every operation, in the order of the capability columns of the models guide.
+OPERATIONS: tuple[Operation, ...] = get_args(Operation)
 
 #: Every model class by class name (``registry["Ticket"]``).
 registry: dict[str, type[Model]] = {}
@@ -36,11 +47,13 @@ class ModelMeta:
         collection: The ``client.<collection>`` name (``"tickets"``).
         fields: Declared attributes by name.
         relations: Relations by name.
-        searchable: Whether ``<endpoint>/search`` exists.
+        capabilities: The operations the resource offers (see :data:`OPERATIONS`).
+        searchable: Whether ``<endpoint>/search`` exists (the QuerySet searches there).
         search_key: The key of the id list in a 6.0–6.4 search reply (``"tickets"``).
         asset_key: The key of this model in ``assets`` maps (``"Ticket"``).
         label: The attribute shown in ``repr`` (``"title"``, ``"login"``, ``"name"``).
-        expanded: Keys the server adds with ``expand=true``; kept in ``view()``, not in ``extra``.
+        expanded: Keys the server adds with ``expand=true`` (the model's ``EXPANDED_ATTRIBUTES`` and the
+            names of its relations); kept in ``view()``, not in ``extra``.
         write_only: Input-only keys accepted by create/update (``article`` of a ticket).
         max_page_size: The largest ``per_page`` the index endpoint honours.
         server_class: Zammad's class name in error messages (``"Ticket::State"``).
@@ -55,6 +68,7 @@ class ModelMeta:
     collection: str
     fields: dict[str, FieldInfo]
     relations: dict[str, RelationInfo]
+    capabilities: frozenset[Operation]
     searchable: bool
     search_key: str
     asset_key: str
@@ -70,6 +84,49 @@ class ModelMeta:
     readers: dict[str, sync.Reader] = attrs.field(factory=dict, repr=False)
     not_custom: frozenset[str] = attrs.field(default=frozenset(), repr=False)
 
+    def unsupported(self, operation: Operation, hint: str = "") -> errors.UnsupportedOperation:
+        """Return the error refusing ``operation`` (for a caller to raise), with an optional ``hint``."""
+        route = "no search endpoint" if operation == "search" else f"no route to {operation} it"
+        return errors.UnsupportedOperation(
+            f"{self.name} does not support {operation!r}: Zammad has {route}"
+            f" (No route matches; nothing was sent){f'. {hint}' if hint else ''}",
+            model=self.name,
+            operation=operation,
+        )
+
+    def require(self, operation: Operation) -> None:
+        """Refuse ``operation`` unless the resource offers it.
+
+        Raises:
+            UnsupportedOperation: The resource does not offer ``operation``.
+
+        """
+        if operation not in self.capabilities:
+            raise self.unsupported(operation)
+
+    def rest_endpoint(self, operation: Operation | None = None) -> str:
+        """Return the REST path of the collection below ``/api/v1``, for ``operation`` if given.
+
+        The one check that a request can be sent at all: the resource offers ``operation``, and Zammad
+        has an endpoint for it (state types, article types and senders are seeded constants: they are
+        listed and got without one).
+
+        Raises:
+            UnsupportedOperation: The resource does not offer ``operation``, or Zammad has no REST
+                endpoint for it.
+
+        """
+        if operation is not None:
+            self.require(operation)
+        if self.endpoint is None:
+            doing = f" to {operation} it" if operation is not None else ""
+            raise errors.UnsupportedOperation(
+                f"Zammad has no REST endpoint for {self.name}{doing} (No route matches; nothing was sent)",
+                model=self.name,
+                operation=operation or "",
+            )
+        return self.endpoint
+
 
 class ObjectDoesNotExist(errors.DoesNotExist, errors.NotFound):
     """Base of every ``Model.DoesNotExist``: a :class:`~zammad_orm.errors.DoesNotExist` and a 404."""
@@ -84,11 +141,11 @@ def model(
     *,
     endpoint: str | None,
     collection: str,
+    capabilities: Iterable[Operation],
     label: str = "name",
-    searchable: bool = False,
+    searchable: bool | None = None,
     search_key: str | None = None,
     asset_key: str | None = None,
-    expanded: Iterable[str] = (),
     write_only: Iterable[str] = (),
     max_page_size: int = 1000,
     server_class: str | None = None,
@@ -97,14 +154,18 @@ def model(
 ) -> Callable[[type[M]], type[M]]:
     """Class decorator declaring a Zammad resource model.
 
+    The keys the server adds with ``expand=true`` are declared once per model, by its class attribute
+    ``EXPANDED_ATTRIBUTES``; the names of its relations are expand keys too.
+
     Args:
         endpoint: REST path below ``/api/v1`` (``None`` when Zammad has no endpoint).
         collection: Name of the collection on the client (``client.tickets``).
+        capabilities: What Zammad lets you do with the resource, from :data:`OPERATIONS`; any other
+            operation raises :class:`~zammad_orm.errors.UnsupportedOperation` before a request.
         label: Attribute shown in ``repr``.
-        searchable: Whether ``<endpoint>/search`` exists.
+        searchable: Whether ``<endpoint>/search`` exists (default: whether ``"search"`` is a capability).
         search_key: Key of the id list in a 6.0–6.4 search reply (default: ``collection``).
         asset_key: Key in ``assets`` maps (default: the class name).
-        expanded: Keys the server adds with ``expand=true`` besides ``EXPANDED_ATTRIBUTES``.
         write_only: Input-only keys accepted by create/update.
         max_page_size: Largest ``per_page`` the index endpoint honours.
         server_class: Zammad's class name (default: the class name).
@@ -115,7 +176,14 @@ def model(
     Returns:
         The decorator.
 
+    Raises:
+        ConfigurationError: ``capabilities`` names an unknown operation.
+
     """
+    declared = frozenset(capabilities)
+    unknown = sorted(set(declared) - set(OPERATIONS))
+    if unknown:
+        raise errors.ConfigurationError(f"unknown capabilities {unknown}: choose from {OPERATIONS}")
 
     def decorate(cls: type[M]) -> type[M]:
         new = _define(cls)
@@ -137,7 +205,7 @@ def model(
                 if isinstance(value, Relation):
                     descriptors[name] = value
         name = new.__name__
-        exp = set(expanded) | {e for e in new.EXPANDED_ATTRIBUTES if e != "*"}
+        exp = {e for e in new.EXPANDED_ATTRIBUTES if e != "*"}
         exp |= {r.name for r in descriptors.values()}
         exp -= set(fields)
         by_wire = {info.wire: n for n, info in fields.items()}
@@ -148,7 +216,8 @@ def model(
             collection=collection,
             fields=fields,
             relations={n: r.info() for n, r in descriptors.items()},
-            searchable=searchable,
+            capabilities=declared,
+            searchable="search" in declared if searchable is None else searchable,
             search_key=search_key or collection,
             asset_key=asset_key or name,
             label=label,

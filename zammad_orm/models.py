@@ -25,7 +25,7 @@ from zammad_orm import errors, sync
 from zammad_orm.convert import json_copy, to_wire
 from zammad_orm.fields import FIELD_KEY, FieldMeta, ManyToMany, Relation, Reverse, check_value
 from zammad_orm.manager import Manager, get_active_client
-from zammad_orm.meta import ModelMeta, ObjectDoesNotExist, model, registry
+from zammad_orm.meta import ModelMeta, ObjectDoesNotExist, Operation, model, registry
 
 if TYPE_CHECKING:
     from zammad_orm.interface import ClientAPI
@@ -228,8 +228,9 @@ class Model(_State):
             The updated object (this same instance: the identity map keeps one per id).
 
         """
+        path = self._path("update")
         payload = self._input(kwargs)
-        record = self.client.request("PUT", self._path(), json=payload)
+        record = self.client.request("PUT", path, json=payload)
         if isinstance(record, dict) and "id" not in record:
             record = {**payload, **record}  # some endpoints acknowledge with {} (tag_list)
         keep = [n for n in self._dirty_names() if n not in kwargs]
@@ -238,8 +239,9 @@ class Model(_State):
 
     def delete(self) -> None:
         """Delete the object on the server (needs the respective permission)."""
+        path = self._path("delete")
         client = self.client
-        client.request("DELETE", self._path())
+        client.request("DELETE", path)
         client.forget(type(self), self._require_id())
 
     def save(self, *, update_fields: Iterable[str] | None = None, if_unmodified: bool = False) -> None:
@@ -252,12 +254,14 @@ class Model(_State):
                 conditional PUT, so a write in the short window between check and PUT still wins.)
 
         Raises:
+            UnsupportedOperation: Zammad cannot create (a new object) or update this resource.
             FieldError: ``update_fields`` names an unknown field.
             StaleObjectError: ``if_unmodified`` found a newer version on the server.
 
         A failed save leaves the pending changes on the object.
 
         """
+        self._meta.require("create" if self.id is None else "update")
         if self.id is None:
             self._create()
             return
@@ -281,7 +285,7 @@ class Model(_State):
                     f"{type(self).__name__} {self.id} changed on the server"
                     f" (updated_at {self._raw.get('updated_at')} -> {theirs})"
                 )
-        record = client.request("PUT", self._path(), json=changes)
+        record = client.request("PUT", self._path("update"), json=changes)
         if isinstance(record, dict) and "id" not in record:
             record = {**changes, **record}  # some endpoints acknowledge with {} (tag_list)
         sent_names = {self._name_of(k) for k in changes}
@@ -303,7 +307,7 @@ class Model(_State):
             payload[info.wire] = to_wire(value)
         payload.update(json_copy(self.extra))
         payload.update(self._pending)
-        record = self.client.request("POST", self._collection_path(), json=payload)
+        record = self.client.request("POST", self._meta.rest_endpoint("create"), json=payload)
         self._pending.clear()
         self._absorb(record, keep=())
 
@@ -490,14 +494,9 @@ class Model(_State):
             raise errors.FieldError(f"this {type(self).__name__} has no id yet (save it first)")
         return self.id
 
-    def _collection_path(self) -> str:
-        endpoint = self._meta.endpoint
-        if endpoint is None:
-            raise errors.ConfigurationError(f"Zammad has no REST endpoint for {type(self).__name__}")
-        return endpoint
-
-    def _path(self) -> str:
-        return f"{self._collection_path()}/{self._require_id()}"
+    def _path(self, operation: Operation) -> str:
+        """Return the REST path of this object for ``operation`` (refused first if the resource lacks it)."""
+        return f"{self._meta.rest_endpoint(operation)}/{self._require_id()}"
 
 
 def _restore(

@@ -99,3 +99,14 @@ def test_transport_errors_are_not_api_errors() -> None:
     assert issubclass(errors.ConnectError, errors.TransportError)
     assert issubclass(errors.Timeout, errors.TransportError)
     assert not issubclass(errors.TransportError, APIError)
+
+
+def test_unsupported_operation_names_model_and_operation_and_survives_pickling() -> None:
+    err = errors.UnsupportedOperation("Role does not support 'delete'", model="Role", operation="delete")
+    assert isinstance(err, NotFound)  # what Zammad answers a route it does not have
+    assert isinstance(err, errors.QueryError)  # what an impossible search raised before
+    assert (err.status, err.method, err.url) == (404, "", "")  # nothing was sent
+    assert str(err) == "Role does not support 'delete'"
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is errors.UnsupportedOperation
+    assert (back.model, back.operation, back.message) == ("Role", "delete", err.message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
 import pytest
 
 import zammad_orm as zo
@@ -15,6 +16,8 @@ testing = pytest.importorskip("zammad_orm.testing")
 
 
 class Recording(WSGITransport):
+    """Records each request the client sends, with the headers it went out with."""
+
     def __init__(self, app: Any) -> None:
         super().__init__(app, retries=0)
         self.requests: list[Request] = []
@@ -22,6 +25,11 @@ class Recording(WSGITransport):
     def send(self, request: Request) -> Response:
         self.requests.append(request)
         return super().send(request)
+
+    def _send_once(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> Response:
+        # The transport builds the headers (Accept, the Authorization of request.auth, From): keep those.
+        self.requests[-1] = attrs.evolve(self.requests[-1], headers=headers)
+        return super()._send_once(method, url, headers, body)
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +83,28 @@ def test_requests_carry_the_token_and_impersonation(client: zo.Client, emulator:
         me = client.users.me()
     assert requests(client)[-1].headers["From"] == "nicole.braun@zammad.org"
     assert me.login == "nicole.braun@zammad.org"
+
+
+def test_the_client_decides_what_a_request_carries_and_the_transport_builds_its_headers(
+    emulator: Any,
+) -> None:
+    handed: list[Request] = []
+
+    class Handed(WSGITransport):
+        def send(self, request: Request) -> Response:
+            handed.append(request)
+            return super().send(request)
+
+    transport = Handed(emulator.app, retries=0)
+    c = zo.Client("http://zammad.invalid", http_token=emulator.token, transport=transport)
+    with c, c.on_behalf_of(2):
+        c.users.me()
+    (request,) = handed
+    assert request.auth is c.auth  # the credentials travel as Request.auth, not as a header
+    assert dict(request.headers) == {"From": "2"}
+    sent = transport._headers(request, None)
+    assert sent["Authorization"] == f"Token token={emulator.token}"
+    assert sent["Accept"] == "application/json"
 
 
 def test_create_sends_names_and_save_sends_the_diff(client: zo.Client) -> None:

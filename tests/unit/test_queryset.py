@@ -12,7 +12,7 @@ import pytest
 from zammad_orm import paging
 from zammad_orm.cache import CachedRecord
 from zammad_orm.client import Client
-from zammad_orm.errors import DecodeError, QueryError
+from zammad_orm.errors import DecodeError, QueryError, UnsupportedOperation
 from zammad_orm.expr import Q
 from zammad_orm.query import Count, QuerySet, SearchIndexUnavailableWarning, configure_search
 from zammad_orm.resources.state import TicketState
@@ -442,6 +442,16 @@ def test_configured_backend_and_unsearchable_models(emulator: Emulator) -> None:
         c.states.search("name:open")
     with pytest.raises(QueryError):
         configure_search(c, "solr")
+
+
+def test_a_queryset_of_a_model_without_an_endpoint_is_refused_before_any_request(emulator: Emulator) -> None:
+    # It used to send GET /api/v1/None (and raise the 404 of that).
+    c, transport = make_client(emulator)
+    with pytest.raises(UnsupportedOperation, match="no REST endpoint for StateType"):
+        list(c.state_types.filter(name="open"))
+    with pytest.raises(UnsupportedOperation, match="Mention does not support 'list'"):
+        c.mentions.filter(user_id=1).count()
+    assert transport.sent == []
 
 
 def test_users_search_relations(client: Client) -> None:

@@ -233,6 +233,13 @@ def test_auth_is_applied_and_request_headers_win(server: ScriptedServer) -> None
     assert server.seen[1].headers["Authorization"] == "Bearer other"
 
 
+def test_request_auth_wins_over_the_transport_auth(server: ScriptedServer) -> None:
+    with HTTPTransport(auth=TokenAuth(SECRET)) as t:
+        t.send(_get(server, auth=BearerAuth("per-request")))
+    assert server.seen[0].headers["Authorization"] == "Bearer per-request"
+    assert server.seen[0].headers["Accept"] == "application/json"
+
+
 def test_netrc_never_replaces_our_authorization(
     server: ScriptedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

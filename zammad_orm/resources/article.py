@@ -120,10 +120,10 @@ def encode_files(files: FileSpec | Iterable[FileSpec] | None) -> list[dict[str, 
 @model(
     endpoint="ticket_articles",
     collection="ticket_articles",
+    capabilities=("list", "get", "create", "update", "delete"),
     label="subject",
     asset_key="TicketArticle",
     server_class="Ticket::Article",
-    expanded=("type", "sender"),
     write_only=("attachments", "files", "time_unit", "accounted_time_type", "accounted_time_type_id"),
 )
 class TicketArticle(Tracked):

@@ -32,7 +32,13 @@ _TYPES = [
 ]
 
 
-@model(endpoint=None, collection="article_types", label="name", server_class="Ticket::Article::Type")
+@model(
+    endpoint=None,
+    collection="article_types",
+    capabilities=("list", "get"),
+    label="name",
+    server_class="Ticket::Article::Type",
+)
 class ArticleType(Tracked):
     """The channel of an article (``note``, ``email``, ``phone``, ``web``, ...)."""
 
@@ -48,7 +54,13 @@ class ArticleType(Tracked):
     }
 
 
-@model(endpoint=None, collection="article_senders", label="name", server_class="Ticket::Article::Sender")
+@model(
+    endpoint=None,
+    collection="article_senders",
+    capabilities=("list", "get"),
+    label="name",
+    server_class="Ticket::Article::Sender",
+)
 class ArticleSender(Tracked):
     """Who wrote an article: ``Agent``, ``Customer`` or ``System``."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from zammad_orm.fields import ForeignKey, ManyToMany, field
 from zammad_orm.models import model
 from zammad_orm.resources._common import Tracked
@@ -13,11 +15,20 @@ __all__ = ["Group"]
     endpoint="groups",
     table=True,
     collection="groups",
+    capabilities=("list", "get", "create", "update", "delete"),  # search: 6.5+ only
     label="name",
-    expanded=("signature", "email_address", "users", "parent"),
 )
 class Group(Tracked):
     """A ticket group (``Users``, ``Sales::Europe``)."""
+
+    EXPANDED_ATTRIBUTES: ClassVar[tuple[str, ...]] = (
+        "created_by",
+        "email_address",
+        "parent",
+        "signature",
+        "updated_by",
+        "users",
+    )
 
     signature_id: int | None = field()
     email_address_id: int | None = field()

@@ -16,7 +16,7 @@ LINK_TYPES = ("normal", "parent", "child")
 MIRROR = {"normal": "normal", "parent": "child", "child": "parent"}
 
 
-@model(endpoint=None, collection="links", label="link_type_id")
+@model(endpoint=None, collection="links", capabilities=(), label="link_type_id")
 class Link(Tracked):
     """A stored link row, as ``POST /links/add`` returns it.
 

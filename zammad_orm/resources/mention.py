@@ -50,10 +50,16 @@ class MentionManager(Manager["Mention"]):
 
     def iter(self, *args: Any, **params: Any) -> Any:
         """Mentions are listed per ticket: use :meth:`for_ticket`."""
-        raise errors.QueryError("Zammad lists mentions per ticket: use client.mentions.for_ticket(ticket)")
+        raise self.model._meta.unsupported("list", "Zammad lists mentions per ticket: use for_ticket(ticket)")
 
 
-@model(endpoint="mentions", collection="mentions", label="mentionable_id", manager=MentionManager)
+@model(
+    endpoint="mentions",
+    collection="mentions",
+    capabilities=("create", "delete"),  # listed per ticket only (for_ticket); no GET or PUT of one
+    label="mentionable_id",
+    manager=MentionManager,
+)
 class Mention(Tracked):
     """A user's subscription to a ticket."""
 

@@ -32,14 +32,14 @@ class OnlineNotificationManager(Manager["OnlineNotification"]):
 @model(
     endpoint="online_notifications",
     collection="online_notifications",
+    capabilities=("list", "get", "update", "delete"),  # the server creates them
     label="type_name",
     manager=OnlineNotificationManager,
-    expanded=("user", "object", "type"),
 )
 class OnlineNotification(Tracked):
     """A notification of the current user about an object (usually a ticket)."""
 
-    EXPANDED_ATTRIBUTES: ClassVar[tuple[str, ...]] = ("*",)
+    EXPANDED_ATTRIBUTES: ClassVar[tuple[str, ...]] = ("*", "object", "type", "user")
 
     o_id: int | None = field(read_only=True)
     object_lookup_id: int | None = field(read_only=True)

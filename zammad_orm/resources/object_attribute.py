@@ -27,6 +27,7 @@ class ObjectAttributeManager(Manager["ObjectAttribute"]):
 @model(
     endpoint="object_manager_attributes",
     collection="object_attributes",
+    capabilities=("list", "get", "create", "update", "delete"),
     label="name",
     manager=ObjectAttributeManager,
     server_class="ObjectManager::Attribute",

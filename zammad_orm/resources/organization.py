@@ -12,9 +12,8 @@ __all__ = ["Organization"]
 @model(
     endpoint="organizations",
     collection="organizations",
+    capabilities=("list", "get", "create", "update", "delete", "search"),
     label="name",
-    searchable=True,
-    expanded=("members", "secondary_members"),
 )
 class Organization(Tracked):
     """A customer organization."""

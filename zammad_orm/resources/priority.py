@@ -35,6 +35,7 @@ class TicketPriorityManager(Manager["TicketPriority"]):
     endpoint="ticket_priorities",
     table=True,
     collection="priorities",
+    capabilities=("list", "get", "create", "update", "delete"),
     label="name",
     server_class="Ticket::Priority",
     manager=TicketPriorityManager,

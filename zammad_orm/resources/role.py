@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from zammad_orm.fields import field
 from zammad_orm.models import model
@@ -15,12 +15,20 @@ __all__ = ["Role"]
     endpoint="roles",
     table=True,
     collection="roles",
+    capabilities=("list", "get", "create", "update"),  # no route to delete; search: 6.5+ only
     label="name",
-    expanded=("permissions", "knowledge_base_permissions", "groups"),
     write_only=("permissions",),
 )
 class Role(Tracked):
     """A role grants permissions (and optionally group access) to its users."""
+
+    EXPANDED_ATTRIBUTES: ClassVar[tuple[str, ...]] = (
+        "created_by",
+        "groups",
+        "knowledge_base_permissions",
+        "permissions",
+        "updated_by",
+    )
 
     name: str | None = field()
     preferences: dict[str, Any] = field(factory=dict)

@@ -34,7 +34,7 @@ class TicketStateManager(Manager["TicketState"]):
         return super().create(**kwargs)
 
 
-@model(endpoint=None, collection="state_types", label="name")
+@model(endpoint=None, collection="state_types", capabilities=("list", "get"), label="name")
 class StateType(Tracked):
     """The category of a ticket state (``new``, ``open``, ``pending reminder``, ``closed``, ...).
 
@@ -58,10 +58,10 @@ class StateType(Tracked):
     endpoint="ticket_states",
     table=True,
     collection="states",
+    capabilities=("list", "get", "create", "update", "delete"),
     label="name",
     server_class="Ticket::State",
     manager=TicketStateManager,
-    expanded=("next_state",),
 )
 class TicketState(Tracked):
     """A ticket state (``/ticket_states``): ``new``, ``open``, ``closed``, ..."""

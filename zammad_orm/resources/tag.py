@@ -115,7 +115,16 @@ class Tags(Manager["Tag"]):
             )
 
 
-@model(endpoint="tag_list", collection="tags", label="name", server_class="Tag::Item", manager=Tags)
+@model(
+    endpoint="tag_list",
+    collection="tags",
+    # No GET tag_list/<id>. search is Tags.search, names from /tag_search; there is no tag_list/search.
+    capabilities=("list", "create", "update", "delete", "search"),
+    searchable=False,
+    label="name",
+    server_class="Tag::Item",
+    manager=Tags,
+)
 class Tag(Model):
     """A tag as ``/tag_list`` lists it: name and how many objects carry it."""
 

@@ -78,12 +78,11 @@ def _check_link_type(link_type: str) -> None:
 @model(
     endpoint="tickets",
     collection="tickets",
+    capabilities=("list", "get", "create", "update", "delete", "search"),
     label="title",
-    searchable=True,
     max_page_size=100,
     manager=TicketManager,
     write_only=("article", "tags", "mentions", "links"),
-    expanded=("ticket_time_accounting", "articles"),
 )
 class Ticket(Tracked):
     """A Zammad ticket.

@@ -15,6 +15,7 @@ __all__ = ["TimeAccounting", "TimeAccountingType"]
     endpoint="time_accounting/types",
     table=True,
     collection="time_accounting_types",
+    capabilities=("list", "get", "create", "update"),  # Zammad cannot delete them
     label="name",
     server_class="Ticket::TimeAccounting::Type",
 )
@@ -29,6 +30,7 @@ class TimeAccountingType(Tracked):
 @model(
     endpoint="time_accountings",
     collection="time_accountings",
+    capabilities=("list", "get", "create", "update", "delete"),
     label="time_unit",
     server_class="Ticket::TimeAccounting",
 )

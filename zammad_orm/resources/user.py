@@ -30,19 +30,10 @@ class UserManager(Manager["User"]):
 @model(
     endpoint="users",
     collection="users",
+    capabilities=("list", "get", "create", "update", "delete", "search"),
     label="login",
-    searchable=True,
     manager=UserManager,
     write_only=("password",),
-    expanded=(
-        "roles",
-        "two_factor_preferences",
-        "organizations",
-        "authorizations",
-        "overview_sortings",
-        "organization",
-        "groups",
-    ),
 )
 class User(Tracked):
     """A Zammad user.
@@ -52,6 +43,17 @@ class User(Tracked):
     """
 
     UNASSIGNED_ID: ClassVar[int] = UNASSIGNED_USER_ID
+    EXPANDED_ATTRIBUTES: ClassVar[tuple[str, ...]] = (
+        "authorizations",
+        "created_by",
+        "groups",
+        "organization",
+        "organizations",
+        "overview_sortings",
+        "roles",
+        "two_factor_preferences",
+        "updated_by",
+    )
 
     organization_id: int | None = field()
     login: str | None = field()

@@ -1,6 +1,13 @@
-"""Vocabulary and weights of the emulator demo data: names, companies, subjects, messages, distributions."""
+"""Vocabulary and weights of the emulator demo data: names, companies, subjects, messages, distributions.
+
+The word lists are package data, ``data/demo_words.json`` (read once with :mod:`importlib.resources`, so
+they are found in an installed wheel too); the distributions and the attachment contents are here.
+"""
 
 from __future__ import annotations
+
+import json
+from importlib import resources
 
 __all__ = [
     "AGENT_LINES",
@@ -18,169 +25,37 @@ __all__ = [
     "SUBJECTS",
     "SYSTEMS",
     "TAGS",
+    "WORDS_FILE",
 ]
 
-FIRST = [
-    "Anna",
-    "Ben",
-    "Carla",
-    "David",
-    "Emma",
-    "Felix",
-    "Greta",
-    "Hugo",
-    "Ida",
-    "Jonas",
-    "Klara",
-    "Lukas",
-    "Mia",
-    "Noah",
-    "Olga",
-    "Paul",
-    "Queenie",
-    "Rafael",
-    "Sofia",
-    "Tom",
-    "Ulla",
-    "Viktor",
-    "Wanda",
-    "Xaver",
-    "Yara",
-    "Zoe",
-    "Aaron",
-    "Bianca",
-    "Cem",
-    "Dana",
-    "Elif",
-    "Finn",
-    "Hanna",
-    "Ivan",
-    "Julia",
-    "Kai",
-    "Lea",
-    "Mats",
-    "Nina",
-    "Oskar",
-    "Pia",
-    "Rosa",
-    "Sven",
-    "Tara",
-    "Uwe",
-    "Vera",
-]
-LAST = [
-    "Müller",
-    "Schmidt",
-    "Schneider",
-    "Fischer",
-    "Weber",
-    "Meyer",
-    "Wagner",
-    "Becker",
-    "Schulz",
-    "Hoffmann",
-    "Koch",
-    "Richter",
-    "Klein",
-    "Wolf",
-    "Schröder",
-    "Neumann",
-    "Schwarz",
-    "Braun",
-    "Zimmermann",
-    "Krüger",
-    "Hofmann",
-    "Hartmann",
-    "Lange",
-    "Schmitt",
-    "Werner",
-    "Krause",
-    "Meier",
-    "Lehmann",
-    "Huber",
-    "Kaiser",
-    "Fuchs",
-    "Peters",
-    "Lang",
-    "Scholz",
-    "Möller",
-    "Weiß",
-    "Jung",
-    "Hahn",
-    "Vogel",
-    "Friedrich",
-    "Keller",
-    "Günther",
-]
-COMPANY_A = [
-    "Acme",
-    "Blue",
-    "Nordic",
-    "Alpine",
-    "Bright",
-    "Solid",
-    "Rapid",
-    "Green",
-    "Silver",
-    "Urban",
-    "Prime",
-    "Delta",
-    "Vertex",
-    "Polar",
-    "Sunny",
-]
-COMPANY_B = [
-    "Logistics",
-    "Foods",
-    "Software",
-    "Consulting",
-    "Energy",
-    "Motors",
-    "Health",
-    "Media",
-    "Textiles",
-    "Robotics",
-    "Finance",
-    "Labs",
-]
-COMPANY_C = ["GmbH", "AG", "Ltd.", "Inc.", "& Co. KG", "SE"]
-SUBJECTS = [
-    "Printer on {floor} floor does not print",
-    "Cannot log in to the {system}",
-    "Invoice {num} is wrong",
-    "Request for a new {device}",
-    "VPN connection drops every few minutes",
-    "Password reset for {system}",
-    "Delivery {num} arrived damaged",
-    "Question about contract {num}",
-    "Email bounces from {system}",
-    "Monitor flickers after update",
-    "Access to shared drive needed",
-    "Refund for order {num}",
-    "Wrong address on delivery note {num}",
-    "{system} is very slow today",
-    "Upgrade of licence for {system}",
-    "Phone line dead in meeting room {floor}",
-    "Error 500 in the {system}",
-    "Change of billing contact",
-]
-SYSTEMS = ["CRM", "web shop", "ERP", "intranet", "time tracking", "mail server", "customer portal", "wiki"]
-DEVICES = ["laptop", "headset", "monitor", "docking station", "keyboard", "phone"]
-CUSTOMER_LINES = [
-    "Hello,\n\n{subject}. Could you please have a look?\n\nThanks a lot",
-    "Hi team, since this morning: {subject}. This blocks our work.",
-    "Dear support,\n\nwe noticed the following problem: {subject}.\nPlease advise.\n\nBest regards",
-    "Any news on this? {subject} is still a problem for us.",
-]
-AGENT_LINES = [
-    "Thank you for your message. We are looking into it and will get back to you shortly.",
-    "Could you please send us a screenshot of the error message?",
-    "We have fixed the issue. Please check whether everything works again.",
-    "I have forwarded your request to our second level team.",
-    "Internal: checked the logs, looks like a configuration problem on our side.",
-]
-TAGS = ["hardware", "software", "network", "billing", "urgent", "feedback", "vip", "printer", "access", "bug"]
-GROUPS = ["Sales", "Support", "Billing", "IT", "IT::Hardware"]
+#: The package data file of the word lists, relative to :mod:`zammad_orm.testing`.
+WORDS_FILE = "data/demo_words.json"
+
+
+def _load_words() -> dict[str, list[str]]:
+    text = resources.files("zammad_orm.testing").joinpath(WORDS_FILE).read_text(encoding="utf-8")
+    words = json.loads(text)
+    if not isinstance(words, dict) or not all(
+        isinstance(v, list) and all(isinstance(w, str) for w in v) for v in words.values()
+    ):
+        raise ValueError(f"{WORDS_FILE}: expected an object of string lists")
+    return words
+
+
+_WORDS = _load_words()
+
+FIRST = _WORDS["first"]
+LAST = _WORDS["last"]
+COMPANY_A = _WORDS["company_a"]
+COMPANY_B = _WORDS["company_b"]
+COMPANY_C = _WORDS["company_c"]
+SUBJECTS = _WORDS["subjects"]
+SYSTEMS = _WORDS["systems"]
+DEVICES = _WORDS["devices"]
+CUSTOMER_LINES = _WORDS["customer_lines"]
+AGENT_LINES = _WORDS["agent_lines"]
+TAGS = _WORDS["tags"]
+GROUPS = _WORDS["groups"]
 # (state id, weight): new, open, pending reminder, closed, merged, pending close.
 STATE_WEIGHTS = [(1, 10), (2, 22), (3, 7), (4, 55), (5, 2), (7, 4)]
 PRIORITY_WEIGHTS = [(1, 20), (2, 65), (3, 15)]

@@ -7,7 +7,7 @@ transports ship with the library:
 * :class:`WSGITransport` calls a WSGI application in-process (the emulator's ``app``), standard
   library only.
 
-Both share the retry loop of :class:`~zammad_orm.transport.retry.BaseTransport`: idempotent methods
+Both share the retry loop of :class:`~zammad_orm.transport.base.BaseTransport`: idempotent methods
 (GET, HEAD, PUT, DELETE, OPTIONS; never POST) are retried on 429/502/503/504 and on connection errors
 or timeouts, with jittered exponential backoff, honouring ``Retry-After``, within a bounded total
 wait. When the transport gives up it raises the error of the last attempt. Every other answer is
@@ -20,7 +20,7 @@ whose name looks secret (``token``, ``password``, ...) are masked.
 
 The package keeps one job per module: :mod:`~zammad_orm.transport.messages` (requests, responses,
 status to exception), :mod:`~zammad_orm.transport.auth` (credentials),
-:mod:`~zammad_orm.transport.retry` (the retry policy and logging),
+:mod:`~zammad_orm.transport.base` (:class:`BaseTransport`: the send loop, its retry policy and logging),
 :mod:`~zammad_orm.transport.http_transport` and :mod:`~zammad_orm.transport.wsgi_transport`. Import
 everything from ``zammad_orm.transport``.
 """
@@ -28,16 +28,18 @@ everything from ``zammad_orm.transport``.
 from __future__ import annotations
 
 from zammad_orm.transport.auth import Auth, BasicAuth, BearerAuth, TokenAuth
+from zammad_orm.transport.base import IDEMPOTENT_METHODS, RETRY_STATUSES, BaseTransport
 from zammad_orm.transport.http_transport import HTTPTransport
 from zammad_orm.transport.messages import (
     Headers,
     Request,
     Response,
     Transport,
+    api_error,
+    loggable_url,
     parse_retry_after,
     raise_for_status,
 )
-from zammad_orm.transport.retry import IDEMPOTENT_METHODS, RETRY_STATUSES, BaseTransport
 from zammad_orm.transport.wsgi_transport import WSGITransport
 
 __all__ = [
@@ -54,6 +56,8 @@ __all__ = [
     "TokenAuth",
     "Transport",
     "WSGITransport",
+    "api_error",
+    "loggable_url",
     "parse_retry_after",
     "raise_for_status",
 ]

@@ -13,8 +13,8 @@ import urllib3.exceptions
 
 from zammad_orm.errors import ConfigurationError, ConnectError, DecodeError, Timeout, TransportError
 from zammad_orm.transport.auth import Auth
-from zammad_orm.transport.messages import Response, _loggable
-from zammad_orm.transport.retry import BaseTransport
+from zammad_orm.transport.base import BaseTransport
+from zammad_orm.transport.messages import Response, loggable_url
 
 __all__ = ["HTTPTransport"]
 
@@ -37,7 +37,7 @@ class HTTPTransport(BaseTransport):
         verify: ``True`` to check TLS certificates against the default CA bundle, a path to a CA bundle
             file or directory, or ``False`` to skip the check (never in production).
         pool_size: Connections kept open per host.
-        auth: Credentials added to every request.
+        auth: Credentials of the requests that carry none (``Request.auth``).
 
     Raises:
         ConfigurationError: A setting is out of range, or the CA bundle path does not exist.
@@ -97,7 +97,7 @@ class HTTPTransport(BaseTransport):
             content = reply.content  # read already (stream=False); named here so errors map below
         except requests.exceptions.Timeout as exc:
             raise Timeout(
-                f"{method} {_loggable(url)}: no answer within {self.timeout} s ({_reason(exc)})"
+                f"{method} {loggable_url(url)}: no answer within {self.timeout} s ({_reason(exc)})"
             ) from exc
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
             raise ConfigurationError(f"invalid URL {url!r}: {exc}") from exc
@@ -105,18 +105,20 @@ class HTTPTransport(BaseTransport):
             raise ConfigurationError(f"unsupported URL scheme in {url!r}: {exc}") from exc
         except requests.exceptions.ContentDecodingError as exc:
             raise DecodeError(
-                f"{method} {_loggable(url)}: the compressed body does not decode: {exc}"
+                f"{method} {loggable_url(url)}: the compressed body does not decode: {exc}"
             ) from exc
         except (
             requests.exceptions.ConnectionError,
             requests.exceptions.ChunkedEncodingError,
             urllib3.exceptions.HTTPError,
         ) as exc:
-            raise ConnectError(f"{method} {_loggable(url)}: connection failed: {_reason(exc)}") from exc
+            raise ConnectError(f"{method} {loggable_url(url)}: connection failed: {_reason(exc)}") from exc
         except requests.exceptions.RequestException as exc:  # TooManyRedirects, ...: not transient
-            raise TransportError(f"{method} {_loggable(url)}: {type(exc).__name__}: {_reason(exc)}") from exc
+            raise TransportError(
+                f"{method} {loggable_url(url)}: {type(exc).__name__}: {_reason(exc)}"
+            ) from exc
         except OSError as exc:  # a socket error requests did not wrap
-            raise ConnectError(f"{method} {_loggable(url)}: connection failed: {exc}") from exc
+            raise ConnectError(f"{method} {loggable_url(url)}: connection failed: {exc}") from exc
         return Response(
             status=reply.status_code,
             headers=reply.headers.items(),

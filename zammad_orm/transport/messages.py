@@ -20,9 +20,19 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
 
-from zammad_orm.errors import DecodeError, FieldError, RateLimited, api_error_for
+from zammad_orm.errors import APIError, DecodeError, FieldError, RateLimited, api_error_for
+from zammad_orm.transport.auth import Auth
 
-__all__ = ["Headers", "Request", "Response", "Transport", "parse_retry_after", "raise_for_status"]
+__all__ = [
+    "Headers",
+    "Request",
+    "Response",
+    "Transport",
+    "api_error",
+    "loggable_url",
+    "parse_retry_after",
+    "raise_for_status",
+]
 
 _SECRET_PARAM = re.compile(r"token|password|passwd|secret|api[_-]?key|access[_-]?key", re.IGNORECASE)
 _SNIPPET = 200
@@ -81,8 +91,10 @@ class Request:
         params: Query parameters; ``None`` values are left out, booleans are sent as ``true``/``false``,
             sequences repeat the name.
         json: A JSON-serialisable body, sent with ``Content-Type: application/json``; ``None`` for none.
-        headers: Extra headers (``Authorization`` from an :class:`Auth`, ``From`` for impersonation).
+        headers: Extra headers (``From`` for impersonation); they win over the headers the transport adds.
         data: A raw body, used when ``json`` is ``None``.
+        auth: The credentials of this request; the transport turns them into the ``Authorization``
+            header (``None``: the transport's own ``auth``, if any).
 
     """
 
@@ -92,6 +104,7 @@ class Request:
     json: Any = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
     data: bytes | None = None
+    auth: Auth | None = None
 
     @property
     def full_url(self) -> str:
@@ -181,7 +194,12 @@ class Transport(Protocol):
     """What a client needs from a transport."""
 
     def send(self, request: Request) -> Response:
-        """Send ``request`` and return the complete response."""
+        """Send ``request`` and return the complete response.
+
+        The transport builds the headers: ``Accept``, ``Content-Type``, the ``Authorization`` of
+        ``request.auth``, then ``request.headers`` (:class:`~zammad_orm.transport.base.BaseTransport`
+        does all of it).
+        """
         ...
 
     def close(self) -> None:
@@ -253,10 +271,21 @@ def raise_for_status(response: Response) -> None:
     """
     if response.status < 400:
         return
-    raise _api_error(response)
+    raise api_error(response)
 
 
-def _api_error(response: Response) -> Exception:
+def api_error(response: Response) -> APIError:
+    """Return (not raise) the :mod:`zammad_orm.errors` exception for an error response.
+
+    What :func:`raise_for_status` raises; the transports also use it for the error of a last attempt.
+
+    Args:
+        response: A response with a status of 400 or above.
+
+    Returns:
+        The :class:`~zammad_orm.errors.APIError` subclass for the status, with the server's message.
+
+    """
     cls = api_error_for(response.status)
     common: dict[str, Any] = {
         "status": response.status,
@@ -270,7 +299,7 @@ def _api_error(response: Response) -> Exception:
     return cls(message, **common)
 
 
-# --- helpers shared by the transports -----------------------------------------------------------------
+# --- URLs: query strings, and what log lines and errors may show ---------------------------------------
 
 
 def _param_value(value: Any) -> str:
@@ -297,15 +326,23 @@ def _public_url(url: str) -> str:
     """Return ``url`` as an error may show it: secret-looking query values and ``user:password@`` masked."""
     parts = urlsplit(url)
     if not parts.scheme:
-        return _loggable(url)
+        return loggable_url(url)
     host = parts.netloc.rpartition("@")[2]  # host[:port] as written (IPv6 brackets kept), userinfo dropped
-    return f"{parts.scheme}://{host}{_loggable(url)}"
+    return f"{parts.scheme}://{host}{loggable_url(url)}"
 
 
-def _loggable(url: str) -> str:
+def loggable_url(url: str) -> str:
     """Return the path and query string of ``url`` with secret-looking parameters masked.
 
-    The scheme, host and any ``user:password@`` part are dropped.
+    The scheme, host and any ``user:password@`` part are dropped. Log lines and the messages of
+    transport errors show URLs in this form.
+
+    Args:
+        url: An absolute URL or a path, with or without a query string.
+
+    Returns:
+        ``/path?name=value``, with the values of ``token``, ``password``, ``api_key``, ... as ``***``.
+
     """
     parts = urlsplit(url)
     path = parts.path or "/"

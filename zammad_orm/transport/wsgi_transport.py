@@ -11,8 +11,8 @@ from urllib.parse import unquote, urlsplit
 
 from zammad_orm.errors import ConnectError
 from zammad_orm.transport.auth import Auth
-from zammad_orm.transport.messages import Headers, Response, _loggable
-from zammad_orm.transport.retry import BaseTransport
+from zammad_orm.transport.base import BaseTransport
+from zammad_orm.transport.messages import Headers, Response, loggable_url
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -32,7 +32,7 @@ class WSGITransport(BaseTransport):
         retries: Retries after the first attempt, for idempotent methods only.
         backoff: Base delay of the jittered exponential backoff, in seconds.
         max_wait: The most seconds to spend waiting between attempts of one request.
-        auth: Credentials added to every request.
+        auth: Credentials of the requests that carry none (``Request.auth``).
 
     """
 
@@ -70,13 +70,15 @@ class WSGITransport(BaseTransport):
         try:
             chunks = [bytes(chunk) for chunk in result]
         except OSError as exc:
-            raise ConnectError(f"{method} {_loggable(url)}: connection dropped mid-response: {exc}") from exc
+            raise ConnectError(
+                f"{method} {loggable_url(url)}: connection dropped mid-response: {exc}"
+            ) from exc
         finally:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
         if "status" not in captured:
-            raise ConnectError(f"{method} {_loggable(url)}: the application sent no status line")
+            raise ConnectError(f"{method} {loggable_url(url)}: the application sent no status line")
         content = b"".join(written + chunks)
         reply_headers = Headers(captured["headers"])
         _check_length(method, url, reply_headers, content)
@@ -100,7 +102,7 @@ def _check_length(method: str, url: str, headers: Headers, content: bytes) -> No
         return
     if len(content) < expected:
         raise ConnectError(
-            f"{method} {_loggable(url)}: incomplete read, the body broke off after "
+            f"{method} {loggable_url(url)}: incomplete read, the body broke off after "
             f"{len(content)} of {expected} bytes"
         )
 

@@ -1,8 +1,11 @@
-"""The retry policy shared by every transport, and the log line of every attempt.
+"""The base of every transport: :class:`BaseTransport`, the send loop with its retry policy and logging.
 
 Idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS; never POST) are retried on 429/502/503/504 and on
 connection errors or timeouts, with jittered exponential backoff, honouring ``Retry-After``, within a
 bounded total wait. When the transport gives up it raises the error of the last attempt.
+
+It is also the one place where the headers of a request are built (``Accept``, ``Content-Type``, the
+credentials of ``Request.auth``); what a request carries is the client's decision.
 
 Log lines go to the logger ``zammad_orm.transport``: method, path with query string, status,
 milliseconds and attempt number; never headers, so never credentials.
@@ -18,7 +21,7 @@ from typing import Any
 
 from zammad_orm.errors import ConfigurationError, ConnectError, Timeout
 from zammad_orm.transport.auth import Auth
-from zammad_orm.transport.messages import Request, Response, _api_error, _loggable, parse_retry_after
+from zammad_orm.transport.messages import Request, Response, api_error, loggable_url, parse_retry_after
 
 __all__ = ["IDEMPOTENT_METHODS", "RETRY_STATUSES", "BaseTransport"]
 
@@ -30,16 +33,6 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 
-def _request_headers(request: Request, auth: Auth | None, content_type: str | None) -> dict[str, str]:
-    headers = {"Accept": "application/json"}
-    if content_type is not None:
-        headers["Content-Type"] = content_type
-    if auth is not None:
-        auth.apply(headers)
-    headers.update(request.headers)  # the caller's headers win (an explicit Authorization, From).
-    return headers
-
-
 class BaseTransport:
     """The retry loop and logging shared by the transports; subclasses implement :meth:`_send_once`.
 
@@ -49,7 +42,8 @@ class BaseTransport:
             50–100 %), or what ``Retry-After`` asks.
         max_wait: The most seconds to spend waiting between attempts of one request. When the next wait
             would pass it, the transport gives up at once and raises the last attempt's error.
-        auth: Credentials added to every request (a request's own ``Authorization`` header wins).
+        auth: Credentials of the requests that carry none (``Request.auth``); a client puts its own on
+            every request, so this is for a transport used on its own.
 
     """
 
@@ -74,6 +68,22 @@ class BaseTransport:
 
     def _send_once(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> Response:
         raise NotImplementedError
+
+    def _headers(self, request: Request, content_type: str | None) -> dict[str, str]:
+        """Return the headers ``request`` is sent with: the one place where headers are added.
+
+        ``Accept: application/json``, the body's ``Content-Type``, the ``Authorization`` of
+        ``request.auth`` (else of the transport's ``auth``), then the request's own headers, which win
+        (``From``, or an explicit ``Authorization``).
+        """
+        headers = {"Accept": "application/json"}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        auth = request.auth if request.auth is not None else self.auth
+        if auth is not None:
+            auth.apply(headers)
+        headers.update(request.headers)
+        return headers
 
     def close(self) -> None:
         """Release resources (nothing to release here)."""
@@ -107,7 +117,7 @@ class BaseTransport:
         method = request.method.upper()
         url = request.full_url
         body, content_type = request.body()  # encoded once, sent by every attempt
-        headers = _request_headers(request, self.auth, content_type)
+        headers = self._headers(request, content_type)
         retryable = method in IDEMPOTENT_METHODS
         attempts = 1 + (self.retries if retryable else 0)
         where = ""  # the URL as logged (query values masked): made when a line is written
@@ -119,7 +129,7 @@ class BaseTransport:
             except (ConnectError, Timeout) as exc:
                 if logger.isEnabledFor(logging.DEBUG):
                     ms = (time.perf_counter() - started) * 1000
-                    where = where or _loggable(url)
+                    where = where or loggable_url(url)
                     logger.debug(
                         "%s %s failed after %.0f ms (attempt %d/%d): %s",
                         method, where, ms, attempt, attempts, type(exc).__name__,
@@ -130,7 +140,7 @@ class BaseTransport:
             else:
                 if logger.isEnabledFor(logging.DEBUG):
                     ms = response.elapsed * 1000
-                    where = where or _loggable(url)
+                    where = where or loggable_url(url)
                     logger.debug(
                         "%s %s -> %d in %.0f ms (attempt %d/%d)",
                         method, where, response.status, ms, attempt, attempts,
@@ -138,12 +148,12 @@ class BaseTransport:
                     )  # fmt: skip
                 if not retryable or response.status not in RETRY_STATUSES:
                     return response
-                failure = _api_error(response)
+                failure = api_error(response)
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
             if attempt == attempts:
                 break
             delay = self._delay(attempt - 1) if retry_after is None else retry_after
-            where = where or _loggable(url)
+            where = where or loggable_url(url)
             if waited + delay > self.max_wait:
                 logger.warning(
                     "%s %s: giving up after %d attempt(s); the next wait of %.2f s passes max_wait=%.2f s",
@@ -159,7 +169,7 @@ class BaseTransport:
             time.sleep(delay)
             waited += delay
         if retryable and attempts > 1:
-            logger.warning("%s %s: giving up after %d attempts", method, where or _loggable(url), attempts)
+            logger.warning("%s %s: giving up after %d attempts", method, where or loggable_url(url), attempts)
         raise failure
 
 
