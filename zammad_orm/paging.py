@@ -318,18 +318,35 @@ def _ids_of(model: Any, reply: Any) -> list[int] | None:
     return None if found is None else [int(i) for i in found[1]]
 
 
-def iterate_index(client: ClientAPI, model: type[M], path: str, page_size: int) -> Iterator[list[M]]:
-    """Yield every object of an index endpoint, page by page (``id`` order), until a short page."""
-    page = 1
+def iterate_index(
+    client: ClientAPI, model: type[M], path: str, page_size: int, *, full: bool = False
+) -> Iterator[list[M]]:
+    """Yield every object of an index endpoint, page by page (``id`` order), until a short page.
+
+    With ``full`` the pages are asked for with ``full=true``: their ``assets`` bring the users,
+    organizations and groups the rows refer to (client-side filtering reads them), and their
+    ``total_count`` ends the paging without an empty last page.
+    """
+    page, seen = 1, 0
+    params: dict[str, Any] = {"full": "true"} if full else {}
     while True:
-        reply = client.request("GET", path, params={"page": page, "per_page": page_size})
-        if isinstance(reply, dict):
-            reply = reply.get(model._meta.collection, reply.get(model._meta.search_key))
-        if not isinstance(reply, list):
-            raise DecodeError(f"expected a list of {model.__name__} from {path}, got {str(reply)[:200]!r}")
-        rows = client.load_many(model, reply, owned=True)
+        reply = client.request("GET", path, params={**params, "page": page, "per_page": page_size})
+        total = reply.get("total_count") if isinstance(reply, dict) else None
+        if isinstance(reply, dict) and "assets" in reply:
+            rows = decode_search(client, model, reply).rows
+            count = len(rows)
+        else:
+            if isinstance(reply, dict):
+                reply = reply.get(model._meta.collection, reply.get(model._meta.search_key))
+            if not isinstance(reply, list):
+                raise DecodeError(
+                    f"expected a list of {model.__name__} from {path}, got {str(reply)[:200]!r}"
+                )
+            rows = client.load_many(model, reply, owned=True)
+            count = len(reply)
+        seen += count
         if rows:
             yield rows
-        if len(reply) < page_size:
+        if count < page_size or (isinstance(total, int) and seen >= total):
             return
         page += 1
