@@ -339,9 +339,7 @@ def iterate_index(
             if isinstance(reply, dict):
                 reply = reply.get(model._meta.collection, reply.get(model._meta.search_key))
             if not isinstance(reply, list):
-                raise DecodeError(
-                    f"expected a list of {model.__name__} from {path}, got {str(reply)[:200]!r}"
-                )
+                raise DecodeError(f"expected a list of {model.__name__} from {path}, got {reply!r:.200}")
             rows = client.load_many(model, reply, owned=True)
             count = len(reply)
         seen += count
