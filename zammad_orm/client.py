@@ -210,6 +210,7 @@ class Client(RecordLoader):
             )
         self.page_concurrency = page_concurrency
         self._sizes: dict[str, int] = {}
+        self._asset_marks: dict[tuple[str, int], Any] = {}
         self._managers: dict[str, Manager[Any]] = {}
         self._lock = threading.RLock()
         self.facts = ServerFacts(self.request)

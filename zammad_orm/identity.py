@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from _weakref import _remove_dead_weakref  # type: ignore[attr-defined]  # the stdlib's atomic delete-if-dead
 from collections.abc import Iterator
 from typing import Any, TypeVar, overload
 
@@ -22,6 +23,7 @@ from zammad_orm.errors import FieldError
 __all__ = ["IdentityMap"]
 
 T = TypeVar("T")
+_Refs = dict[tuple[type, int], "weakref.KeyedRef[Any, Any]"]
 
 
 class IdentityMap:
@@ -29,11 +31,24 @@ class IdentityMap:
 
     The key of an object is ``(type(obj), obj.id)``: the exact class, so a subclass instance never
     answers for its base class.
+
+    Reads take no lock: :meth:`get` is one dict lookup and one dereference, which a loop over thousands
+    of rows does for every relation it reads. Writes take the lock, so that :meth:`setdefault` is atomic.
+    A dead object's entry is removed by its weak reference's callback, with the same atomic
+    delete-if-dead as :class:`weakref.WeakValueDictionary`.
     """
 
     def __init__(self) -> None:
-        self._objects: weakref.WeakValueDictionary[tuple[type, int], Any] = weakref.WeakValueDictionary()
+        self._refs: dict[tuple[type, int], weakref.KeyedRef[Any, Any]] = {}
         self._lock = threading.Lock()
+        refs = self._refs
+
+        def remove(
+            ref: weakref.KeyedRef[Any, Any], _refs: dict[tuple[type, int], weakref.KeyedRef[Any, Any]] = refs
+        ) -> None:
+            _remove_dead_weakref(_refs, ref.key)
+
+        self._remove = remove
 
     @staticmethod
     def _key(obj: object) -> tuple[type, int]:
@@ -47,7 +62,7 @@ class IdentityMap:
 
     def _put(self, key: tuple[type, int], obj: object) -> None:
         try:
-            self._objects[key] = obj
+            self._refs[key] = weakref.KeyedRef(obj, self._remove, key)
         except TypeError as exc:
             raise FieldError(
                 f"{type(obj).__name__} objects cannot be weakly referenced; give the class a "
@@ -56,9 +71,8 @@ class IdentityMap:
 
     def get(self, model: type[T], pk: int) -> T | None:
         """Return the live object of ``model`` with id ``pk``, or ``None``."""
-        with self._lock:
-            obj: T | None = self._objects.get((model, pk))
-            return obj
+        ref = self._refs.get((model, pk))
+        return None if ref is None else ref()
 
     def add(self, obj: object) -> None:
         """Put ``obj`` in the map under ``(type(obj), obj.id)``, replacing any other object there.
@@ -79,7 +93,8 @@ class IdentityMap:
         """
         key = self._key(obj)
         with self._lock:
-            current: T | None = self._objects.get(key)
+            ref = self._refs.get(key)
+            current: T | None = None if ref is None else ref()
             if current is not None:
                 return current
             self._put(key, obj)
@@ -88,12 +103,12 @@ class IdentityMap:
     def discard(self, model: type, pk: int) -> None:
         """Forget the object of ``model`` with id ``pk`` (no error when there is none)."""
         with self._lock:
-            self._objects.pop((model, pk), None)
+            self._refs.pop((model, pk), None)
 
     def clear(self) -> None:
         """Forget every object."""
         with self._lock:
-            self._objects.clear()
+            self._refs.clear()
 
     @overload
     def objects(self) -> list[object]: ...
@@ -101,21 +116,23 @@ class IdentityMap:
     def objects(self, model: type[T]) -> list[T]: ...
     def objects(self, model: type[Any] | None = None) -> list[Any]:
         """Return the live objects, optionally only those of ``model``."""
+        alive = ((key, ref()) for key, ref in self._snapshot().items())
+        return [obj for (cls, _), obj in alive if obj is not None and (model is None or cls is model)]
+
+    def _snapshot(self) -> dict[tuple[type, int], weakref.KeyedRef[Any, Any]]:
+        # dict.copy() is one C call: a weakref callback cannot change the dict in the middle of it.
         with self._lock:
-            items = list(self._objects.items())
-        return [obj for (cls, _), obj in items if model is None or cls is model]
+            return self._refs.copy()
 
     def __contains__(self, key: object) -> bool:
-        with self._lock:
-            return key in self._objects
+        ref = self._refs.get(key)  # type: ignore[call-overload]
+        return ref is not None and ref() is not None
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._objects)
+        return sum(1 for ref in self._snapshot().values() if ref() is not None)
 
     def __iter__(self) -> Iterator[tuple[type, int]]:
-        with self._lock:
-            return iter(list(self._objects.keys()))
+        return iter([key for key, ref in self._snapshot().items() if ref() is not None])
 
     def __repr__(self) -> str:
         return f"<IdentityMap of {len(self)} objects>"

@@ -58,6 +58,7 @@ class RecordLoader:
     identity: IdentityMap
     cache: RecordCache
     facts: ServerFacts
+    _asset_marks: dict[tuple[str, int], Any]
     pagination: Pagination
     _sizes: dict[str, int]
     _lock: threading.RLock
@@ -173,36 +174,47 @@ class RecordLoader:
         """Merge every record of an ``assets`` map (``{"Ticket": {"1": {...}}, ...}``).
 
         Live objects (in the identity map) are updated at once. The other records only go to the record
-        cache: most assets are never looked at, and a relation that needs one builds the object from the
-        cache without a request.
+        cache, one write per model: most assets are never looked at, and a relation that needs one
+        builds the object from the cache without a request. The same agents, groups and organizations
+        come with every page of a search; a record this client already stored with the same
+        ``updated_at`` (in an unbounded cache) is skipped without reading the cache.
         """
         if not isinstance(assets, Mapping):
             return
-        by_key = {m._meta.asset_key: m for m in registry.values()}
         for key, records in assets.items():
-            model_class = by_key.get(key)
+            model_class = _asset_model(key)
             if model_class is None or not isinstance(records, Mapping):
                 continue
-            cached = self.cache_size(model_class) != 0
+            size = self.cache_size(model_class)
+            name = model_class._meta.name
+            marks = self._asset_marks
+            batch: list[tuple[int, dict[str, Any], str | None]] = []
             for record in records.values():
                 pk = record.get("id") if isinstance(record, Mapping) else None
                 if not isinstance(pk, int):
                     continue
-                if not cached or self.identity.get(model_class, pk) is not None:
+                if size == 0 or self.identity.get(model_class, pk) is not None:
                     self.load(model_class, record)
-                else:
-                    self._cache_record(model_class, pk, record)
+                    continue
+                updated = record.get("updated_at")
+                if size < 0 and updated is not None and marks.get((name, pk)) == updated:
+                    continue
+                merged = self._merge_cached(name, pk, record)
+                if merged is not None:
+                    batch.append((pk, merged, updated if isinstance(updated, str) else None))
+                if size < 0:
+                    marks[(name, pk)] = updated
+            if batch:
+                self.cache.set_many(name, batch)
 
-    def _cache_record(self, model: type[Any], pk: int, record: Mapping[str, Any]) -> None:
-        """Write a record to the cache, merged over what is cached already (assets may be partial)."""
-        name = model._meta.name
+    def _merge_cached(self, name: str, pk: int, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Return the record to cache: merged over the cached one (assets may be partial), or ``None``."""
         before = self.cache.get(name, pk)
         if before is None:
-            self._store(model, pk, dict(record))
-            return
+            return dict(record)
         if before.record == record or record.items() <= before.record.items():
-            return  # nothing new (assets repeat across search pages; equality is the cheaper test)
-        self._store(model, pk, {**before.record, **record})
+            return None  # nothing new (assets repeat across search pages; equality is the cheaper test)
+        return {**before.record, **record}
 
     def adopt(self, obj: Model) -> None:
         """Register an instance that was just saved, refreshed or created through this client."""
@@ -348,3 +360,14 @@ class RecordLoader:
         if not isinstance(reply, list):
             raise errors.DecodeError(f"expected a list of {model.__name__} records, got {str(reply)[:200]!r}")
         return self.load_many(model, reply, owned=owned)
+
+
+def _asset_model(key: str) -> type[Model] | None:
+    """Return the model whose records an ``assets`` key holds (rebuilt when a model was added)."""
+    if len(_BY_ASSET_KEY) != len(registry):
+        _BY_ASSET_KEY.clear()
+        _BY_ASSET_KEY.update({m._meta.asset_key: m for m in registry.values()})
+    return _BY_ASSET_KEY.get(key)
+
+
+_BY_ASSET_KEY: dict[str, type[Model]] = {}

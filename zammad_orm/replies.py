@@ -69,9 +69,11 @@ def decode_search(client: ClientAPI, model: type[M], reply: Any, *, expanded: bo
     if isinstance(assets, Mapping):
         own = assets.get(meta.asset_key) or {}
         client.load_assets({k: v for k, v in assets.items() if k != meta.asset_key})
-    rows = [
-        client.load(model, own[str(pk)]) if str(pk) in own else client.resolve(model, int(pk)) for pk in ids
-    ]
+    keys = [str(pk) for pk in ids]
+    if all(k in own for k in keys):  # the usual case: one load of the page (one lock, one cache write)
+        rows = client.load_many(model, [own[k] for k in keys])
+    else:
+        rows = [client.load(model, own[k]) if k in own else client.resolve(model, int(k)) for k in keys]
     total = reply.get("total_count")
     return Page(rows, total if isinstance(total, int) else None)
 
