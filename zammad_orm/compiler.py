@@ -360,7 +360,7 @@ def _resolve_path(
 ) -> Node:
     meta = model._meta
     head, rest = ("id" if parts[0] == "pk" else parts[0]), parts[1:]
-    rel = meta.relations.get(head) or next((r for r in meta.relations.values() if r.search == head), None)
+    rel = meta.relation(head)
     if rel is not None:
         return _resolve_relation(model, rel, rest, lookup, value, prefix, attributes, key)
     info = meta.fields.get(head) or next((f for f in meta.fields.values() if f.wire == head), None)

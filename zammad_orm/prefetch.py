@@ -42,7 +42,7 @@ def load_relation(client: ClientAPI, objs: Sequence[Any], step: str, *, use_sear
     """
     model = type(objs[0])
     meta = model._meta
-    rel = meta.relations.get(step) or next((r for r in meta.relations.values() if r.search == step), None)
+    rel = meta.relation(step)
     if rel is None:
         raise QueryError(f"{meta.name} has no relation {step!r} to load")
     target = related_model(model, rel.target)
