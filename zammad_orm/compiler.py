@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-import types
 import typing
 from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
@@ -50,6 +49,7 @@ from .expr import (
     lower,
     negate,
 )
+from .fields import union_members
 
 __all__ = [
     "INDEX_ONLY",
@@ -462,17 +462,9 @@ def _plain(value: Any) -> Any:
 
 
 def _base_types(annotation: Any) -> set[type]:
-    origin = typing.get_origin(annotation)
-    if origin is typing.Union or origin is types.UnionType:
-        out: set[type] = set()
-        for arg in typing.get_args(annotation):
-            out |= _base_types(arg)
-        return out
-    if annotation is type(None):
-        return set()
-    if origin is not None:
-        return {origin} if isinstance(origin, type) else set()
-    return {annotation} if isinstance(annotation, type) else set()
+    """Return the classes of the members of ``annotation`` (``list`` for ``list[int]``), ``None`` left out."""
+    classes = (typing.get_origin(m) or m for m in union_members(annotation) if m is not type(None))
+    return {c for c in classes if isinstance(c, type)}
 
 
 def _coerce(annotation: Any, lookup: str, value: Any, key: str) -> Any:

@@ -16,7 +16,6 @@ mutable state with the raw record it was built from (dirty tracking compares aga
 
 from __future__ import annotations
 
-import types
 import typing
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timezone
@@ -28,7 +27,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from zammad_orm.errors import DecodeError
-from zammad_orm.fields import FIELD_KEY, FieldMeta
+from zammad_orm.fields import FIELD_KEY, FieldMeta, union_members
 
 __all__ = [
     "field_reader",
@@ -255,7 +254,7 @@ def _unchanged_types(tp: Any) -> frozenset[type]:
     such a type comes back unchanged; anything else (``bool`` for ``int``, ``int`` for ``float``,
     datetimes, containers) goes through the converter.
     """
-    args = typing.get_args(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else (tp,)
+    args = union_members(tp)
     if not args or not all(arg in _SCALARS for arg in args):
         return frozenset()
     return frozenset(args)
