@@ -19,6 +19,7 @@ from zammad_orm import errors
 from zammad_orm.cache import RecordCache
 from zammad_orm.identity import IdentityMap
 from zammad_orm.models import Model, registry
+from zammad_orm.paging import iterate_index
 
 if TYPE_CHECKING:
     from zammad_orm.interface import ClientAPI, ModelLike
@@ -301,25 +302,9 @@ class RecordLoader:
         if page < 1 or size < 1:
             raise errors.QueryError(f"page and page_size must be >= 1, got {page} and {size}")
         size = min(size, model._meta.max_page_size)
-        return self._pages(model, path, page, size, expand, params)
-
-    def _pages(
-        self,
-        model: type[M],
-        path: str,
-        page: int,
-        size: int,
-        expand: bool,
-        params: dict[str, Any],
-    ) -> Iterator[M]:
-        while True:
-            query = {**params, "page": page, "per_page": size, "expand": expand}
-            reply = self.request("GET", path, params=query)
-            items = self.decode_list(model, reply, owned=True)
-            yield from items
-            if len(items) < size:
-                return
-            page += 1
+        client = cast("ClientAPI", self)
+        pages = iterate_index(client, model, path, size, page=page, params=params, expand=expand)
+        return (obj for rows in pages for obj in rows)
 
     def decode_list(self, model: type[M], reply: Any, *, owned: bool = False) -> list[M]:
         """Load the objects of an index reply: a list of records (search replies: see replies.py).

@@ -264,11 +264,36 @@ def _ids_of(model: Any, reply: Any) -> list[int] | None:
     return None if found is None else [int(i) for i in found[1]]
 
 
-def iterate_index(client: ClientAPI, model: type[M], path: str, page_size: int) -> Iterator[list[M]]:
-    """Yield every object of an index endpoint, page by page (``id`` order), until a short page."""
-    page = 1
+def iterate_index(
+    client: ClientAPI,
+    model: type[M],
+    path: str,
+    page_size: int,
+    *,
+    page: int = 1,
+    params: Mapping[str, Any] | None = None,
+    expand: bool | None = None,
+) -> Iterator[list[M]]:
+    """Yield the objects of an index endpoint, page by page from ``page``, until a page comes back short.
+
+    Args:
+        client: The client.
+        model: The model class of the records.
+        path: The endpoint path.
+        page_size: ``per_page`` of each request.
+        page: The first page (1-based).
+        params: More request parameters (the endpoint's own).
+        expand: Ask for the expanded form (``None``: do not say).
+
+    Raises:
+        DecodeError: A reply is not a list of records (nor an object holding one under the model's key).
+
+    """
     while True:
-        reply = client.request("GET", path, params={"page": page, "per_page": page_size})
+        query = {**(params or {}), "page": page, "per_page": page_size}
+        if expand is not None:
+            query["expand"] = expand
+        reply = client.request("GET", path, params=query)
         if isinstance(reply, dict):
             reply = reply.get(model._meta.collection, reply.get(model._meta.search_key))
         if not isinstance(reply, list):
