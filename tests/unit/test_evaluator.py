@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from zammad_orm.dates import parse_date
 from zammad_orm.evaluator import (
     KEYWORD_LIMIT,
     evaluate,
     lucene_regex_to_python,
-    parse_date,
     predicate,
     tokenize,
     wildcard_to_python,
