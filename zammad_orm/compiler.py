@@ -27,9 +27,9 @@ from collections.abc import Set as AbstractSet
 from decimal import Decimal
 from typing import Any
 
+from .dates import DATE_MATH
 from .errors import QueryError
 from .expr import (
-    DATE_MATH,
     And,
     DateMath,
     Exists,
@@ -75,7 +75,7 @@ _WORDS = {"AND", "OR", "NOT", "TO"}
 _SIMPLE_BOUND = re.compile(
     r"-?\d+(\.\d+)?\Z"  # numbers
     r"|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,9})?)?Z?\Z"  # ISO dates
-    r"|now([+-]\d+[yMwdhHms])*(/[yMwdhHms])?\Z"  # date math
+    rf"|{DATE_MATH.pattern}"  # date math
 )
 
 

@@ -11,14 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-__all__ = ["as_datetime", "iso_instant", "parse_date"]
+__all__ = ["DATE_MATH", "DATE_MATH_STEP", "DATE_MATH_UNITS", "as_datetime", "iso_instant", "parse_date"]
+
+#: The units of date math: years, months, weeks, days, hours (``h`` or ``H``), minutes, seconds.
+DATE_MATH_UNITS = "yMwdhHms"
+#: One step of date math: sign, amount and unit (``-7d``).
+DATE_MATH_STEP = re.compile(rf"([+-])(\d+)([{DATE_MATH_UNITS}])")
+#: Zammad (Elasticsearch) date math from now: ``now``, ``now-7d``, ``now-1M/d``.
+DATE_MATH = re.compile(rf"now(?:{DATE_MATH_STEP.pattern})*(?:/[{DATE_MATH_UNITS}])?\Z")
 
 _DATE = re.compile(
     r"(?P<y>\d{4})(?:-(?P<M>\d{2})(?:-(?P<d>\d{2})"
     r"(?:[T ](?P<h>\d{2})(?::(?P<m>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?)?)?)?)?)?"
     r"(?P<tz>Z|[+-]\d{2}:?\d{2})?\Z"
 )
-_MATH = re.compile(r"([+-])(\d+)([yMwdhHms])")
 _UNITS = "yMdhms"
 
 
@@ -51,10 +57,10 @@ def parse_date(text: str, *, now: dt.datetime, round_up: bool = False) -> dt.dat
     rounding = None
     if "/" in math:
         math, _, rounding = math.partition("/")
-        if rounding not in ("y", "M", "w", "d", "h", "H", "m", "s"):
+        if len(rounding) != 1 or rounding not in DATE_MATH_UNITS:
             return None
     pos = 0
-    for step in _MATH.finditer(math):
+    for step in DATE_MATH_STEP.finditer(math):
         if step.start() != pos:
             return None
         pos = step.end()

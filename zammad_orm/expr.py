@@ -18,17 +18,16 @@ Field names in nodes are dotted Zammad search paths (``state.name``, ``owner.log
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
+from .dates import DATE_MATH
 from .errors import QueryError
 
 __all__ = [
-    "DATE_MATH",
     "LOOKUPS",
     "And",
     "DateMath",
@@ -296,9 +295,6 @@ def _period_lookup(field: str, period: dict[str, Any]) -> Node:
 
 
 # --- lowering: the meaning of every lookup as search nodes ------------------------------------------------
-
-#: Zammad (Elasticsearch) date math: ``now``, ``now-7d``, ``now-1M/d``.
-DATE_MATH = re.compile(r"now([+-]\d+[yMwdhHms])*(/[yMwdhHms])?\Z")
 
 
 class DateMath(str):
