@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .dates import as_datetime, iso_instant, parse_date
+from .errors import QueryError
 from .expr import (
     And,
     Exists,
@@ -53,6 +54,8 @@ __all__ = [
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 _Match = Callable[[Any], bool]
+#: The leaves that match values as text: terms, phrases, wildcards and regular expressions.
+_Text = Term | Phrase | Wildcard | Regex
 
 #: Zammad maps string fields with a ``.keyword`` sub-field of ``ignore_above: 5012`` characters.
 KEYWORD_LIMIT = 5012
@@ -80,7 +83,8 @@ def predicate(node: Node, *, now: dt.datetime | None = None) -> Predicate:
         now: The instant ``now`` in date math refers to (default: the current time, UTC).
 
     Raises:
-        QueryError: when a lookup cannot be expressed.
+        QueryError: when a lookup cannot be expressed, or the tree holds a node type the evaluator does
+            not know.
 
     """
     when = now or dt.datetime.now(dt.timezone.utc)
@@ -108,11 +112,16 @@ def _build(node: Node, now: dt.datetime) -> Predicate:
     if isinstance(node, Exists):
         present = _strip_keyword(node.field)[0]
         return lambda record: any(v is not None for v in _values(record, present))
-    field: str | None = getattr(node, "field", None)
-    if field is None:
-        return _any_string(_memoized(_text_matcher(node, now)))
-    name, whole = _strip_keyword(field)
-    match = _matcher(node, whole, now)
+    if isinstance(node, Range):
+        name, whole = _strip_keyword(node.field)
+        match = _range_matcher(node, whole, now)
+    elif isinstance(node, (Term, Phrase, Wildcard, Regex)):
+        if node.field is None:
+            return _any_string(_memoized(_text_matcher(node, now)))
+        name, whole = _strip_keyword(node.field)
+        match = _matcher(node, whole, now)
+    else:
+        raise QueryError(f"the evaluator does not know the expression node {type(node).__name__}: {node!r}")
     if whole:
         # Zammad maps ``.keyword`` with ignore_above 5012: a longer string is not in the sub-field at all.
         inner = match
@@ -207,9 +216,7 @@ def _memoized(match: _Match) -> _Match:
 # --- per-value matchers -------------------------------------------------------------------------------------
 
 
-def _matcher(node: Node, whole: bool, now: dt.datetime) -> _Match:
-    if isinstance(node, Range):
-        return _range_matcher(node, whole, now)
+def _matcher(node: _Text, whole: bool, now: dt.datetime) -> _Match:
     text = _text_matcher(node, now) if not whole else _whole_matcher(node)
     typed = _typed_matcher(node, now)
 
@@ -222,7 +229,7 @@ def _matcher(node: Node, whole: bool, now: dt.datetime) -> _Match:
     return match
 
 
-def _text_matcher(node: Node, now: dt.datetime) -> _Match:
+def _text_matcher(node: _Text, now: dt.datetime) -> _Match:
     """Build the matcher for an analysed text value (lowercase tokens)."""
     if isinstance(node, Term):
         wanted = tokenize(node.text)
@@ -244,15 +251,13 @@ def _text_matcher(node: Node, now: dt.datetime) -> _Match:
         if tokenize(literal) != (literal.lower(),) and literal:
             return lambda value: pattern.fullmatch(value.lower()) is not None
         return lambda value: any(pattern.fullmatch(t) for t in tokenize(value))
-    if isinstance(node, Regex):
-        regex = _compile_regex(node.pattern)
-        if regex is None:
-            return lambda value: False
-        return lambda value: any(regex.fullmatch(t) for t in tokenize(value))
-    return lambda value: False
+    regex = _compile_regex(node.pattern)
+    if regex is None:
+        return lambda value: False
+    return lambda value: any(regex.fullmatch(t) for t in tokenize(value))
 
 
-def _whole_matcher(node: Node) -> _Match:
+def _whole_matcher(node: _Text) -> _Match:
     """Build the matcher for a ``.keyword`` value: the whole string, case-sensitive."""
     if isinstance(node, (Term, Phrase)):
         text = node.text
@@ -260,15 +265,13 @@ def _whole_matcher(node: Node) -> _Match:
     if isinstance(node, Wildcard):
         pattern = re.compile(wildcard_to_python(node.pattern), re.DOTALL)
         return lambda value: pattern.fullmatch(value) is not None
-    if isinstance(node, Regex):
-        regex = _compile_regex(node.pattern)
-        if regex is None:
-            return lambda value: False
-        return lambda value: regex.fullmatch(value) is not None
-    return lambda value: False
+    regex = _compile_regex(node.pattern)
+    if regex is None:
+        return lambda value: False
+    return lambda value: regex.fullmatch(value) is not None
 
 
-def _typed_matcher(node: Node, now: dt.datetime) -> _Match:
+def _typed_matcher(node: _Text, now: dt.datetime) -> _Match:
     """Build the matcher of a term or phrase on numbers, booleans and dates (wildcards never match)."""
     if not isinstance(node, (Term, Phrase)):
         return lambda value: False
