@@ -193,7 +193,6 @@ class Client(RecordLoader):
         self.cache: RecordCache = make_cache(cache, namespace=cache_namespace(self.url, self.auth.identity))
         self._owns_cache = self.cache is not cache  # built from a setting: the client closes it
         self.pagination = pagination if pagination is not None else Pagination()
-        self._sizes: dict[str, int] = {}
         self._managers: dict[str, Manager[Any]] = {}
         self._lock = threading.RLock()
         self.facts = ServerFacts(self.request)

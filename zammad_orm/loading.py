@@ -58,7 +58,6 @@ class RecordLoader:
     identity: IdentityMap
     cache: RecordCache
     pagination: Pagination
-    _sizes: dict[str, int]
     _lock: threading.RLock
 
     if TYPE_CHECKING:
@@ -71,21 +70,15 @@ class RecordLoader:
     # -- identity map and cache --------------------------------------------------------------------
 
     def cache_size(self, model: type[Any]) -> int:
-        """Return the configured record cache size of ``model`` (-1 unbounded, 0 off, >0 LRU).
+        """Return the record cache size of ``model`` (-1 unbounded, 0 off, >0 LRU), as the cache keeps it.
 
         A model nobody configured gets its ``DEFAULT_CACHE_SIZE`` on first use.
         """
-        size = self._sizes.get(model._meta.name)
-        if size is None:
-            size = model.DEFAULT_CACHE_SIZE
-            self.configure_cache(model, size)
-        return size
+        return self.cache.size(model._meta.name, model.DEFAULT_CACHE_SIZE)
 
     def configure_cache(self, model: type[Any], size: int) -> None:
         """Set the record cache size of one model (-1 unbounded, 0 off, >0 LRU entries)."""
-        name = model._meta.name
-        self.cache.configure(name, size)
-        self._sizes[name] = size
+        self.cache.configure(model._meta.name, size)
 
     def knows(self, model: type[Any], pk: int) -> bool:
         """Return whether object ``pk`` is in the identity map or the record cache (no request)."""
