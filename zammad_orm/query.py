@@ -41,7 +41,7 @@ from .paging import (
     count_search,
     iterate_search,
 )
-from .prefetch import load_relation
+from .prefetch import load_paths
 from .rows import RowMode, dataframe, relation_prefixes, shape_rows
 from .search_backend import (
     Answerer,
@@ -311,7 +311,7 @@ class QuerySet(Generic[M]):
             for page in iterate_search(client, self.model, plan, start=self._low, stop=self._high, form=form):
                 if not found:  # until the backend is known, the first reply decides it
                     found = answered_by_search(client, self.model, found=True, raw=raw)
-                batched = self._prefetch(client, page.rows)
+                batched = load_paths(client, page.rows, self._related)
                 if form is not None:
                     form.after_page(batched=batched)
                 yield from page.rows
@@ -320,7 +320,7 @@ class QuerySet(Generic[M]):
         rows = self._client_side(client, resolved)[self._low : self._high]
         for start in range(0, len(rows), SEARCH_PAGE_SIZE):
             chunk = rows[start : start + SEARCH_PAGE_SIZE]
-            self._prefetch(client, chunk)
+            load_paths(client, chunk, self._related)
             yield from chunk
 
     def _rows(self, objects: Iterator[M]) -> Iterator[Any]:
@@ -426,18 +426,6 @@ class QuerySet(Generic[M]):
         if not self._related or "expand" in plan.params or "full" in plan.params:
             return None
         return ReplyForm()
-
-    def _prefetch(self, client: ClientAPI, rows: Sequence[Any]) -> bool:
-        """Load the ``select_related`` paths of ``rows``; return whether any ids were fetched in batches."""
-        batched = False
-        for path in self._related:
-            level: list[Any] = list(rows)
-            for step in path.split("__"):
-                if not level:
-                    break
-                level, fetched = load_relation(client, level, step, use_search=client.facts.search_works())
-                batched = batched or fetched > 0
-        return batched
 
     # -- single objects ----------------------------------------------------------------------------
 
