@@ -34,6 +34,7 @@ from .expr import (
     DateMath,
     Exists,
     Lookup,
+    LookupName,
     MatchAll,
     MatchNone,
     Node,
@@ -352,7 +353,7 @@ def _display(key: str) -> str:
 def _resolve_path(
     model: Any,
     parts: list[str],
-    lookup: str,
+    lookup: LookupName,
     value: Any,
     prefix: str,
     attributes: AttributeNames | None,
@@ -391,7 +392,7 @@ def _resolve_relation(
     model: Any,
     rel: Any,
     rest: list[str],
-    lookup: str,
+    lookup: LookupName,
     value: Any,
     prefix: str,
     attributes: AttributeNames | None,
@@ -408,7 +409,7 @@ def _resolve_relation(
     if rel.kind == "reverse" or rel.local is None:
         raise QueryError(f"{_display(key)}: compare a field of {rel.name}, e.g. {_display(key)}__id")
 
-    def by_name(names: Any, how: str) -> Node:
+    def by_name(names: Any, how: LookupName) -> Node:
         if not _names_searchable(rel):
             raise QueryError(
                 f"{_display(key)}: Zammad's search index holds only the {rel.local} of {rel.name}; "

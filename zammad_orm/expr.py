@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, cast, get_args
 
 import attrs
 
@@ -33,6 +33,7 @@ __all__ = [
     "DateMath",
     "Exists",
     "Lookup",
+    "LookupName",
     "MatchAll",
     "MatchNone",
     "Node",
@@ -50,32 +51,32 @@ __all__ = [
     "negate",
 ]
 
-#: Every lookup a :class:`Lookup` may carry (the Django ``field__lookup`` suffixes).
-LOOKUPS = frozenset(
-    {
-        "exact",
-        "iexact",
-        "contains",
-        "icontains",
-        "startswith",
-        "istartswith",
-        "endswith",
-        "iendswith",
-        "in",
-        "gt",
-        "gte",
-        "lt",
-        "lte",
-        "range",
-        "isnull",
-        "year",
-        "month",
-        "day",
-        "date",
-        "regex",
-        "search",
-    }
-)
+#: A lookup a :class:`Lookup` may carry (the Django ``field__lookup`` suffixes).
+LookupName = Literal[
+    "exact",
+    "iexact",
+    "contains",
+    "icontains",
+    "startswith",
+    "istartswith",
+    "endswith",
+    "iendswith",
+    "in",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "range",
+    "isnull",
+    "year",
+    "month",
+    "day",
+    "date",
+    "regex",
+    "search",
+]
+#: Every lookup, as a set.
+LOOKUPS: frozenset[str] = frozenset(get_args(LookupName))
 
 
 @attrs.frozen
@@ -190,7 +191,7 @@ class Lookup(Node):
     """A user lookup: ``Lookup("created_at", "gte", date(2024, 1, 1))``; meaning given by :func:`lower`."""
 
     field: str
-    lookup: str
+    lookup: LookupName
     value: Any
 
     def __attrs_post_init__(self) -> None:
@@ -267,14 +268,14 @@ def Q(*nodes: Node, **lookups: Any) -> Node:
     return conjoin(parts)
 
 
-def split_lookup(key: str) -> tuple[str, str]:
+def split_lookup(key: str) -> tuple[str, LookupName]:
     """Split ``state__name__in`` into the dotted field ``state.name`` and the lookup ``in``."""
     bits = key.split("__")
     if any(not bit for bit in bits):
         raise QueryError(f"malformed lookup {key!r}")
-    lookup = "exact"
+    lookup: LookupName = "exact"
     if len(bits) > 1 and bits[-1] in LOOKUPS:
-        lookup = bits.pop()
+        lookup = cast(LookupName, bits.pop())
     return ".".join(bits), lookup
 
 
@@ -291,7 +292,8 @@ def _period_lookup(field: str, period: dict[str, Any]) -> Node:
     if "day" in period and "month" not in period:
         raise QueryError(f"{field}__day with {field}__year also needs {field}__month")
     key = tuple(period[k] for k in ("year", "month", "day") if k in period)
-    return Lookup(field, {1: "year", 2: "month", 3: "day"}[len(key)], key[0] if len(key) == 1 else key)
+    names: dict[int, LookupName] = {1: "year", 2: "month", 3: "day"}
+    return Lookup(field, names[len(key)], key[0] if len(key) == 1 else key)
 
 
 # --- lowering: the meaning of every lookup as search nodes ------------------------------------------------
@@ -491,7 +493,7 @@ def lower(node: Node) -> Node:
     return node
 
 
-def _lower_lookup(field: str, lookup: str, value: Any) -> Node:
+def _lower_lookup(field: str, lookup: LookupName, value: Any) -> Node:
     if not field:
         raise QueryError(f"lookup {lookup!r} without a field")
     if lookup == "exact":

@@ -30,7 +30,7 @@ from .aggregates import Count, grouped_counts, server_grouping
 from .clientside import filter_client_side
 from .compiler import compile_expression, compile_ordering, raw_ordering, resolve
 from .errors import ConfigurationError, QueryError
-from .explain import CompiledQuery, describe
+from .explain import CompiledQuery, Grouping, describe
 from .expr import MatchAll, MatchNone, Node, Q, conjoin, lower, negate
 from .paging import (
     ID_BATCH,
@@ -395,7 +395,7 @@ class QuerySet(Generic[M]):
         """
         client = self._active_client()
         nothing = isinstance(self._where, MatchNone)
-        grouping = None
+        grouping: Grouping | None = None
         if self._annotations and not nothing:
             grouping = "server" if self._server_grouping(client) else "client"
         return describe(
