@@ -349,7 +349,11 @@ def format_datetime(value: dt.datetime) -> str:
     """``2024-03-18T22:50:03.732Z``; naive datetimes are taken as UTC."""
     if value.tzinfo is not None:
         value = value.astimezone(dt.timezone.utc)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # By hand: strftime("%Y") does not zero-pad years before 1000 on every platform.
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:"
+        f"{value.second:02d}.{value.microsecond // 1000:03d}Z"
+    )
 
 
 def date_math_ago(delta: dt.timedelta) -> str:
