@@ -26,6 +26,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
+from zammad_orm.dates import format_datetime
 from zammad_orm.errors import DecodeError
 from zammad_orm.fields import FIELD_KEY, FieldMeta, union_members
 
@@ -58,16 +59,6 @@ def parse_datetime(value: str) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed
-
-
-def format_datetime(value: datetime) -> str:
-    """Format an aware datetime the way Zammad does: UTC, milliseconds, ``Z``."""
-    utc = value.astimezone(timezone.utc)
-    # Formatted by hand: strftime("%Y") does not zero-pad years before 1000 on every platform.
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
-        f".{utc.microsecond // 1000:03d}Z"
-    )
 
 
 def json_copy(value: Any) -> Any:

@@ -1,9 +1,11 @@
-"""Elasticsearch dates and date math (``2024-03``, ``now-7d/d``) as Python instants.
+"""Dates on the wire: Elasticsearch dates and date math (``2024-03``, ``now-7d/d``) read, timestamps written.
 
 Zammad's search compares dates the way Elasticsearch does: a date of coarse precision (``2024``,
 ``2024-03-18``) stands for its whole period, and date math (``now-1M/d``, ``2024-01-01||+1M``) shifts and
 rounds an anchor. :func:`parse_date` reads every such form into an aware UTC datetime, the first or the last
 millisecond of the period it names; the evaluator compares record values with these bounds.
+:func:`format_datetime` writes an instant the way Zammad does (``2024-03-18T22:50:03.732Z``), for records and
+queries alike.
 """
 
 from __future__ import annotations
@@ -11,7 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-__all__ = ["DATE_MATH", "DATE_MATH_STEP", "DATE_MATH_UNITS", "as_datetime", "iso_instant", "parse_date"]
+__all__ = [
+    "DATE_MATH",
+    "DATE_MATH_STEP",
+    "DATE_MATH_UNITS",
+    "as_datetime",
+    "format_datetime",
+    "iso_instant",
+    "parse_date",
+]
 
 #: The units of date math: years, months, weeks, days, hours (``h`` or ``H``), minutes, seconds.
 DATE_MATH_UNITS = "yMwdhHms"
@@ -170,3 +180,13 @@ def as_datetime(value: dt.date) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
     return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
+
+
+def format_datetime(value: dt.datetime) -> str:
+    """Format an aware datetime the way Zammad does: UTC, milliseconds, ``Z``."""
+    utc = value.astimezone(dt.timezone.utc)
+    # Formatted by hand: strftime("%Y") does not zero-pad years before 1000 on every platform.
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
+        f".{utc.microsecond // 1000:03d}Z"
+    )

@@ -24,7 +24,7 @@ from typing import Any, Literal, cast, get_args
 
 import attrs
 
-from .dates import DATE_MATH
+from .dates import DATE_MATH, format_datetime
 from .errors import QueryError
 
 __all__ = [
@@ -335,7 +335,7 @@ def format_value(value: Any, field: str) -> str:
             raise QueryError(f"{field}: {value!r} cannot be searched")
         return repr(value)
     if isinstance(value, dt.datetime):
-        return format_datetime(value)
+        return format_datetime(value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc))
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
@@ -343,17 +343,6 @@ def format_value(value: Any, field: str) -> str:
     if isinstance(value, str):
         return value
     raise QueryError(f"{field}: cannot search for a value of type {type(value).__name__}")
-
-
-def format_datetime(value: dt.datetime) -> str:
-    """``2024-03-18T22:50:03.732Z``; naive datetimes are taken as UTC."""
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc)
-    # By hand: strftime("%Y") does not zero-pad years before 1000 on every platform.
-    return (
-        f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:"
-        f"{value.second:02d}.{value.microsecond // 1000:03d}Z"
-    )
 
 
 def date_math_ago(delta: dt.timedelta) -> str:
