@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .compiler import related_model
+from .resolver import related_model
 from .rows import relation_prefixes, value_of
 
 if TYPE_CHECKING:

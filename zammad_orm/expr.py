@@ -303,7 +303,7 @@ class DateMath(str):
     """A date-math value (``DateMath("now-7d")``): compared as a point in time, never as text.
 
     A plain string is always literal text (``title="now-7d"`` matches that title). The resolver
-    (:func:`zammad_orm.compiler.resolve`) turns a ``"now..."`` string given for a date or datetime field
+    (:func:`zammad_orm.resolver.resolve`) turns a ``"now..."`` string given for a date or datetime field
     into a :class:`DateMath`; a :class:`datetime.timedelta` value is written as date math too (``now-7d``).
 
     Raises:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .compiler import related_model
 from .errors import QueryError
 from .expr import Lookup
 from .paging import ID_BATCH, SearchPlan, iterate_index
 from .replies import decode_search
+from .resolver import related_model
 
 if TYPE_CHECKING:
     from .interface import ClientAPI

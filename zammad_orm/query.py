@@ -28,7 +28,7 @@ import attrs
 from . import writes
 from .aggregates import Count, grouped_counts, server_grouping
 from .clientside import filter_client_side
-from .compiler import compile_expression, compile_ordering, raw_ordering, resolve
+from .compiler import compile_expression, compile_ordering, raw_ordering
 from .errors import ConfigurationError, QueryError
 from .explain import CompiledQuery, Grouping, describe
 from .expr import MatchAll, MatchNone, Node, Q, conjoin, lower, negate
@@ -42,6 +42,7 @@ from .paging import (
     iterate_search,
 )
 from .prefetch import load_paths
+from .resolver import resolve
 from .rows import RowMode, dataframe, relation_prefixes, shape_rows
 from .search_backend import (
     Answerer,

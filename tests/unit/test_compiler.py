@@ -6,16 +6,10 @@ import datetime as dt
 
 import pytest
 
-from zammad_orm.compiler import (
-    compile_expression,
-    compile_ordering,
-    escape_term,
-    quote_phrase,
-    related_model,
-    resolve,
-)
+from zammad_orm.compiler import compile_expression, compile_ordering, escape_term, quote_phrase
 from zammad_orm.errors import QueryError
 from zammad_orm.expr import DateMath, Exists, Lookup, MatchAll, Phrase, Q, Range, Regex, Term, Wildcard
+from zammad_orm.resolver import related_model, resolve
 from zammad_orm.resources.organization import Organization
 from zammad_orm.resources.ticket import Ticket
 from zammad_orm.resources.user import User
