@@ -9,24 +9,24 @@ Two ways to count per group (``QuerySet.explain()`` says which one a QuerySet ta
 * **client-side** otherwise: one pass over the matches (related objects loaded in batches), counting
   each combination of the grouped values.
 
-Also the path helpers ``values()`` rows share with grouping: :func:`value_of` reads ``"state__name"``
-from an object, :func:`relation_prefixes` lists the relations such paths walk.
+The grouped values are read from objects with the path helpers of :mod:`zammad_orm.rows`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .compiler import related_model
+from .resolver import related_model
+from .rows import relation_prefixes, value_of
 
 if TYPE_CHECKING:
     from .interface import ClientAPI
 
-__all__ = ["Count", "grouped_counts", "relation_prefixes", "server_grouping", "value_of"]
+__all__ = ["Count", "grouped_counts", "server_grouping"]
 
 
 @attrs.frozen
@@ -110,20 +110,3 @@ def grouped_counts(
         rows = [{**dict(zip(fields, key, strict=False)), **bucket} for key, bucket in counts.items()]
     rows.sort(key=lambda r: tuple((v is None, str(v)) for v in (r[f] for f in fields)))
     return rows
-
-
-def relation_prefixes(fields: Iterable[str]) -> tuple[str, ...]:
-    """Return the relation paths that field paths walk: ``("state__name",)`` → ``("state",)``."""
-    return tuple(dict.fromkeys(f.rpartition("__")[0] for f in fields if "__" in f))
-
-
-def value_of(obj: Any, path: str) -> Any:
-    """Read a ``__`` path from an object (``"customer__organization__name"``; ``pk`` is ``id``)."""
-    value = obj
-    for step in path.split("__"):
-        if value is None:
-            return None
-        value = getattr(value, "id" if step == "pk" else step)
-        if callable(value) and not isinstance(value, type):
-            value = value()
-    return value

@@ -209,7 +209,6 @@ class Client(RecordLoader):
                 f"page_concurrency must be an integer >= 1, got {page_concurrency!r}"
             )
         self.page_concurrency = page_concurrency
-        self._sizes: dict[str, int] = {}
         self._asset_marks: dict[tuple[str, int], Any] = {}
         self._managers: dict[str, Manager[Any]] = {}
         self._lock = threading.RLock()

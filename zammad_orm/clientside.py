@@ -54,7 +54,7 @@ def document(client: ClientAPI, obj: Any, heads: Mapping[str, Any]) -> dict[str,
     doc: dict[str, Any] = {info.wire: getattr(obj, name) for name, info in meta.fields.items()}
     doc.update(obj.extra)
     for head, sub in heads.items():
-        rel = meta.relations.get(head) or next((r for r in meta.relations.values() if r.search == head), None)
+        rel = meta.relation(head)
         if rel is not None and (head not in doc or rel.search == head):
             related = getattr(obj, rel.name)
             if isinstance(related, list):

@@ -16,7 +16,6 @@ mutable state with the raw record it was built from (dirty tracking compares aga
 
 from __future__ import annotations
 
-import types
 import typing
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timezone
@@ -27,8 +26,9 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
+from zammad_orm.dates import format_datetime
 from zammad_orm.errors import DecodeError
-from zammad_orm.fields import FIELD_KEY, FieldMeta
+from zammad_orm.fields import FIELD_KEY, FieldMeta, union_members
 
 __all__ = [
     "field_reader",
@@ -59,16 +59,6 @@ def parse_datetime(value: str) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed
-
-
-def format_datetime(value: datetime) -> str:
-    """Format an aware datetime the way Zammad does: UTC, milliseconds, ``Z``."""
-    utc = value.astimezone(timezone.utc)
-    # Formatted by hand: strftime("%Y") does not zero-pad years before 1000 on every platform.
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
-        f".{utc.microsecond // 1000:03d}Z"
-    )
 
 
 def json_copy(value: Any) -> Any:
@@ -255,7 +245,7 @@ def _unchanged_types(tp: Any) -> frozenset[type]:
     such a type comes back unchanged; anything else (``bool`` for ``int``, ``int`` for ``float``,
     datetimes, containers) goes through the converter.
     """
-    args = typing.get_args(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else (tp,)
+    args = union_members(tp)
     if not args or not all(arg in _SCALARS for arg in args):
         return frozenset()
     return frozenset(args)

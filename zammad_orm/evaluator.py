@@ -9,8 +9,8 @@ A record is a document shaped like a Zammad search-index document: the object's 
   token matches it whole;
 * ``<field>.keyword`` compares the whole string value, case-sensitively (range: code-point order); a string
   longer than :data:`KEYWORD_LIMIT` (Zammad's ``ignore_above`` 5012) has no keyword and never matches;
-* numbers, dates (with date math such as ``now-7d/d``) and booleans compare typed; a date without a time
-  covers its whole period (``created_at:2024-01-01`` is that day);
+* numbers, dates (with date math such as ``now-7d/d``, read by :mod:`zammad_orm.dates`) and booleans
+  compare typed; a date without a time covers its whole period (``created_at:2024-01-01`` is that day);
 * a list value matches when any element matches; a missing field never matches (``Exists`` is false).
 """
 
@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .dates import as_datetime, iso_instant, parse_date
+from .errors import QueryError
 from .expr import (
     And,
     Exists,
@@ -45,7 +47,6 @@ __all__ = [
     "Predicate",
     "evaluate",
     "lucene_regex_to_python",
-    "parse_date",
     "predicate",
     "tokenize",
     "wildcard_to_python",
@@ -53,6 +54,8 @@ __all__ = [
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 _Match = Callable[[Any], bool]
+#: The leaves that match values as text: terms, phrases, wildcards and regular expressions.
+_Text = Term | Phrase | Wildcard | Regex
 
 #: Zammad maps string fields with a ``.keyword`` sub-field of ``ignore_above: 5012`` characters.
 KEYWORD_LIMIT = 5012
@@ -80,7 +83,8 @@ def predicate(node: Node, *, now: dt.datetime | None = None) -> Predicate:
         now: The instant ``now`` in date math refers to (default: the current time, UTC).
 
     Raises:
-        QueryError: when a lookup cannot be expressed.
+        QueryError: when a lookup cannot be expressed, or the tree holds a node type the evaluator does
+            not know.
 
     """
     when = now or dt.datetime.now(dt.timezone.utc)
@@ -108,11 +112,16 @@ def _build(node: Node, now: dt.datetime) -> Predicate:
     if isinstance(node, Exists):
         present = _strip_keyword(node.field)[0]
         return lambda record: any(v is not None for v in _values(record, present))
-    field: str | None = getattr(node, "field", None)
-    if field is None:
-        return _any_string(_memoized(_text_matcher(node, now)))
-    name, whole = _strip_keyword(field)
-    match = _matcher(node, whole, now)
+    if isinstance(node, Range):
+        name, whole = _strip_keyword(node.field)
+        match = _range_matcher(node, whole, now)
+    elif isinstance(node, (Term, Phrase, Wildcard, Regex)):
+        if node.field is None:
+            return _any_string(_memoized(_text_matcher(node, now)))
+        name, whole = _strip_keyword(node.field)
+        match = _matcher(node, whole, now)
+    else:
+        raise QueryError(f"the evaluator does not know the expression node {type(node).__name__}: {node!r}")
     if whole:
         # Zammad maps ``.keyword`` with ignore_above 5012: a longer string is not in the sub-field at all.
         inner = match
@@ -207,33 +216,20 @@ def _memoized(match: _Match) -> _Match:
 # --- per-value matchers -------------------------------------------------------------------------------------
 
 
-def _matcher(node: Node, whole: bool, now: dt.datetime) -> _Match:
-    if isinstance(node, Range):
-        return _range_matcher(node, whole, now)
+def _matcher(node: _Text, whole: bool, now: dt.datetime) -> _Match:
     text = _text_matcher(node, now) if not whole else _whole_matcher(node)
     typed = _typed_matcher(node, now)
 
     def match(value: Any) -> bool:
         if isinstance(value, str):
-            stamp = None if whole else _iso_value(value)
+            stamp = None if whole else iso_instant(value)
             return text(value) if stamp is None else typed(stamp)
         return typed(value)
 
     return match
 
 
-_ISO_VALUE = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?\Z")
-
-
-def _iso_value(value: str) -> dt.datetime | None:
-    """Return the instant of an ISO date string (custom ``date`` attributes arrive as JSON strings)."""
-    if len(value) < 10 or not _ISO_VALUE.match(value):
-        return None
-    parsed = _parse_anchor(value)
-    return parsed[0] if parsed else None
-
-
-def _text_matcher(node: Node, now: dt.datetime) -> _Match:
+def _text_matcher(node: _Text, now: dt.datetime) -> _Match:
     """Build the matcher for an analysed text value (lowercase tokens)."""
     if isinstance(node, Term):
         wanted = tokenize(node.text)
@@ -255,15 +251,13 @@ def _text_matcher(node: Node, now: dt.datetime) -> _Match:
         if tokenize(literal) != (literal.lower(),) and literal:
             return lambda value: pattern.fullmatch(value.lower()) is not None
         return lambda value: any(pattern.fullmatch(t) for t in tokenize(value))
-    if isinstance(node, Regex):
-        regex = _compile_regex(node.pattern)
-        if regex is None:
-            return lambda value: False
-        return lambda value: any(regex.fullmatch(t) for t in tokenize(value))
-    return lambda value: False
+    regex = _compile_regex(node.pattern)
+    if regex is None:
+        return lambda value: False
+    return lambda value: any(regex.fullmatch(t) for t in tokenize(value))
 
 
-def _whole_matcher(node: Node) -> _Match:
+def _whole_matcher(node: _Text) -> _Match:
     """Build the matcher for a ``.keyword`` value: the whole string, case-sensitive."""
     if isinstance(node, (Term, Phrase)):
         text = node.text
@@ -271,15 +265,13 @@ def _whole_matcher(node: Node) -> _Match:
     if isinstance(node, Wildcard):
         pattern = re.compile(wildcard_to_python(node.pattern), re.DOTALL)
         return lambda value: pattern.fullmatch(value) is not None
-    if isinstance(node, Regex):
-        regex = _compile_regex(node.pattern)
-        if regex is None:
-            return lambda value: False
-        return lambda value: regex.fullmatch(value) is not None
-    return lambda value: False
+    regex = _compile_regex(node.pattern)
+    if regex is None:
+        return lambda value: False
+    return lambda value: regex.fullmatch(value) is not None
 
 
-def _typed_matcher(node: Node, now: dt.datetime) -> _Match:
+def _typed_matcher(node: _Text, now: dt.datetime) -> _Match:
     """Build the matcher of a term or phrase on numbers, booleans and dates (wildcards never match)."""
     if not isinstance(node, (Term, Phrase)):
         return lambda value: False
@@ -295,7 +287,7 @@ def _typed_matcher(node: Node, now: dt.datetime) -> _Match:
         if isinstance(value, (int, float, Decimal)):
             return number is not None and value == number
         if isinstance(value, dt.date):
-            stamp = _as_datetime(value)
+            stamp = as_datetime(value)
             return low is not None and high is not None and low <= stamp <= high
         return False
 
@@ -328,11 +320,11 @@ def _range_matcher(node: Range, whole: bool, now: dt.datetime) -> _Match:
         if isinstance(value, (int, float, Decimal)):
             return inside(value, numbers)
         if isinstance(value, dt.date):
-            return inside(_as_datetime(value), dates)
+            return inside(as_datetime(value), dates)
         if isinstance(value, str):
             if whole:
                 return inside(value, strings)
-            stamp = _iso_value(value)
+            stamp = iso_instant(value)
             if stamp is not None:
                 return inside(stamp, dates)
             return any(inside(t, strings) for t in tokenize(value))
@@ -352,149 +344,6 @@ def _number(text: str) -> Decimal | None:
     except (InvalidOperation, ValueError):
         return None
     return number if number.is_finite() else None
-
-
-def _as_datetime(value: dt.date) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-    return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
-
-
-# --- dates and date math ------------------------------------------------------------------------------------
-
-_DATE = re.compile(
-    r"(?P<y>\d{4})(?:-(?P<M>\d{2})(?:-(?P<d>\d{2})"
-    r"(?:[T ](?P<h>\d{2})(?::(?P<m>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?)?)?)?)?)?"
-    r"(?P<tz>Z|[+-]\d{2}:?\d{2})?\Z"
-)
-_MATH = re.compile(r"([+-])(\d+)([yMwdhHms])")
-_UNITS = "yMdhms"
-
-
-def parse_date(text: str, *, now: dt.datetime, round_up: bool = False) -> dt.datetime | None:
-    """Parse an Elasticsearch date or date-math expression into an aware UTC datetime.
-
-    ``2024``, ``2024-03``, ``2024-03-18``, ``2024-03-18T22:50:03.732Z``, ``now``, ``now-7d``,
-    ``now-1M/d``, ``2024-01-01||+1M/d``, epoch milliseconds. With ``round_up`` a value of coarse
-    precision (or rounded with ``/unit``) stands for the last millisecond of its period, as Elasticsearch
-    reads ``gt`` and ``lte`` bounds; otherwise for the first.
-
-    Returns:
-        The instant, or ``None`` when ``text`` is not a date.
-
-    """
-    text = text.strip()
-    anchor, sep, math = text.partition("||")
-    if not sep:
-        if text.startswith("now"):
-            anchor, math = "now", text[3:]
-        else:
-            anchor, math = text, ""
-    if anchor == "now":
-        base, precision = now.astimezone(dt.timezone.utc), "s"
-    else:
-        parsed = _parse_anchor(anchor)
-        if parsed is None:
-            return None
-        base, precision = parsed
-    rounding = None
-    if "/" in math:
-        math, _, rounding = math.partition("/")
-        if rounding not in ("y", "M", "w", "d", "h", "H", "m", "s"):
-            return None
-    pos = 0
-    for step in _MATH.finditer(math):
-        if step.start() != pos:
-            return None
-        pos = step.end()
-        try:
-            base = _shift(base, int(step.group(2)) * (1 if step.group(1) == "+" else -1), step.group(3))
-        except (OverflowError, ValueError):
-            return None
-    if pos != len(math):
-        return None
-    if rounding:
-        start, end = _period(base, rounding)
-        return end if round_up else start
-    if anchor != "now" and precision != "f":
-        start, end = _period(base, precision)
-        return end if round_up else start
-    return base
-
-
-def _parse_anchor(text: str) -> tuple[dt.datetime, str] | None:
-    match = _DATE.match(text)
-    if match is None:
-        if text.isdigit():  # epoch milliseconds
-            try:
-                stamp = dt.datetime.fromtimestamp(int(text) / 1000, tz=dt.timezone.utc)
-            except (OverflowError, ValueError, OSError):
-                return None
-            return stamp, "f"
-        return None
-    parts = match.groupdict()
-    precision = "y"
-    for unit in ("M", "d", "h", "m", "s", "f"):
-        if parts[unit] is None:
-            break
-        precision = unit
-    micro = int((parts["f"] or "0")[:6].ljust(6, "0"))
-    try:
-        stamp = dt.datetime(
-            int(parts["y"]),
-            int(parts["M"] or 1),
-            int(parts["d"] or 1),
-            int(parts["h"] or 0),
-            int(parts["m"] or 0),
-            int(parts["s"] or 0),
-            micro,
-            tzinfo=dt.timezone.utc,
-        )
-    except ValueError:
-        return None
-    if parts["tz"] and parts["tz"] != "Z":
-        sign = 1 if parts["tz"][0] == "+" else -1
-        digits = parts["tz"][1:].replace(":", "")
-        offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        stamp = stamp.replace(tzinfo=dt.timezone(sign * offset)).astimezone(dt.timezone.utc)
-    return stamp, precision
-
-
-def _shift(base: dt.datetime, amount: int, unit: str) -> dt.datetime:
-    if unit in ("y", "M"):
-        months = base.year * 12 + base.month - 1 + amount * (12 if unit == "y" else 1)
-        year, month = divmod(months, 12)
-        day = min(base.day, _days_in_month(year, month + 1))
-        return base.replace(year=year, month=month + 1, day=day)
-    seconds = {"w": 604800, "d": 86400, "h": 3600, "H": 3600, "m": 60, "s": 1}[unit]
-    return base + dt.timedelta(seconds=amount * seconds)
-
-
-def _days_in_month(year: int, month: int) -> int:
-    nxt = dt.date(year + month // 12, month % 12 + 1, 1)
-    return (nxt - dt.timedelta(days=1)).day
-
-
-def _period(base: dt.datetime, unit: str) -> tuple[dt.datetime, dt.datetime]:
-    """First and last millisecond of the ``unit`` period containing ``base``."""
-    unit = "h" if unit == "H" else unit
-    if unit == "w":
-        start = base.replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=base.weekday())
-        return start, start + dt.timedelta(days=7, milliseconds=-1)
-    keep = _UNITS.index(unit) + 1
-    fields = [base.year, base.month, base.day, base.hour, base.minute, base.second]
-    year, month, day, hour, minute, second = fields[:keep] + [1, 1, 1, 0, 0, 0][keep:]
-    start = dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.timezone.utc)
-    end = _shift(start, 1, unit) if unit in ("y", "M") else start + _SPAN[unit]
-    return start, end - dt.timedelta(milliseconds=1)
-
-
-_SPAN = {
-    "d": dt.timedelta(days=1),
-    "h": dt.timedelta(hours=1),
-    "m": dt.timedelta(minutes=1),
-    "s": dt.timedelta(seconds=1),
-}
 
 
 # --- wildcards and Lucene regular expressions -------------------------------------------------------------

@@ -8,11 +8,15 @@ parameters, pages, how ``count()`` counts, what the caches serve and how grouped
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
+from .facts import SearchGeneration
 from .paging import ID_BATCH, SEARCH_PAGE_SIZE, SEARCH_WINDOW
 
-__all__ = ["CompiledQuery", "describe"]
+__all__ = ["CompiledQuery", "Grouping", "describe"]
+
+#: Who counts the groups of ``values(...).annotate(...)``: the server (one count per group) or the client.
+Grouping = Literal["server", "client"]
 
 
 class CompiledQuery(NamedTuple):
@@ -41,8 +45,8 @@ def describe(
     low: int,
     high: int | None,
     related: Sequence[str],
-    grouping: str | None,
-    generation: str,
+    grouping: Grouping | None,
+    generation: SearchGeneration,
 ) -> str:
     """Write the plan of a QuerySet, one aspect per line (``QuerySet.explain()``).
 

@@ -18,22 +18,22 @@ Field names in nodes are dotted Zammad search paths (``state.name``, ``owner.log
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, cast, get_args
 
 import attrs
 
+from .dates import DATE_MATH, format_datetime
 from .errors import QueryError
 
 __all__ = [
-    "DATE_MATH",
     "LOOKUPS",
     "And",
     "DateMath",
     "Exists",
     "Lookup",
+    "LookupName",
     "MatchAll",
     "MatchNone",
     "Node",
@@ -51,32 +51,32 @@ __all__ = [
     "negate",
 ]
 
-#: Every lookup a :class:`Lookup` may carry (the Django ``field__lookup`` suffixes).
-LOOKUPS = frozenset(
-    {
-        "exact",
-        "iexact",
-        "contains",
-        "icontains",
-        "startswith",
-        "istartswith",
-        "endswith",
-        "iendswith",
-        "in",
-        "gt",
-        "gte",
-        "lt",
-        "lte",
-        "range",
-        "isnull",
-        "year",
-        "month",
-        "day",
-        "date",
-        "regex",
-        "search",
-    }
-)
+#: A lookup a :class:`Lookup` may carry (the Django ``field__lookup`` suffixes).
+LookupName = Literal[
+    "exact",
+    "iexact",
+    "contains",
+    "icontains",
+    "startswith",
+    "istartswith",
+    "endswith",
+    "iendswith",
+    "in",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "range",
+    "isnull",
+    "year",
+    "month",
+    "day",
+    "date",
+    "regex",
+    "search",
+]
+#: Every lookup, as a set.
+LOOKUPS: frozenset[str] = frozenset(get_args(LookupName))
 
 
 @attrs.frozen
@@ -191,7 +191,7 @@ class Lookup(Node):
     """A user lookup: ``Lookup("created_at", "gte", date(2024, 1, 1))``; meaning given by :func:`lower`."""
 
     field: str
-    lookup: str
+    lookup: LookupName
     value: Any
 
     def __attrs_post_init__(self) -> None:
@@ -268,14 +268,14 @@ def Q(*nodes: Node, **lookups: Any) -> Node:
     return conjoin(parts)
 
 
-def split_lookup(key: str) -> tuple[str, str]:
+def split_lookup(key: str) -> tuple[str, LookupName]:
     """Split ``state__name__in`` into the dotted field ``state.name`` and the lookup ``in``."""
     bits = key.split("__")
     if any(not bit for bit in bits):
         raise QueryError(f"malformed lookup {key!r}")
-    lookup = "exact"
+    lookup: LookupName = "exact"
     if len(bits) > 1 and bits[-1] in LOOKUPS:
-        lookup = bits.pop()
+        lookup = cast(LookupName, bits.pop())
     return ".".join(bits), lookup
 
 
@@ -292,20 +292,18 @@ def _period_lookup(field: str, period: dict[str, Any]) -> Node:
     if "day" in period and "month" not in period:
         raise QueryError(f"{field}__day with {field}__year also needs {field}__month")
     key = tuple(period[k] for k in ("year", "month", "day") if k in period)
-    return Lookup(field, {1: "year", 2: "month", 3: "day"}[len(key)], key[0] if len(key) == 1 else key)
+    names: dict[int, LookupName] = {1: "year", 2: "month", 3: "day"}
+    return Lookup(field, names[len(key)], key[0] if len(key) == 1 else key)
 
 
 # --- lowering: the meaning of every lookup as search nodes ------------------------------------------------
-
-#: Zammad (Elasticsearch) date math: ``now``, ``now-7d``, ``now-1M/d``.
-DATE_MATH = re.compile(r"now([+-]\d+[yMwdhHms])*(/[yMwdhHms])?\Z")
 
 
 class DateMath(str):
     """A date-math value (``DateMath("now-7d")``): compared as a point in time, never as text.
 
     A plain string is always literal text (``title="now-7d"`` matches that title). The resolver
-    (:func:`zammad_orm.compiler.resolve`) turns a ``"now..."`` string given for a date or datetime field
+    (:func:`zammad_orm.resolver.resolve`) turns a ``"now..."`` string given for a date or datetime field
     into a :class:`DateMath`; a :class:`datetime.timedelta` value is written as date math too (``now-7d``).
 
     Raises:
@@ -337,7 +335,7 @@ def format_value(value: Any, field: str) -> str:
             raise QueryError(f"{field}: {value!r} cannot be searched")
         return repr(value)
     if isinstance(value, dt.datetime):
-        return format_datetime(value)
+        return format_datetime(value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc))
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
@@ -345,13 +343,6 @@ def format_value(value: Any, field: str) -> str:
     if isinstance(value, str):
         return value
     raise QueryError(f"{field}: cannot search for a value of type {type(value).__name__}")
-
-
-def format_datetime(value: dt.datetime) -> str:
-    """``2024-03-18T22:50:03.732Z``; naive datetimes are taken as UTC."""
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def date_math_ago(delta: dt.timedelta) -> str:
@@ -495,7 +486,7 @@ def lower(node: Node) -> Node:
     return node
 
 
-def _lower_lookup(field: str, lookup: str, value: Any) -> Node:
+def _lower_lookup(field: str, lookup: LookupName, value: Any) -> Node:
     if not field:
         raise QueryError(f"lookup {lookup!r} without a field")
     if lookup == "exact":

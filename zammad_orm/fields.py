@@ -39,6 +39,7 @@ __all__ = [
     "Reverse",
     "check_value",
     "field",
+    "union_members",
 ]
 
 #: Key of the zammad_orm entry in ``attrs.field(metadata=...)``.
@@ -262,26 +263,25 @@ class Reverse(Relation):
 # Client-side type checks for assignments (``ticket.title = 1`` raises FieldError before any request).
 
 
+def union_members(tp: Any) -> tuple[Any, ...]:
+    """Return the members of a union annotation (``int | None`` → ``(int, NoneType)``), else ``(tp,)``.
+
+    ``Optional[X]`` and ``X | Y`` alike; Python flattens nested unions, so no member is a union.
+    """
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return typing.get_args(tp)
+    return (tp,)
+
+
 def _allowed(tp: Any) -> tuple[type, ...] | None:
     """Return the Python classes a value of annotation ``tp`` may have (``None``: anything)."""
-    if tp is Any or tp is object:
-        return None
-    origin = typing.get_origin(tp)
-    if origin is typing.Union or origin is types.UnionType:
-        out: list[type] = []
-        for arg in typing.get_args(tp):
-            sub = _allowed(arg)
-            if sub is None:
-                return None
-            out.extend(sub)
-        return tuple(out)
-    if tp is type(None):
-        return (type(None),)
-    if origin is not None:
-        return (origin,)
-    if isinstance(tp, type):
-        return (tp,)
-    return None
+    out: list[type] = []
+    for member in union_members(tp):
+        origin = typing.get_origin(member)
+        if member is Any or member is object or (origin is None and not isinstance(member, type)):
+            return None
+        out.append(member if origin is None else origin)
+    return tuple(out)
 
 
 def check_value(name: str, tp: Any, value: Any) -> Any:

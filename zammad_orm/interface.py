@@ -97,6 +97,10 @@ class RecordCache(Protocol):
         """Set a model's size: -1 unbounded, 0 disabled, >0 LRU entries."""
         ...
 
+    def size(self, model_name: str, default: int | None = None) -> int:
+        """Return a model's size; a model not configured yet is configured with ``default`` when given."""
+        ...
+
     def close(self) -> None:
         """Release connections and files."""
         ...

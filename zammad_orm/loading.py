@@ -20,6 +20,7 @@ from zammad_orm.cache import RecordCache
 from zammad_orm.facts import ServerFacts
 from zammad_orm.identity import IdentityMap
 from zammad_orm.models import Model, registry
+from zammad_orm.paging import iterate_index
 
 if TYPE_CHECKING:
     from zammad_orm.interface import ClientAPI, ModelLike
@@ -60,7 +61,6 @@ class RecordLoader:
     facts: ServerFacts
     _asset_marks: dict[tuple[str, int], Any]
     pagination: Pagination
-    _sizes: dict[str, int]
     _lock: threading.RLock
 
     if TYPE_CHECKING:
@@ -73,21 +73,15 @@ class RecordLoader:
     # -- identity map and cache --------------------------------------------------------------------
 
     def cache_size(self, model: type[Any]) -> int:
-        """Return the configured record cache size of ``model`` (-1 unbounded, 0 off, >0 LRU).
+        """Return the record cache size of ``model`` (-1 unbounded, 0 off, >0 LRU), as the cache keeps it.
 
         A model nobody configured gets its ``DEFAULT_CACHE_SIZE`` on first use.
         """
-        size = self._sizes.get(model._meta.name)
-        if size is None:
-            size = model.DEFAULT_CACHE_SIZE
-            self.configure_cache(model, size)
-        return size
+        return self.cache.size(model._meta.name, model.DEFAULT_CACHE_SIZE)
 
     def configure_cache(self, model: type[Any], size: int) -> None:
         """Set the record cache size of one model (-1 unbounded, 0 off, >0 LRU entries)."""
-        name = model._meta.name
-        self.cache.configure(name, size)
-        self._sizes[name] = size
+        self.cache.configure(model._meta.name, size)
 
     def knows(self, model: type[Any], pk: int) -> bool:
         """Return whether object ``pk`` is in the identity map or the record cache (no request)."""
@@ -325,25 +319,9 @@ class RecordLoader:
         if page < 1 or size < 1:
             raise errors.QueryError(f"page and page_size must be >= 1, got {page} and {size}")
         size = min(size, model._meta.max_page_size)
-        return self._pages(model, path, page, size, expand, params)
-
-    def _pages(
-        self,
-        model: type[M],
-        path: str,
-        page: int,
-        size: int,
-        expand: bool,
-        params: dict[str, Any],
-    ) -> Iterator[M]:
-        while True:
-            query = {**params, "page": page, "per_page": size, "expand": expand}
-            reply = self.request("GET", path, params=query)
-            items = self.decode_list(model, reply, owned=True)
-            yield from items
-            if len(items) < size:
-                return
-            page += 1
+        client = cast("ClientAPI", self)
+        pages = iterate_index(client, model, path, size, page=page, params=params, expand=expand)
+        return (obj for rows in pages for obj in rows)
 
     def decode_list(self, model: type[M], reply: Any, *, owned: bool = False) -> list[M]:
         """Load the objects of an index reply: a list of records (search replies: see replies.py).

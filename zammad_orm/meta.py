@@ -83,6 +83,25 @@ class ModelMeta:
     custom_keys: set[str] = attrs.field(factory=set, repr=False)
     readers: dict[str, sync.Reader] = attrs.field(factory=dict, repr=False)
     not_custom: frozenset[str] = attrs.field(default=frozenset(), repr=False)
+    _relation_keys: dict[str, RelationInfo] = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        keys = dict(self.relations)
+        for info in self.relations.values():
+            keys.setdefault(info.search, info)  # a name wins over a search prefix; the first prefix wins
+        self._relation_keys = keys
+
+    def relation(self, key: str) -> RelationInfo | None:
+        """Return the relation called ``key`` or searched as ``key`` (``"articles"`` or ``"article"``).
+
+        Args:
+            key: A relation name, or its prefix in a Zammad search.
+
+        Returns:
+            The relation, or ``None`` when the model has none by that name or prefix.
+
+        """
+        return self._relation_keys.get(key)
 
     def unsupported(self, operation: Operation, hint: str = "") -> errors.UnsupportedOperation:
         """Return the error refusing ``operation`` (for a caller to raise), with an optional ``hint``."""

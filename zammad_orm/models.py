@@ -230,9 +230,7 @@ class Model(_State):
         """
         path = self._path("update")
         payload = self._input(kwargs)
-        record = self.client.request("PUT", path, json=payload)
-        if isinstance(record, dict) and "id" not in record:
-            record = {**payload, **record}  # some endpoints acknowledge with {} (tag_list)
+        record = sync.written_record(payload, self.client.request("PUT", path, json=payload))
         keep = [n for n in self._dirty_names() if n not in kwargs]
         self._absorb(record, keep=keep)
         return self
@@ -285,9 +283,7 @@ class Model(_State):
                     f"{type(self).__name__} {self.id} changed on the server"
                     f" (updated_at {self._raw.get('updated_at')} -> {theirs})"
                 )
-        record = client.request("PUT", self._path("update"), json=changes)
-        if isinstance(record, dict) and "id" not in record:
-            record = {**changes, **record}  # some endpoints acknowledge with {} (tag_list)
+        record = sync.written_record(changes, client.request("PUT", self._path("update"), json=changes))
         sent_names = {self._name_of(k) for k in changes}
         keep = [n for n in self._dirty_names() if n not in sent_names]
         pending = sync.filled(self, "_pending")

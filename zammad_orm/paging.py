@@ -319,18 +319,42 @@ def _ids_of(model: Any, reply: Any) -> list[int] | None:
 
 
 def iterate_index(
-    client: ClientAPI, model: type[M], path: str, page_size: int, *, full: bool = False
+    client: ClientAPI,
+    model: type[M],
+    path: str,
+    page_size: int,
+    *,
+    page: int = 1,
+    params: Mapping[str, Any] | None = None,
+    expand: bool | None = None,
+    full: bool = False,
 ) -> Iterator[list[M]]:
-    """Yield every object of an index endpoint, page by page (``id`` order), until a short page.
+    """Yield the objects of an index endpoint, page by page from ``page``, until a page comes back short.
 
-    With ``full`` the pages are asked for with ``full=true``: their ``assets`` bring the users,
-    organizations and groups the rows refer to (client-side filtering reads them), and their
-    ``total_count`` ends the paging without an empty last page.
+    Args:
+        client: The client.
+        model: The model class of the records.
+        path: The endpoint path.
+        page_size: ``per_page`` of each request.
+        page: The first page (1-based).
+        params: More request parameters (the endpoint's own).
+        expand: Ask for the expanded form (``None``: do not say).
+        full: Ask for ``full=true`` pages: their ``assets`` bring the users, organizations and groups the
+            rows refer to (client-side filtering reads them), and their ``total_count`` ends the paging
+            without an empty last page.
+
+    Raises:
+        DecodeError: A reply is not a list of records (nor an object holding one under the model's key).
+
     """
-    page, seen = 1, 0
-    params: dict[str, Any] = {"full": "true"} if full else {}
+    seen = 0
     while True:
-        reply = client.request("GET", path, params={**params, "page": page, "per_page": page_size})
+        query = {**(params or {}), "page": page, "per_page": page_size}
+        if expand is not None:
+            query["expand"] = expand
+        if full:
+            query["full"] = "true"
+        reply = client.request("GET", path, params=query)
         total = reply.get("total_count") if isinstance(reply, dict) else None
         if isinstance(reply, dict) and "assets" in reply:
             rows = decode_search(client, model, reply).rows

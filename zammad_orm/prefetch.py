@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .compiler import related_model
 from .errors import QueryError
 from .expr import Lookup
 from .paging import ID_BATCH, SearchPlan, iterate_index
 from .replies import decode_search
+from .resolver import related_model
 
 if TYPE_CHECKING:
     from .interface import ClientAPI
 
-__all__ = ["Related", "load_relation"]
+__all__ = ["Related", "load_paths", "load_relation"]
 
 
 class Related(NamedTuple):
@@ -42,7 +42,7 @@ def load_relation(client: ClientAPI, objs: Sequence[Any], step: str, *, use_sear
     """
     model = type(objs[0])
     meta = model._meta
-    rel = meta.relations.get(step) or next((r for r in meta.relations.values() if r.search == step), None)
+    rel = meta.relation(step)
     if rel is None:
         raise QueryError(f"{meta.name} has no relation {step!r} to load")
     target = related_model(model, rel.target)
@@ -73,6 +73,24 @@ def load_relation(client: ClientAPI, objs: Sequence[Any], step: str, *, use_sear
             out.append(value)
     del keep
     return Related(out, len(missing))
+
+
+def load_paths(client: ClientAPI, objs: Sequence[Any], paths: Sequence[str]) -> bool:
+    """Load the relation paths (``"customer__organization"``) of ``objs``, step by step, in batches.
+
+    Returns:
+        Whether any ids were fetched in batches (neither the identity map nor the record cache knew them).
+
+    """
+    batched = False
+    for path in paths:
+        level: list[Any] = list(objs)
+        for step in path.split("__"):
+            if not level:
+                break
+            level, fetched = load_relation(client, level, step, use_search=client.facts.search_works())
+            batched = batched or fetched > 0
+    return batched
 
 
 def _fetch_ids(client: ClientAPI, model: Any, ids: list[int], *, use_search: bool) -> list[Any] | None:

@@ -13,21 +13,24 @@ How a query runs (see ``docs/queries.md``):
 * servers without a search index (Zammad's database fallback cannot parse queries), and models without a
   search endpoint, are filtered client-side: the index endpoint is paged and the *same* expression tree
   is evaluated by :mod:`zammad_orm.evaluator` (a :class:`SearchIndexUnavailableWarning` says so once).
+
+The shapes of ``values()``/``values_list()`` rows are made by :mod:`zammad_orm.rows`, the writes of many
+objects by :mod:`zammad_orm.writes`, grouped counts by :mod:`zammad_orm.aggregates`.
 """
 
 from __future__ import annotations
 
-from collections import namedtuple
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import attrs
 
-from .aggregates import Count, grouped_counts, relation_prefixes, server_grouping, value_of
+from . import writes
+from .aggregates import Count, grouped_counts, server_grouping
 from .clientside import filter_client_side
-from .compiler import compile_expression, compile_ordering, raw_ordering, resolve
-from .errors import ConfigurationError, FieldError, QueryError
-from .explain import CompiledQuery, describe
+from .compiler import compile_expression, compile_ordering, raw_ordering
+from .errors import ConfigurationError, QueryError
+from .explain import CompiledQuery, Grouping, describe
 from .expr import MatchAll, MatchNone, Node, Q, conjoin, lower, negate
 from .paging import (
     ID_BATCH,
@@ -37,7 +40,9 @@ from .paging import (
     count_search,
     iterate_search,
 )
-from .prefetch import load_relation
+from .prefetch import load_paths
+from .resolver import resolve
+from .rows import RowMode, dataframe, relation_prefixes, shape_rows
 from .search_backend import (
     Answerer,
     SearchIndexUnavailableWarning,
@@ -52,9 +57,6 @@ if TYPE_CHECKING:
 __all__ = ["CompiledQuery", "Count", "QuerySet", "SearchIndexUnavailableWarning", "configure_search"]
 
 M = TypeVar("M", bound="ModelLike")
-
-#: Concurrent requests of ``update()``, ``delete()`` and ``bulk_create()``.
-WRITE_CONCURRENCY = 4
 
 # Zammad's default search order per model (spec §2.4), used by raw() without sort_by.
 _DEFAULT_RAW_ORDER: dict[str, tuple[tuple[str, bool], ...]] = {
@@ -99,7 +101,7 @@ class QuerySet(Generic[M]):
     _raw: _Raw | None = None
     _related: tuple[str, ...] = ()
     _fields: tuple[str, ...] | None = None
-    _mode: str = "objects"
+    _mode: RowMode = "objects"
     _annotations: tuple[tuple[str, Count], ...] = ()
     _results: _Results = attrs.field(factory=_Results)
 
@@ -176,7 +178,7 @@ class QuerySet(Generic[M]):
             raise QueryError("values_list() takes flat=True or named=True, not both")
         if flat and len(fields) != 1:
             raise QueryError("values_list(flat=True) needs exactly one field")
-        mode = "flat" if flat else "named" if named else "list"
+        mode: RowMode = "flat" if flat else "named" if named else "list"
         return self._clone(fields=fields, mode=mode, related=self._related + relation_prefixes(fields))
 
     def annotate(self, **aggregates: Count) -> QuerySet[M]:
@@ -311,40 +313,21 @@ class QuerySet(Generic[M]):
             for page in pages:
                 if not found:  # until the backend is known, the first reply decides it
                     found = answered_by_search(client, self.model, found=True, raw=raw)
-                self._prefetch(client, page.rows)
+                load_paths(client, page.rows, self._related)
                 yield from page.rows
             if found or answered_by_search(client, self.model, found=False, raw=raw):
                 return
         rows = self._client_side(client, resolved)[self._low : self._high]
         for start in range(0, len(rows), SEARCH_PAGE_SIZE):
             chunk = rows[start : start + SEARCH_PAGE_SIZE]
-            self._prefetch(client, chunk)
+            load_paths(client, chunk, self._related)
             yield from chunk
 
     def _rows(self, objects: Iterator[M]) -> Iterator[Any]:
         if self._annotations:
             yield from self._grouped()
             return
-        if self._mode == "objects":
-            yield from objects
-            return
-        fields = self._fields or tuple(self.model._meta.fields)
-        row_type: Any = (
-            namedtuple("Row", [f.replace("__", "_") for f in fields]) if self._mode == "named" else None
-        )
-        for obj in objects:
-            values = [value_of(obj, f) for f in fields]
-            if self._mode == "dict":
-                row: Any = dict(zip(fields, values, strict=False))
-                if not self._fields:
-                    row.update(obj.extra)
-                yield row
-            elif self._mode == "flat":
-                yield values[0]
-            elif row_type is not None:
-                yield row_type(*values)
-            else:
-                yield tuple(values)
+        yield from shape_rows(objects, self._mode, self._fields, self.model._meta.fields)
 
     # -- resolution of field paths -----------------------------------------------------------------
 
@@ -412,7 +395,7 @@ class QuerySet(Generic[M]):
         """
         client = self._active_client()
         nothing = isinstance(self._where, MatchNone)
-        grouping = None
+        grouping: Grouping | None = None
         if self._annotations and not nothing:
             grouping = "server" if self._server_grouping(client) else "client"
         return describe(
@@ -437,15 +420,6 @@ class QuerySet(Generic[M]):
         return filter_client_side(client, self.model, lower(resolved), self._keys())
 
     # -- related objects ---------------------------------------------------------------------------
-
-    def _prefetch(self, client: ClientAPI, rows: Sequence[Any]) -> None:
-        """Load the ``select_related`` paths of ``rows`` (what the search ``assets`` lack, in batches)."""
-        for path in self._related:
-            level: list[Any] = list(rows)
-            for step in path.split("__"):
-                if not level:
-                    break
-                level, _ = load_relation(client, level, step, use_search=client.facts.search_works())
 
     # -- single objects ----------------------------------------------------------------------------
 
@@ -522,14 +496,14 @@ class QuerySet(Generic[M]):
         try:
             return self.get(**lookups), False
         except self.model.DoesNotExist:
-            return self.create(**_create_values(lookups, defaults)), True
+            return self.create(**writes.create_values(lookups, defaults)), True
 
     def update_or_create(self, defaults: Mapping[str, Any] | None = None, **lookups: Any) -> tuple[M, bool]:
         """Update the object matching the lookups with ``defaults``, or create it."""
         try:
             obj = self.get(**lookups)
         except self.model.DoesNotExist:
-            return self.create(**_create_values(lookups, defaults)), True
+            return self.create(**writes.create_values(lookups, defaults)), True
         if defaults:
             obj.update(**dict(defaults))
         return obj, False
@@ -537,45 +511,21 @@ class QuerySet(Generic[M]):
     def bulk_create(self, objs: Iterable[Any]) -> list[M]:
         """Create objects (instances or dicts of fields), a few requests at a time; return them in order."""
         client = self._active_client()
-
-        def make(item: Any) -> M:
-            with client.activate():
-                if isinstance(item, Mapping):
-                    return cast(M, self._manager(client).create(**item))
-                if not isinstance(item, self.model):
-                    raise FieldError(
-                        f"bulk_create() takes {self.model.__name__} objects or dicts, got {item!r}"
-                    )
-                item.save()
-                return item
-
-        return _run(make, list(objs))
+        return writes.bulk_create(client, self.model, self._manager(client), list(objs))
 
     def update(self, **fields: Any) -> int:
         """Update every matching object (one request each, a few at a time); return how many."""
         if not fields:
             return 0
-        client = self._active_client()
-
-        def change(obj: M) -> None:
-            with client.activate():
-                obj.update(**fields)
-
         objs = list(self._objects())
-        _run(change, objs)
+        writes.each(self._active_client(), lambda obj: obj.update(**fields), objs)
         self._results.items = None
         return len(objs)
 
     def delete(self) -> tuple[int, dict[str, int]]:
         """Delete every matching object (one request each, a few at a time); return the counts."""
-        client = self._active_client()
-
-        def remove(obj: M) -> None:
-            with client.activate():
-                obj.delete()
-
         objs = list(self._objects())
-        _run(remove, objs)
+        writes.each(self._active_client(), lambda obj: obj.delete(), objs)
         self._results.items = None
         return len(objs), {self.model._meta.name: len(objs)}
 
@@ -599,31 +549,4 @@ class QuerySet(Generic[M]):
 
     def to_dataframe(self) -> Any:
         """Return the rows of a ``values(...)`` QuerySet as a pandas DataFrame (needs ``[pandas]``)."""
-        import pandas as pd
-
-        if self._mode == "objects":
-            return pd.DataFrame([dict(obj.view()) for obj in self])
-        if self._mode in ("list", "named", "flat"):
-            fields = list(self._fields or ())
-            rows = [r if self._mode != "flat" else (r,) for r in self]
-            return pd.DataFrame([tuple(r) for r in rows], columns=fields)
-        return pd.DataFrame(list(self))
-
-
-# --- helpers ----------------------------------------------------------------------------------------------
-
-
-def _run(work: Callable[[Any], Any], items: list[Any]) -> list[Any]:
-    if len(items) <= 1:
-        return [work(i) for i in items]
-    from concurrent.futures import ThreadPoolExecutor  # only for bulk writes: not at import
-
-    with ThreadPoolExecutor(max_workers=WRITE_CONCURRENCY) as pool:
-        return list(pool.map(work, items))
-
-
-def _create_values(lookups: Mapping[str, Any], defaults: Mapping[str, Any] | None) -> dict[str, Any]:
-    values = {k: v for k, v in lookups.items() if "__" not in k or k.endswith("__exact")}
-    values = {k.removesuffix("__exact"): v for k, v in values.items()}
-    values.update(defaults or {})
-    return values
+        return dataframe(self, self._mode, self._fields)

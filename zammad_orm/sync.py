@@ -37,6 +37,7 @@ __all__ = [
     "materialise",
     "merge",
     "readers",
+    "written_record",
 ]
 
 M = TypeVar("M", bound="Model")
@@ -198,3 +199,15 @@ def _stale_expansions(obj: Model, record: Mapping[str, Any]) -> list[str]:
         if any(src in record and record[src] != old.get(src) for src in sources):
             stale.append(key)
     return stale
+
+
+def written_record(sent: Mapping[str, Any], reply: Any) -> Any:
+    """Return the record the reply to a write stands for.
+
+    Zammad acknowledges some writes with ``{}`` or another object without an ``id`` (an update of
+    ``tag_list``): the record is then what was sent, with what the reply holds over it. Any other reply
+    (a full record) is returned as it is.
+    """
+    if isinstance(reply, dict) and "id" not in reply:
+        return {**sent, **reply}
+    return reply

@@ -33,6 +33,7 @@ from zammad_orm.cache import (
     default_cache_dir,
     make_cache,
 )
+from zammad_orm.cache.factory import cache_kind
 from zammad_orm.errors import CacheError, ConfigurationError, FieldError
 
 Factory = Callable[..., Any]  # (sizes=..., default_size=...) -> a fresh, empty cache
@@ -537,6 +538,14 @@ def test_null_cache_keeps_nothing() -> None:
     cache.clear()
     with pytest.raises(ConfigurationError):
         cache.configure("Ticket", -3)
+
+
+def test_cache_kind_names_the_backend_of_a_setting(tmp_path: Path) -> None:
+    assert [cache_kind(s) for s in (None, True, "memory", False)] == ["memory", "memory", "memory", "none"]
+    assert [cache_kind(s) for s in ("disk", "disk:/x", tmp_path)] == ["disk", "disk", "disk"]
+    assert [cache_kind(s) for s in ("redis://h", "rediss://h", "unix:///s")] == ["redis", "redis", "redis"]
+    assert cache_kind("memcached://h") is None
+    assert cache_kind(MemoryRecordCache()) is None  # a ready cache names no backend
 
 
 def test_make_cache(tmp_path: Path) -> None:

@@ -6,16 +6,10 @@ import datetime as dt
 
 import pytest
 
-from zammad_orm.compiler import (
-    compile_expression,
-    compile_ordering,
-    escape_term,
-    quote_phrase,
-    related_model,
-    resolve,
-)
+from zammad_orm.compiler import compile_expression, compile_ordering, escape_term, quote_phrase
 from zammad_orm.errors import QueryError
 from zammad_orm.expr import DateMath, Exists, Lookup, MatchAll, Phrase, Q, Range, Regex, Term, Wildcard
+from zammad_orm.resolver import related_model, resolve
 from zammad_orm.resources.organization import Organization
 from zammad_orm.resources.ticket import Ticket
 from zammad_orm.resources.user import User
@@ -345,3 +339,11 @@ def test_wrong_value_types_raise_query_error_naming_the_field(
 ) -> None:
     with pytest.raises(QueryError, match=message.replace("(", "\\(")):
         compiled(Ticket, **lookups)
+
+
+def test_datetimes_before_the_year_1000_are_written_with_four_digit_years() -> None:
+    from zammad_orm.expr import format_value
+
+    early = dt.datetime(999, 1, 2, 3, 4, 5, 6000, tzinfo=dt.timezone.utc)
+    assert format_value(early, "created_at") == "0999-01-02T03:04:05.006Z"
+    assert format_value(dt.datetime(5, 1, 1), "created_at") == "0005-01-01T00:00:00.000Z"  # naive: UTC

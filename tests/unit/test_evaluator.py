@@ -7,13 +7,15 @@ import re
 from collections import UserDict
 from typing import Any
 
+import attrs
 import pytest
 
+from zammad_orm.dates import parse_date
+from zammad_orm.errors import QueryError
 from zammad_orm.evaluator import (
     KEYWORD_LIMIT,
     evaluate,
     lucene_regex_to_python,
-    parse_date,
     predicate,
     tokenize,
     wildcard_to_python,
@@ -221,3 +223,15 @@ def test_keyword_ignores_strings_longer_than_zammads_limit() -> None:
     exact = Term("article.body.keyword", "y" * KEYWORD_LIMIT)
     assert evaluate(exact, {"article": [{"body": "y" * KEYWORD_LIMIT}]}) is True
     assert evaluate(exact, {"article": [{"body": "y" * (KEYWORD_LIMIT + 1)}]}) is False
+
+
+def test_an_unknown_node_type_is_an_error_not_a_silent_mismatch() -> None:
+    @attrs.frozen
+    class Fuzzy(Node):
+        field: str
+        text: str
+
+    with pytest.raises(QueryError, match="does not know the expression node Fuzzy"):
+        predicate(Fuzzy("title", "printr"))
+    with pytest.raises(QueryError, match="Fuzzy"):
+        evaluate(Term("title", "x") | Fuzzy("title", "printr"), {"title": "x"})

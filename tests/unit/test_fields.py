@@ -2,13 +2,22 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, Optional, Union
 
 import attrs
 import pytest
 
 from zammad_orm.errors import FieldError
-from zammad_orm.fields import FIELD_KEY, FieldMeta, ForeignKey, ManyToMany, Reverse, check_value, field
+from zammad_orm.fields import (
+    FIELD_KEY,
+    FieldMeta,
+    ForeignKey,
+    ManyToMany,
+    Reverse,
+    check_value,
+    field,
+    union_members,
+)
 
 
 def test_field_stores_zammad_metadata_in_attrs() -> None:
@@ -104,3 +113,11 @@ def test_reverse_relations_cannot_be_assigned() -> None:
 
     with pytest.raises(FieldError, match="reverse relation"):
         Owner().articles = []
+
+
+def test_union_members_flattens_optional_and_union_annotations() -> None:
+    assert union_members(int | None) == (int, type(None))
+    assert union_members(Optional[int]) == (int, type(None))  # noqa: UP045
+    assert union_members(Union[int, Optional[str]]) == (int, str, type(None))  # noqa: UP007, UP045
+    assert union_members(list[int] | None) == (list[int], type(None))
+    assert union_members(str) == (str,)

@@ -273,6 +273,14 @@ def test_meta_describes_fields_and_relations_for_the_query_layer() -> None:
     assert not meta.fields["title"].read_only
 
 
+def test_meta_finds_a_relation_by_name_or_by_search_prefix() -> None:
+    meta = zo.Ticket._meta
+    assert meta.relation("articles") is meta.relations["articles"]
+    assert meta.relation("article") is meta.relations["articles"]  # the search prefix
+    assert meta.relation("state") is meta.relations["state"]
+    assert meta.relation("title") is None
+
+
 def test_merge_drops_expanded_names_whose_ids_changed() -> None:
     t = load(zo.Ticket, rec.TICKET_EXPANDED)
     t._merge({**rec.TICKET_PLAIN, "state_id": 4})

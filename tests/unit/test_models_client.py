@@ -192,3 +192,17 @@ def test_close_closes_only_the_cache_the_client_built(tmp_path: Any) -> None:
     built.cache.close = lambda: closed.append("built")  # type: ignore[method-assign]
     built.close()
     assert closed == ["built"]
+
+
+def test_the_cache_keeps_the_sizes_and_a_model_gets_its_default_on_first_use() -> None:
+    from zammad_orm.cache import MemoryRecordCache
+
+    cache = MemoryRecordCache(sizes={"User": 5})
+    client = zo.Client("http://127.0.0.1:9", http_token="t", cache=cache)
+    assert client.cache_size(zo.Ticket) == 100  # Ticket.DEFAULT_CACHE_SIZE, on first use
+    assert cache.size("Ticket") == 100  # kept by the cache, the one store of sizes
+    assert client.cache_size(zo.User) == 5  # a size the ready-made cache was given stands
+    client.configure_cache(zo.Ticket, 7)
+    assert client.cache_size(zo.Ticket) == 7 == cache.size("Ticket")
+    off = zo.Client("http://127.0.0.1:9", http_token="t", cache=False)
+    assert off.cache_size(zo.Ticket) == 0  # nothing is cached

@@ -658,6 +658,9 @@ class DictCache:
     def configure(self, model_name: str, size: int) -> None:
         return None
 
+    def size(self, model_name: str, default: int | None = None) -> int:
+        return -1
+
     def close(self) -> None:
         return None
 

@@ -112,10 +112,23 @@ class _Sizes:
         for name, size in (sizes or {}).items():
             self._sizes[_check_name("model name", name)] = _check_size(name, size)
 
-    def size(self, model_name: str) -> int:
-        """Return the size of ``model_name`` (-1 unbounded, 0 disabled, >0 LRU entries)."""
+    def size(self, model_name: str, default: int | None = None) -> int:
+        """Return the size of ``model_name`` (-1 unbounded, 0 disabled, >0 LRU entries).
+
+        Args:
+            model_name: The model's name.
+            default: For a model not configured yet (neither by ``sizes`` nor by :meth:`configure`): its
+                size from now on, configured at once. Without it such a model has the default size.
+
+        """
         with self._sizes_lock:
-            return self._sizes.get(model_name, self.default_size)
+            size = self._sizes.get(model_name)
+        if size is not None:
+            return size
+        if default is None:
+            return self.default_size
+        self.configure(model_name, default)
+        return default
 
     def configure(self, model_name: str, size: int) -> None:
         """Set the size of ``model_name``; shrinking evicts at once, 0 drops the model's entries.

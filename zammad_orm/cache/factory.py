@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from zammad_orm.cache.base import DEFAULT_SIZE, RecordCache
 from zammad_orm.cache.disk import DiskRecordCache
@@ -13,7 +13,13 @@ from zammad_orm.cache.memory import MemoryRecordCache, NullRecordCache
 from zammad_orm.cache.redis_cache import RedisRecordCache
 from zammad_orm.errors import ConfigurationError
 
-__all__ = ["cache_namespace", "make_cache"]
+__all__ = ["CacheKind", "cache_kind", "cache_namespace", "make_cache"]
+
+#: The backend a ``cache=`` setting names: ``"memory"`` (``None``, ``True``, ``"memory"``), ``"none"``
+#: (``False``), ``"disk"`` (``"disk"``, ``"disk:/path"``, a path object) or ``"redis"`` (a Redis URL).
+CacheKind = Literal["memory", "none", "disk", "redis"]
+
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def cache_namespace(url: str, identity: str) -> str:
@@ -28,6 +34,22 @@ def cache_namespace(url: str, identity: str) -> str:
 
     """
     return hashlib.sha256(f"{url.rstrip('/')}\n{identity}".encode()).hexdigest()[:32]
+
+
+def cache_kind(spec: Any) -> CacheKind | None:
+    """Return the backend a ``cache=`` setting names; ``None`` for anything else (a ready cache, nonsense)."""
+    if spec is None or spec is True or spec == "memory":
+        return "memory"
+    if spec is False:
+        return "none"
+    if isinstance(spec, os.PathLike):
+        return "disk"
+    if isinstance(spec, str):
+        if spec == "disk" or spec.startswith("disk:"):
+            return "disk"
+        if spec.startswith(_REDIS_SCHEMES):
+            return "redis"
+    return None
 
 
 def make_cache(
@@ -51,19 +73,17 @@ def make_cache(
         ConfigurationError: ``spec`` is none of these.
 
     """
-    if spec is None or spec is True or spec == "memory":
+    kind = cache_kind(spec)
+    if kind == "memory":
         return MemoryRecordCache(sizes=sizes, default_size=default_size)
-    if spec is False:
+    if kind == "none":
         return NullRecordCache()
-    if isinstance(spec, os.PathLike):
-        return DiskRecordCache(spec, namespace=namespace, sizes=sizes, default_size=default_size)
-    if isinstance(spec, str):
-        if spec == "disk" or spec.startswith("disk:"):
-            path = spec[len("disk:") :] or None
-            return DiskRecordCache(path, namespace=namespace, sizes=sizes, default_size=default_size)
-        if spec.startswith(("redis://", "rediss://", "unix://")):
-            return RedisRecordCache(spec, namespace=namespace, sizes=sizes, default_size=default_size)
-    elif isinstance(spec, RecordCache):
+    if kind == "disk":
+        path = spec if isinstance(spec, os.PathLike) else spec[len("disk:") :] or None
+        return DiskRecordCache(path, namespace=namespace, sizes=sizes, default_size=default_size)
+    if kind == "redis":
+        return RedisRecordCache(spec, namespace=namespace, sizes=sizes, default_size=default_size)
+    if isinstance(spec, RecordCache):
         return spec
     raise ConfigurationError(
         f"unknown cache setting {spec!r}: use 'memory', 'disk', 'disk:/path', a redis:// URL, False, "

@@ -134,6 +134,6 @@ class NullRecordCache(_Sizes):
         _check_name("model name", model_name)
         _check_size(model_name, size)
 
-    def size(self, model_name: str) -> int:
+    def size(self, model_name: str, default: int | None = None) -> int:
         """Return 0: every model is disabled."""
         return 0
