@@ -274,7 +274,20 @@ class Client(RecordLoader):
             raise errors.ConfigurationError(f"refusing to send this client's credentials to {path!r}")
         return path
 
-    def _send(self, method: str, path: str, params: Mapping[str, Any] | None, json: Any) -> Response:
+    def send(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+    ) -> Response:
+        """Send a request and return the response, its status checked and its body not decoded yet.
+
+        :meth:`request` is ``send(...).json()``. Paged searches send from worker threads and decode in
+        the thread that reads the rows, so that the objects of a page are made where they are used.
+
+        Raises:
+            APIError: The server answered with an error status (the subclass names it).
+            TransportError: No response (connection failed, timeout).
+            ConfigurationError: ``path`` is an absolute URL of another server.
+
+        """
         url = self._url(path)
         sender = self._from_header()
         headers = {} if sender is None else {"From": sender}
@@ -303,11 +316,11 @@ class Client(RecordLoader):
             ConfigurationError: ``path`` is an absolute URL of another server.
 
         """
-        return self._send(method, path, params, json).json()
+        return self.send(method, path, params=params, json=json).json()
 
     def download(self, path: str, *, params: Mapping[str, Any] | None = None) -> bytes:
         """GET ``path`` and return the raw body (attachments)."""
-        return self._send("GET", path, params, None).body
+        return self.send("GET", path, params=params).body
 
     def get(self, path: str, **params: Any) -> Any:
         """Raw ``GET /api/v1/<path>``; returns decoded JSON."""

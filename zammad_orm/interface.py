@@ -19,7 +19,7 @@ import attrs
 
 from zammad_orm.facts import ServerFacts
 
-__all__ = ["CachedRecord", "ClientAPI", "IdentityView", "ModelLike", "RecordCache"]
+__all__ = ["CachedRecord", "ClientAPI", "IdentityView", "ModelLike", "RecordCache", "Reply"]
 
 
 class ModelLike(Protocol):
@@ -114,6 +114,14 @@ class IdentityView(Protocol):
         ...
 
 
+class Reply(Protocol):
+    """A response whose status was checked (``ClientAPI.send``): its body decodes on demand."""
+
+    def json(self) -> Any:
+        """Decode the body as JSON (``None`` for an empty body); ``DecodeError`` when it is not JSON."""
+        ...
+
+
 class ClientAPI(Protocol):
     """What the layers below :mod:`zammad_orm.client` use of a client.
 
@@ -151,6 +159,12 @@ class ClientAPI(Protocol):
         """Send a request and return the decoded JSON body."""
         ...
 
+    def send(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+    ) -> Reply:
+        """Send a request and return the response (status checked, body not decoded)."""
+        ...
+
     def download(self, path: str, *, params: Mapping[str, Any] | None = None) -> bytes:
         """GET ``path`` and return the raw body (attachments)."""
         ...
@@ -167,8 +181,8 @@ class ClientAPI(Protocol):
         """Return whether object ``pk`` is in the identity map or the record cache (no request)."""
         ...
 
-    def load(self, model: type[T], record: Any) -> T:
-        """Merge a server record into the identity map and the cache; return the one instance."""
+    def load(self, model: type[T], record: Any, *, store: bool = True) -> T:
+        """Merge a server record into the identity map (and the cache); return the one instance."""
         ...
 
     def load_many(self, model: type[T], records: list[Any], *, owned: bool = False) -> list[T]:

@@ -89,14 +89,16 @@ class RecordLoader:
             return True
         return self.cache_size(model) != 0 and self.cache.get(model._meta.name, pk) is not None
 
-    def load(self, model: type[M], record: Any) -> M:
+    def load(self, model: type[M], record: Any, *, store: bool = True) -> M:
         """Merge a server record into the identity map and the cache; return the one instance.
+
+        ``store=False`` leaves the record cache alone (a stream's related objects, a cached record).
 
         Raises:
             DecodeError: The record is not an object with an id.
 
         """
-        return cast(M, self._load(model, record, store=True))
+        return cast(M, self._load(model, record, store=store))
 
     def _load(self, model: type[Any], record: Any, *, store: bool) -> Any:
         """:meth:`load`; ``store=False`` when the record comes from the record cache already."""

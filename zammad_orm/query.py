@@ -278,7 +278,7 @@ class QuerySet(Generic[M]):
         """
         if chunk_size < 1:
             raise QueryError("chunk_size must be >= 1")
-        rows = self._rows(self._objects(page_size=min(chunk_size, SEARCH_PAGE_SIZE)))
+        rows = self._rows(self._objects(page_size=min(chunk_size, SEARCH_PAGE_SIZE), stream=True))
         if not progress:
             return rows
         try:
@@ -292,7 +292,7 @@ class QuerySet(Generic[M]):
     def _active_client(self) -> ClientAPI:
         return self.client if self.client is not None else cast("ClientAPI", self.model.objects.client)
 
-    def _objects(self, *, page_size: int | None = None) -> Iterator[M]:
+    def _objects(self, *, page_size: int | None = None, stream: bool = False) -> Iterator[M]:
         if self._annotations:
             yield from ()
             return
@@ -308,7 +308,13 @@ class QuerySet(Generic[M]):
             plan = self._plan(client, resolved, page_size)
             found = False
             pages = iterate_search(
-                client, self.model, plan, start=self._low, stop=self._high, in_flight=client.page_concurrency
+                client,
+                self.model,
+                plan,
+                start=self._low,
+                stop=self._high,
+                in_flight=client.page_concurrency,
+                stream=stream,
             )
             for page in pages:
                 if not found:  # until the backend is known, the first reply decides it

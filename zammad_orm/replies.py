@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from .errors import DecodeError
+from .resolver import related_model
 
 if TYPE_CHECKING:
     from .interface import ClientAPI, ModelLike
 
-__all__ = ["Page", "decode_search", "has_rows", "reply_ids"]
+__all__ = ["Page", "attach_assets", "decode_search", "has_rows", "reply_ids"]
 
 M = TypeVar("M", bound="ModelLike")
 
@@ -40,11 +41,15 @@ def reply_ids(model: Any, reply: Mapping[str, Any]) -> tuple[str, list[Any]] | N
     return None
 
 
-def decode_search(client: ClientAPI, model: type[M], reply: Any, *, expanded: bool = False) -> Page:
+def decode_search(
+    client: ClientAPI, model: type[M], reply: Any, *, expanded: bool = False, stream: bool = False
+) -> Page:
     """Load the objects of a search reply of any generation (dict with ids + assets, list, full).
 
-    Related objects in ``assets`` (users, groups, organizations) go to the identity map and the record
-    cache, where ``select_related`` and relation reads find them without a request.
+    Related objects in ``assets`` (users, groups, organizations) are attached to the rows that refer to
+    them (``t.owner`` is then read without a lookup) and go to the record cache, where later relation
+    reads find them without a request. With ``stream`` (``QuerySet.iterator()``) they are attached only:
+    a stream keeps no more than its current page alive, whatever the number of rows.
 
     Raises:
         DecodeError: the reply has none of the known shapes.
@@ -68,14 +73,47 @@ def decode_search(client: ClientAPI, model: type[M], reply: Any, *, expanded: bo
     own: Mapping[str, Any] = {}
     if isinstance(assets, Mapping):
         own = assets.get(meta.asset_key) or {}
-        client.load_assets({k: v for k, v in assets.items() if k != meta.asset_key})
+        if not stream:
+            client.load_assets({k: v for k, v in assets.items() if k != meta.asset_key})
     keys = [str(pk) for pk in ids]
     if all(k in own for k in keys):  # the usual case: one load of the page (one lock, one cache write)
         rows = client.load_many(model, [own[k] for k in keys])
     else:
         rows = [client.load(model, own[k]) if k in own else client.resolve(model, int(k)) for k in keys]
+    if isinstance(assets, Mapping) and rows:
+        attach_assets(client, rows, assets)
     total = reply.get("total_count")
     return Page(rows, total if isinstance(total, int) else None)
+
+
+def attach_assets(client: ClientAPI, rows: list[Any], assets: Mapping[str, Any]) -> None:
+    """Give each row the related objects its page's ``assets`` hold, for its belongs-to relations.
+
+    The related objects are built once per page (through the identity map, so a live one is reused) and
+    kept by the rows that refer to them, as a relation read keeps what it resolved. They are not written
+    to the record cache here (:meth:`~zammad_orm.interface.ClientAPI.load_assets` does that).
+    """
+    model = type(rows[0])
+    for rel in model._meta.relations.values():
+        if rel.kind != "fk" or rel.local is None:
+            continue
+        target = related_model(model, rel.target)
+        records = assets.get(target._meta.asset_key) if target is not None else None
+        if not isinstance(records, Mapping) or not records:
+            continue
+        built: dict[int, Any] = {}
+        for row in rows:
+            pk = getattr(row, rel.local)
+            kept = row._rel
+            if not isinstance(pk, int) or rel.name in kept:
+                continue
+            obj = built.get(pk)
+            if obj is None:
+                record = records.get(str(pk))
+                if not isinstance(record, Mapping):
+                    continue
+                obj = built[pk] = client.load(target, record, store=False)
+            kept[rel.name] = obj
 
 
 def has_rows(reply: Any) -> bool:

@@ -156,3 +156,37 @@ def test_impersonation_reaches_every_page_request(server: tuple[Any, PageGate]) 
 def test_page_concurrency_must_be_a_positive_integer(bad: Any) -> None:
     with pytest.raises(ConfigurationError, match="page_concurrency"):
         zo.Client("http://zammad.invalid", http_token="t", page_concurrency=bad)
+
+
+def test_a_stream_keeps_only_its_page_and_reads_relations_without_requests(
+    server: tuple[Any, PageGate],
+) -> None:
+    emulator, _ = server
+    client, transport = make_client(emulator)
+    customers: set[int] = set()
+    alive_most = 0
+    for index, t in enumerate(client.tickets.order_by("id").iterator()):
+        assert t.customer.email  # from the page's assets, attached to the row
+        customers.add(t.customer_id)
+        if index % 100 == 99:
+            alive_most = max(alive_most, len(client.identity.objects(Ticket)))
+    assert len(customers) > 50
+    paths = {p.split("?")[0] for _, p in transport.sent}
+    assert paths == {"/tickets/search"}  # no request per customer
+    # Streaming keeps no record of the related objects (the memory tier would grow with the result) ...
+    assert all(client.cache.get("User", pk) is None for pk in customers)
+    # ... and the identity map holds (weakly) about a page of tickets, not the whole result.
+    assert alive_most <= 2 * 200
+
+
+def test_the_plain_loop_reads_asset_relations_from_the_rows(server: tuple[Any, PageGate]) -> None:
+    emulator, _ = server
+    client, transport = make_client(emulator, page_concurrency=1)
+    tickets = list(client.tickets.order_by("id")[:400])
+    transport.reset()
+    owners = {t.owner.login for t in tickets}
+    groups = {t.group.name for t in tickets}
+    assert owners
+    assert groups
+    assert transport.count == 0  # attached from the pages' assets: no lookup, no request
+    assert all(client.cache.get("User", t.customer_id) is not None for t in tickets)  # and cached
