@@ -112,7 +112,12 @@ def attach_assets(client: ClientAPI, rows: list[Any], assets: Mapping[str, Any])
                 record = records.get(str(pk))
                 if not isinstance(record, Mapping):
                     continue
-                obj = built[pk] = client.load(target, record, store=False)
+                live = client.identity.get(target, pk)
+                if live is not None and live._raw.get("updated_at") == record.get("updated_at"):
+                    obj = live  # the same agent, group or organization as on the last page: nothing new
+                else:
+                    obj = client.load(target, record, store=False)
+                built[pk] = obj
             kept[rel.name] = obj
 
 
