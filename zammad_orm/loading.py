@@ -189,13 +189,10 @@ class RecordLoader:
                 pk = record.get("id") if isinstance(record, Mapping) else None
                 if not isinstance(pk, int):
                     continue
-                updated = record.get("updated_at")
-                live = self.identity.get(model_class, pk)
-                if live is not None and updated is not None and live._raw.get("updated_at") == updated:
-                    continue  # a live object that holds this version already (the agents of every page)
-                if size == 0 or live is not None:
+                if size == 0 or self.identity.get(model_class, pk) is not None:
                     self.load(model_class, record)
                     continue
+                updated = record.get("updated_at")
                 if size < 0 and updated is not None and marks.get((name, pk)) == updated:
                     continue
                 merged = self._merge_cached(name, pk, record)

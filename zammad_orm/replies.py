@@ -81,17 +81,18 @@ def decode_search(
     else:
         rows = [client.load(model, own[k]) if k in own else client.resolve(model, int(k)) for k in keys]
     if isinstance(assets, Mapping) and rows:
-        attach_assets(client, rows, assets)
+        attach_assets(client, rows, assets, merged=not stream)
     total = reply.get("total_count")
     return Page(rows, total if isinstance(total, int) else None)
 
 
-def attach_assets(client: ClientAPI, rows: list[Any], assets: Mapping[str, Any]) -> None:
+def attach_assets(client: ClientAPI, rows: list[Any], assets: Mapping[str, Any], *, merged: bool) -> None:
     """Give each row the related objects its page's ``assets`` hold, for its belongs-to relations.
 
     The related objects are built once per page (through the identity map, so a live one is reused) and
     kept by the rows that refer to them, as a relation read keeps what it resolved. They are not written
-    to the record cache here (:meth:`~zammad_orm.interface.ClientAPI.load_assets` does that).
+    to the record cache here (:meth:`~zammad_orm.interface.ClientAPI.load_assets` does that). ``merged``:
+    ``load_assets`` has merged these assets into the live objects already (not so when streaming).
     """
     model = type(rows[0])
     for rel in model._meta.relations.values():
@@ -112,11 +113,8 @@ def attach_assets(client: ClientAPI, rows: list[Any], assets: Mapping[str, Any])
                 record = records.get(str(pk))
                 if not isinstance(record, Mapping):
                     continue
-                live = client.identity.get(target, pk)
-                if live is not None and live._raw.get("updated_at") == record.get("updated_at"):
-                    obj = live  # the same agent, group or organization as on the last page: nothing new
-                else:
-                    obj = client.load(target, record, store=False)
+                live = client.identity.get(target, pk) if merged else None
+                obj = live if live is not None else client.load(target, record, store=False)
                 built[pk] = obj
             kept[rel.name] = obj
 
