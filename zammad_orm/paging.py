@@ -10,8 +10,10 @@ complete and free of duplicates and gaps as long as the data does not change whi
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
+import gc
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -24,7 +26,7 @@ from .expr import Lookup, MatchAll, MatchNone, Node, conjoin, disjoin
 from .replies import Page, decode_search, reply_ids
 
 if TYPE_CHECKING:
-    from .interface import ClientAPI, ModelLike
+    from .interface import ClientAPI, ModelLike, Reply
 
 __all__ = [
     "ID_BATCH",
@@ -190,11 +192,14 @@ def iterate_search(
                 last = min(last, page + (skip + remaining - 1) // size)
             fetcher.start(after, page, last)
             rows: list[Any] = []
-            while (reply := fetcher.next()) is not None:
+            while (answer := fetcher.next()) is not None:
+                with _no_gc_pauses():
+                    reply = answer.json()
                 count = _row_count(model, reply)
                 if count == size:
                     fetcher.ahead()  # the result goes on: keep pages in flight while this one decodes
-                rows = decode_search(client, model, reply, expanded=expanded, stream=stream).rows
+                with _no_gc_pauses():
+                    rows = decode_search(client, model, reply, expanded=expanded, stream=stream).rows
                 kept = rows[skip:]
                 skip = max(0, skip - len(rows))
                 if remaining is not None:
@@ -246,12 +251,13 @@ class _Fetcher:
         while len(self._queue) < self._in_flight and self.page <= self._last:
             self._ask()
 
-    def next(self) -> Any:
-        """Return the reply of the next page in order, ``None`` when the window's pages are all read."""
+    def next(self) -> Reply | None:
+        """Return the response of the next page in order, ``None`` when the window's pages are all read."""
         if not self._queue:
             return None
         answer, _ = self._queue.popleft()  # dropped once read: a page's reply is held only until then
-        return answer().json()  # decoded here, in the reading thread, not in a worker
+        reply: Reply = answer()  # decoded by the reading thread, not in a worker
+        return reply
 
     def _ask(self) -> None:
         params = self._plan.request_params(self.page, self._after)
@@ -273,6 +279,24 @@ class _Fetcher:
             if future is not None:
                 future.cancel()  # those already on the wire run to their end, unread
         self._queue.clear()
+
+
+@contextlib.contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """Hold the cyclic garbage collector back while a page is decoded (as Mercurial does for bulk loads).
+
+    Decoding a page makes tens of thousands of containers that all stay alive; each 700 of them would
+    start a collection that walks everything the program holds. Paused for the page, the collector runs
+    once after it instead. A collector someone else turned off stays off.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _row_count(model: Any, reply: Any) -> int:
