@@ -47,6 +47,7 @@ def describe(
     related: Sequence[str],
     grouping: Grouping | None,
     generation: SearchGeneration,
+    in_flight: int = 1,
 ) -> str:
     """Write the plan of a QuerySet, one aspect per line (``QuerySet.explain()``).
 
@@ -59,6 +60,7 @@ def describe(
         related: The relation paths of ``select_related``/``values``.
         grouping: ``"server"`` or ``"client"`` for grouped counts, ``None`` without ``annotate()``.
         generation: The server's search generation (``"unified"``: Zammad 6.5+).
+        in_flight: Most page requests on the wire at once (the client's ``page_concurrency``).
 
     """
     lines = [f"QuerySet of {model_name}"]
@@ -75,13 +77,18 @@ def describe(
         lines.append("pages: every page of the index endpoint")
         lines.append("count(): the same pass over the index endpoint")
         lines.append(
-            "cache: the index pages are always requested; objects they reference come from the identity "
-            "map and the record cache, the rest one request each"
+            "cache: the index pages are always requested (full=true); the objects they reference come "
+            "with them in their assets"
         )
     else:
         lines.append(f"endpoint: GET /api/v1/{compiled.endpoint}")
         lines.append(f"parameters: {dict(compiled.params)}")
         lines.append(_pages(int(compiled.params.get("per_page", SEARCH_PAGE_SIZE)), low, high))
+        if in_flight > 1:
+            lines.append(
+                f"in flight: the first page alone, then up to {in_flight} pages at once while the rows are "
+                "read (Client(page_concurrency=...))"
+            )
         if generation == "unified":
             lines.append("count(): one request with only_total_count=true")
         else:
@@ -91,13 +98,14 @@ def describe(
             )
         lines.append(
             "cache: the search is always sent (search results are never cached); the records and assets "
-            "of each reply refresh the identity map and the record cache"
+            "of each reply refresh the identity map and the record cache, and the assets (users, "
+            "organizations, groups) are attached to the rows that refer to them"
         )
     if related:
         lines.append(
-            f"related: {', '.join(related)} from the identity map, the record cache and the search "
-            f"assets; the rest in batches of at most {ID_BATCH} ids per request; pages after the first in "
-            "the light expand=true form (no assets) until one needs a batch, then full=true again"
+            f"related: {', '.join(related)} from the search assets, the identity map and the record "
+            f"cache; the rest in batches of at most {ID_BATCH} ids per request (reference tables: the "
+            "whole table once per client)"
         )
     if grouping == "server":
         how = "one only_total_count request" if generation == "unified" else "the count() above"

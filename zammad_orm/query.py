@@ -413,6 +413,7 @@ class QuerySet(Generic[M]):
             related=self._related,
             grouping=grouping,
             generation=client.facts.generation,
+            in_flight=client.page_concurrency,
         )
 
     # -- backends ----------------------------------------------------------------------------------
