@@ -119,6 +119,7 @@ CONTENDERS: dict[str, Any] = {
     "zammad_orm": zammad_orm,
     "zammad_orm, select_related": lambda u, t, b: zammad_orm(u, t, b, _select_related=True),
     "zammad_orm, page_concurrency=1": lambda u, t, b: zammad_orm(u, t, b, page_concurrency=1),
+    "zammad_orm, page_concurrency=8": lambda u, t, b: zammad_orm(u, t, b, page_concurrency=8),
     "zammad-py 3.2": zammad_py,
     "zammadoo 0.3": zammadoo,
 }
