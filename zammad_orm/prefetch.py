@@ -48,10 +48,16 @@ def load_relation(client: ClientAPI, objs: Sequence[Any], step: str, *, use_sear
     target = related_model(model, rel.target)
     keep: list[Any] = []  # strong references while the relation attributes pick them up
     missing: list[int] = []
-    if rel.local is not None and target is not None:
+    if rel.kind == "fk" and rel.local is not None:
+        local = rel.local
+        # Rows that hold their related object already (attached from the page's assets) need nothing.
+        pending = [o for o in objs if _attached(o, rel.name, getattr(o, local)) is None]
+    else:
+        pending = list(objs)
+    if pending and rel.local is not None and target is not None:
         wanted: set[int] = set()
         local = rel.local
-        for obj in objs:
+        for obj in pending:
             value = getattr(obj, local)
             if isinstance(value, list):
                 wanted.update(value)
@@ -73,6 +79,12 @@ def load_relation(client: ClientAPI, objs: Sequence[Any], step: str, *, use_sear
             out.append(value)
     del keep
     return Related(out, len(missing))
+
+
+def _attached(obj: Any, name: str, pk: Any) -> Any:
+    """Return what ``obj`` keeps for belongs-to relation ``name`` while it still has id ``pk``, else None."""
+    kept = obj._rel.get(name)
+    return kept if kept is not None and kept.id == pk else None
 
 
 def load_paths(client: ClientAPI, objs: Sequence[Any], paths: Sequence[str]) -> bool:
