@@ -182,6 +182,14 @@ class Relation:
     def __get__(self, instance: object | None, owner: type) -> Any:
         if instance is None:
             return self
+        if self.kind == "fk":
+            # The fast path of a loop reading ``t.state.name`` row after row: the kept object, while its
+            # id is still the local id (the owner's ``_rel`` slot holds it; see ``Model._get_relation``).
+            kept = getattr(instance, "_rel", None)
+            if kept is not None:
+                hit = kept.get(self.name)
+                if hit is not None and hit.id == getattr(instance, self.local):  # type: ignore[arg-type]
+                    return hit
         return typing.cast(_RelationOwner, instance)._get_relation(self)
 
     def __set__(self, instance: object, value: Any) -> None:
@@ -200,24 +208,6 @@ class ForeignKey(Relation):
     """
 
     kind: RelationKind = "fk"
-
-    @typing.overload
-    def __get__(self, instance: None, owner: type) -> Relation: ...
-
-    @typing.overload
-    def __get__(self, instance: object, owner: type) -> Any: ...
-
-    def __get__(self, instance: object | None, owner: type) -> Any:
-        if instance is None:
-            return self
-        # The fast path of a loop reading ``t.state.name`` row after row: the kept object, while its id
-        # is still the local id (the owner's ``_rel`` slot holds it; see ``Model._get_relation``).
-        kept = getattr(instance, "_rel", None)
-        if kept is not None:
-            hit = kept.get(self.name)
-            if hit is not None and hit.id == getattr(instance, self.local):  # type: ignore[arg-type]
-                return hit
-        return typing.cast(_RelationOwner, instance)._get_relation(self)
 
 
 class ManyToMany(Relation):
