@@ -394,7 +394,7 @@ def test_ticket_links(client: zo.Client, ticket: zo.Ticket) -> None:
     links = ticket.links()
     assert set(links) == {"normal", "parent", "child"}
     assert sorted(t.id for t in itertools.chain(*links.values())) == sorted([a.id, b.id])
-    assert links["child"] == [a]
+    assert links["parent"] == [a]
 
 
 def test_ticket_merge_into(client: zo.Client, ticket: zo.Ticket) -> None:
@@ -429,9 +429,10 @@ def test_ticket_time_accountings(ticket: zo.Ticket) -> None:
 def test_ticket_unlink_from(client: zo.Client, ticket: zo.Ticket) -> None:
     other = client.tickets.create("other", "Users", "guess:pytest@localhost.local", "x")
     ticket.link_with(other, "child")
+    assert ticket.links()["child"] == [other]
     ticket.unlink_from(other.id, "child")
     ticket.unlink_from(other.id)  # nothing left: ignored
-    assert ticket.links()["parent"] == []
+    assert ticket.links()["child"] == []
 
 
 def test_ticket_update(ticket: zo.Ticket) -> None:
