@@ -224,7 +224,8 @@ def test_notifications_are_always_expanded(emulator: Any, client: zo.Client) -> 
     with agent.on_behalf_of("agent1@example.com"):
         agent.tickets.create(title="expand", group="Users", customer="guess:e@example.com", article="x")
     listed = list(client.online_notifications.iter(page=10, expand=False))
-    assert listed and all(n.object_name == "Ticket" and n.type_name for n in listed)
+    assert listed
+    assert all(n.object_name == "Ticket" and n.type_name for n in listed)
     fresh = make_client(emulator)
     note = fresh.online_notifications.get(listed[0].id)
     assert note.type_name == listed[0].type_name

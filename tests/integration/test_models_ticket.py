@@ -360,7 +360,8 @@ def test_link_with_makes_the_target_what_the_type_says(client: zo.Client, kind: 
     a.link_with(b, kind)  # type: ignore[arg-type]
     assert b in a.links()[kind]
     assert a in b.links()[mirror]
-    assert a.links()[mirror] == [] and b.links()[kind] == []
+    assert a.links()[mirror] == []
+    assert b.links()[kind] == []
     a.unlink_from(b, kind)  # type: ignore[arg-type]
     assert a.links() == b.links() == {"normal": [], "parent": [], "child": []}
 
