@@ -832,8 +832,28 @@ def test_the_figures_of_the_docstring() -> None:
     assert f"({len(compared_recordings())} recordings, {calls} recorded calls; the {len(SKIPPED)} " in doc
 
 
-def test_a_difference_outside_the_table_fails() -> None:
+def test_a_row_matches_its_difference_with_the_ids_mapped() -> None:
     ids = IdMap()
-    outcome = Outcome(["GET /tickets/1"], ["GET /tickets/1?expand=true"], ids)
-    assert outcome.differences() == [(("GET /tickets/1",), ("GET /tickets/1?expand=true",))]
-    assert _documented(outcome, []) == Counter()
+    ids.learn("Ticket", 352, 3)
+    outcome = Outcome(
+        ["GET /tickets/3?expand=true", "GET /ticket_states/5"],
+        ["GET /ticket_articles/by_ticket/3", "GET /ticket_states/5"],
+        ids,
+    )
+    assert outcome.differences() == [(("GET /tickets/3?expand=true",), ("GET /ticket_articles/by_ticket/3",))]
+    text = f"""### {TABLE_HEADING}
+
+| recording | the reference sends | zammad_orm sends | why |
+|---|---|---|---|
+| `x/y` | `GET /tickets/352?expand=true` | `GET /ticket_articles/by_ticket/352` | articles |
+| `x/y` | — | `GET /users/1` | a row that does not occur |
+
+Text after the table.
+"""
+    rows = documented_differences(text)
+    assert [row.why for row in rows] == ["articles", "a row that does not occur"]
+    found = Counter(outcome.differences())
+    documented = _documented(outcome, rows)
+    assert found - documented == Counter()  # the difference is the first row (ids mapped)
+    assert documented - found == Counter({((), ("GET /users/1",)): 1})  # the second is stale: it fails
+    assert Counter(outcome.differences()) - _documented(outcome, []) == found  # without rows: it fails
