@@ -268,7 +268,8 @@ class Client(RecordLoader):
 
     def _url(self, path: str) -> str:
         if not path.startswith(("http://", "https://")):
-            return f"{self.api_url}/{path.lstrip('/')}"
+            path = path.lstrip("/")
+            return f"{self.api_url}/{path}" if path else self.api_url
         # Absolute URLs only on this server: the credentials must never travel to another host.
         if not path.startswith(self.url + "/"):
             raise errors.ConfigurationError(f"refusing to send this client's credentials to {path!r}")

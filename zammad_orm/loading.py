@@ -250,8 +250,12 @@ class RecordLoader:
         return self.load(model, self.fetch_record(model, pk, expand=expand))
 
     def fetch_record(self, model: type[Any], pk: int, *, expand: bool = False) -> Any:
-        """GET the raw record of one object (``Model.DoesNotExist`` when it is missing)."""
+        """GET the raw record of one object (``Model.DoesNotExist`` when it is missing).
+
+        ``'*'`` in the model's ``EXPANDED_ATTRIBUTES`` asks for the expanded form whatever ``expand`` says.
+        """
         path = f"{model._meta.rest_endpoint('get')}/{pk}"
+        expand = expand or "*" in getattr(model, "EXPANDED_ATTRIBUTES", ())
         try:
             return self.request("GET", path, params={"expand": "true"} if expand else None)
         except errors.NotFound as exc:

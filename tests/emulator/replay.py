@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,9 +153,12 @@ class Outcome:
 
     exchange: Exchange
     request: str = ""
+    #: The emulator's answer body.
+    answer: bytes = b""
     skipped: str | None = None
     mismatches: list[str] = field(default_factory=list)
     tolerated: list[str] = field(default_factory=list)
+    checked: Counter[str] = field(default_factory=Counter)
 
     @property
     def ok(self) -> bool:
@@ -237,8 +241,16 @@ def replay_file(name: str, prepare: Callable[[Any], None] | None = None) -> list
             except requests.RequestException as exc:
                 outcome.mismatches.append(f"no answer: {exc!r}")
                 continue
+            outcome.answer = reply.content
             outcome.mismatches = compare(
-                exchange, reply.status_code, reply.headers, reply.content, ids, epoch, outcome.tolerated
+                exchange,
+                reply.status_code,
+                reply.headers,
+                reply.content,
+                ids,
+                epoch,
+                outcome.tolerated,
+                outcome.checked,
             )
             if outcome.mismatches and setup_failures:  # the likely reason comes first
                 outcome.mismatches[:0] = setup_failures

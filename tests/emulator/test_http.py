@@ -6,8 +6,10 @@ import base64
 import threading
 from typing import Any
 
+import pytest
 import requests
 
+from zammad_orm import errors
 from zammad_orm.testing import Emulator
 
 from .conftest import Api
@@ -25,6 +27,33 @@ def test_root_is_not_a_route(emulator: Emulator) -> None:
         "error": "No route matches [GET] /api/v1",
         "error_human": "No route matches [GET] /api/v1",
     }
+
+
+def test_error_replies_have_no_content_length_and_clients_read_them(emulator: Emulator) -> None:
+    # Zammad's error replies carry no Content-Length (recording test_client/test_logging), its successful
+    # ones do; over HTTP/1.1 the emulator then sends the error body chunked.
+    token = f"Token token={emulator.token}"
+    missing = _get(emulator, "/ticket_priorities/999999", Authorization=token)
+    assert missing.status_code == 404
+    assert "Content-Length" not in missing.headers
+    assert missing.headers.get("Transfer-Encoding") == "chunked"
+    assert missing.json()["error"] == "Couldn't find Ticket::Priority with 'id'=999999"
+    unauthorized = _get(emulator, "/tickets/1", Authorization="Token token=wrong")
+    assert unauthorized.status_code == 401
+    assert "Content-Length" not in unauthorized.headers
+    assert unauthorized.json()["error"] == "Can't find User for Token"
+    found = _get(emulator, "/ticket_priorities/1", Authorization=token)
+    assert found.headers["Content-Length"] == str(len(found.content))
+    # The library's transport reads the chunked error body too, message and all.
+    client = emulator.client()
+    try:
+        with pytest.raises(errors.NotFound, match="Couldn't find Ticket::Priority"):
+            client.priorities.get(999999)
+        with pytest.raises(errors.NotFound, match="No route matches"):
+            client.get("")
+        assert client.priorities.get(1).name == "1 low"
+    finally:
+        client.close()
 
 
 def test_unknown_method_on_known_path_is_a_missing_route(admin: Api) -> None:

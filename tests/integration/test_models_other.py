@@ -217,6 +217,22 @@ def test_online_notifications(emulator: Any, client: zo.Client) -> None:
     assert all(n.seen for n in client.online_notifications.iter())
 
 
+def test_notifications_are_always_expanded(emulator: Any, client: zo.Client) -> None:
+    # '*' in EXPANDED_ATTRIBUTES: get() and iter(expand=False) ask for the names too (the seed reference,
+    # recordings test_notifications/*), else object_name and type_name would quietly be None.
+    agent = make_client(emulator)
+    with agent.on_behalf_of("agent1@example.com"):
+        agent.tickets.create(title="expand", group="Users", customer="guess:e@example.com", article="x")
+    listed = list(client.online_notifications.iter(page=10, expand=False))
+    assert listed
+    assert all(n.object_name == "Ticket" and n.type_name for n in listed)
+    fresh = make_client(emulator)
+    note = fresh.online_notifications.get(listed[0].id)
+    assert note.type_name == listed[0].type_name
+    assert sent(fresh).sent == [("GET", f"/online_notifications/{note.id}?expand=true")]
+    assert sent(client).sent[-1] == ("GET", "/online_notifications?expand=true")
+
+
 def test_mentions_list_and_errors(client: zo.Client, ticket: zo.Ticket) -> None:
     mention = client.mentions.create(mentionable_type="Ticket", mentionable_id=ticket.id)
     assert client.mentions.for_ticket(ticket) == [mention]

@@ -352,14 +352,31 @@ def test_links_normal(client: zo.Client) -> None:
     assert a.links() == {"normal": [], "parent": [], "child": []}
 
 
+@pytest.mark.parametrize(("kind", "mirror"), [("child", "parent"), ("parent", "child")])
+def test_link_with_makes_the_target_what_the_type_says(client: zo.Client, kind: str, mirror: str) -> None:
+    # The reference (zammadoo, recording test_ticket_link_with_and_unlink_from__parent_child): after
+    # a.link_with(b, kind), b is listed under kind for a, and a under the mirrored kind for b.
+    a, b = new_ticket(client), new_ticket(client)
+    a.link_with(b, kind)  # type: ignore[arg-type]
+    assert b in a.links()[kind]
+    assert a in b.links()[mirror]
+    assert a.links()[mirror] == []
+    assert b.links()[kind] == []
+    a.unlink_from(b, kind)  # type: ignore[arg-type]
+    assert a.links() == b.links() == {"normal": [], "parent": [], "child": []}
+
+
 def test_links_parent_child_semantics(client: zo.Client) -> None:
     parent, child = new_ticket(client), new_ticket(client)
-    parent.link_with(child, "parent")
+    parent.link_with(child, "child")
     assert parent.links()["child"] == [child]
     assert child.links()["parent"] == [parent]
     child.unlink_from(parent)  # type looked up
     assert child.links() == {"normal": [], "parent": [], "child": []}
     assert parent.links()["child"] == []
+    parent.link_with(child, "child")
+    child.unlink_from(parent, "parent")  # the type as the child sees it
+    assert parent.links() == {"normal": [], "parent": [], "child": []}
     with pytest.raises(errors.FieldError, match="link_type"):
         parent.link_with(child, "sibling")  # type: ignore[arg-type]
 

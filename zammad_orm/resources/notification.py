@@ -17,11 +17,14 @@ class OnlineNotificationManager(Manager["OnlineNotification"]):
     """The ``client.online_notifications`` collection."""
 
     def iter(self, *args: Any, **params: Any) -> Iterator[OnlineNotification]:
-        """Iterate the current user's notifications (Zammad sends at most 200, newest first, unpaged)."""
-        params.pop("page", None)
-        params.pop("page_size", None)
-        expand = params.pop("expand", True)
-        reply = self.client.request("GET", self.endpoint, params={"expand": bool(expand), **params})
+        """Iterate the current user's notifications (Zammad sends at most 200, newest first, unpaged).
+
+        Always expanded (``'*'`` in ``EXPANDED_ATTRIBUTES``): ``page``, ``page_size`` and ``expand`` are
+        ignored, as in the seed API's reference.
+        """
+        for key in ("page", "page_size", "per_page", "expand"):
+            params.pop(key, None)
+        reply = self.client.request("GET", self.endpoint, params={"expand": True, **params})
         return iter(self.client.decode_list(self.model, reply))
 
     def mark_all_as_read(self) -> None:

@@ -275,11 +275,14 @@ class Ticket(Tracked):
     def link_with(self, target: Ticket | int, link_type: LinkType = "normal") -> Link:
         """Link this ticket with another; an existing link is left alone.
 
-        ``a.link_with(b, "parent")`` makes ``a`` the parent of ``b`` (``b.links()["parent"] == [a]``).
+        ``link_type`` is what ``target`` becomes for this ticket: after ``a.link_with(b, "child")``,
+        ``b`` is in ``a.links()["child"]`` and ``a`` in ``b.links()["parent"]``. Zammad names the type
+        from the other side, so the request carries the mirrored type (``"parent"`` here), with this
+        ticket as the source.
 
         Args:
             target: The other ticket or its id.
-            link_type: ``"normal"``, ``"parent"`` or ``"child"``.
+            link_type: ``"normal"``, ``"parent"`` or ``"child"``: what ``target`` is to this ticket.
 
         Returns:
             The link row the server created.
@@ -287,7 +290,7 @@ class Ticket(Tracked):
         """
         _check_link_type(link_type)
         payload = {
-            "link_type": link_type,
+            "link_type": MIRROR[link_type],
             "link_object_source": "Ticket",
             "link_object_source_number": self._number(),
             "link_object_target": "Ticket",
@@ -305,28 +308,28 @@ class Ticket(Tracked):
 
         Args:
             target: The other ticket or its id.
-            link_type: The type as given to :meth:`link_with`; ``None`` removes every link between the
-                two tickets.
+            link_type: What ``target`` is to this ticket, as :meth:`links` lists it and as given to
+                :meth:`link_with`; ``None`` removes every link between the two tickets (looked up with
+                :meth:`links` first).
 
         """
         target_id = _ticket_id(target)
         if link_type is None:
-            types = [
-                MIRROR[t] for t, tickets in self.links().items() if any(x.id == target_id for x in tickets)
-            ]
+            types = [t for t, tickets in self.links().items() if any(x.id == target_id for x in tickets)]
         else:
             _check_link_type(link_type)
             types = [link_type]
         for each in types:
+            # Seen from ``target`` as the source, this ticket's view of the link is the type to remove.
             self.client.request(
                 "DELETE",
                 "links/remove",
                 json={
                     "link_type": each,
-                    "link_object_source": "Ticket",
-                    "link_object_source_value": self._require_id(),
                     "link_object_target": "Ticket",
-                    "link_object_target_value": target_id,
+                    "link_object_target_value": self._require_id(),
+                    "link_object_source": "Ticket",
+                    "link_object_source_value": target_id,
                 },
             )
 

@@ -68,10 +68,20 @@ def _dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+class ErrorResponse(Response):
+    """An error reply as Zammad sends it: without ``Content-Length`` (HTTP/1.1 sends it chunked).
+
+    Zammad's error replies (404 ``No route matches``, ``Couldn't find ...``) carry no ``Content-Length``
+    header, its successful replies do (recordings ``test_client/test_logging``,
+    ``test_priorities/test_delete_priority``).
+    """
+
+    automatically_set_content_length = False
+
+
 def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        _dumps(body), status=status, headers=headers, content_type="application/json; charset=utf-8"
-    )
+    kind = ErrorResponse if status >= 400 else Response
+    return kind(_dumps(body), status=status, headers=headers, content_type="application/json; charset=utf-8")
 
 
 #: Every routes module, by name (werkzeug ranks the rules itself: the order does not change routing).
@@ -210,7 +220,7 @@ class EmulatorApp:
         except ApiError as exc:
             if isinstance(exc.body, (bytes, str)):
                 raw = exc.body.encode() if isinstance(exc.body, str) else exc.body
-                return Response(raw, status=exc.status, headers=exc.headers, content_type="text/plain")
+                return ErrorResponse(raw, status=exc.status, headers=exc.headers, content_type="text/plain")
             return _json_response(exc.status, exc.body, exc.headers)
         except sqlite3.IntegrityError as exc:
             # Database constraint violations, humanized the way Zammad's handles_errors does (spec §3.1).

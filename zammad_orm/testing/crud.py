@@ -141,8 +141,12 @@ def lookup_id(ctx: Ctx, assoc: str, target: str, value: Any) -> int:
             ctx.unprocessable(f"String is needed as ref value {value!r} for '{assoc}'")
         row = ctx.one(
             "SELECT id FROM users WHERE login = ? COLLATE NOCASE ORDER BY id LIMIT 1", (value.strip(),)
-        ) or ctx.one(
-            "SELECT id FROM users WHERE email = ? COLLATE NOCASE ORDER BY id LIMIT 1", (value.strip(),)
+        ) or (  # an empty name is no email: users without one have "" there
+            ctx.one(
+                "SELECT id FROM users WHERE email = ? COLLATE NOCASE ORDER BY id LIMIT 1", (value.strip(),)
+            )
+            if value.strip()
+            else None
         )
     else:
         row = ctx.one(f"SELECT id FROM {spec.table} WHERE name = ? ORDER BY id LIMIT 1", (str(value),))

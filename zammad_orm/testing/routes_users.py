@@ -168,7 +168,12 @@ def users_create(ctx: Ctx) -> Any:
     data = dict(ctx.params)
     if "organization" in data and "organization_id" not in data and data["organization"]:
         data["organization_id"] = lookup_id(ctx, "organization", "Organization", data.pop("organization"))
+    # The string columns Zammad defaults to "" (firstname, lastname and email too: a user made with only
+    # some identifiers gets "" for the others); department and address stay null.
     values = {
+        "firstname": "",
+        "lastname": "",
+        "email": "",
         "web": "",
         "phone": "",
         "fax": "",
