@@ -88,7 +88,10 @@ def filter_client_side(
     heads = field_heads(tree)
     kept: list[M] = []
     endpoint = model._meta.rest_endpoint("list")  # refused before any request if there is none
-    for page in iterate_index(client, model, endpoint, model._meta.max_page_size, full=True):
+    pages = iterate_index(
+        client, model, endpoint, model._meta.max_page_size, full=True, in_flight=client.page_concurrency
+    )
+    for page in pages:
         for obj in page:
             if isinstance(tree, MatchAll) or match(document(client, obj, heads)):
                 kept.append(obj)

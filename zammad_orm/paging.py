@@ -185,7 +185,7 @@ def iterate_search(
     remaining = None if stop is None else stop - start
     after: Node | None = None
     expanded = plan.request_params(1).get("expand") == "true"
-    with _Fetcher(client, plan, in_flight) as fetcher:
+    with _Fetcher(client, plan.path, plan.request_params, in_flight) as fetcher:
         while remaining is None or remaining > 0:
             last = SEARCH_WINDOW // size  # the last page number inside the window
             if remaining is not None:
@@ -215,11 +215,21 @@ def iterate_search(
 
 
 class _Fetcher:
-    """The page requests of one search: in order, with up to ``in_flight`` of them on the wire."""
+    """The page requests of one paged read: in order, with up to ``in_flight`` of them on the wire.
 
-    def __init__(self, client: ClientAPI, plan: SearchPlan, in_flight: int) -> None:
+    ``params(page, after)`` makes the parameters of page ``page`` (after keyset position ``after``).
+    """
+
+    def __init__(
+        self,
+        client: ClientAPI,
+        path: str,
+        params: Callable[[int, Node | None], Mapping[str, Any]],
+        in_flight: int,
+    ) -> None:
         self._client = client
-        self._plan = plan
+        self._path = path
+        self._params = params
         self._in_flight = max(1, in_flight)
         self._pool: Any = None
         if self._in_flight > 1:
@@ -246,6 +256,10 @@ class _Fetcher:
         self._after, self.page, self._last = after, page, last
         self._ask()
 
+    def limit(self, last: int) -> None:
+        """Set the last page of the window (when a reply told how many rows there are)."""
+        self._last = last
+
     def ahead(self) -> None:
         """Keep ``in_flight`` page requests on the wire (within the window)."""
         while len(self._queue) < self._in_flight and self.page <= self._last:
@@ -260,17 +274,17 @@ class _Fetcher:
         return reply
 
     def _ask(self) -> None:
-        params = self._plan.request_params(self.page, self._after)
+        params = self._params(self.page, self._after)
         self.page += 1
         if self._pool is None:
-            call = functools.partial(self._client.send, "GET", self._plan.path, params=params)
+            call = functools.partial(self._client.send, "GET", self._path, params=params)
             self._queue.append((call, None))
             return
         # Each request runs in a copy of this context: impersonation (``on_behalf_of``) is a context variable.
         # The worker only sends: the reply is decoded by the reader, so that a page's many small objects
         # are made in one thread (in workers they spread over per-thread allocator arenas: 3× the RSS).
         future = self._pool.submit(
-            contextvars.copy_context().run, self._client.send, "GET", self._plan.path, params=params
+            contextvars.copy_context().run, self._client.send, "GET", self._path, params=params
         )
         self._queue.append((future.result, future))
 
@@ -357,6 +371,7 @@ def iterate_index(
     params: Mapping[str, Any] | None = None,
     expand: bool | None = None,
     full: bool = False,
+    in_flight: int = 1,
 ) -> Iterator[list[M]]:
     """Yield the objects of an index endpoint, page by page from ``page``, until a page comes back short.
 
@@ -369,35 +384,50 @@ def iterate_index(
         params: More request parameters (the endpoint's own).
         expand: Ask for the expanded form (``None``: do not say).
         full: Ask for ``full=true`` pages: their ``assets`` bring the users, organizations and groups the
-            rows refer to (client-side filtering reads them), and their ``total_count`` ends the paging
-            without an empty last page.
+            rows refer to (client-side filtering reads them), and their ``total_count`` tells how many
+            pages there are: no empty last page, and the rest are asked for ``in_flight`` at a time.
+        in_flight: Most page requests on the wire at once, once the number of pages is known.
 
     Raises:
         DecodeError: A reply is not a list of records (nor an object holding one under the model's key).
 
     """
-    seen = 0
-    while True:
-        query = {**(params or {}), "page": page, "per_page": page_size}
+
+    def query(number: int, _after: Node | None) -> dict[str, Any]:
+        asked = {**(params or {}), "page": number, "per_page": page_size}
         if expand is not None:
-            query["expand"] = expand
+            asked["expand"] = expand
         if full:
-            query["full"] = "true"
-        reply = client.request("GET", path, params=query)
-        total = reply.get("total_count") if isinstance(reply, dict) else None
-        if isinstance(reply, dict) and "assets" in reply:
-            rows = decode_search(client, model, reply).rows
-            count = len(rows)
-        else:
-            if isinstance(reply, dict):
-                reply = reply.get(model._meta.collection, reply.get(model._meta.search_key))
-            if not isinstance(reply, list):
-                raise DecodeError(f"expected a list of {model.__name__} from {path}, got {reply!r:.200}")
-            rows = client.load_many(model, reply, owned=True)
-            count = len(reply)
-        seen += count
-        if rows:
-            yield rows
-        if count < page_size or (isinstance(total, int) and seen >= total):
-            return
-        page += 1
+            asked["full"] = "true"
+        return asked
+
+    seen = (page - 1) * page_size
+    with _Fetcher(client, path, query, in_flight) as fetcher:
+        fetcher.start(None, page, page)  # the first page alone: it may tell how many there are
+        while (answer := fetcher.next()) is not None:
+            with _no_gc_pauses():
+                reply = answer.json()
+            total = reply.get("total_count") if isinstance(reply, dict) else None
+            with _no_gc_pauses():
+                if isinstance(reply, dict) and "assets" in reply:
+                    rows = decode_search(client, model, reply).rows
+                    count = len(rows)
+                else:
+                    if isinstance(reply, dict):
+                        reply = reply.get(model._meta.collection, reply.get(model._meta.search_key))
+                    if not isinstance(reply, list):
+                        raise DecodeError(
+                            f"expected a list of {model.__name__} from {path}, got {reply!r:.200}"
+                        )
+                    rows = client.load_many(model, reply, owned=True)
+                    count = len(reply)
+            seen += count
+            if count < page_size or (isinstance(total, int) and seen >= total):
+                if rows:
+                    yield rows
+                return
+            # Known total: every page up to the last one may be in flight; else the next page only.
+            fetcher.limit(-(-total // page_size) if isinstance(total, int) else fetcher.page)
+            fetcher.ahead()
+            if rows:
+                yield rows

@@ -190,3 +190,23 @@ def test_the_plain_loop_reads_asset_relations_from_the_rows(server: tuple[Any, P
     assert groups
     assert transport.count == 0  # attached from the pages' assets: no lookup, no request
     assert all(client.cache.get("User", t.customer_id) is not None for t in tickets)  # and cached
+
+
+def test_without_a_search_index_the_index_pages_are_in_flight_once_their_number_is_known() -> None:
+    with Emulator(demo=450, seed=8, search_backend="database") as emulator:
+        found: dict[int, list[Any]] = {}
+        pages: dict[int, list[int]] = {}
+        for concurrency in (1, 4):
+            client, transport = make_client(emulator, page_concurrency=concurrency)
+            zo.configure_search(client, "database")  # known: no probe
+            with pytest.warns(zo.SearchIndexUnavailableWarning):
+                found[concurrency] = [(t.id, t.customer.email) for t in client.tickets.filter(id__lte=10**4)]
+            asked = [p for _, p in transport.sent if p.split("?")[0] == "/tickets"]
+            pages[concurrency] = [int(parse_qs(p.split("?", 1)[1])["page"][0]) for p in asked]
+            assert all("full=true" in p for p in asked)  # assets: no request per customer
+            assert {p.split("?")[0] for _, p in transport.sent} == {"/tickets"}
+        assert found[4] == found[1]
+        assert len(found[1]) == 451
+        # total_count of the first page tells there are 5 pages of 100: no empty sixth page, either way.
+        assert pages[1] == [1, 2, 3, 4, 5]
+        assert sorted(pages[4]) == [1, 2, 3, 4, 5]
