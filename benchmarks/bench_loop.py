@@ -23,7 +23,8 @@ The latency profile imitates a real server: 150 ms more for each search page, 30
 request (the emulator's fault injection, ``latency`` rules), 2,000 tickets.
 
 Also: attribute reads (``timeit``, best of 5), start-up (``python -c "import X"``, median of 15
-processes, with the package's bytecode compiled as a wheel install has it), and peak RSS growth of ``iterator()`` over 20,000 and 100,000 tickets (a fresh process each).
+processes, with the package's bytecode compiled as a wheel install has it), and peak RSS growth of
+``iterator()`` over 20,000 and 100,000 tickets (a fresh process each).
 """
 
 from __future__ import annotations
