@@ -32,6 +32,7 @@ __all__ = [
     "ID_BATCH",
     "SEARCH_PAGE_SIZE",
     "SEARCH_WINDOW",
+    "PageForm",
     "SearchPlan",
     "count_search",
     "iterate_index",
@@ -165,6 +166,7 @@ def iterate_search(
     stop: int | None = None,
     in_flight: int = 1,
     stream: bool = False,
+    form: PageForm | None = None,
 ) -> Iterator[Page]:
     """Yield the pages of a search from row ``start`` up to ``stop``, continuing past the window.
 
@@ -175,7 +177,9 @@ def iterate_search(
     ``in_flight - 1`` requests were not needed; past the search window the next window starts after the
     last row seen (keyset), again with one page first. An error of any page is raised once, when that
     page is due; the requests still on the wire are abandoned. ``stream``: see
-    :func:`~zammad_orm.replies.decode_search`.
+    :func:`~zammad_orm.replies.decode_search`. With a ``form`` each page is asked for in the form it
+    names when the page is asked for, and the pages after the first are asked for only once the consumer
+    has seen the first (and could choose the form of the rest).
     """
     size = plan.page_size
     page = start // size + 1
@@ -184,8 +188,12 @@ def iterate_search(
         page, skip = 1, start  # deep offsets walk from the start, then continue by keyset
     remaining = None if stop is None else stop - start
     after: Node | None = None
-    expanded = plan.request_params(1).get("expand") == "true"
-    with _Fetcher(client, plan.path, plan.request_params, in_flight) as fetcher:
+
+    def params(number: int, position: Node | None) -> dict[str, Any]:
+        return plan.request_params(number, position, expand=form is not None and form.expand)
+
+    first = form is not None  # the first page is seen before the next ones are asked for
+    with _Fetcher(client, plan.path, params, in_flight) as fetcher:
         while remaining is None or remaining > 0:
             last = SEARCH_WINDOW // size  # the last page number inside the window
             if remaining is not None:
@@ -196,8 +204,9 @@ def iterate_search(
                 with _no_gc_pauses():
                     reply = answer.json()
                 count = _row_count(model, reply)
-                if count == size:
+                if count == size and not first:
                     fetcher.ahead()  # the result goes on: keep pages in flight while this one decodes
+                expanded = fetcher.asked.get("expand") == "true"
                 with _no_gc_pauses():
                     rows = decode_search(client, model, reply, expanded=expanded, stream=stream).rows
                 kept = rows[skip:]
@@ -209,9 +218,43 @@ def iterate_search(
                     yield Page(kept)
                 if count < size:
                     return
+                if first:
+                    first = False
+                    fetcher.ahead()
             if fetcher.page <= SEARCH_WINDOW // size:
                 return  # stopped inside the window: ``stop`` was reached
             after, page = keyset_after(plan.ordering, rows[-1]), 1
+
+
+class PageForm:
+    """The reply form of the pages of a ``select_related`` QuerySet: ``full=true`` or ``expand=true``.
+
+    Every page starts as ``full=true``: its ``assets`` carry the related objects. When the first page
+    shows that the loaded relations repeat across rows (agents, groups, states: :func:`~zammad_orm.
+    prefetch.repeats`), the next pages are asked for with ``expand=true``, the records alone (about a
+    third of the bytes), since the identity map knows their related objects already. If such a page
+    still needed a batch request, the pages asked for after it are ``full=true`` again, for good.
+
+    Attributes:
+        expand: Whether the pages asked for next use ``expand=true``.
+
+    """
+
+    __slots__ = ("_settled", "expand")
+
+    def __init__(self) -> None:
+        self.expand = False
+        self._settled = False
+
+    def choose(self, *, lighter: bool) -> None:
+        """After the first page: ask for the next pages with ``expand=true`` when ``lighter``."""
+        if not self._settled:
+            self.expand, self._settled = lighter, not lighter
+
+    def after_page(self, *, batched: bool) -> None:
+        """After a later page: back to ``full=true`` for good when it needed batch requests."""
+        if self.expand and batched:
+            self.expand, self._settled = False, True
 
 
 class _Fetcher:
@@ -236,8 +279,10 @@ class _Fetcher:
             from concurrent.futures import ThreadPoolExecutor  # loaded by the first paged search
 
             self._pool = ThreadPoolExecutor(self._in_flight, "zammad-page")
-        # Each entry answers one page: a call to make (sequential) or a future's result (in flight).
-        self._queue: deque[tuple[Callable[[], Any], Any]] = deque()
+        # Each entry answers one page: a call to make (sequential) or a future's result (in flight), the
+        # future, and the parameters the page was asked with.
+        self._queue: deque[tuple[Callable[[], Any], Any, Mapping[str, Any]]] = deque()
+        self.asked: Mapping[str, Any] = {}  # the parameters of the page :meth:`next` returned last
         self._after: Node | None = None
         self.page = 1  # the next page number to ask for
         self._last = 0
@@ -269,7 +314,7 @@ class _Fetcher:
         """Return the response of the next page in order, ``None`` when the window's pages are all read."""
         if not self._queue:
             return None
-        answer, _ = self._queue.popleft()  # dropped once read: a page's reply is held only until then
+        answer, _, self.asked = self._queue.popleft()  # dropped once read: a reply is held until then
         reply: Reply = answer()  # decoded by the reading thread, not in a worker
         return reply
 
@@ -278,7 +323,7 @@ class _Fetcher:
         self.page += 1
         if self._pool is None:
             call = functools.partial(self._client.send, "GET", self._path, params=params)
-            self._queue.append((call, None))
+            self._queue.append((call, None, params))
             return
         # Each request runs in a copy of this context: impersonation (``on_behalf_of``) is a context variable.
         # The worker only sends: the reply is decoded by the reader, so that a page's many small objects
@@ -286,10 +331,10 @@ class _Fetcher:
         future = self._pool.submit(
             contextvars.copy_context().run, self._client.send, "GET", self._path, params=params
         )
-        self._queue.append((future.result, future))
+        self._queue.append((future.result, future, params))
 
     def _abandon(self) -> None:
-        for _, future in self._queue:
+        for _, future, _ in self._queue:
             if future is not None:
                 future.cancel()  # those already on the wire run to their end, unread
         self._queue.clear()

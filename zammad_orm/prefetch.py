@@ -19,7 +19,7 @@ from .resolver import related_model
 if TYPE_CHECKING:
     from .interface import ClientAPI
 
-__all__ = ["Related", "load_paths", "load_relation"]
+__all__ = ["Related", "load_paths", "load_relation", "repeats"]
 
 
 class Related(NamedTuple):
@@ -85,6 +85,28 @@ def _attached(obj: Any, name: str, pk: Any) -> Any:
     """Return what ``obj`` keeps for belongs-to relation ``name`` while it still has id ``pk``, else None."""
     kept = obj._rel.get(name)
     return kept if kept is not None and kept.id == pk else None
+
+
+def repeats(rows: Sequence[Any], paths: Sequence[str]) -> bool:
+    """Return whether the first steps of ``paths`` point to few objects over ``rows`` (agents, states).
+
+    A belongs-to relation to a reference table always does; another one does when its distinct ids
+    are at most a tenth of the rows (at least 5). Has-many relations do not.
+    """
+    if not rows:
+        return False
+    model = type(rows[0])
+    limit = max(5, len(rows) // 10)
+    for path in paths:
+        rel = model._meta.relation(path.split("__", 1)[0])
+        if rel is None or rel.kind != "fk" or rel.local is None:
+            return False
+        target = related_model(model, rel.target)
+        if target is not None and target._meta.table:
+            continue
+        if len({getattr(row, rel.local) for row in rows}) > limit:
+            return False
+    return True
 
 
 def load_paths(client: ClientAPI, objs: Sequence[Any], paths: Sequence[str]) -> bool:

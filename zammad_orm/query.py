@@ -36,11 +36,12 @@ from .paging import (
     ID_BATCH,
     SEARCH_PAGE_SIZE,
     SEARCH_WINDOW,
+    PageForm,
     SearchPlan,
     count_search,
     iterate_search,
 )
-from .prefetch import load_paths
+from .prefetch import load_paths, repeats
 from .resolver import resolve
 from .rows import RowMode, dataframe, relation_prefixes, shape_rows
 from .search_backend import (
@@ -307,6 +308,7 @@ class QuerySet(Generic[M]):
             raw = self._raw is not None
             plan = self._plan(client, resolved, page_size)
             found = False
+            form = self._page_form(plan)
             pages = iterate_search(
                 client,
                 self.model,
@@ -315,11 +317,16 @@ class QuerySet(Generic[M]):
                 stop=self._high,
                 in_flight=client.page_concurrency,
                 stream=stream,
+                form=form,
             )
-            for page in pages:
+            for number, page in enumerate(pages):
                 if not found:  # until the backend is known, the first reply decides it
                     found = answered_by_search(client, self.model, found=True, raw=raw)
-                load_paths(client, page.rows, self._related)
+                batched = load_paths(client, page.rows, self._related)
+                if form is not None and number == 0:
+                    form.choose(lighter=repeats(page.rows, self._related))
+                elif form is not None:
+                    form.after_page(batched=batched)
                 yield from page.rows
             if found or answered_by_search(client, self.model, found=False, raw=raw):
                 return
@@ -415,6 +422,12 @@ class QuerySet(Generic[M]):
             generation=client.facts.generation,
             in_flight=client.page_concurrency,
         )
+
+    def _page_form(self, plan: SearchPlan) -> PageForm | None:
+        """Return the adaptive page form of a ``select_related`` QuerySet (none: the caller chose one)."""
+        if not self._related or "expand" in plan.params or "full" in plan.params:
+            return None
+        return PageForm()
 
     # -- backends ----------------------------------------------------------------------------------
 

@@ -625,6 +625,35 @@ def test_select_related_pages_carry_assets_and_cost_what_the_plain_loop_costs(em
     assert len(transport.sent) == before
 
 
+def test_select_related_of_repeating_relations_asks_later_pages_in_the_expanded_form(
+    emulator: Emulator,
+) -> None:
+    # Owners are a few agents and states a reference table: after the first page (full=true, whose
+    # assets bring the agents) the identity map knows them, so later pages are the lighter expand=true.
+    query = "state.name:open OR state.name:new"
+    client, transport = make_client(emulator)
+    plain_client, plain_transport = make_client(emulator)
+    client.page_concurrency = plain_client.page_concurrency = 1  # no pages asked ahead: counts exact
+    rows = [
+        (t.number, t.state.name, t.owner.login)
+        for t in client.tickets.search(query, per_page=10).select_related("state", "owner")
+    ]
+    plain = [(t.number, t.state.name, t.owner.login) for t in plain_client.tickets.search(query, per_page=10)]
+    assert rows == plain
+    pages = [r for r in transport.sent if r.url.endswith("tickets/search")]
+    assert len(pages) > 3
+    assert _form(pages[0]) == "full"
+    assert _form(pages[1]) == "expand"
+    # An expanded page whose owners were not all known needs one users batch; the pages asked for after
+    # it are full=true again, for good (the one page already asked for ahead keeps its form).
+    batches = [i for i, r in enumerate(transport.sent) if r.url.endswith("users/search")]
+    assert len(batches) <= 1
+    if batches:
+        later = [r for r in transport.sent[batches[0] :] if r.url.endswith("tickets/search")]
+        assert all(_form(r) == "full" for r in later[1:])
+    assert len(transport.sent) <= len(plain_transport.sent) + 1
+
+
 def test_a_caller_given_form_is_kept_with_select_related(emulator: Emulator) -> None:
     client, transport = make_client(emulator)
     found = list(client.tickets.search("id:>0", per_page=20, expand=True).select_related("state")[:45])
