@@ -105,7 +105,8 @@ def describe(
         lines.append(
             f"related: {', '.join(related)} from the search assets, the identity map and the record "
             f"cache; the rest in batches of at most {ID_BATCH} ids per request (reference tables: the "
-            "whole table once per client)"
+            "whole table once per client); pages after the first in the lighter expand=true form when "
+            "the first shows these relations repeat across rows"
         )
     if grouping == "server":
         how = "one only_total_count request" if generation == "unified" else "the count() above"
