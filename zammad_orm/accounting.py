@@ -42,9 +42,9 @@ __all__ = [
     "RequestLog",
     "RequestRecord",
     "Tier",
+    "begin_request",
     "capture",
     "endpoint_of",
-    "open_captures",
 ]
 
 #: The two places an object looked up by id can come from before a request: the client's identity map
@@ -57,6 +57,8 @@ _SLOT: dict[str, int] = {"hit": 0, "miss": 1, "revalidation": 2}
 N_PLUS_ONE_THRESHOLD = 5
 #: Seconds between the end of one such request and the start of the next that still count as one loop.
 N_PLUS_ONE_WINDOW = 2.0
+#: The most seconds the end of a capture waits for the answers of requests still on the wire.
+CAPTURE_WAIT = 120.0
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -183,7 +185,7 @@ class Accounting:
         started: float,
         captures: Sequence[RequestLog],
     ) -> None:
-        """Count a request and add it to the ``captures`` open where it was sent (:func:`open_captures`).
+        """Count a request and add it to the ``captures`` it began in (:func:`begin_request`).
 
         Args:
             method: The HTTP method, upper case.
@@ -206,7 +208,7 @@ class Accounting:
                 elapsed=time.perf_counter() - started,
             )
             for log in captures:
-                log._add(record)
+                log._end(record)
 
     def lookup(self, tier: Tier, model_name: str, event: CacheEvent) -> None:
         """Count a ``"hit"``, ``"miss"`` or ``"revalidation"`` of ``model_name`` in ``tier``."""
@@ -312,18 +314,41 @@ class RequestRecord:
 
 
 class RequestLog(Sequence[RequestRecord]):
-    """The requests one client sent inside a ``with client.capture() as log:`` block, in order.
+    """The requests one client sent inside a ``with client.capture() as log:`` block, in order of answer.
 
     A read-only sequence of :class:`RequestRecord` (``len(log)``, ``log[0]``, iteration) that grows while
-    the block runs. ``str(log)`` lists the requests one per line.
+    the block runs. A request begun inside the block is in the log once the block is over (leaving the
+    block waits for the answers of requests still on the wire, such as search pages asked for ahead);
+    one begun after it is not. ``str(log)`` lists the requests one per line.
     """
 
     def __init__(self, client: object) -> None:
         self._client = client
         self._records: list[RequestRecord] = []
+        self._open = True
+        self._pending = 0
+        self._changed = threading.Condition(threading.Lock())
 
-    def _add(self, record: RequestRecord) -> None:
-        self._records.append(record)  # one list append: atomic, so worker threads may add too
+    def _begin(self) -> bool:
+        """Note a request that begins; ``False`` once the block is over (it is not recorded)."""
+        with self._changed:
+            if self._open:
+                self._pending += 1
+            return self._open
+
+    def _end(self, record: RequestRecord | None) -> None:
+        """Add the record of a request :meth:`_begin` accepted (``None``: it was never sent)."""
+        with self._changed:
+            if record is not None:
+                self._records.append(record)
+            self._pending -= 1
+            self._changed.notify_all()
+
+    def _close(self, timeout: float = CAPTURE_WAIT) -> None:
+        """End the block: accept no new request, wait for the answers of those on the wire."""
+        with self._changed:
+            self._open = False
+            self._changed.wait_for(lambda: self._pending <= 0, timeout)
 
     @overload
     def __getitem__(self, index: int) -> RequestRecord: ...
@@ -339,23 +364,27 @@ class RequestLog(Sequence[RequestRecord]):
         return iter(list(self._records))
 
     def __str__(self) -> str:
-        return "\n".join(f"{n}. {record}" for n, record in enumerate(self._records, 1))
+        return "\n".join(f"{n}. {record}" for n, record in enumerate(list(self._records), 1))
 
     def __repr__(self) -> str:
         return f"<RequestLog of {len(self._records)} requests>"
 
 
 # The captures open in this context, innermost last. A tuple: a worker thread's copy of the context sees
-# the captures open when it was copied, and appends to the same logs.
+# the captures open when it was copied, and adds to the same logs.
 _captures: contextvars.ContextVar[tuple[RequestLog, ...]] = contextvars.ContextVar(
     "zammad_orm_captures", default=()
 )
 
 
-def open_captures(client: object) -> list[RequestLog]:
-    """Return the captures of ``client`` open in this context (usually none: one context variable read)."""
+def begin_request(client: object) -> list[RequestLog]:
+    """Return the captures of ``client`` open in this context that take a request beginning now.
+
+    Usually there are none, and this is one context variable read. Each log returned expects one
+    :meth:`Accounting.sent` (or ``log._end(None)``) for the request.
+    """
     captures = _captures.get()
-    return [log for log in captures if log._client is client] if captures else []
+    return [log for log in captures if log._client is client and log._begin()] if captures else []
 
 
 @contextlib.contextmanager
@@ -367,6 +396,7 @@ def capture(client: object) -> Iterator[RequestLog]:
         yield log
     finally:
         _captures.reset(token)
+        log._close()
 
 
 # --- N+1 ----------------------------------------------------------------------------------------------

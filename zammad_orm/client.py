@@ -29,8 +29,8 @@ from zammad_orm.accounting import (
     ClientStats,
     NPlusOneDetector,
     RequestLog,
+    begin_request,
     capture,
-    open_captures,
 )
 from zammad_orm.cache import RecordCache, cache_namespace, make_cache
 from zammad_orm.facts import SearchGeneration, ServerFacts
@@ -308,7 +308,7 @@ class Client(RecordLoader):
         sender = self._from_header()
         headers = {} if sender is None else {"From": sender}
         method = method.upper()
-        captures = open_captures(self)
+        captures = begin_request(self)
         started = time.perf_counter()
         try:
             response = self.transport.send(
@@ -316,6 +316,10 @@ class Client(RecordLoader):
             )
         except errors.TransportError:
             self._account(method, url, params, None, 0, started, captures)
+            raise
+        except BaseException:
+            for log in captures:
+                log._end(None)  # not sent (a body that is not JSON, ...): nothing to record
             raise
         self.last_request_at = time.time()
         self._account(method, url, params, response.status, len(response.body), started, captures)

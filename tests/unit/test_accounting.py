@@ -278,6 +278,37 @@ def test_a_thread_running_in_a_copy_of_the_context_is_captured(client: zo.Client
     assert client.stats().requests == 2
 
 
+def test_a_request_on_the_wire_when_the_block_ends_is_recorded_and_a_later_one_is_not(
+    emulator: Any,
+) -> None:
+    entered, release = threading.Event(), threading.Event()
+
+    class Held(WSGITransport):
+        def send(self, request: Request) -> Response:
+            entered.set()
+            assert release.wait(timeout=30)
+            return super().send(request)
+
+    client = make_client(emulator, transport=Held(emulator.app, retries=0))
+    with client.capture() as log:
+        worker = threading.Thread(target=contextvars.copy_context().run, args=(client.tickets.get, 1))
+        worker.start()
+        assert entered.wait(timeout=30)
+        threading.Timer(0.2, release.set).start()  # answered while the block ends (or just before)
+        later = contextvars.copy_context()
+    assert [r.path for r in log] == ["tickets/1"]
+    later.run(client.tickets.get, 2)  # a copy of the block's context, but the block is over
+    assert [r.path for r in log] == ["tickets/1"]
+    worker.join()
+
+
+def test_a_request_that_was_never_sent_is_not_recorded(client: zo.Client) -> None:
+    with client.capture() as log, pytest.raises(zo.FieldError, match="not JSON-serialisable"):
+        client.post("tickets", json={"title": object()})
+    assert len(log) == 0
+    assert client.stats().requests == 0
+
+
 def test_bulk_writes_from_worker_threads_are_captured(client: zo.Client) -> None:
     with client.capture() as log:
         made = client.tickets.bulk_create(
