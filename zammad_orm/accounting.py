@@ -1,9 +1,9 @@
 """Request accounting: what a client sent and where its objects came from.
 
-Every :class:`~zammad_orm.client.Client` keeps an :class:`Accounting`: plain integers under one lock,
-counted on every request (method, endpoint, body bytes) and on every lookup of an object by id (a hit or a
-miss of the identity map, then of the record cache). ``client.stats()`` returns a :class:`ClientStats`
-snapshot of them; ``client.reset_stats()`` sets them back to zero.
+Every :class:`~zammad_orm.client.Client` keeps an :class:`Accounting`: plain integers, counted on every
+request (method, endpoint, body bytes; under one lock) and on every lookup of an object by id (a hit or a
+miss of the identity map, then of the record cache; per thread). ``client.stats()`` returns a
+:class:`ClientStats` snapshot of them; ``client.reset_stats()`` sets them back to zero.
 
 ``with client.capture() as log:`` records each request of a block as a :class:`RequestRecord` in a
 :class:`RequestLog`. Open captures are kept in a context variable, so a capture sees the requests of its
@@ -32,6 +32,7 @@ from typing import Any, Literal, overload
 import attrs
 
 __all__ = [
+    "CAPTURE_WAIT",
     "N_PLUS_ONE_THRESHOLD",
     "N_PLUS_ONE_WINDOW",
     "Accounting",
