@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zammad_orm import errors
 from zammad_orm._version import __version__
+from zammad_orm.accounting import ClientStats, NPlusOneWarning, RequestLog
 from zammad_orm.client import Client, Pagination, connect
 from zammad_orm.errors import (
     APIError,
@@ -64,6 +65,7 @@ __all__ = [
     "BadRequest",
     "CacheError",
     "Client",
+    "ClientStats",
     "ConfigurationError",
     "ConnectError",
     "Count",
@@ -76,6 +78,7 @@ __all__ = [
     "Mention",
     "Model",
     "MultipleObjectsReturned",
+    "NPlusOneWarning",
     "NotFound",
     "ObjectAttribute",
     "OnlineNotification",
@@ -86,6 +89,7 @@ __all__ = [
     "QueryError",
     "QuerySet",
     "RateLimited",
+    "RequestLog",
     "Role",
     "SearchIndexUnavailableWarning",
     "ServerError",

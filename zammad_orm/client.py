@@ -24,6 +24,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from zammad_orm import errors
+from zammad_orm.accounting import (
+    Accounting,
+    ClientStats,
+    NPlusOneDetector,
+    RequestLog,
+    begin_request,
+    capture,
+)
 from zammad_orm.cache import RecordCache, cache_namespace, make_cache
 from zammad_orm.facts import SearchGeneration, ServerFacts
 from zammad_orm.identity import IdentityMap
@@ -136,12 +144,16 @@ class Client(RecordLoader):
         page_concurrency: Most search pages of one query on the wire at once (default 4). The first page
             of a result goes alone; when it comes back full, the next pages are asked for ahead while the
             rows of the current one are read. ``1`` pages one request after the other.
+        warn_n_plus_one: Warn (:class:`~zammad_orm.accounting.NPlusOneWarning`) when a loop reads a
+            relation object by object with a request each, where ``select_related`` would load them in
+            batches. Off by default; the pytest plugin's ``zammad_client`` has it on.
 
     Attributes:
         facts: What the client learned about its server: version, reply generation, search backend,
             custom attributes, reference tables (:class:`~zammad_orm.facts.ServerFacts`).
         identity: The identity map: one object per ``(model, id)``.
         cache: The record cache under it.
+        warn_n_plus_one: Whether N+1 loops warn (the setting; may be changed at any time).
 
     Raises:
         ConfigurationError: The URL is malformed or the credentials are missing or contradictory.
@@ -186,6 +198,7 @@ class Client(RecordLoader):
         transport: Transport | None = None,
         pagination: Pagination | None = None,
         page_concurrency: int = DEFAULT_PAGE_CONCURRENCY,
+        warn_n_plus_one: bool = False,
     ) -> None:
         self.url = _normalise_url(url)
         self.api_url = self.url + _API
@@ -214,6 +227,9 @@ class Client(RecordLoader):
         self._lock = threading.RLock()
         self.facts = ServerFacts(self.request)
         self.last_request_at: float | None = None
+        self._accounting = Accounting()
+        self.warn_n_plus_one = warn_n_plus_one
+        self._n_plus_one = NPlusOneDetector()
 
     def __repr__(self) -> str:
         return f"<Client {self.url} {self.auth!r}>"
@@ -292,12 +308,64 @@ class Client(RecordLoader):
         url = self._url(path)
         sender = self._from_header()
         headers = {} if sender is None else {"From": sender}
-        response = self.transport.send(
-            Request(method=method.upper(), url=url, params=params, json=json, headers=headers, auth=self.auth)
-        )
+        method = method.upper()
+        captures = begin_request(self)
+        started = time.perf_counter()
+        try:
+            response = self.transport.send(
+                Request(method=method, url=url, params=params, json=json, headers=headers, auth=self.auth)
+            )
+        except errors.TransportError:
+            self._account(method, url, params, None, 0, started, captures)
+            raise
+        except BaseException:
+            for log in captures:
+                log._end(None)  # not sent (a body that is not JSON, ...): nothing to record
+            raise
         self.last_request_at = time.time()
+        self._account(method, url, params, response.status, len(response.body), started, captures)
         raise_for_status(response)
         return response
+
+    def _account(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        status: int | None,
+        received: int,
+        started: float,
+        captures: list[RequestLog],
+    ) -> None:
+        """Count a request in :meth:`stats` and record it in the ``captures`` open where it was sent."""
+        path = url[len(self.api_url) + 1 :] if url.startswith(self.api_url + "/") else url[len(self.url) :]
+        self._accounting.sent(method, path, params, status, received, started, captures)
+
+    # -- accounting --------------------------------------------------------------------------------
+
+    def stats(self) -> ClientStats:
+        """Return a snapshot of this client's counters: requests, bytes received, lookups by tier.
+
+        Counted since the client was made or :meth:`reset_stats`, from every thread. See
+        :class:`~zammad_orm.accounting.ClientStats`.
+        """
+        return self._accounting.snapshot()
+
+    def reset_stats(self) -> None:
+        """Set the counters of :meth:`stats` back to zero (open captures keep their records)."""
+        self._accounting.reset()
+
+    def capture(self) -> contextlib.AbstractContextManager[RequestLog]:
+        """Record the requests of a ``with`` block: ``with client.capture() as log: ...``.
+
+        ``log`` is a :class:`~zammad_orm.accounting.RequestLog`, a sequence of
+        :class:`~zammad_orm.accounting.RequestRecord` (method, path, params, status, bytes, elapsed) that
+        grows while the block runs. It holds the requests this client sends from this thread, including the
+        search pages the library sends from its worker threads for it; a thread of your own is included
+        when it runs in a copy of this context (:func:`contextvars.copy_context`). Captures nest (each
+        sees the requests of its block), and captures in other threads see only their own requests.
+        """
+        return capture(self)
 
     def request(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
@@ -385,6 +453,7 @@ def connect(
     cache: Any = None,
     transport: Transport | None = None,
     page_concurrency: int = DEFAULT_PAGE_CONCURRENCY,
+    warn_n_plus_one: bool = False,
 ) -> Client:
     """Create a client and make it the default client of ``Model.objects``.
 
@@ -417,6 +486,7 @@ def connect(
         cache=cache,
         transport=transport,
         page_concurrency=page_concurrency,
+        warn_n_plus_one=warn_n_plus_one,
     )
     set_default_client(client)
     return client

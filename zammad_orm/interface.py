@@ -209,11 +209,14 @@ class ClientAPI(Protocol):
         """GET the raw record of one object."""
         ...
 
-    def resolve(self, model: type[T], pk: int, *, hint: Any = None) -> T:
-        """Return object ``pk``: identity map, then record cache, then one request."""
+    def resolve(self, model: type[T], pk: int, *, hint: Any = None, via: tuple[str, str] | None = None) -> T:
+        """Return object ``pk``: identity map, then record cache, then one request.
+
+        ``via`` names the relation read that asks (``("Ticket", "owner")``), for the N+1 warning.
+        """
         ...
 
-    def resolve_many(self, model: type[T], ids: list[int]) -> list[T]:
+    def resolve_many(self, model: type[T], ids: list[int], *, via: tuple[str, str] | None = None) -> list[T]:
         """Resolve several ids, in order."""
         ...
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 import attrs
 
 from zammad_orm import errors
+from zammad_orm.accounting import Accounting, NPlusOneDetector, endpoint_of
 from zammad_orm.cache import RecordCache
 from zammad_orm.facts import ServerFacts
 from zammad_orm.identity import IdentityMap
@@ -62,6 +63,9 @@ class RecordLoader:
     _asset_marks: dict[tuple[str, int], Any]
     pagination: Pagination
     _lock: threading.RLock
+    _accounting: Accounting
+    _n_plus_one: NPlusOneDetector
+    warn_n_plus_one: bool
 
     if TYPE_CHECKING:
         # Provided by the client; declared here for type checkers only.
@@ -263,24 +267,33 @@ class RecordLoader:
                 exc.message, status=exc.status, method=exc.method, url=exc.url, body=exc.body
             ) from exc
 
-    def resolve(self, model: type[M], pk: int, *, hint: Any = None) -> M:
+    def resolve(self, model: type[M], pk: int, *, hint: Any = None, via: tuple[str, str] | None = None) -> M:
         """Return object ``pk``: identity map, then record cache, then one request.
+
+        Each lookup counts as a hit or a miss of its tier in ``client.stats()``.
 
         Args:
             model: The model class.
             pk: The id.
             hint: The expanded name the referring record carried (used for models Zammad has no
                 endpoint for, such as state types).
+            via: ``(model name, relation name)`` when a relation read asks (``("Ticket", "owner")``): a
+                request it costs counts towards the N+1 warning (``Client(warn_n_plus_one=True)``).
 
         """
+        name = model._meta.name
         found = self.identity.get(model, pk)
         if isinstance(found, model):
+            self._accounting.lookup("identity", name, "hit")
             return found
-        cached = self.cache.get(model._meta.name, pk) if self.cache_size(model) != 0 else None
-        if cached is not None:
-            obj: M = self._load(model, cached.record, store=False)
-            object.__setattr__(obj, "_fetched_at", cached.fetched_at)
-            return obj
+        self._accounting.lookup("identity", name, "miss")
+        if self.cache_size(model) != 0:
+            cached = self.cache.get(name, pk)
+            self._accounting.lookup("record", name, "miss" if cached is None else "hit")
+            if cached is not None:
+                obj: M = self._load(model, cached.record, store=False)
+                object.__setattr__(obj, "_fetched_at", cached.fetched_at)
+                return obj
         if model._meta.endpoint is None:
             builtin: Mapping[int, Mapping[str, Any]] = getattr(model, "BUILTIN", {})
             record = dict(builtin.get(pk, {"id": pk}))
@@ -294,11 +307,17 @@ class RecordLoader:
             row = self.facts.row(model._meta.endpoint, pk)
             if row is not None:
                 return self.load(model, row)
-        return self.fetch(model, pk)
+        if via is None or not self.warn_n_plus_one:
+            return self.fetch(model, pk)
+        started = time.monotonic()
+        fetched = self.fetch(model, pk)
+        endpoint = endpoint_of(f"{model._meta.rest_endpoint('get')}/{pk}")
+        self._n_plus_one.note(via[0], via[1], model.__name__, endpoint, started)
+        return fetched
 
-    def resolve_many(self, model: type[M], ids: list[int]) -> list[M]:
+    def resolve_many(self, model: type[M], ids: list[int], *, via: tuple[str, str] | None = None) -> list[M]:
         """Resolve several ids (in order) like :meth:`resolve`."""
-        return [self.resolve(model, pk) for pk in ids]
+        return [self.resolve(model, pk, via=via) for pk in ids]
 
     def list_related(self, model: type[M], path: str) -> list[M]:
         """GET a list endpoint (``ticket_articles/by_ticket/1``) and load every record."""

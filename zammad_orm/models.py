@@ -405,13 +405,18 @@ class Model(_State):
         if memo is not None and key in memo:
             value = memo[key]
         elif many:
-            value = self.client.resolve_many(target, list(key))
+            value = self.client.resolve_many(target, list(key), via=self._via(relation, memo))
         else:
-            value = self.client.resolve(target, key, hint=self._raw.get(relation.name))
+            hint = self._raw.get(relation.name)
+            value = self.client.resolve(target, key, hint=hint, via=self._via(relation, memo))
         if memo is not None:
             memo[key] = value
         known[relation.name] = (key, value) if many else value
         return value
+
+    def _via(self, relation: Relation, memo: dict[Any, Any] | None) -> tuple[str, str] | None:
+        """Name a relation read of its own for the N+1 warning (a ``select_related`` batch is none)."""
+        return None if memo is not None else (type(self).__name__, relation.name)
 
     def _set_relation(self, relation: Relation, value: Any) -> None:
         local = relation.local

@@ -7,6 +7,7 @@ Zammad has no bulk endpoints, so each object costs one request; :func:`each` sen
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -35,8 +36,10 @@ def each(client: ClientAPI, work: Callable[[T], R], items: list[T]) -> list[R]:
         return [run(i) for i in items]
     from concurrent.futures import ThreadPoolExecutor  # only for bulk writes: not at import
 
+    # Each item runs in a copy of the caller's context: its ``on_behalf_of`` and open captures go along.
+    contexts = [contextvars.copy_context() for _ in items]
     with ThreadPoolExecutor(max_workers=WRITE_CONCURRENCY) as pool:
-        return list(pool.map(run, items))
+        return list(pool.map(lambda item, context: context.run(run, item), items, contexts))
 
 
 def bulk_create(client: ClientAPI, model: type[Any], manager: Any, objs: list[Any]) -> list[Any]:

@@ -205,7 +205,9 @@ def test_an_unusable_database_path_is_a_clear_error(tmp_path: Path) -> None:
         (["demo", "--demo", "many"], "not a whole number"),
         (["launch"], "invalid choice: 'launch'"),
         (["routes", "--zammad-version", "7.0"], "invalid choice: '7.0'"),
-        ([], "required: {serve,demo,routes}"),
+        ([], "required: {serve,demo,routes,cache}"),
+        (["cache", "purge"], "invalid choice: 'purge'"),
+        (["cache"], "required: action"),
     ],
 )
 def test_bad_arguments_are_argparse_errors(args: list[str], message: str) -> None:

@@ -26,7 +26,7 @@ and :mod:`~zammad_orm.cache.factory` (``make_cache``). Import everything from ``
 from __future__ import annotations
 
 from zammad_orm.cache.base import DEFAULT_SIZE, CachedRecord, RecordCache
-from zammad_orm.cache.disk import DiskRecordCache, default_cache_dir
+from zammad_orm.cache.disk import DiskRecordCache, DiskUsage, clear_disk_cache, default_cache_dir, disk_usage
 from zammad_orm.cache.factory import cache_namespace, make_cache
 from zammad_orm.cache.memory import MemoryRecordCache, NullRecordCache
 from zammad_orm.cache.redis_cache import RedisRecordCache
@@ -35,11 +35,14 @@ __all__ = [
     "DEFAULT_SIZE",
     "CachedRecord",
     "DiskRecordCache",
+    "DiskUsage",
     "MemoryRecordCache",
     "NullRecordCache",
     "RecordCache",
     "RedisRecordCache",
     "cache_namespace",
+    "clear_disk_cache",
     "default_cache_dir",
+    "disk_usage",
     "make_cache",
 ]

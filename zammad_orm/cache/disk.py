@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 import stat
 import sys
@@ -11,6 +12,8 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from zammad_orm.cache.base import (
     _NAME,
@@ -28,7 +31,7 @@ from zammad_orm.errors import CacheError
 if TYPE_CHECKING:
     import diskcache
 
-__all__ = ["DiskRecordCache", "default_cache_dir"]
+__all__ = ["DiskRecordCache", "DiskUsage", "clear_disk_cache", "default_cache_dir", "disk_usage"]
 
 
 def default_cache_dir() -> Path:
@@ -230,3 +233,101 @@ class DiskRecordCache(_Sizes):
             caches, self._caches = list(self._caches.values()), {}
         for cache in caches:
             cache.close()
+
+
+# --- the cache directory as a whole (``zammad-orm cache stats|clear``) -----------------------------------
+
+
+@attrs.frozen
+class DiskUsage:
+    """The disk cache of one model in one namespace.
+
+    Attributes:
+        namespace: The namespace directory (a hash of server and user, see ``cache_namespace``).
+        model: The model name.
+        entries: Records stored.
+        size: Bytes of its files (the SQLite database and the files of large records).
+        path: Its directory.
+
+    """
+
+    namespace: str
+    model: str
+    entries: int
+    size: int
+    path: Path
+
+
+def _model_dirs(directory: Path) -> Iterator[tuple[str, Path]]:
+    """Yield ``(namespace, model directory)`` of every model cache below ``directory``, sorted."""
+    if not directory.is_dir():
+        return
+    for namespace in sorted(p for p in directory.iterdir() if p.is_dir() and _NAME.match(p.name)):
+        for model in sorted(p for p in namespace.iterdir() if p.is_dir() and _NAME.match(p.name)):
+            if (model / "cache.db").is_file():  # a diskcache.Cache: nothing else is counted or removed
+                yield namespace.name, model
+
+
+def _entries(database: Path) -> int:
+    try:
+        with contextlib.closing(sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)) as conn:
+            (count,) = conn.execute("SELECT COUNT(*) FROM Cache").fetchone()
+    except sqlite3.Error as exc:
+        raise CacheError(f"disk cache {database.parent}: {exc}") from exc
+    return int(count)
+
+
+def disk_usage(directory: str | os.PathLike[str] | None = None) -> list[DiskUsage]:
+    """Return the entries and bytes of every model's disk cache, by namespace and model.
+
+    Reads the SQLite files read-only; never loads an entry.
+
+    Args:
+        directory: The cache root; default :func:`default_cache_dir`.
+
+    Raises:
+        CacheError: A model's database cannot be read.
+
+    """
+    root = Path(directory) if directory is not None else default_cache_dir()
+    return [
+        DiskUsage(
+            namespace=namespace,
+            model=model.name,
+            entries=_entries(model / "cache.db"),
+            size=sum(f.stat().st_size for f in model.rglob("*") if f.is_file()),
+            path=model,
+        )
+        for namespace, model in _model_dirs(root)
+    ]
+
+
+def clear_disk_cache(directory: str | os.PathLike[str] | None = None) -> list[DiskUsage]:
+    """Remove every model's disk cache below ``directory``; return what was removed.
+
+    Only the cache's own layout is removed (``<namespace>/<model>/`` directories holding a
+    ``cache.db``), then the namespace directories and ``directory`` itself when they are empty: other
+    files in a directory that ``$ZAMMAD_ORM_CACHE_DIR`` names stay. Run it while no client uses
+    the cache.
+
+    Args:
+        directory: The cache root; default :func:`default_cache_dir`.
+
+    Raises:
+        CacheError: A directory cannot be read or removed.
+
+    """
+    root = Path(directory) if directory is not None else default_cache_dir()
+    removed = disk_usage(root)
+    try:
+        for usage in removed:
+            shutil.rmtree(usage.path)
+        namespaces = (
+            [p for p in root.iterdir() if p.is_dir() and _NAME.match(p.name)] if root.is_dir() else []
+        )
+        for directory in [*namespaces, root]:
+            with contextlib.suppress(OSError):  # not empty: something else lives there
+                directory.rmdir()
+    except OSError as exc:
+        raise CacheError(f"cannot remove the disk cache in {root}: {exc}") from exc
+    return removed
