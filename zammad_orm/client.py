@@ -295,7 +295,11 @@ class Client(RecordLoader):
             Request(method=method.upper(), url=url, params=params, json=json, headers=headers, auth=self.auth)
         )
         self.last_request_at = time.time()
-        raise_for_status(response)
+        try:
+            raise_for_status(response)
+        except errors.RouteNotFound as exc:
+            exc.base_url = self.api_url  # the message shows which base URL led here
+            raise
         return response
 
     def request(

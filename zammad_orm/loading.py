@@ -254,6 +254,8 @@ class RecordLoader:
         path = f"{model._meta.rest_endpoint('get')}/{pk}"
         try:
             return self.request("GET", path, params={"expand": "true"} if expand else None)
+        except errors.RouteNotFound:
+            raise  # no such route: not a missing object
         except errors.NotFound as exc:
             raise model.DoesNotExist(
                 exc.message, status=exc.status, method=exc.method, url=exc.url, body=exc.body
