@@ -227,6 +227,7 @@ class Ticket(Tracked):
         payload = article_payload(body, typ, internal, files, kwargs)
         payload["ticket_id"] = self._require_id()
         client = self.client
+        TicketArticle._check_references(payload, client)  # typ="notee": refused before the write
         article = client.load(TicketArticle, client.request("POST", "ticket_articles", json=payload))
         self._rel.pop("articles", None)
         return article
@@ -391,6 +392,7 @@ class Ticket(Tracked):
             values["type"] = type
         payload = TimeAccounting._input(values)
         client = self.client
+        TimeAccounting._check_references(payload, client)
         return client.load(TimeAccounting, client.request("POST", "time_accountings", json=payload))
 
     # -- mentions ----------------------------------------------------------------------------------
