@@ -293,7 +293,8 @@ def _relation(
         if reference and local is not None:
             return _translate(target, [rel.lookup], how, given, local, scope, key)
         raise QueryError(
-            f"{key}: Zammad's search index holds only the {rel.local} of {rel.name}; "
+            f"{key}: Zammad's search index holds only {local or rel.local} of {rel.name}, and "
+            f"{human_name(target)}s are no small table of names that could be matched locally; "
             f"filter by {rel.target} objects or ids, not names"
         )
 
@@ -347,25 +348,17 @@ def _local_held(model: Any, rel: Any, where: Where) -> bool:
 
 def _not_nested(model: Any, rel: Any, prefix: str, key: _Key, local: str | None, where: Where) -> QueryError:
     if where == "table":
-        holder = f"the rows of {source_of(model)}"
+        holder = f"the rows of {source_of(model)} hold"
     elif prefix:
-        holder = f"the {display(prefix[:-1])} object in Zammad's search index"
+        holder = f"the {display(prefix[:-1])} in Zammad's search index holds"
     else:
-        holder = f"Zammad's search index of {model._meta.name}"
+        holder = f"Zammad's search index of {model._meta.name} holds"
     target = human_name(related_model(model, rel.target))
-    how = (
-        f"compare the {rel.name} itself with {_a(rel.target)} or an id instead"
-        if local
-        else "it cannot be searched"
-    )
+    how = f"compare {rel.name} with a {rel.target} object or an id" if local else "it cannot be searched"
     return NotInIndex(
-        f"{key}: {holder} holds {f'only the {local} of' if local else 'nothing of'} {rel.name}, and "
-        f"{target}s are no small table of names that could be matched locally; {how}"
+        f"{key}: {holder} {f'only {local} of' if local else 'nothing of'} {rel.name}, and {target}s are no "
+        f"small table of names that could be matched locally; {how}"
     )
-
-
-def _a(word: str) -> str:
-    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
 def _names(rel: Any, rest: list[str], lookup: str, value: Any) -> list[str] | None:

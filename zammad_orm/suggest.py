@@ -35,7 +35,7 @@ def closest(word: str, names: Iterable[str], *, n: int = 3) -> list[str]:
             if folded in name.casefold() or (len(name) >= 3 and name.casefold() in folded)
         ]
     lowered = {name.casefold(): name for name in pool}
-    found += [lowered[m] for m in difflib.get_close_matches(folded, list(lowered), n=n, cutoff=0.6)]
+    found += [lowered[m] for m in difflib.get_close_matches(folded, list(lowered), n=n, cutoff=0.7)]
     return list(dict.fromkeys(found))[:n]
 
 

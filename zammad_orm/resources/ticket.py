@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from zammad_orm import errors
 from zammad_orm.convert import json_copy
 from zammad_orm.fields import ForeignKey, Reverse, field
-from zammad_orm.manager import Manager
 from zammad_orm.models import model
 from zammad_orm.resources._common import Tracked
 from zammad_orm.resources.article import FileSpec, TicketArticle, article_payload, encode_files
 from zammad_orm.resources.link import LINK_TYPES, MIRROR, Link
 from zammad_orm.resources.mention import Mention, MentionManager
 from zammad_orm.resources.tag import Tag, Tags
+from zammad_orm.resources.ticket_query import TicketQueryManager
 from zammad_orm.resources.time_accounting import TimeAccounting, TimeAccountingType
 from zammad_orm.resources.user import UNASSIGNED_USER_ID
 
@@ -28,8 +28,8 @@ __all__ = ["LinkType", "Ticket", "TicketManager"]
 LinkType = Literal["normal", "parent", "child"]
 
 
-class TicketManager(Manager["Ticket"]):
-    """The ``client.tickets`` collection."""
+class TicketManager(TicketQueryManager):
+    """The ``client.tickets`` collection (``open()``, ``pending()``, ``closed()``: see ticket_query)."""
 
     def create(
         self,
