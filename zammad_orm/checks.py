@@ -104,15 +104,18 @@ def check_names(
     only: Sequence[str],
     annotations: Sequence[tuple[str, Any]],
     attributes: Attributes,
+    values: str = "values",
 ) -> None:
     """Check the names of ``order_by()``, ``values()``, ``only()`` and the ``Count()`` of ``annotate()``.
+
+    ``values`` names the method that gave ``fields`` (``values_list``), for the message.
 
     Raises:
         QueryError: an unknown name.
 
     """
     check_ordering(model, ordering, attributes, fields, annotations)
-    check_fields(model, fields or (), attributes=attributes, what="values")
+    check_fields(model, fields or (), attributes=attributes, what=values)
     check_fields(model, only, attributes=attributes, what="only")
     check_fields(model, [agg.field for _, agg in annotations], attributes=attributes, what="Count")
 

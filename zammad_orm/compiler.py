@@ -116,7 +116,9 @@ def compile_expression(node: Node, *, allow_stars: bool = True) -> str:
     text = _write(tree, top=True)
     if not allow_stars and "*" in text:
         raise QueryError(
-            f"this Zammad version deletes '*' from queries, so this query cannot be sent: {text}"
+            "this server is Zammad 6.5 or later, which deletes every '*' from a search query before "
+            f"searching, so this query would search for something else: {text}. A value with '*' cannot be "
+            "searched there; in a regex write x{0,} for x*"
         )
     return text
 

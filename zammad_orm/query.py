@@ -364,7 +364,10 @@ class QuerySet(Generic[M]):
         if client is None:
             return resolve(self.model, self._where, notes=notes)
         facts = client.facts  # the custom attributes are asked only for a name not declared
-        check_names(self.model, self._ordering, self._fields, self._only, self._annotations, facts.attributes)
+        values = "values" if self._mode == "dict" else "values_list"
+        check_names(
+            self.model, self._ordering, self._fields, self._only, self._annotations, facts.attributes, values
+        )
         return resolve(
             self.model, self._where, attributes=client.facts.attributes, tables=client.facts, notes=notes
         )

@@ -39,7 +39,7 @@ from .coerce import (
     unknown_lookup,
 )
 from .errors import QueryError
-from .expr import LOOKUPS, And, Lookup, LookupName, Node, Not, Or, conjoin, disjoin, negate
+from .expr import LOOKUPS, And, Lookup, LookupName, Node, Not, Or, conjoin, disjoin, lower, negate
 from .references import Tables, check_names, human_name, is_reference, matching_ids, related_model, source_of
 from .suggest import did_you_mean
 
@@ -144,15 +144,24 @@ def resolve(
 
 
 def _resolve(model: Any, node: Node, scope: _Scope, where: Where) -> Node:
+    # Every part is resolved (lists, not generators): a part that matches nothing must not hide a
+    # malformed one next to it.
     if isinstance(node, And):
-        return conjoin(_resolve(model, c, scope, where) for c in node.children)
+        return conjoin([_resolve(model, c, scope, where) for c in node.children])
     if isinstance(node, Or):
-        return disjoin(_resolve(model, c, scope, where) for c in node.children)
+        return disjoin([_resolve(model, c, scope, where) for c in node.children])
     if isinstance(node, Not):
         return negate(_resolve(model, node.child, scope, where))
     if isinstance(node, Lookup):
-        parts = node.field.split(".")
-        return _path(model, parts, node.lookup, node.value, "", scope, _Key(node.field, node.lookup), where)
+        key = _Key(node.field, node.lookup)
+        found = _path(model, node.field.split("."), node.lookup, node.value, "", scope, key, where)
+        try:
+            lower(found)  # a value the lookup cannot take raises here, even where the rest matches nothing
+        except QueryError as exc:
+            if isinstance(found, Lookup) and display(found.field) == str(key):
+                raise
+            raise QueryError(f"{key.written(node.value)}: {exc}") from None  # name the path as written
+        return found
     return node
 
 
