@@ -16,7 +16,8 @@ from typing import Any
 
 from .coerce import base_types
 from .errors import QueryError
-from .resolver import INDEX_ONLY, related_model
+from .indexed import INDEX_ONLY
+from .resolver import related_model
 from .suggest import did_you_mean
 
 __all__ = [

@@ -7,7 +7,7 @@ before any request:
 
 * every unknown name (the message suggests the closest ones) and every value or lookup a field has no
   meaning for;
-* what Zammad's search index does not hold (:data:`INDEX_NESTED` and friends, spec §4.4): a ticket's
+* what Zammad's search index does not hold (:mod:`zammad_orm.indexed`, spec §4.4): a ticket's
   document nests its state, group, owner, ... with their own columns, but nothing of *theirs*
   (``customer.organization``), and no id list that is not a column (``article_ids``);
 * the names of reference tables (``priority="high"``: did you mean ``'3 high'``?), checked against the
@@ -40,6 +40,7 @@ from .coerce import (
 )
 from .errors import QueryError
 from .expr import LOOKUPS, And, Lookup, LookupName, Node, Not, Or, conjoin, disjoin, lower, negate
+from .indexed import INDEX_IGNORED, INDEX_LISTS, INDEX_NESTED, INDEX_NESTED_FIELDS, INDEX_ONLY
 from .references import Tables, check_names, human_name, is_reference, matching_ids, related_model, source_of
 from .suggest import did_you_mean
 
@@ -54,39 +55,6 @@ __all__ = [
     "related_model",
     "resolve",
 ]
-
-# What Zammad's search index holds, per searchable model (spec §4.4 and the emulator's documents).
-#: Search-index fields that are not model attributes, by model name.
-INDEX_ONLY: dict[str, dict[str, type]] = {
-    "Ticket": {"tags": str, "mention_user_ids": int},
-    "User": {"permissions": str},
-}
-#: The relations an index document nests as objects (their own columns searchable: ``state.name``).
-# fmt: off
-INDEX_NESTED: dict[str, frozenset[str]] = {
-    "Ticket": frozenset({
-        "group", "state", "priority", "organization", "owner", "customer", "created_by", "updated_by",
-        "create_article_type", "create_article_sender", "articles",
-    }),
-    "User": frozenset({"organization"}),
-    "Organization": frozenset({"members"}),
-}
-# fmt: on
-#: List fields an index document holds (other id lists, such as ``article_ids``, are not columns).
-INDEX_LISTS: dict[str, frozenset[str]] = {"User": frozenset({"role_ids"})}
-#: Columns Zammad leaves out of index documents (``search_index_attributes_ignored``).
-INDEX_IGNORED: dict[str, frozenset[str]] = {
-    "User": frozenset({"password", "image", "image_source", "source", "login_failed", "preferences"}),
-}
-#: Nested objects that hold fewer fields than their columns: a ticket's articles.
-# fmt: off
-INDEX_NESTED_FIELDS: dict[str, frozenset[str]] = {
-    "TicketArticle": frozenset({
-        "id", "ticket_id", "type_id", "sender_id", "from", "to", "cc", "subject", "body", "internal",
-        "content_type", "created_by_id", "created_at", "updated_at",
-    }),
-}
-# fmt: on
 
 AttributeNames = Callable[[str], "AbstractSet[str]"]
 
@@ -363,7 +331,13 @@ def _not_nested(model: Any, rel: Any, prefix: str, key: _Key, local: str | None,
     else:
         holder = f"Zammad's search index of {model._meta.name} holds"
     target = human_name(related_model(model, rel.target))
-    how = f"compare {rel.name} with a {rel.target} object or an id" if local else "it cannot be searched"
+    article = "an" if rel.target[:1] in "AEIO" else "a"
+    how = (
+        f"compare {display(prefix + rel.name) if where != 'table' else rel.name} with {article} {rel.target} "
+        "object or an id"
+        if local
+        else "it cannot be searched"
+    )
     return NotInIndex(
         f"{key}: {holder} {f'only {local} of' if local else 'nothing of'} {rel.name}, and {target}s are no "
         f"small table of names that could be matched locally; {how}"
