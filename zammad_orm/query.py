@@ -169,10 +169,9 @@ class QuerySet(Generic[M]):
     def reverse(self) -> QuerySet[M]:
         """Reverse the ordering (an unordered QuerySet is ordered by ``id``)."""
         self._unsliced("reverse")
-        if self._annotations:  # grouped rows: flip the keys given
-            return self._clone(
-                ordering=tuple(k[1:] if k.startswith("-") else f"-{k}" for k in self._ordering)
-            )
+        if self._annotations:  # grouped rows: flip the keys given (none: the grouped fields)
+            given = self._ordering or tuple(self._fields or ())
+            return self._clone(ordering=tuple(k[1:] if k.startswith("-") else f"-{k}" for k in given))
         keys = self._keys()
         return self._clone(
             ordering=tuple(("" if desc else "-") + col for col, desc in keys),
@@ -377,8 +376,8 @@ class QuerySet(Generic[M]):
             keys = self._raw.ordering
         elif self._raw is not None:
             keys = _DEFAULT_RAW_ORDER.get(self.model._meta.name, (("updated_at", True),))
-        else:
-            keys = tuple((k.lstrip("-+"), k.startswith("-")) for k in self._ordering)
+        else:  # grouped rows are ordered client-side: the rows counted need no order
+            keys = tuple((k.lstrip("-+"), k.startswith("-")) for k in self._ordering if not self._annotations)
         sort_by, order_by = compile_ordering([("-" if d else "") + c for c, d in keys])
         return tuple((c, o == "desc") for c, o in zip(sort_by, order_by, strict=False))
 

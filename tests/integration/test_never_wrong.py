@@ -229,6 +229,11 @@ def test_ordering_grouped_rows_by_an_annotation_or_a_group_key(client: Client, t
     assert client.tickets.values("group__name").annotate(n=Count("id")).order_by("n").first()["n"] == min(
         counts.values()
     )
+    grouped = client.tickets.values("group__name").annotate(n=Count("id"))
+    assert "sort_by=n" not in str(grouped.order_by("-n").query)  # ordered here, never sent
+    assert grouped.order_by("-n").last()["n"] == min(counts.values())
+    assert grouped.last()["group__name"] == max(counts)  # unordered: by the grouped values
+    assert grouped.first()["group__name"] == min(counts)
 
 
 @pytest.mark.parametrize(
