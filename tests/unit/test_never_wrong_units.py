@@ -114,7 +114,9 @@ def test_write_payloads_are_checked() -> None:
         errors.FieldError, match=r"Ticket.state: there is no ticket state named 'opne'.*nothing"
     ):
         check_payload(Ticket, {"state": "opne"}, source)
-    with pytest.raises(errors.FieldError, match=r"TicketArticle\.type: there is no article type named 'notee'"):
+    with pytest.raises(
+        errors.FieldError, match=r"TicketArticle\.type: there is no article type named 'notee'"
+    ):
         check_payload(Ticket, {"group": "Users", "article": {"body": "x", "type": "notee"}}, source)
     check_payload(Ticket, {"state": "open", "customer": "guess:a@b.c", "owner": "anyone"}, source)
     check_payload(TicketArticle, {"type": "note", "sender": "Agent"}, None)
