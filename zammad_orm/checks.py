@@ -75,7 +75,7 @@ def check_fields(model: Any, paths: Sequence[str], *, attributes: Attributes, wh
                     break
                 continue
             where = f"{what}({path!r})"
-            if name in meta.fields:
+            if name in meta.fields or name == "extra":  # extra: the custom attributes as one dict
                 if not last:
                     raise QueryError(f"{where}: {meta.name}.{name} is a field, not a relation to follow")
                 continue
