@@ -324,7 +324,11 @@ class Client(RecordLoader):
             raise
         self.last_request_at = time.time()
         self._account(method, url, params, response.status, len(response.body), started, captures)
-        raise_for_status(response)
+        try:
+            raise_for_status(response)
+        except errors.RouteNotFound as exc:
+            exc.base_url = self.api_url  # the message shows which base URL led here
+            raise
         return response
 
     def _account(

@@ -19,7 +19,8 @@ No query contains ``*`` unless the user wrote a regex or wildcard with one: Zamm
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .dates import DATE_MATH
 from .errors import QueryError
@@ -47,6 +48,7 @@ __all__ = [
     "escape_term",
     "quote_phrase",
     "raw_ordering",
+    "raw_paging",
 ]
 
 #: The query string of an empty filter (every Zammad record has a positive id).
@@ -114,7 +116,9 @@ def compile_expression(node: Node, *, allow_stars: bool = True) -> str:
     text = _write(tree, top=True)
     if not allow_stars and "*" in text:
         raise QueryError(
-            f"this Zammad version deletes '*' from queries, so this query cannot be sent: {text}"
+            "this server is Zammad 6.5 or later, which deletes every '*' from a search query before "
+            f"searching, so this query would search for something else: {text}. A value with '*' cannot be "
+            "searched there; in a regex write x{0,} for x*"
         )
     return text
 
@@ -247,6 +251,26 @@ def compile_ordering(ordering: Sequence[str], *, tie_break: str = "id") -> tuple
         sort_by.append(tie_break)
         order_by.append(order_by[-1] if order_by else "asc")
     return sort_by, order_by
+
+
+def raw_paging(params: Mapping[str, Any]) -> tuple[int, int, dict[str, Any]]:
+    """Read the seed API's paging of ``search()``: ``(page, page_size, the other parameters)``.
+
+    ``page`` is 1-based (default 1), ``page_size``/``per_page`` 0 means the default; ``expand`` is sent as
+    ``true``/``false``.
+
+    Raises:
+        QueryError: a page below 1 or a negative page size.
+
+    """
+    rest = dict(params)
+    page = int(rest.pop("page", 1) or 1)
+    size = int(rest.pop("page_size", rest.pop("per_page", 0)) or 0)
+    if page < 1 or size < 0:
+        raise QueryError(f"page must be >= 1 and page_size >= 1, got {page} and {size}")
+    if "expand" in rest:
+        rest["expand"] = "true" if rest["expand"] else "false"
+    return page, size, rest
 
 
 def raw_ordering(

@@ -10,8 +10,9 @@
     ├── CacheError                   the persistent cache cannot be read or written
     ├── StaleObjectError             save(if_unmodified=True) found a newer server version
     ├── DoesNotExist                 get() found nothing; per model: Ticket.DoesNotExist
-    │                                (each per-model class is also a NotFound)
-    ├── MultipleObjectsReturned      get() found more than one; per model likewise
+    │                                (each per-model class is also a NotFound; status 404 only
+    │                                when the server answered 404 for an id, 0 for a query)
+    ├── MultipleObjectsReturned      get() found more than one (says how many); per model likewise
     ├── TransportError               the request did not produce an HTTP response
     │   ├── ConnectError             connection refused, reset, dropped mid-response
     │   └── Timeout                  connect or read timeout
@@ -20,6 +21,8 @@
         ├── AuthenticationError      401
         ├── PermissionDenied         403
         ├── NotFound                 404
+        │   ├── RouteNotFound        the URL is no route of Zammad's API (a wrong base URL,
+        │   │                        /api/v2, an endpoint this version lacks): not an object
         │   ├── TagNotFound          a tag name the server does not know            (KeyError)
         │   └── UnsupportedOperation an operation the resource does not offer,      (QueryError)
         │                            refused before any request is sent
@@ -34,6 +37,8 @@ The builtin bases in parentheses let callers that only know the standard library
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 __all__ = [
     "APIError",
@@ -50,6 +55,7 @@ __all__ = [
     "PermissionDenied",
     "QueryError",
     "RateLimited",
+    "RouteNotFound",
     "ServerError",
     "StaleObjectError",
     "TagNotFound",
@@ -177,6 +183,46 @@ class PermissionDenied(APIError):
 
 class NotFound(APIError):
     """404: the object or route does not exist."""
+
+
+class RouteNotFound(NotFound):
+    """404 ``No route matches``: the URL is not a route of Zammad's API, so no object is missing.
+
+    Zammad answers an unknown route with ``{"error": "No route matches [GET] /api/v2/..."}``: the base URL
+    is wrong (a path such as ``/api/v2``, ``/zammad`` or a doubled ``/api/v1``), or this Zammad version
+    lacks the endpoint (checklists before 6.4). A 404 that is not Zammad's JSON (a proxy's or another
+    web server's page) is one too. Never a ``Model.DoesNotExist``.
+
+    Attributes:
+        base_url: The API URL of the client that sent the request (``https://host/api/v1``), shown in the
+            message; empty when not known.
+
+    """
+
+    def __init__(self, message: str, *, base_url: str = "", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.base_url = base_url
+
+    def __str__(self) -> str:
+        where = f"{self.method} {self.url}".strip() or "the URL"
+        base = f"; this client's API URL is {self.base_url}" if self.base_url else ""
+        return (
+            f"{self.status or 404} {where} is not a route of Zammad's REST API (the server answered: "
+            f"{self.message}){base}. Check the URL given to connect(): the server's address "
+            "(https://zammad.example.com, with or without /api/v1); or this Zammad version lacks the endpoint"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            _rebuild_route,
+            (self.message, self.status, self.method, self.url, self.body, self.base_url),
+        )
+
+
+def _rebuild_route(
+    message: str, status: int, method: str, url: str, body: bytes, base_url: str
+) -> RouteNotFound:
+    return RouteNotFound(message, status=status, method=method, url=url, body=body, base_url=base_url)
 
 
 class TagNotFound(NotFound, KeyError):

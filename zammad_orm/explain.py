@@ -13,7 +13,7 @@ from typing import Any, Literal, NamedTuple
 from .facts import SearchGeneration
 from .paging import ID_BATCH, SEARCH_PAGE_SIZE, SEARCH_WINDOW
 
-__all__ = ["CompiledQuery", "Grouping", "describe"]
+__all__ = ["CompiledQuery", "Grouping", "describe", "meaning_notes"]
 
 #: Who counts the groups of ``values(...).annotate(...)``: the server (one count per group) or the client.
 Grouping = Literal["server", "client"]
@@ -48,6 +48,7 @@ def describe(
     grouping: Grouping | None,
     generation: SearchGeneration,
     in_flight: int = 1,
+    notes: Sequence[str] = (),
 ) -> str:
     """Write the plan of a QuerySet, one aspect per line (``QuerySet.explain()``).
 
@@ -61,6 +62,7 @@ def describe(
         grouping: ``"server"`` or ``"client"`` for grouped counts, ``None`` without ``annotate()``.
         generation: The server's search generation (``"unified"``: Zammad 6.5+).
         in_flight: Most page requests on the wire at once (the client's ``page_concurrency``).
+        notes: Lines to add: conditions translated into ids, meanings that depend on the server.
 
     """
     lines = [f"QuerySet of {model_name}"]
@@ -113,6 +115,7 @@ def describe(
         lines.append(f"grouped counts: on the server, one count query per group ({how} each)")
     elif grouping is not None:
         lines.append("grouped counts: client-side in one pass over all matching rows")
+    lines.extend(notes)
     return "\n".join(lines)
 
 
@@ -130,3 +133,36 @@ def _pages(size: int, low: int, high: int | None) -> str:
         )
     pages = -(-(high - low + low % size) // size)
     return f"pages: {pages} of {size} rows (rows {low}..{high - 1})"
+
+
+def meaning_notes(
+    raw: str | None, backend: str | None, generation: SearchGeneration, searchable: bool
+) -> list[str]:
+    """Say what a query means on this server when that depends on its version or search backend.
+
+    Args:
+        raw: The query string of a raw search (sent as written), ``None`` for a compiled filter.
+        backend: The model's known search backend (``"database"``: no search index), ``None`` if unknown.
+        generation: The server's search generation (``"unified"``: Zammad 6.5+).
+        searchable: Whether the model has a search endpoint.
+
+    """
+    if raw is None:
+        if backend != "database" or not searchable:
+            return []
+        return [
+            "note: without a search index the filter means what it would mean to Elasticsearch, evaluated "
+            "by zammad_orm.evaluator (text fields: lowercase word tokens; .keyword: whole values)"
+        ]
+    notes = []
+    if "*" in raw and generation == "unified":
+        notes.append(
+            "note: Zammad 6.5 and later delete every '*' from a search query, so this server searches "
+            f"{raw.replace('*', '')!r}"
+        )
+    if backend == "database":
+        notes.append(
+            "note: this server has no search index: Zammad looks for the whole string with SQL LIKE in "
+            "titles, numbers and article texts (field names, AND/OR and wildcards mean nothing there)"
+        )
+    return notes

@@ -46,6 +46,7 @@ __all__ = [
     "Term",
     "Wildcard",
     "conjoin",
+    "describe_node",
     "disjoin",
     "lower",
     "negate",
@@ -266,6 +267,28 @@ def Q(*nodes: Node, **lookups: Any) -> Node:
     for field, period in periods.items():
         parts.append(_period_lookup(field, period))
     return conjoin(parts)
+
+
+def describe_node(node: Node) -> str:
+    """Write a filter as it was given, for messages: ``state='open', title__icontains='x'``.
+
+    ANDed parts are comma-separated, ORs and NOTs are written with ``Q``: ``Q(a=1) | ~Q(b=2)``; an empty
+    filter is ``""``.
+    """
+    if isinstance(node, MatchAll):
+        return ""
+    if isinstance(node, MatchNone):
+        return "<nothing>"
+    if isinstance(node, Lookup):
+        suffix = "" if node.lookup == "exact" else f"__{node.lookup}"
+        return f"{node.field.replace('.', '__')}{suffix}={node.value!r}"
+    if isinstance(node, And):
+        return ", ".join(describe_node(c) for c in node.children)
+    if isinstance(node, Or):
+        return " | ".join(f"Q({describe_node(c)})" for c in node.children)
+    if isinstance(node, Not):
+        return f"~Q({describe_node(node.child)})"
+    return repr(node)
 
 
 def split_lookup(key: str) -> tuple[str, LookupName]:

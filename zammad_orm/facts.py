@@ -13,6 +13,7 @@ reply generation       the shape of search replies, else the version        :att
 search backend         configuration, else the first search's reply        :meth:`ServerFacts.backend`
 custom attributes      ``GET /object_manager_attributes`` (once)           :meth:`ServerFacts.attributes`
 reference tables       ``GET /<table>`` (once per table)                   :meth:`ServerFacts.table`, ``row``
+small listings         one page of ``GET /organizations`` (once)           :meth:`ServerFacts.small_table`
 =====================  ==================================================  =============================
 """
 
@@ -82,6 +83,7 @@ class ServerFacts:
         self._attributes: dict[str, frozenset[str]] | None = None
         self._tables: dict[str, list[dict[str, Any]]] = {}
         self._rows: dict[str, dict[Any, dict[str, Any]]] = {}
+        self._small: dict[str, list[dict[str, Any]] | None] = {}
 
     # -- version and reply generation --------------------------------------------------------------
 
@@ -201,6 +203,28 @@ class ServerFacts:
                 self._tables[path] = rows
             return rows
 
+    def has_table(self, path: str) -> bool:
+        """Return whether the table at ``path`` was asked for already (and not forgotten since)."""
+        return path in self._tables or path in self._small
+
+    def small_table(self, path: str, limit: int) -> list[dict[str, Any]] | None:
+        """Return every record at ``path`` when one page of ``limit`` rows holds them all, else ``None``.
+
+        One request, asked once per client (``GET /organizations?per_page=1000``): what a check of names
+        may cost; a longer listing would take more pages, so its names are not checked.
+
+        Raises:
+            DecodeError: The page is not a list of records.
+
+        """
+        with self._lock:
+            if path not in self._small:
+                reply = self._request("GET", path, params={"page": 1, "per_page": limit})
+                if not isinstance(reply, list) or not all(isinstance(r, dict) for r in reply):
+                    raise DecodeError(f"expected a list of records from /{path}, got {reply!r:.200}")
+                self._small[path] = reply if len(reply) < limit else None
+            return self._small[path]
+
     def row(self, path: str, pk: int) -> dict[str, Any] | None:
         """Return the record ``pk`` of a reference table (loading the table once), or ``None``."""
         with self._lock:
@@ -214,6 +238,7 @@ class ServerFacts:
         with self._lock:
             self._tables.pop(path, None)
             self._rows.pop(path, None)
+            self._small.pop(path, None)
 
 
 def _attribute_names(reply: Any) -> dict[str, frozenset[str]]:

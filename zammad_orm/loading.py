@@ -262,6 +262,8 @@ class RecordLoader:
         expand = expand or "*" in getattr(model, "EXPANDED_ATTRIBUTES", ())
         try:
             return self.request("GET", path, params={"expand": "true"} if expand else None)
+        except errors.RouteNotFound:
+            raise  # no such route: not a missing object
         except errors.NotFound as exc:
             raise model.DoesNotExist(
                 exc.message, status=exc.status, method=exc.method, url=exc.url, body=exc.body

@@ -194,7 +194,9 @@ class Manager(Generic[M]):
         """Return one of the seeded constants of a model Zammad has no endpoint for."""
         builtin: dict[int, Any] = getattr(self.model, "BUILTIN", {})
         if pk not in builtin and self.client.identity.get(self.model, pk) is None:
-            raise self.model.DoesNotExist(f"{self.model.__name__} {pk} is not a known constant", status=404)
+            raise self.model.DoesNotExist(
+                f"{self.model.__name__} {pk} is not a known constant (nothing was sent)"
+            )
         return self.client.resolve(self.model, pk)
 
     def __getitem__(self, pk: int) -> M:
@@ -209,12 +211,14 @@ class Manager(Generic[M]):
 
         Raises:
             UnsupportedOperation: Zammad cannot create this resource (before any request).
-            FieldError: An unknown field name or a value of the wrong type (before any request).
+            FieldError: An unknown field name, a value of the wrong type, or a name a reference table
+                does not have (``state="opne"``; before any write).
             UnprocessableEntity: The server refused the data (its message included).
 
         """
         endpoint = self.model._meta.rest_endpoint("create")
         payload = self.model._input(fields)
+        self.model._check_references(payload, self.client)
         record = self.client.request("POST", endpoint, json=payload)
         return self.client.load(self.model, record)
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
 
-from zammad_orm import errors, sync
+from zammad_orm import errors, references, sync
 from zammad_orm.convert import json_copy, to_wire
 from zammad_orm.fields import FIELD_KEY, FieldMeta, ManyToMany, Relation, Reverse, check_value
 from zammad_orm.manager import Manager, get_active_client
@@ -230,6 +230,7 @@ class Model(_State):
         """
         path = self._path("update")
         payload = self._input(kwargs)
+        self._check_references(payload, self.client)
         record = sync.written_record(payload, self.client.request("PUT", path, json=payload))
         keep = [n for n in self._dirty_names() if n not in kwargs]
         self._absorb(record, keep=keep)
@@ -275,6 +276,7 @@ class Model(_State):
         if not changes:
             return
         client = self.client
+        self._check_references(changes, client)
         if if_unmodified:
             current = client.fetch_record(type(self), self._require_id())
             theirs = current.get("updated_at") if isinstance(current, dict) else None
@@ -303,6 +305,7 @@ class Model(_State):
             payload[info.wire] = to_wire(value)
         payload.update(json_copy(self.extra))
         payload.update(self._pending)
+        self._check_references(payload, self.client)
         record = self.client.request("POST", self._meta.rest_endpoint("create"), json=payload)
         self._pending.clear()
         self._absorb(record, keep=())
@@ -465,6 +468,16 @@ class Model(_State):
                 f"{cls.__name__} has no field {key!r} (pass custom attributes as extra={{...}})"
             )
         return out
+
+    @classmethod
+    def _check_references(cls, payload: Mapping[str, Any], client: ClientAPI) -> None:
+        """Refuse names of reference tables the server does not have (``state="opne"``), before a write.
+
+        Raises:
+            FieldError: naming the field, the name and the closest names (``did you mean 'open'?``).
+
+        """
+        references.check_payload(cls, payload, client.facts)
 
     @classmethod
     def _relation_input(cls, rel: Relation, value: Any) -> dict[str, Any]:

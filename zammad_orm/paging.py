@@ -246,6 +246,11 @@ class PageForm:
         self.expand = False
         self._settled = False
 
+    @classmethod
+    def wanted(cls, related: Sequence[str], params: Mapping[str, Any]) -> PageForm | None:
+        """Return a form for a QuerySet loading ``related`` paths, unless the caller chose the form."""
+        return cls() if related and "expand" not in params and "full" not in params else None
+
     def choose(self, *, lighter: bool) -> None:
         """After the first page: ask for the next pages with ``expand=true`` when ``lighter``."""
         if not self._settled:

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import QueryError
 from .expr import Lookup
-from .paging import ID_BATCH, SearchPlan, iterate_index
+from .paging import ID_BATCH, PageForm, SearchPlan, iterate_index
 from .replies import decode_search
 from .resolver import related_model
 
 if TYPE_CHECKING:
     from .interface import ClientAPI
 
-__all__ = ["Related", "load_paths", "load_relation", "repeats"]
+__all__ = ["Related", "load_page_relations", "load_paths", "load_relation", "repeats"]
 
 
 class Related(NamedTuple):
@@ -107,6 +107,21 @@ def repeats(rows: Sequence[Any], paths: Sequence[str]) -> bool:
         if len({getattr(row, rel.local) for row in rows}) > limit:
             return False
     return True
+
+
+def load_page_relations(
+    client: ClientAPI, rows: Sequence[Any], paths: Sequence[str], form: PageForm | None, *, first: bool
+) -> None:
+    """Load the ``select_related`` paths of a page of rows, and let the page choose the form of the next.
+
+    After the first page, the next pages are lighter when these relations repeat (:func:`repeats`);
+    after a later page that needed a batch request, they are ``full=true`` again (:class:`PageForm`).
+    """
+    batched = load_paths(client, rows, paths)
+    if form is not None and first:
+        form.choose(lighter=repeats(rows, paths))
+    elif form is not None:
+        form.after_page(batched=batched)
 
 
 def load_paths(client: ClientAPI, objs: Sequence[Any], paths: Sequence[str]) -> bool:

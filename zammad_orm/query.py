@@ -7,12 +7,10 @@ be iterated many times.
 
 How a query runs (see ``docs/queries.md``):
 
-* searchable models (tickets, users, organizations) go to ``<endpoint>/search`` with the compiled query,
-  ``sort_by``/``order_by`` ending in ``id``, and keyset paging past the 10,000-row search window
-  (:mod:`zammad_orm.paging`);
-* servers without a search index (Zammad's database fallback cannot parse queries), and models without a
-  search endpoint, are filtered client-side: the index endpoint is paged and the *same* expression tree
-  is evaluated by :mod:`zammad_orm.evaluator` (a :class:`SearchIndexUnavailableWarning` says so once).
+* searchable models go to ``<endpoint>/search``: compiled query, ``sort_by`` ending in ``id``, pages in
+  flight, keyset paging past the 10,000-row window (:mod:`zammad_orm.paging`);
+* without a search index or search endpoint, the index endpoint is filtered client-side by the *same*
+  expression tree (:mod:`zammad_orm.clientside`; a :class:`SearchIndexUnavailableWarning` says so once).
 
 The shapes of ``values()``/``values_list()`` rows are made by :mod:`zammad_orm.rows`, the writes of many
 objects by :mod:`zammad_orm.writes`, grouped counts by :mod:`zammad_orm.aggregates`.
@@ -27,11 +25,19 @@ import attrs
 
 from . import writes
 from .aggregates import Count, grouped_counts, server_grouping
+from .checks import (
+    check_annotations,
+    check_fields,
+    check_names,
+    check_ordering,
+    check_related,
+    order_rows,
+)
 from .clientside import filter_client_side
-from .compiler import compile_expression, compile_ordering, raw_ordering
-from .errors import ConfigurationError, QueryError
-from .explain import CompiledQuery, Grouping, describe
-from .expr import MatchAll, MatchNone, Node, Q, conjoin, lower, negate
+from .compiler import compile_expression, compile_ordering, raw_ordering, raw_paging
+from .errors import QueryError
+from .explain import CompiledQuery, Grouping, describe, meaning_notes
+from .expr import MatchAll, MatchNone, Node, Q, conjoin, describe_node, lower, negate
 from .paging import (
     ID_BATCH,
     SEARCH_PAGE_SIZE,
@@ -41,9 +47,9 @@ from .paging import (
     count_search,
     iterate_search,
 )
-from .prefetch import load_paths, repeats
+from .prefetch import load_page_relations, load_paths
 from .resolver import resolve
-from .rows import RowMode, dataframe, relation_prefixes, shape_rows
+from .rows import RowMode, dataframe, relation_prefixes, shape_rows, with_progress
 from .search_backend import (
     Answerer,
     SearchIndexUnavailableWarning,
@@ -58,6 +64,9 @@ if TYPE_CHECKING:
 __all__ = ["CompiledQuery", "Count", "QuerySet", "SearchIndexUnavailableWarning", "configure_search"]
 
 M = TypeVar("M", bound="ModelLike")
+
+#: get() reads this many rows: enough to say how many matched, up to "more than 20" (as Django does).
+_GET_LIMIT = 21
 
 # Zammad's default search order per model (spec §2.4), used by raw() without sort_by.
 _DEFAULT_RAW_ORDER: dict[str, tuple[tuple[str, bool], ...]] = {
@@ -104,6 +113,7 @@ class QuerySet(Generic[M]):
     _fields: tuple[str, ...] | None = None
     _mode: RowMode = "objects"
     _annotations: tuple[tuple[str, Count], ...] = ()
+    _only: tuple[str, ...] = ()
     _results: _Results = attrs.field(factory=_Results)
 
     # -- building ----------------------------------------------------------------------------------
@@ -144,14 +154,23 @@ class QuerySet(Generic[M]):
             raise QueryError(f"cannot {what} a raw search; put everything in the query string")
 
     def order_by(self, *fields: str) -> QuerySet[M]:
-        """Order by model columns (``"-created_at"`` descending); ``id`` always breaks ties."""
+        """Order by model columns (``"-created_at"`` descending); ``id`` always breaks ties.
+
+        Grouped rows (``values(...).annotate(n=Count("id"))``) are ordered by their fields or annotations
+        (``order_by("-n")``). An unknown name raises ``QueryError`` (custom attributes: when it runs).
+        """
         self._unsliced("reorder")
-        compile_ordering(fields)  # validate now, before any request
+        check_ordering(self.model, fields, None, self._fields, self._annotations)
+        if not self._annotations:
+            compile_ordering(fields)  # validate now, before any request
         return self._clone(ordering=tuple(fields))
 
     def reverse(self) -> QuerySet[M]:
         """Reverse the ordering (an unordered QuerySet is ordered by ``id``)."""
         self._unsliced("reverse")
+        if self._annotations:  # grouped rows: flip the keys given (none: the grouped fields)
+            given = self._ordering or tuple(self._fields or ())
+            return self._clone(ordering=tuple(k[1:] if k.startswith("-") else f"-{k}" for k in given))
         keys = self._keys()
         return self._clone(
             ordering=tuple(("" if desc else "-") + col for col, desc in keys),
@@ -165,12 +184,19 @@ class QuerySet(Generic[M]):
 
     def select_related(self, *paths: str) -> QuerySet[M]:
         """Load these relations (``"owner"``, ``"customer__organization"``) in batches with the results."""
+        check_related(self.model, paths)
         return self._clone(related=self._related + tuple(p for p in paths if p not in self._related))
 
     prefetch_related = select_related
 
+    def only(self, *fields: str) -> QuerySet[M]:
+        """Check the names, as Django's ``only()`` does; Zammad always sends whole records."""
+        check_fields(self.model, fields, attributes=None, what="only")
+        return self._clone(only=self._only + tuple(fields))
+
     def values(self, *fields: str) -> QuerySet[M]:
         """Yield dicts of these fields (relation paths such as ``"state__name"`` allowed)."""
+        check_fields(self.model, fields, attributes=None, what="values")
         return self._clone(fields=fields, mode="dict", related=self._related + relation_prefixes(fields))
 
     def values_list(self, *fields: str, flat: bool = False, named: bool = False) -> QuerySet[M]:
@@ -179,6 +205,7 @@ class QuerySet(Generic[M]):
             raise QueryError("values_list() takes flat=True or named=True, not both")
         if flat and len(fields) != 1:
             raise QueryError("values_list(flat=True) needs exactly one field")
+        check_fields(self.model, fields, attributes=None, what="values_list")
         mode: RowMode = "flat" if flat else "named" if named else "list"
         return self._clone(fields=fields, mode=mode, related=self._related + relation_prefixes(fields))
 
@@ -189,6 +216,8 @@ class QuerySet(Generic[M]):
         for name, agg in aggregates.items():
             if not isinstance(agg, Count):
                 raise QueryError(f"annotate({name}=...) supports Count(...) only")
+            check_fields(self.model, [agg.field], attributes=None, what="Count")
+        check_annotations(self._fields, [*(n for n, _ in self._annotations), *aggregates])
         return self._clone(annotations=self._annotations + tuple(aggregates.items()))
 
     def raw(
@@ -208,18 +237,11 @@ class QuerySet(Generic[M]):
             raise QueryError(f"Zammad has no search endpoint for {self.model.__name__}")
         if not isinstance(query, str):
             raise QueryError(f"search query must be a string, got {query!r}")
-        params = dict(params)
-        page = int(params.pop("page", 1) or 1)
-        size = int(params.pop("page_size", params.pop("per_page", 0)) or 0)
-        if page < 1 or size < 0:
-            raise QueryError(f"page must be >= 1 and page_size >= 1, got {page} and {size}")
-        if "expand" in params:
-            params["expand"] = "true" if params["expand"] else "false"
+        page, size, params = raw_paging(params)
         ordering = raw_ordering(sort_by, order_by)
-        low = (page - 1) * (size or SEARCH_PAGE_SIZE)
         if size:
             params["_page_size"] = size
-        return self._clone(raw=_Raw(query, ordering, params), low=low)
+        return self._clone(raw=_Raw(query, ordering, params), low=(page - 1) * (size or SEARCH_PAGE_SIZE))
 
     # -- slicing -----------------------------------------------------------------------------------
 
@@ -280,15 +302,7 @@ class QuerySet(Generic[M]):
         if chunk_size < 1:
             raise QueryError("chunk_size must be >= 1")
         rows = self._rows(self._objects(page_size=min(chunk_size, SEARCH_PAGE_SIZE), stream=True))
-        if not progress:
-            return rows
-        try:
-            from tqdm import tqdm
-        except ImportError as exc:
-            raise ConfigurationError(
-                f"progress=True needs tqdm: pip install 'zammad-orm[progress]' ({exc})"
-            ) from exc
-        return iter(tqdm(rows, desc=self.model._meta.name, unit=" rows"))
+        return with_progress(rows, self.model._meta.name) if progress else rows
 
     def _active_client(self) -> ClientAPI:
         return self.client if self.client is not None else cast("ClientAPI", self.model.objects.client)
@@ -308,7 +322,7 @@ class QuerySet(Generic[M]):
             raw = self._raw is not None
             plan = self._plan(client, resolved, page_size)
             found = False
-            form = self._page_form(plan)
+            form = PageForm.wanted(self._related, plan.params)
             pages = iterate_search(
                 client,
                 self.model,
@@ -322,11 +336,7 @@ class QuerySet(Generic[M]):
             for number, page in enumerate(pages):
                 if not found:  # until the backend is known, the first reply decides it
                     found = answered_by_search(client, self.model, found=True, raw=raw)
-                batched = load_paths(client, page.rows, self._related)
-                if form is not None and number == 0:
-                    form.choose(lighter=repeats(page.rows, self._related))
-                elif form is not None:
-                    form.after_page(batched=batched)
+                load_page_relations(client, page.rows, self._related, form, first=number == 0)
                 yield from page.rows
             if found or answered_by_search(client, self.model, found=False, raw=raw):
                 return
@@ -344,24 +354,31 @@ class QuerySet(Generic[M]):
 
     # -- resolution of field paths -----------------------------------------------------------------
 
-    def resolved(self, client: ClientAPI | None = None) -> Node:
+    def resolved(self, client: ClientAPI | None = None, notes: list[str] | None = None) -> Node:
         """Return the filter with user paths resolved to Zammad search fields and values typed.
 
-        Raises:
-            QueryError: an unknown field or relation, or a lookup that cannot be expressed.
-
+        With a client, names of reference tables are checked and conditions the search index cannot
+        answer are matched on the tables (``notes`` receives a line for each); the other names of the
+        QuerySet (``order_by``, ``values``, ...) are checked too. Raises ``QueryError`` for any mistake.
         """
         if client is None:
-            return resolve(self.model, self._where)
-        return resolve(self.model, self._where, attributes=client.facts.attributes)
+            return resolve(self.model, self._where, notes=notes)
+        facts = client.facts  # the custom attributes are asked only for a name not declared
+        values = "values" if self._mode == "dict" else "values_list"
+        check_names(
+            self.model, self._ordering, self._fields, self._only, self._annotations, facts.attributes, values
+        )
+        return resolve(
+            self.model, self._where, attributes=client.facts.attributes, tables=client.facts, notes=notes
+        )
 
     def _keys(self) -> tuple[tuple[str, bool], ...]:
         if self._raw is not None and self._raw.ordering is not None:
             keys = self._raw.ordering
         elif self._raw is not None:
             keys = _DEFAULT_RAW_ORDER.get(self.model._meta.name, (("updated_at", True),))
-        else:
-            keys = tuple((k.lstrip("-+"), k.startswith("-")) for k in self._ordering)
+        else:  # grouped rows are ordered client-side: the rows counted need no order
+            keys = tuple((k.lstrip("-+"), k.startswith("-")) for k in self._ordering if not self._annotations)
         sort_by, order_by = compile_ordering([("-" if d else "") + c for c, d in keys])
         return tuple((c, o == "desc") for c, o in zip(sort_by, order_by, strict=False))
 
@@ -386,9 +403,11 @@ class QuerySet(Generic[M]):
 
     @property
     def query(self) -> CompiledQuery:
-        """The request this QuerySet sends (``print(qs.query)``); resolving paths needs no request."""
-        client = self._active_client()
-        resolved = self.resolved(client)
+        """The request this QuerySet sends (``print(qs.query)``); no search is sent to resolve it."""
+        return self._compiled(self._active_client(), None)
+
+    def _compiled(self, client: ClientAPI, notes: list[str] | None) -> CompiledQuery:
+        resolved = self.resolved(client, notes)
         if self._backend(client) == "search":
             plan = self._plan(client, resolved)
             params = {k: v for k, v in plan.request_params(1).items() if k not in ("page",)}
@@ -411,9 +430,15 @@ class QuerySet(Generic[M]):
         grouping: Grouping | None = None
         if self._annotations and not nothing:
             grouping = "server" if self._server_grouping(client) else "client"
+        notes: list[str] = []
+        compiled = None if nothing else self._compiled(client, notes)
+        raw, meta = (self._raw.query if self._raw is not None else None), self.model._meta
+        notes = [f"translated: {n}" for n in notes]
+        notes += meaning_notes(raw, client.facts.backend(meta.name), client.facts.generation, meta.searchable)
         return describe(
             self.model.__name__,
-            None if nothing else self.query,
+            compiled,
+            notes=notes,
             cached_rows=None if self._results.items is None else len(self._results.items),
             low=self._low,
             high=self._high,
@@ -423,14 +448,6 @@ class QuerySet(Generic[M]):
             in_flight=client.page_concurrency,
         )
 
-    def _page_form(self, plan: SearchPlan) -> PageForm | None:
-        """Return the adaptive page form of a ``select_related`` QuerySet (none: the caller chose one)."""
-        if not self._related or "expand" in plan.params or "full" in plan.params:
-            return None
-        return PageForm()
-
-    # -- backends ----------------------------------------------------------------------------------
-
     def _backend(self, client: ClientAPI) -> Answerer:
         if self._raw is not None and not (self.model._meta.searchable and self.model._meta.endpoint):
             raise QueryError(f"Zammad has no search endpoint for {self.model.__name__}")
@@ -439,23 +456,30 @@ class QuerySet(Generic[M]):
     def _client_side(self, client: ClientAPI, resolved: Node) -> list[M]:
         return filter_client_side(client, self.model, lower(resolved), self._keys())
 
-    # -- related objects ---------------------------------------------------------------------------
-
     # -- single objects ----------------------------------------------------------------------------
 
     def get(self, *nodes: Node, **lookups: Any) -> M:
         """Return the one object matching; ``Model.DoesNotExist`` / ``Model.MultipleObjectsReturned``."""
         qs = self.filter(*nodes, **lookups) if (nodes or lookups) else self
-        found = list(qs[:2]) if qs._high is None else list(qs)[:2]
+        found = list(qs[:_GET_LIMIT]) if qs._high is None else list(qs)[:_GET_LIMIT]
+        name = self.model.__name__
         if not found:
-            raise self.model.DoesNotExist(f"{self.model.__name__} matching query does not exist", status=404)
+            # Not an HTTP 404: the search answered, and nothing matched.
+            raise self.model.DoesNotExist(f"{name} matching query does not exist: {qs._described()}")
         if len(found) > 1:
-            raise self.model.MultipleObjectsReturned(f"get() returned more than one {self.model.__name__}")
+            many = f"more than {_GET_LIMIT - 1}" if len(found) == _GET_LIMIT else str(len(found))
+            raise self.model.MultipleObjectsReturned(
+                f"get() returned more than one {name} -- it returned {many}: {qs._described()}"
+            )
         return cast(M, found[0])
+
+    def _described(self) -> str:
+        text = describe_node(self._where)  # as written: filter(state='open', title__icontains='x')
+        return f"search({self._raw.query!r})" if self._raw else f"filter({text})" if text else "all()"
 
     def first(self) -> M | None:
         """Return the first object (by the ordering, else by id), or ``None``."""
-        qs = self if (self._ordering or self._raw) else self._clone(ordering=("id",))
+        qs = self if (self._ordering or self._raw or self._annotations) else self._clone(ordering=("id",))
         found = list(qs[:1])
         return cast(M, found[0]) if found else None
 
@@ -537,6 +561,7 @@ class QuerySet(Generic[M]):
         """Update every matching object (one request each, a few at a time); return how many."""
         if not fields:
             return 0
+        writes.check_values(self._active_client(), self.model, fields)  # FieldError before the search
         objs = list(self._objects())
         writes.each(self._active_client(), lambda obj: obj.update(**fields), objs)
         self._results.items = None
@@ -558,14 +583,16 @@ class QuerySet(Generic[M]):
 
     def _grouped(self) -> Iterator[dict[str, Any]]:
         client = self._active_client()
-        # A slice of a grouped QuerySet slices the groups, not the rows counted.
-        base = self._clone(annotations=(), mode="objects", fields=None, low=0, high=None)
+        self.resolved(client)  # every name checked before the first count
+        # A slice of a grouped QuerySet slices the groups, not the rows counted; the groups are ordered
+        # here (by their fields or annotations), the rows counted need no order.
+        base = self._clone(annotations=(), mode="objects", fields=None, low=0, high=None, ordering=())
         if self._backend(client) == "search":  # one count per group needs a search index: settle it
             answered_by_search(client, self.model, found=False, raw=self._raw is not None)
         rows = grouped_counts(
             base, self._fields or (), self._annotations, client, self._server_grouping(client)
         )
-        yield from rows[self._low : self._high]
+        yield from order_rows(rows, self._ordering)[self._low : self._high]
 
     def to_dataframe(self) -> Any:
         """Return the rows of a ``values(...)`` QuerySet as a pandas DataFrame (needs ``[pandas]``)."""

@@ -12,7 +12,9 @@ from collections import namedtuple
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
-__all__ = ["RowMode", "relation_prefixes", "shape_rows", "value_of"]
+from .errors import ConfigurationError
+
+__all__ = ["RowMode", "relation_prefixes", "shape_rows", "value_of", "with_progress"]
 
 #: What a QuerySet yields: objects (the default), dicts (``values()``), tuples (``values_list()``), single
 #: values (``flat=True``) or namedtuples (``named=True``).
@@ -78,3 +80,19 @@ def value_of(obj: Any, path: str) -> Any:
         if callable(value) and not isinstance(value, type):
             value = value()
     return value
+
+
+def with_progress(rows: Iterator[Any], desc: str) -> Iterator[Any]:
+    """Wrap ``rows`` in a tqdm progress bar on stderr (``iterator(progress=True)``; the ``[progress]`` extra).
+
+    Raises:
+        ConfigurationError: tqdm is not installed.
+
+    """
+    try:
+        from tqdm import tqdm
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"progress=True needs tqdm: pip install 'zammad-orm[progress]' ({exc})"
+        ) from exc
+    return iter(tqdm(rows, desc=desc, unit=" rows"))

@@ -16,7 +16,7 @@ from .errors import FieldError
 if TYPE_CHECKING:
     from .interface import ClientAPI
 
-__all__ = ["WRITE_CONCURRENCY", "bulk_create", "create_values", "each"]
+__all__ = ["WRITE_CONCURRENCY", "bulk_create", "check_values", "create_values", "each"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -40,6 +40,16 @@ def each(client: ClientAPI, work: Callable[[T], R], items: list[T]) -> list[R]:
     contexts = [contextvars.copy_context() for _ in items]
     with ThreadPoolExecutor(max_workers=WRITE_CONCURRENCY) as pool:
         return list(pool.map(lambda item, context: context.run(run, item), items, contexts))
+
+
+def check_values(client: ClientAPI, model: Any, fields: Mapping[str, Any]) -> None:
+    """Check the values of ``QuerySet.update()`` once, before its search: names, types, reference names.
+
+    Raises:
+        FieldError: an unknown field, a value of the wrong type, a name a reference table lacks.
+
+    """
+    model._check_references(model._input(fields), client)
 
 
 def bulk_create(client: ClientAPI, model: type[Any], manager: Any, objs: list[Any]) -> list[Any]:

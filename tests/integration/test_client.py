@@ -305,8 +305,14 @@ def test_unknown_route_is_not_found(client: zo.Client) -> None:
 
 
 def test_server_refusal_is_unprocessable_entity_with_the_message(client: zo.Client) -> None:
-    with pytest.raises(errors.UnprocessableEntity, match="No lookup value found for 'group'"):
+    # Users are not a reference table: their names are not checked locally, the server refuses them.
+    with pytest.raises(errors.UnprocessableEntity, match="No lookup value found for 'customer'"):
+        client.tickets.create(title="x", group="Users", customer="no-such-login", article="b")
+    # A group's name is checked locally: nothing is sent.
+    sent(client).reset()
+    with pytest.raises(errors.FieldError, match="there is no group named 'no such group'"):
         client.tickets.create(title="x", group="no such group", customer="guess:x@example.com", article="b")
+    assert [m for m, _ in sent(client).sent] == ["GET"]  # /groups, once per client
 
 
 def test_retries_exhausted_raise_the_last_server_error(emulator: Any) -> None:

@@ -270,11 +270,16 @@ def test_save_if_unmodified_detects_a_concurrent_change(
 def test_failed_save_keeps_pending_changes(client: zo.Client, ticket: zo.Ticket) -> None:
     ticket.title = "kept"
     ticket.state = "no such state"
-    with pytest.raises(errors.UnprocessableEntity, match="No lookup value found for 'state'"):
-        ticket.save()
+    with pytest.raises(errors.FieldError, match="there is no ticket state named 'no such state'"):
+        ticket.save()  # refused before the PUT
     assert ticket.title == "kept"
     assert ticket.changes() == {"title": "kept", "state": "no such state"}
     ticket.state = "open"
+    ticket.owner = "no-such-login"  # users are not checked locally: the server refuses the save
+    with pytest.raises(errors.UnprocessableEntity, match="No lookup value found for 'owner'"):
+        ticket.save()
+    assert ticket.changes() == {"title": "kept", "state": "open", "owner": "no-such-login"}
+    ticket.owner = zo.User.UNASSIGNED_ID
     ticket.save()
     assert ticket.changes() == {}
     assert ticket.title == "kept"

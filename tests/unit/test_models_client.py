@@ -135,8 +135,10 @@ def test_field_errors_happen_before_any_request(client: zo.Client) -> None:
 def test_not_found_and_unprocessable(client: zo.Client) -> None:
     with pytest.raises(zo.User.DoesNotExist, match="Couldn't find User"):
         client.users.get(424242)
+    with pytest.raises(errors.FieldError, match="there is no ticket state named 'no such state'"):
+        client.tickets.get(1).update(state="no such state")  # checked locally, nothing sent
     with pytest.raises(errors.UnprocessableEntity, match="No lookup value found for 'state'"):
-        client.tickets.get(1).update(state="no such state")
+        client.request("PUT", "tickets/1", json={"state": "no such state"})  # what the server would say
 
 
 def test_mention_created_with_a_bare_true_reply_is_looked_up(emulator: Any) -> None:

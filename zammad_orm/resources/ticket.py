@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from zammad_orm import errors
 from zammad_orm.convert import json_copy
 from zammad_orm.fields import ForeignKey, Reverse, field
-from zammad_orm.manager import Manager
 from zammad_orm.models import model
 from zammad_orm.resources._common import Tracked
 from zammad_orm.resources.article import FileSpec, TicketArticle, article_payload, encode_files
 from zammad_orm.resources.link import LINK_TYPES, MIRROR, Link
 from zammad_orm.resources.mention import Mention, MentionManager
 from zammad_orm.resources.tag import Tag, Tags
+from zammad_orm.resources.ticket_query import TicketQueryManager
 from zammad_orm.resources.time_accounting import TimeAccounting, TimeAccountingType
 from zammad_orm.resources.user import UNASSIGNED_USER_ID
 
@@ -28,8 +28,8 @@ __all__ = ["LinkType", "Ticket", "TicketManager"]
 LinkType = Literal["normal", "parent", "child"]
 
 
-class TicketManager(Manager["Ticket"]):
-    """The ``client.tickets`` collection."""
+class TicketManager(TicketQueryManager):
+    """The ``client.tickets`` collection (``open()``, ``pending()``, ``closed()``: see ticket_query)."""
 
     def create(
         self,
@@ -227,6 +227,7 @@ class Ticket(Tracked):
         payload = article_payload(body, typ, internal, files, kwargs)
         payload["ticket_id"] = self._require_id()
         client = self.client
+        TicketArticle._check_references(payload, client)  # typ="notee": refused before the write
         article = client.load(TicketArticle, client.request("POST", "ticket_articles", json=payload))
         self._rel.pop("articles", None)
         return article
@@ -394,6 +395,7 @@ class Ticket(Tracked):
             values["type"] = type
         payload = TimeAccounting._input(values)
         client = self.client
+        TimeAccounting._check_references(payload, client)
         return client.load(TimeAccounting, client.request("POST", "time_accountings", json=payload))
 
     # -- mentions ----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
 
-from zammad_orm.errors import APIError, DecodeError, FieldError, RateLimited, api_error_for
+from zammad_orm.errors import APIError, DecodeError, FieldError, RateLimited, RouteNotFound, api_error_for
 from zammad_orm.transport.auth import Auth
 
 __all__ = [
@@ -255,6 +255,18 @@ def _error_message(response: Response) -> str:
     return response.reason or f"HTTP {response.status}"
 
 
+def _no_route(response: Response) -> bool:
+    """Whether a 404 says the URL is no route (``No route matches``, or not Zammad's JSON at all)."""
+    try:
+        data = response.json()
+    except DecodeError:
+        return True  # an HTML page of a proxy or another server: not Zammad's API
+    if not isinstance(data, dict):
+        return True
+    error = data.get("error")
+    return isinstance(error, str) and error.startswith("No route matches")
+
+
 def raise_for_status(response: Response) -> None:
     """Raise the :mod:`zammad_orm.errors` exception for an error status; do nothing below 400.
 
@@ -287,6 +299,8 @@ def api_error(response: Response) -> APIError:
 
     """
     cls = api_error_for(response.status)
+    if response.status == 404 and _no_route(response):
+        cls = RouteNotFound
     common: dict[str, Any] = {
         "status": response.status,
         "method": response.method,
