@@ -5,14 +5,10 @@ its own logic counts a ticket as open when the type of its state is ``new``, ``o
 reminder`` or ``pending action``. The shortcuts filter by those type names, so they keep meaning the
 same when an admin adds states (``waiting for customer`` of type ``pending action`` is pending and open):
 
-=============  ==========================================================  =========================
-shortcut       state types                                                  states of a fresh Zammad
-=============  ==========================================================  =========================
-``open()``     ``new``, ``open``, ``pending reminder``, ``pending action``  new, open, pending reminder,
-                                                                            pending close
-``pending()``  ``pending reminder``, ``pending action``                     pending reminder, pending close
-``closed()``   ``closed``                                                   closed
-=============  ==========================================================  =========================
+* ``open()``: state types ``new``, ``open``, ``pending reminder``, ``pending action`` (in a fresh
+  Zammad the states new, open, pending reminder, pending close);
+* ``pending()``: state types ``pending reminder``, ``pending action`` (pending reminder, pending close);
+* ``closed()``: state type ``closed`` (closed).
 
 ``merged`` and ``removed`` tickets are in none of them. Zammad's search index holds the ticket's state
 but not its state's type, so each shortcut is matched on the states (read once per client) and sent as
