@@ -46,7 +46,7 @@ from zammad_orm.testing import (
 from zammad_orm.testing.core import ApiError, Ctx, Reply, error_body, masked_error, version_tuple
 from zammad_orm.testing.store import Store
 
-__all__ = ["MAX_BODY", "ROUTE_MODULES", "EmulatorApp", "make_app", "url_rules"]
+__all__ = ["MAX_BODY", "MAX_NESTING", "ROUTE_MODULES", "EmulatorApp", "make_app", "url_rules"]
 
 log = logging.getLogger("zammad_orm.testing")
 
@@ -67,12 +67,54 @@ CORS_HEADERS = {
 #: The largest request body the emulator reads: Zammad's nginx configuration (``contrib/nginx/zammad.conf``)
 #: sets ``client_max_body_size 50M``; a larger body is refused with nginx's 413 page before Zammad sees it.
 MAX_BODY = 50 * 1024 * 1024
+#: Ruby's ``JSON.parse`` (behind Rails' parameter parsing) refuses arrays and objects nested deeper than 100.
+MAX_NESTING = 100
 
 _TOO_LARGE_PAGE = (
     b"<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
     b"<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n"
     b"</body>\r\n</html>\r\n"
 )
+
+
+class _BadParameters(ValueError):
+    """A request body Rails' parameter parsing refuses (400)."""
+
+
+def _reject_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity; Ruby's JSON.parse (allow_nan: false) refuses them.
+    raise _BadParameters(f"unexpected token at '{name}'")
+
+
+def _nesting(value: Any) -> int:
+    """Return how deeply arrays and objects nest in a decoded JSON value (a scalar is 0), iteratively."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[Any] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in children)
+    return deepest
+
+
+def _decode_json(data: bytes) -> Any:
+    """Decode a JSON request body as Rails would: UTF-8, no NaN/Infinity, nesting at most 100."""
+    try:
+        value = json.loads(data, parse_constant=_reject_constant)
+    except RecursionError:
+        raise _BadParameters(f"nesting of {MAX_NESTING + 1} is too deep") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _BadParameters(str(exc)) from exc
+    if _nesting(value) > MAX_NESTING:
+        raise _BadParameters(f"nesting of {MAX_NESTING + 1} is too deep")
+    return value
 
 
 def _dumps(value: Any) -> bytes:
@@ -288,10 +330,7 @@ class EmulatorApp:
         if data and data.strip():
             mimetype = request.mimetype or ""
             if "json" in mimetype or not mimetype or data.lstrip()[:1] in (b"{", b"["):
-                try:
-                    body = json.loads(data)
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    raise ValueError(str(exc)) from exc
+                body = _decode_json(data)
             elif request.form:
                 body = {key: request.form[key] for key in request.form}
         if isinstance(body, dict):
