@@ -19,6 +19,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from werkzeug.exceptions import ClientDisconnected, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
@@ -78,7 +79,7 @@ _TOO_LARGE_PAGE = (
 
 
 class _BadParameters(ValueError):
-    """A request body Rails' parameter parsing refuses (400)."""
+    """A request body or query string Rails' parameter parsing refuses (400)."""
 
 
 def _reject_constant(name: str) -> Any:
@@ -115,6 +116,16 @@ def _decode_json(data: bytes) -> Any:
     if _nesting(value) > MAX_NESTING:
         raise _BadParameters(f"nesting of {MAX_NESTING + 1} is too deep")
     return value
+
+
+def _check_query_encoding(query: str) -> None:
+    """Refuse a query string whose percent-escapes are not UTF-8 (Rails: ``Invalid encoding ...``)."""
+    if "%" not in query:
+        return
+    try:
+        unquote_to_bytes(query.replace("+", " ")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise _BadParameters("invalid byte sequence in UTF-8 in the query string") from None
 
 
 def _dumps(value: Any) -> bytes:
@@ -318,6 +329,7 @@ class EmulatorApp:
 
     @staticmethod
     def _params(request: Request) -> tuple[dict[str, Any], Any]:
+        _check_query_encoding(request.environ.get("QUERY_STRING", ""))
         params: dict[str, Any] = {}
         for key in request.args:
             values = request.args.getlist(key)
