@@ -322,6 +322,9 @@ class EmulatorApp:
         except (sqlite3.InterfaceError, sqlite3.ProgrammingError) as exc:
             # A value of a type SQLite cannot bind (a list or hash where a scalar belongs).
             return _json_response(422, error_body(f"Invalid value in the request: {exc}"))
+        except OverflowError:
+            # An integer past 64 bits (an id, a reference): PostgreSQL refuses it as out of range.
+            return _json_response(422, error_body("Invalid value in the request: an integer is out of range"))
         except Exception as exc:
             log.exception("emulator handler failure on %s %s", request.method, path)
             return _json_response(500, masked_error(f"{type(exc).__name__}: {exc}", admin=ctx.is_admin))
