@@ -303,7 +303,11 @@ class Model(_State):
             payload[info.wire] = to_wire(value)
         payload.update(json_copy(self.extra))
         payload.update(self._pending)
-        record = self.client.request("POST", self._meta.rest_endpoint("create"), json=payload)
+        try:
+            record = self.client.request("POST", self._meta.rest_endpoint("create"), json=payload)
+        except errors.OutcomeUnknown as exc:
+            check = type(self).objects.using(self.client)._how_to_check(payload)
+            raise exc.about(f"{type(self).__name__} create", check) from exc
         self._pending.clear()
         self._absorb(record, keep=())
 

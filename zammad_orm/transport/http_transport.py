@@ -96,9 +96,10 @@ class HTTPTransport(BaseTransport):
             )
             content = reply.content  # read already (stream=False); named here so errors map below
         except requests.exceptions.Timeout as exc:
-            raise Timeout(
-                f"{method} {loggable_url(url)}: no answer within {self.timeout} s ({_reason(exc)})"
-            ) from exc
+            where = loggable_url(url)
+            timeout = Timeout(f"{method} {where}: no answer within {self.timeout} s ({_reason(exc)})")
+            timeout.request_sent = not isinstance(exc, requests.exceptions.ConnectTimeout)
+            raise timeout from exc
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
             raise ConfigurationError(f"invalid URL {url!r}: {exc}") from exc
         except requests.exceptions.InvalidSchema as exc:
@@ -112,7 +113,9 @@ class HTTPTransport(BaseTransport):
             requests.exceptions.ChunkedEncodingError,
             urllib3.exceptions.HTTPError,
         ) as exc:
-            raise ConnectError(f"{method} {loggable_url(url)}: connection failed: {_reason(exc)}") from exc
+            failed = ConnectError(f"{method} {loggable_url(url)}: connection failed: {_reason(exc)}")
+            failed.request_sent = not _never_connected(exc)
+            raise failed from exc
         except requests.exceptions.RequestException as exc:  # TooManyRedirects, ...: not transient
             raise TransportError(
                 f"{method} {loggable_url(url)}: {type(exc).__name__}: {_reason(exc)}"
@@ -127,6 +130,23 @@ class HTTPTransport(BaseTransport):
             method=method,
             elapsed=time.perf_counter() - started,
         )
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """Whether the request certainly never left: no connection was made (refused, unreachable, DNS, TLS)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(
+            current,
+            (urllib3.exceptions.NewConnectionError, ConnectionRefusedError, requests.exceptions.SSLError),
+        ):
+            return True
+        reason = getattr(current, "reason", None)
+        inner = current.args[0] if current.args and isinstance(current.args[0], BaseException) else None
+        current = reason if isinstance(reason, BaseException) else inner or current.__cause__
+    return False
 
 
 def _reason(exc: BaseException) -> str:
