@@ -2,11 +2,13 @@
 
 Zammad has no bulk endpoints, so each object costs one request; :func:`each` sends them
 :data:`WRITE_CONCURRENCY` at a time, each inside ``client.activate()`` so that the objects' own
-``save()``/``update()``/``delete()`` run on the QuerySet's client.
+``save()``/``update()``/``delete()`` run on the QuerySet's client, and in a copy of the caller's context, so
+that they act as the user the caller acts as (``with client.on_behalf_of(...)``).
 """
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -35,8 +37,14 @@ def each(client: ClientAPI, work: Callable[[T], R], items: list[T]) -> list[R]:
         return [run(i) for i in items]
     from concurrent.futures import ThreadPoolExecutor  # only for bulk writes: not at import
 
+    def in_callers_context(item: T) -> R:
+        # The caller's context (its `with client.on_behalf_of(...)`, its active client) goes with every
+        # write to the worker thread: one copy per item, since a context is entered by one thread at a time.
+        return context.copy().run(run, item)
+
+    context = contextvars.copy_context()
     with ThreadPoolExecutor(max_workers=WRITE_CONCURRENCY) as pool:
-        return list(pool.map(run, items))
+        return list(pool.map(in_callers_context, items))
 
 
 def bulk_create(client: ClientAPI, model: type[Any], manager: Any, objs: list[Any]) -> list[Any]:
