@@ -55,6 +55,7 @@ from zammad_orm.resources import (
     TimeAccountingType,
     User,
 )
+from zammad_orm.transport import InsecureTransportWarning
 
 __all__ = [
     "APIError",
@@ -72,6 +73,7 @@ __all__ = [
     "DoesNotExist",
     "FieldError",
     "Group",
+    "InsecureTransportWarning",
     "Link",
     "Manager",
     "Mention",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import time
+import warnings
 
 import requests
 import requests.adapters
@@ -16,7 +17,15 @@ from zammad_orm.transport.auth import Auth
 from zammad_orm.transport.base import BaseTransport
 from zammad_orm.transport.messages import Response, loggable_url
 
-__all__ = ["HTTPTransport"]
+__all__ = ["HTTPTransport", "InsecureTransportWarning"]
+
+
+class InsecureTransportWarning(UserWarning):
+    """TLS certificates are not checked (``verify=False``): anyone on the path can read and change traffic.
+
+    Issued once, when an :class:`HTTPTransport` (or a client) is built with ``verify=False``; urllib3's
+    per-request ``InsecureRequestWarning`` is not repeated on every HTTPS request then.
+    """
 
 
 def _keep_headers(request: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -35,7 +44,9 @@ class HTTPTransport(BaseTransport):
         backoff: Base delay of the jittered exponential backoff, in seconds.
         max_wait: The most seconds to spend waiting between attempts of one request.
         verify: ``True`` to check TLS certificates against the default CA bundle, a path to a CA bundle
-            file or directory, or ``False`` to skip the check (never in production).
+            file or directory, or ``False`` to skip the check (never in production): that issues one
+            :class:`InsecureTransportWarning` here, and urllib3's per-request
+            ``InsecureRequestWarning`` is silenced (as ``urllib3.disable_warnings()`` would).
         pool_size: Connections kept open per host.
         auth: Credentials of the requests that carry none (``Request.auth``).
 
@@ -62,6 +73,16 @@ class HTTPTransport(BaseTransport):
         if pool_size < 1:
             raise ConfigurationError(f"pool_size must be >= 1, got {pool_size}")
         self.verify = verify
+        if verify is False:
+            warnings.warn(
+                InsecureTransportWarning(
+                    "TLS certificate verification is off (verify=False): anyone on the network path can"
+                    " read and change the traffic, credentials included; give a CA bundle path instead"
+                ),
+                stacklevel=3,
+            )
+            # Said once, here: not again on every HTTPS request.
+            warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
         self.session = requests.Session()
         self.session.auth = _keep_headers
         # Keep no cookies: Zammad authenticates a session cookie before any header (spec §1.1), so a
