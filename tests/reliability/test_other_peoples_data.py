@@ -41,7 +41,13 @@ def world(emulator: Emulator) -> dict[str, Any]:
     mine = admin.tickets.create(title="nicole's", group="Users", customer=NICOLE, article="x")
     hidden = admin.tickets.create(title="confidential", group="Confidential", customer=NICOLE, article="x")
     admin.close()
-    return {"agent": agent.login, "other": other.id, "mine": mine.id, "hidden": hidden.id, "secret": secret.id}
+    return {
+        "agent": agent.login,
+        "other": other.id,
+        "mine": mine.id,
+        "hidden": hidden.id,
+        "secret": secret.id,
+    }
 
 
 def _client(emulator: Emulator, **kwargs: Any) -> zo.Client:
