@@ -50,7 +50,7 @@ def server() -> Iterator[Emulator]:
                 "password": PASSWORD,
                 "roles": ["Admin", "Agent"],
                 "group_ids": {"1": ["full"]},
-            },  # fmt: skip
+            },
             timeout=10,
         )
         assert reply.status_code == 201, reply.text
@@ -278,7 +278,7 @@ def test_tls_is_verified_by_default_and_turning_it_off_warns_once(tls_url: str) 
     assert isinstance(default.transport, HTTPTransport)
     assert default.transport.verify is True
     with pytest.raises(
-        errors.ConnectError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"
+        errors.ConnectError, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"
     ) as info:
         default.tickets.get(1)
     assert info.value.request_sent is False  # the handshake failed: nothing was sent
