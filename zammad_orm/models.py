@@ -151,7 +151,10 @@ class Model(_State):
         return hash((type(self).__name__, self.id)) if self.id is not None else id(self)
 
     def __repr__(self) -> str:
-        label = self._label()
+        try:
+            label = self._label()
+        except errors.DecodeError:  # a malformed label value: the repr still shows the id
+            label = None
         shown = f" {label!r}" if label not in (None, "") else ""
         return f"<{type(self).__name__} {self.id}{shown}>"
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from zammad_orm.convert import field_reader, json_copy, to_wire
+from zammad_orm.errors import DecodeError
 from zammad_orm.fields import FieldInfo, Reverse
 
 if TYPE_CHECKING:
@@ -105,12 +106,25 @@ def materialise(obj: Model, name: str, reader: Reader) -> Any:
     get = object.__getattribute__
     while True:
         raw = get(obj, "_raw")
-        value = reader(raw)
+        try:
+            value = reader(raw)
+        except DecodeError as exc:
+            raise DecodeError(f"{exc} ({_where(obj, raw)})") from exc
         object.__setattr__(obj, name, value)
         if get(obj, "_raw") is raw:
             return value
         with contextlib.suppress(AttributeError):  # emptied by the merge already
             object.__delattr__(obj, name)
+
+
+def _where(obj: Model, raw: Mapping[str, Any]) -> str:
+    """Name the object a malformed value belongs to, and the URL it is read from."""
+    meta = obj._meta
+    pk = raw.get("id")
+    client = object.__getattribute__(obj, "_client")
+    if type(pk) is int and client is not None and meta.endpoint:
+        return f"{meta.name} {pk}, {client.api_url}/{meta.endpoint}/{pk}"
+    return f"{meta.name} {pk}" if pk is not None else f"a {meta.name} record without an id"
 
 
 def filled(obj: Model, name: str) -> Any:
