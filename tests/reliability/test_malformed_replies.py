@@ -95,7 +95,7 @@ def test_replies_that_are_not_json_name_the_url(api: tuple[Scripted, zo.Client])
 @pytest.mark.parametrize(
     ("reply", "status"),
     [
-        (b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>nginx</body></html>",
+        (b"<html><head><title>502 Bad Gateway</title></head><body><h1>502</h1>nginx</body></html>",
          "502 Bad Gateway"),
         (b"<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>nginx</body></html>",
          "504 Gateway Time-out"),
@@ -209,7 +209,8 @@ def test_the_emulators_broken_replies_are_decode_errors(emulator: Emulator) -> N
     try:
         for kind in ("non_json", "truncate"):
             rule = emulator.faults.add(kind, method="GET", path=r"^/api/v1/tickets/1$", times=1)
-            with pytest.raises(errors.DecodeError, match=rf"GET {emulator.url}/api/v1/tickets/1: the 200 reply"):
+            where = f"GET {emulator.url}/api/v1/tickets/1"
+            with pytest.raises(errors.DecodeError, match=rf"{where}: the 200 reply"):
                 client.tickets.get(1)
             assert rule.hits == 1
             count("malformed replies tried")
@@ -228,7 +229,9 @@ def _recorded_records() -> list[tuple[str, dict[str, Any]]]:
     by_asset = {m._meta.asset_key: m for m in registry.values()}
     out: list[tuple[str, dict[str, Any]]] = []
     for exchange in all_exchanges():
-        if exchange.status >= 300 or exchange.content_type != "application/json" or "httpbin" in exchange.host:
+        if exchange.status >= 300 or exchange.content_type != "application/json":
+            continue
+        if "httpbin" in exchange.host:
             continue
         body = exchange.json()
         assets = body.get("assets") if isinstance(body, dict) else None
@@ -280,7 +283,9 @@ def mutated(draw: st.DrawFn) -> tuple[type[Model], Any]:
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=mutated(), page=st.booleans())
-def test_mutated_recorded_records_give_values_or_library_errors(case: tuple[type[Model], Any], page: bool) -> None:
+def test_mutated_recorded_records_give_values_or_library_errors(
+    case: tuple[type[Model], Any], page: bool
+) -> None:
     model, record = case
     client = zo.Client("http://zammad.invalid", http_token="t", transport=WSGITransport(lambda e, s: []))
     outcomes: list[str] = []
