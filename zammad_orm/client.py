@@ -158,8 +158,10 @@ class Client(RecordLoader):
     Attributes:
         facts: What the client learned about its server: version, reply generation, search backend,
             custom attributes, reference tables (:class:`~zammad_orm.facts.ServerFacts`).
-        identity: The identity map: one object per ``(model, id)``.
-        cache: The record cache under it.
+
+    ``identity`` (the identity map: one object per ``(model, id)``) and ``cache`` (the record cache under
+    it) are those of the identity in force: the client's own, or, inside ``with client.on_behalf_of(user):``,
+    that user's.
 
     Raises:
         ConfigurationError: The URL is malformed or the credentials are missing or contradictory.
