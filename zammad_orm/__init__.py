@@ -18,6 +18,7 @@ from zammad_orm.errors import (
     FieldError,
     MultipleObjectsReturned,
     NotFound,
+    OutcomeUnknown,
     PermissionDenied,
     QueryError,
     RateLimited,
@@ -55,6 +56,7 @@ from zammad_orm.resources import (
     TimeAccountingType,
     User,
 )
+from zammad_orm.transport import InsecureTransportWarning
 
 __all__ = [
     "APIError",
@@ -73,6 +75,7 @@ __all__ = [
     "DoesNotExist",
     "FieldError",
     "Group",
+    "InsecureTransportWarning",
     "Link",
     "Manager",
     "Mention",
@@ -83,6 +86,7 @@ __all__ = [
     "ObjectAttribute",
     "OnlineNotification",
     "Organization",
+    "OutcomeUnknown",
     "Pagination",
     "PermissionDenied",
     "Q",

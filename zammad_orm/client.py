@@ -32,7 +32,8 @@ from zammad_orm.accounting import (
     begin_request,
     capture,
 )
-from zammad_orm.cache import RecordCache, cache_namespace, make_cache
+from zammad_orm.cache import MemoryRecordCache, RecordCache, cache_namespace, make_cache
+from zammad_orm.cache.factory import cache_kind
 from zammad_orm.facts import SearchGeneration, ServerFacts
 from zammad_orm.identity import IdentityMap
 from zammad_orm.loading import Pagination, RecordLoader
@@ -113,6 +114,23 @@ def _from_value(user: Any) -> str:
     )
 
 
+class _Scope:
+    """What one identity of a client sees: its identity map, its record cache and its asset marks.
+
+    A client acts as its credentials' user, or as another user through ``on_behalf_of`` (the ``From``
+    header): each such identity sees other records (a customer sees only their tickets, and other users
+    reduced), so each has a scope of its own, with a cache namespace of its own.
+    """
+
+    __slots__ = ("asset_marks", "cache", "identity", "owns_cache")
+
+    def __init__(self, cache: RecordCache, *, owns_cache: bool) -> None:
+        self.identity = IdentityMap()
+        self.cache = cache
+        self.owns_cache = owns_cache
+        self.asset_marks: dict[tuple[str, int], Any] = {}
+
+
 if TYPE_CHECKING:
     from zammad_orm.resources.mention import MentionManager
     from zammad_orm.resources.notification import OnlineNotificationManager
@@ -151,9 +169,11 @@ class Client(RecordLoader):
     Attributes:
         facts: What the client learned about its server: version, reply generation, search backend,
             custom attributes, reference tables (:class:`~zammad_orm.facts.ServerFacts`).
-        identity: The identity map: one object per ``(model, id)``.
-        cache: The record cache under it.
         warn_n_plus_one: Whether N+1 loops warn (the setting; may be changed at any time).
+
+    ``identity`` (the identity map: one object per ``(model, id)``) and ``cache`` (the record cache under
+    it) are those of the identity in force: the client's own, or, inside ``with client.on_behalf_of(user):``,
+    that user's.
 
     Raises:
         ConfigurationError: The URL is malformed or the credentials are missing or contradictory.
@@ -209,9 +229,11 @@ class Client(RecordLoader):
             else HTTPTransport(timeout=timeout, retries=retries, verify=verify)
         )
         self._default_from = None if on_behalf_of is None else _from_value(on_behalf_of)
-        self.identity = IdentityMap()
-        self.cache: RecordCache = make_cache(cache, namespace=cache_namespace(self.url, self.auth.identity))
-        self._owns_cache = self.cache is not cache  # built from a setting: the client closes it
+        self._cache_setting = cache
+        home_cache = make_cache(cache, namespace=self._namespace(self._default_from))
+        # A cache built from a setting is the client's to close; one passed in ready-made is its owner's.
+        self._home = _Scope(home_cache, owns_cache=home_cache is not cache)
+        self._scopes: dict[str, _Scope] = {}  # identities taken on with `with client.on_behalf_of(...)`
         self.pagination = pagination if pagination is not None else Pagination()
         if (
             isinstance(page_concurrency, bool)
@@ -222,7 +244,6 @@ class Client(RecordLoader):
                 f"page_concurrency must be an integer >= 1, got {page_concurrency!r}"
             )
         self.page_concurrency = page_concurrency
-        self._asset_marks: dict[tuple[str, int], Any] = {}
         self._managers: dict[str, Manager[Any]] = {}
         self._lock = threading.RLock()
         self.facts = ServerFacts(self.request)
@@ -279,6 +300,66 @@ class Client(RecordLoader):
 
     def _from_header(self) -> str | None:
         return dict(_impersonation.get()).get(id(self), self._default_from)
+
+    # -- what the identity in force sees: identity map, record cache -------------------------------
+
+    def _namespace(self, sender: str | None) -> str:
+        """Return the cache namespace of this server as seen by the credentials' user, or by ``sender``."""
+        who = self.auth.identity if sender is None else f"{self.auth.identity}\nfrom:{sender.lower()}"
+        return cache_namespace(self.url, who)
+
+    def _scope(self) -> _Scope:
+        """Return the scope of the identity in force: the client's own, or one ``on_behalf_of`` took on."""
+        if not _impersonation.get():
+            return self._home  # the common case: no `with client.on_behalf_of(...)` anywhere
+        sender = self._from_header()
+        if sender == self._default_from or sender is None:
+            return self._home
+        scope = self._scopes.get(sender)
+        if scope is None:
+            with self._lock:
+                scope = self._scopes.get(sender)
+                if scope is None:
+                    scope = self._scopes[sender] = self._new_scope(sender)
+        return scope
+
+    def _new_scope(self, sender: str) -> _Scope:
+        home = self._home.cache
+        sizes: dict[str, int] = dict(getattr(home, "_sizes", {}))  # the sizes configured so far
+        default_size: int = getattr(home, "default_size", -1)
+        if cache_kind(self._cache_setting) is None:  # a cache passed in ready-made: nothing to share it with
+            cache: RecordCache = MemoryRecordCache(sizes=sizes, default_size=default_size)
+        else:
+            cache = make_cache(
+                self._cache_setting, namespace=self._namespace(sender), sizes=sizes, default_size=default_size
+            )
+        return _Scope(cache, owns_cache=True)
+
+    @property
+    def identity(self) -> IdentityMap:
+        """The identity map of the identity in force (one per ``on_behalf_of`` user)."""
+        return self._scope().identity
+
+    @identity.setter
+    def identity(self, value: IdentityMap) -> None:
+        self._scope().identity = value
+
+    @property
+    def cache(self) -> RecordCache:
+        """The record cache of the identity in force (one namespace per ``on_behalf_of`` user)."""
+        return self._scope().cache
+
+    @cache.setter
+    def cache(self, value: RecordCache) -> None:
+        self._scope().cache = value
+
+    @property
+    def _asset_marks(self) -> dict[tuple[str, int], Any]:
+        return self._scope().asset_marks
+
+    @_asset_marks.setter
+    def _asset_marks(self, value: dict[tuple[str, int], Any]) -> None:
+        self._scope().asset_marks = value
 
     # -- HTTP --------------------------------------------------------------------------------------
 
@@ -417,8 +498,9 @@ class Client(RecordLoader):
         A :class:`~zammad_orm.cache.RecordCache` passed in ready-made is left open for its owner.
         """
         self.transport.close()
-        if self._owns_cache:
-            self.cache.close()
+        for scope in (self._home, *self._scopes.values()):
+            if scope.owns_cache:
+                scope.cache.close()
 
     def __enter__(self) -> Client:
         return self

@@ -101,6 +101,65 @@ def _structure_decimal(value: Any, _: Any) -> Decimal:
 _SCALARS = (str, int, float, bool, type(None))
 
 
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 80 else text[:77] + '...'}"
+
+
+# The scalar hooks refuse what cattrs' defaults (``str(value)``, ``int(value)``, ``bool(value)``) would
+# turn into a wrong value without a word: a list read as the string "['x']", ``True`` as the id 1, the
+# string "false" as ``True``. Numbers in strings and integral floats are read as numbers.
+
+
+def _structure_str(value: Any, _: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise DecodeError(f"expected a string, got {_shown(value)}")
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value)
+    raise DecodeError(f"expected an integer, got {_shown(value)}")
+
+
+def _structure_float(value: Any, _: Any) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise DecodeError(f"expected a number, got {_shown(value)}")
+
+
+def _structure_bool(value: Any, _: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise DecodeError(f"expected true or false, got {_shown(value)}")
+
+
+def _structure_container(value: Any, tp: Any) -> Any:
+    kind = typing.get_origin(tp) or tp
+    if not isinstance(value, kind):
+        raise DecodeError(f"expected a JSON {'object' if kind is dict else 'array'}, got {_shown(value)}")
+    args = typing.get_args(tp)
+    element = args[-1] if args else Any
+    if element in (int, str, float, bool):
+        items = value.values() if isinstance(value, dict) else value
+        for item in items:
+            if not isinstance(item, element) or (element is not bool and isinstance(item, bool)):
+                raise DecodeError(f"expected {element.__name__} elements, got {_shown(item)}")
+    return json_copy(value)
+
+
 def _is_container(tp: Any) -> bool:
     """Whether ``tp`` is a dict/list of plain JSON (``dict[str, Any]``, ``list[int]``, ...)."""
     if tp in (dict, list):
@@ -114,7 +173,11 @@ _converter = cattrs.Converter()
 _converter.register_structure_hook(datetime, _structure_datetime)
 _converter.register_structure_hook(date, _structure_date)
 _converter.register_structure_hook(Decimal, _structure_decimal)
-_converter.register_structure_hook_func(_is_container, lambda value, _: json_copy(value))
+_converter.register_structure_hook(str, _structure_str)
+_converter.register_structure_hook(int, _structure_int)
+_converter.register_structure_hook(float, _structure_float)
+_converter.register_structure_hook(bool, _structure_bool)
+_converter.register_structure_hook_func(_is_container, _structure_container)
 _converter.register_unstructure_hook(datetime, format_datetime)
 _converter.register_unstructure_hook(date, lambda d: d.isoformat())
 _converter.register_unstructure_hook(Decimal, str)

@@ -152,7 +152,10 @@ def _period(base: dt.datetime, unit: str) -> tuple[dt.datetime, dt.datetime]:
     fields = [base.year, base.month, base.day, base.hour, base.minute, base.second]
     year, month, day, hour, minute, second = fields[:keep] + [1, 1, 1, 0, 0, 0][keep:]
     start = dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.timezone.utc)
-    end = _shift(start, 1, unit) if unit in ("y", "M") else start + _SPAN[unit]
+    try:
+        end = _shift(start, 1, unit) if unit in ("y", "M") else start + _SPAN[unit]
+    except (OverflowError, ValueError):  # a period of the year 9999 ends past the last datetime
+        return start, dt.datetime.max.replace(tzinfo=dt.timezone.utc)
     return start, end - dt.timedelta(milliseconds=1)
 
 

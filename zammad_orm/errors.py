@@ -15,6 +15,9 @@
     ├── MultipleObjectsReturned      get() found more than one (says how many); per model likewise
     ├── TransportError               the request did not produce an HTTP response
     │   ├── ConnectError             connection refused, reset, dropped mid-response
+    │   │   └── OutcomeUnknown       a write (POST) was sent and its reply lost: it may or may not
+    │   │       │                    have happened; it is never sent again
+    │   │       └── OutcomeUnknownTimeout  the reply did not come in time              (also a Timeout)
     │   └── Timeout                  connect or read timeout
     └── APIError                     the server answered with an error status
         ├── BadRequest               400
@@ -52,6 +55,8 @@ __all__ = [
     "FieldError",
     "MultipleObjectsReturned",
     "NotFound",
+    "OutcomeUnknown",
+    "OutcomeUnknownTimeout",
     "PermissionDenied",
     "QueryError",
     "RateLimited",
@@ -111,7 +116,15 @@ class MultipleObjectsReturned(ZammadError):
 
 
 class TransportError(ZammadError):
-    """The request did not produce an HTTP response."""
+    """The request did not produce an HTTP response.
+
+    Attributes:
+        request_sent: ``False`` when the request certainly never reached the server (the connection
+            was refused or could not be made in time); ``True`` when it may have.
+
+    """
+
+    request_sent: bool = True
 
 
 class ConnectError(TransportError):
@@ -120,6 +133,55 @@ class ConnectError(TransportError):
 
 class Timeout(TransportError):
     """The server did not answer within the timeout."""
+
+
+class OutcomeUnknown(ConnectError):
+    """A write that is never repeated (POST) was sent and its reply lost: it may or may not have happened.
+
+    The connection broke, or the reply did not come in time, after the request had left. Zammad may have
+    created the ticket (or the article, the tag ...) or not; the transport did not send the request again,
+    because sending it twice could do it twice. Look on the server before repeating it: for a ticket
+    created with a marker, ``client.tickets.find_created(marker)`` (see ``docs/reliability.md``). When the
+    reply timed out, the exception is also a :class:`Timeout`.
+
+    Attributes:
+        method: The HTTP method of the request (``"POST"``).
+        url: The URL of the request (secret-looking query values masked).
+
+    """
+
+    def __init__(self, message: str, *, method: str = "", url: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.url = url
+
+    def __str__(self) -> str:
+        return self.message
+
+    def about(self, what: str, how_to_check: str) -> OutcomeUnknown:
+        """Return the same error (same class), its message naming ``what`` and how to check for it.
+
+        Args:
+            what: What the request was for (``"Ticket create"``).
+            how_to_check: A sentence that tells how to find out whether it happened.
+
+        """
+        message = f"{what} may or may not have happened: {self.message} It was not sent again. {how_to_check}"
+        return type(self)(message, method=self.method, url=self.url)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_outcome_unknown, (type(self), self.message, self.method, self.url))
+
+
+def _rebuild_outcome_unknown(
+    cls: type[OutcomeUnknown], message: str, method: str, url: str
+) -> OutcomeUnknown:
+    return cls(message, method=method, url=url)
+
+
+class OutcomeUnknownTimeout(OutcomeUnknown, Timeout):
+    """:class:`OutcomeUnknown` of a write whose reply did not come in time (also a :class:`Timeout`)."""
 
 
 class APIError(ZammadError):

@@ -110,6 +110,10 @@ class RecordLoader:
             raise errors.DecodeError(f"expected a {model.__name__} object, got {record!r}")
         pk = record.get("id")
         if type(pk) is not int:
+            if pk is not None:  # the identity map's key: never guessed from a string or a float
+                raise errors.DecodeError(
+                    f"the server's {model.__name__} record has a non-integer 'id': {pk!r:.80}"
+                )
             return model._from_record(record, cast("ClientAPI", self))
         with self._lock:
             obj, how = self._place(model, pk, record)
@@ -261,13 +265,20 @@ class RecordLoader:
         path = f"{model._meta.rest_endpoint('get')}/{pk}"
         expand = expand or "*" in getattr(model, "EXPANDED_ATTRIBUTES", ())
         try:
-            return self.request("GET", path, params={"expand": "true"} if expand else None)
+            record = self.request("GET", path, params={"expand": "true"} if expand else None)
         except errors.RouteNotFound:
             raise  # no such route: not a missing object
         except errors.NotFound as exc:
             raise model.DoesNotExist(
                 exc.message, status=exc.status, method=exc.method, url=exc.url, body=exc.body
             ) from exc
+        if not isinstance(record, dict) or type(record.get("id")) is not int:
+            got = record.get("id") if isinstance(record, dict) else record
+            raise errors.DecodeError(
+                f"GET {getattr(self, 'api_url', '')}/{path}: expected a {model.__name__} record with an"
+                f" integer 'id', got {got!r:.120}"
+            )
+        return record
 
     def resolve(self, model: type[M], pk: int, *, hint: Any = None, via: tuple[str, str] | None = None) -> M:
         """Return object ``pk``: identity map, then record cache, then one request.

@@ -214,13 +214,25 @@ class Manager(Generic[M]):
             FieldError: An unknown field name, a value of the wrong type, or a name a reference table
                 does not have (``state="opne"``; before any write).
             UnprocessableEntity: The server refused the data (its message included).
+            OutcomeUnknown: The request was sent but its reply was lost: the object may or may not exist
+                now; the message tells how to look for it. The create is never sent twice.
 
         """
         endpoint = self.model._meta.rest_endpoint("create")
         payload = self.model._input(fields)
         self.model._check_references(payload, self.client)
-        record = self.client.request("POST", endpoint, json=payload)
+        try:
+            record = self.client.request("POST", endpoint, json=payload)
+        except errors.OutcomeUnknown as exc:
+            raise exc.about(f"{self.model.__name__} create", self._how_to_check(payload)) from exc
         return self.client.load(self.model, record)
+
+    def _how_to_check(self, payload: dict[str, Any]) -> str:
+        """Tell how to find out whether a create whose reply was lost happened (see ``OutcomeUnknown``)."""
+        return (
+            f"Look for the {self.model.__name__} on the server (client.{self.model._meta.collection}"
+            ".filter(...) by a value only it has) before creating it again."
+        )
 
     # -- iteration ---------------------------------------------------------------------------------
 

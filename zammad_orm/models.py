@@ -151,7 +151,10 @@ class Model(_State):
         return hash((type(self).__name__, self.id)) if self.id is not None else id(self)
 
     def __repr__(self) -> str:
-        label = self._label()
+        try:
+            label = self._label()
+        except errors.DecodeError:  # a malformed label value: the repr still shows the id
+            label = None
         shown = f" {label!r}" if label not in (None, "") else ""
         return f"<{type(self).__name__} {self.id}{shown}>"
 
@@ -306,7 +309,11 @@ class Model(_State):
         payload.update(json_copy(self.extra))
         payload.update(self._pending)
         self._check_references(payload, self.client)
-        record = self.client.request("POST", self._meta.rest_endpoint("create"), json=payload)
+        try:
+            record = self.client.request("POST", self._meta.rest_endpoint("create"), json=payload)
+        except errors.OutcomeUnknown as exc:
+            check = type(self).objects.using(self.client)._how_to_check(payload)
+            raise exc.about(f"{type(self).__name__} create", check) from exc
         self._pending.clear()
         self._absorb(record, keep=())
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from zammad_orm.convert import field_reader, json_copy, to_wire
+from zammad_orm.errors import DecodeError
 from zammad_orm.fields import FieldInfo, Reverse
 
 if TYPE_CHECKING:
@@ -95,10 +96,35 @@ def build(cls: type[M], record: Mapping[str, Any], client: ClientAPI | None, *, 
 
 
 def materialise(obj: Model, name: str, reader: Reader) -> Any:
-    """Structure attribute ``name`` from the raw record, fill its slot and return the value."""
-    value = reader(object.__getattribute__(obj, "_raw"))
-    object.__setattr__(obj, name, value)
-    return value
+    """Structure attribute ``name`` from the raw record, fill its slot and return the value.
+
+    Safe against a :func:`merge` in another thread (objects of the identity map are shared): the slot is
+    filled, then the record is checked to be the one the value was read from; if a merge swapped it
+    meanwhile, the value is dropped and read again. :func:`merge` swaps the record *before* it empties
+    the slots, so a value read from the old record can never stay behind in a slot.
+    """
+    get = object.__getattribute__
+    while True:
+        raw = get(obj, "_raw")
+        try:
+            value = reader(raw)
+        except DecodeError as exc:
+            raise DecodeError(f"{exc} ({_where(obj, raw)})") from exc
+        object.__setattr__(obj, name, value)
+        if get(obj, "_raw") is raw:
+            return value
+        with contextlib.suppress(AttributeError):  # emptied by the merge already
+            object.__delattr__(obj, name)
+
+
+def _where(obj: Model, raw: Mapping[str, Any]) -> str:
+    """Name the object a malformed value belongs to, and the URL it is read from."""
+    meta = obj._meta
+    pk = raw.get("id")
+    client = object.__getattribute__(obj, "_client")
+    if type(pk) is int and client is not None and meta.endpoint:
+        return f"{meta.name} {pk}, {client.api_url}/{meta.endpoint}/{pk}"
+    return f"{meta.name} {pk}" if pk is not None else f"a {meta.name} record without an id"
 
 
 def filled(obj: Model, name: str) -> Any:
@@ -163,13 +189,15 @@ def merge(
     keep = set(keep)
     extra = filled(obj, "extra")
     kept_extra = {} if extra is ABSENT else {k: extra[k] for k in keep if k in extra}
+    if not meta.not_custom.issuperset(raw):
+        meta.custom_keys.update(raw.keys() - meta.not_custom)
+    # The record first, then the slots: a reader in another thread that filled a slot from the old record
+    # sees the swap and reads again (materialise), or has its slot emptied here.
+    object.__setattr__(obj, "_raw", raw)
     for name in meta.readers:
         if name not in keep:
             with contextlib.suppress(AttributeError):  # an empty slot: never read, nothing to forget
                 object.__delattr__(obj, name)
-    if not meta.not_custom.issuperset(raw):
-        meta.custom_keys.update(raw.keys() - meta.not_custom)
-    object.__setattr__(obj, "_raw", raw)
     pk = raw.get("id")
     if type(pk) is int and "id" not in keep:
         object.__setattr__(obj, "id", pk)

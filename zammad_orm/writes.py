@@ -2,7 +2,8 @@
 
 Zammad has no bulk endpoints, so each object costs one request; :func:`each` sends them
 :data:`WRITE_CONCURRENCY` at a time, each inside ``client.activate()`` so that the objects' own
-``save()``/``update()``/``delete()`` run on the QuerySet's client.
+``save()``/``update()``/``delete()`` run on the QuerySet's client, and in a copy of the caller's context, so
+that they act as the user the caller acts as (``with client.on_behalf_of(...)``).
 """
 
 from __future__ import annotations

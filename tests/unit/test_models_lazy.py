@@ -126,7 +126,6 @@ def test_an_unpickled_object_without_pending_names_has_no_changes() -> None:
 @pytest.mark.parametrize(
     ("field", "value", "expected"),
     [
-        ("owner_id", True, 1),  # a bool is not an id: the converter makes it an int
         ("title", 5, "5"),  # a number where a string belongs: converted as before
         ("number", None, None),
         ("owner_id", 7, 7),
@@ -138,3 +137,9 @@ def test_plain_values_read_like_the_converter_reads_them(field: str, value: Any,
     got = getattr(t, field)
     assert got == expected
     assert type(got) is type(expected)
+
+
+def test_a_bool_where_an_id_belongs_is_a_decode_error() -> None:
+    t = load(zo.Ticket, {**rec.TICKET_PLAIN, "owner_id": True})  # the converter no longer makes it 1
+    with pytest.raises(zo.DecodeError, match=r"Ticket\.owner_id"):
+        _ = t.owner_id

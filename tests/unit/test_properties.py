@@ -29,6 +29,27 @@ texts = st.one_of(
     st.text(alphabet=st.sampled_from(list("aAbB ") + list(RESERVED)), max_size=8),
     st.text(max_size=8),
     st.sampled_from(["x OR state.name:closed", "AND", "a*", "\\", "a\\", '"', "/", "", "ǅ", "İ", "ß"]),
+    # NUL, Lucene syntax and strings that look like Elasticsearch date math (tests/reliability uses these).
+    st.sampled_from(
+        [
+            "\x00",
+            "a\x00b",
+            "now-7d",
+            "now/d",
+            "2024-01||+1M/d",
+            "[* TO *]",
+            "{a TO b}",
+            "_exists_:title",
+            "title:x",
+            "*",
+            "?",
+            "a:b",
+            '\\"',
+            "'",
+            "\u2028",
+            "NOT x",
+        ]
+    ),
 )
 datetimes = st.datetimes(
     min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2027, 12, 31), timezones=st.just(UTC)

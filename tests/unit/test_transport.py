@@ -473,7 +473,7 @@ def _response(status: int, body: bytes, **headers: str) -> Response:
             "Invalid BasicAuth credentials",
         ),
         (500, b'{"error":"Error ID Ab3dE_x9: Please contact your administrator."}', ServerError, "Error ID"),
-        (502, b"<html>Bad gateway</html>", ServerError, "<html>Bad gateway</html>"),
+        (502, b"<html>Bad gateway</html>", ServerError, "Bad Gateway (an HTML page, not a Zammad reply"),
         (418, b"", APIError, "I'm a Teapot"),
         (499, b"", APIError, "HTTP 499"),
         (400, b'{"error_human": 5, "error": "fallback"}', APIError, "fallback"),

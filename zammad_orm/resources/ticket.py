@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
+import time
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -60,6 +62,89 @@ class TicketManager(TicketQueryManager):
             if value is not None:
                 values[key] = value
         return super().create(**values)
+
+    # -- writes with an unknown outcome ------------------------------------------------------------
+
+    @staticmethod
+    def new_marker() -> str:
+        """Return a unique marker to give the first article of a ticket about to be created.
+
+        Pass it as the article's ``message_id`` (``article={"body": ..., "message_id": marker}``): if the
+        reply to the create is lost (:class:`~zammad_orm.errors.OutcomeUnknown`),
+        :meth:`find_created` finds the ticket by it. It has the form of an email Message-ID under the
+        reserved ``.invalid`` domain, so it can never be confused with a real mail's.
+        """
+        return f"<zammad-orm.{secrets.token_hex(16)}@marker.invalid>"
+
+    def find_created(
+        self,
+        marker: str,
+        *,
+        since: datetime | None = None,
+        wait: float = 0.0,
+        interval: float = 1.0,
+    ) -> Ticket | None:
+        """Find the ticket a create with an unknown outcome made, by the marker of its first article.
+
+        Looks at the tickets the acting user (``users/me``, so ``on_behalf_of`` counts) created since
+        ``since``, newest first, and returns the one whose first article's ``message_id`` is ``marker``.
+        It relies on Zammad keeping the ``message_id`` given for an article created through the API as it
+        is (a column of the article, read back by ``GET /ticket_articles/by_ticket/:id`` from the database)
+        and on the ticket search: Zammad indexes a new ticket in Elasticsearch a moment after the create,
+        so on a real server give ``wait`` a few seconds to keep looking while the index catches up.
+
+        Args:
+            marker: The value given as the first article's ``message_id`` (see :meth:`new_marker`).
+            since: Tickets created before this instant are not looked at (default: the last hour). Use
+                the time the create was started, less a little for clock skew.
+            wait: Seconds to keep looking when it is not found (0: one look).
+            interval: Seconds between two looks.
+
+        Returns:
+            The ticket, or ``None`` when no ticket of the acting user created since ``since`` carries the
+            marker (after ``wait`` seconds): the create did not happen, unless the search index lags
+            behind by more than ``wait``.
+
+        Raises:
+            FieldError: ``marker`` is not a non-empty string.
+
+        """
+        if not isinstance(marker, str) or not marker.strip():
+            raise errors.FieldError(f"find_created needs the marker string, got {marker!r}")
+        client = self.client
+        start = since if since is not None else datetime.now(timezone.utc) - timedelta(hours=1)
+        me = client.request("GET", "users/me")
+        creator = me.get("id") if isinstance(me, dict) else None
+        if not isinstance(creator, int):
+            raise errors.DecodeError(f"GET users/me: expected a user with an id, got {str(me)[:200]!r}")
+        deadline = time.monotonic() + max(0.0, wait)
+        checked: set[int] = set()
+        while True:
+            mine: list[Ticket] = list(
+                self.filter(created_by_id=creator, created_at__gte=start).order_by("-id")
+            )
+            for ticket in mine:
+                if ticket.id is None or ticket.id in checked:
+                    continue
+                articles = client.list_related(TicketArticle, f"ticket_articles/by_ticket/{ticket.id}")
+                if articles and articles[0].message_id == marker:
+                    return ticket
+                if articles:
+                    checked.add(ticket.id)  # its first article is kept: it never will carry the marker
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(max(0.0, min(interval, deadline - time.monotonic())))
+
+    def _how_to_check(self, payload: dict[str, Any]) -> str:
+        article = payload.get("article")
+        marker = article.get("message_id") if isinstance(article, dict) else None
+        if isinstance(marker, str) and marker:
+            return f"To check: client.tickets.find_created({marker!r}) returns it (None: it was not made)."
+        return (
+            "To check next time, give the first article a marker: marker = TicketManager.new_marker(),"
+            ' article={"body": ..., "message_id": marker}; then client.tickets.find_created(marker) finds'
+            " the ticket after a lost reply. Now: look for a ticket with this title created just now."
+        )
 
 
 def _ticket_id(target: Any) -> int:

@@ -19,8 +19,9 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
-from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.exceptions import ClientDisconnected, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -46,7 +47,7 @@ from zammad_orm.testing import (
 from zammad_orm.testing.core import ApiError, Ctx, Reply, error_body, masked_error, version_tuple
 from zammad_orm.testing.store import Store
 
-__all__ = ["ROUTE_MODULES", "EmulatorApp", "make_app", "url_rules"]
+__all__ = ["MAX_BODY", "MAX_NESTING", "ROUTE_MODULES", "EmulatorApp", "make_app", "url_rules"]
 
 log = logging.getLogger("zammad_orm.testing")
 
@@ -62,6 +63,69 @@ CORS_HEADERS = {
     "Access-Control-Allow-Headers": "Content-Type, Depth, User-Agent, X-File-Size, X-Requested-With,"
     " If-Modified-Since, X-File-Name, Cache-Control, Accept-Language",
 }
+
+
+#: The largest request body the emulator reads: Zammad's nginx configuration (``contrib/nginx/zammad.conf``)
+#: sets ``client_max_body_size 50M``; a larger body is refused with nginx's 413 page before Zammad sees it.
+MAX_BODY = 50 * 1024 * 1024
+#: Ruby's ``JSON.parse`` (behind Rails' parameter parsing) refuses arrays and objects nested deeper than 100.
+MAX_NESTING = 100
+
+_TOO_LARGE_PAGE = (
+    b"<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
+    b"<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+
+
+class _BadParameters(ValueError):
+    """A request body or query string Rails' parameter parsing refuses (400)."""
+
+
+def _reject_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity; Ruby's JSON.parse (allow_nan: false) refuses them.
+    raise _BadParameters(f"unexpected token at '{name}'")
+
+
+def _nesting(value: Any) -> int:
+    """Return how deeply arrays and objects nest in a decoded JSON value (a scalar is 0), iteratively."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[Any] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in children)
+    return deepest
+
+
+def _decode_json(data: bytes) -> Any:
+    """Decode a JSON request body as Rails would: UTF-8, no NaN/Infinity, nesting at most 100."""
+    try:
+        value = json.loads(data, parse_constant=_reject_constant)
+    except RecursionError:
+        raise _BadParameters(f"nesting of {MAX_NESTING + 1} is too deep") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _BadParameters(str(exc)) from exc
+    if _nesting(value) > MAX_NESTING:
+        raise _BadParameters(f"nesting of {MAX_NESTING + 1} is too deep")
+    return value
+
+
+def _check_query_encoding(query: str) -> None:
+    """Refuse a query string whose percent-escapes are not UTF-8 (Rails: ``Invalid encoding ...``)."""
+    if "%" not in query:
+        return
+    try:
+        unquote_to_bytes(query.replace("+", " ")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise _BadParameters("invalid byte sequence in UTF-8 in the query string") from None
 
 
 def _dumps(value: Any) -> bytes:
@@ -82,6 +146,13 @@ class ErrorResponse(Response):
 def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     kind = ErrorResponse if status >= 400 else Response
     return kind(_dumps(body), status=status, headers=headers, content_type="application/json; charset=utf-8")
+
+
+def _too_large() -> Response:
+    """Answer as nginx does to a body over ``client_max_body_size``: 413, its HTML page, connection closed."""
+    return ErrorResponse(
+        _TOO_LARGE_PAGE, status=413, headers={"Connection": "close"}, content_type="text/html"
+    )
 
 
 #: Every routes module, by name (werkzeug ranks the rules itself: the order does not change routing).
@@ -152,7 +223,9 @@ def url_rules(zammad_version: str = "6.2") -> list[tuple[str, str, str]]:
 class EmulatorApp:
     """The WSGI callable (see :func:`make_app`)."""
 
-    def __init__(self, store: Store, *, zammad_version: str, search_backend: str) -> None:
+    def __init__(
+        self, store: Store, *, zammad_version: str, search_backend: str, max_body: int = MAX_BODY
+    ) -> None:
         if not zammad_version.startswith("6."):
             raise ValueError(f"unsupported zammad_version {zammad_version!r}")
         if search_backend not in ("elasticsearch", "database"):
@@ -160,11 +233,17 @@ class EmulatorApp:
         self.store = store
         self.zammad_version = zammad_version
         self.search_backend = search_backend
+        if max_body < 0:
+            raise ValueError(f"max_body must be >= 0 bytes, not {max_body!r}")
+        self.max_body = max_body
         self.url_map, self.handlers = _build_map(zammad_version)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Answer one WSGI request."""
         request = Request(environ)
+        # Also bounds a chunked body while it is read: werkzeug stops at the limit without an error, so one
+        # byte more is allowed through and a body longer than max_body is refused after reading.
+        request.max_content_length = self.max_body + 1
         try:
             response = self.handle(request)
         except Exception:  # the server must never crash on a request
@@ -183,6 +262,8 @@ class EmulatorApp:
         return response
 
     def _dispatch(self, request: Request) -> Response:
+        if (request.content_length or 0) > self.max_body:
+            return _too_large()  # nginx refuses it before Zammad, whatever the path
         adapter = self.url_map.bind_to_environ(request.environ)
         path = request.path.rstrip("/") or "/"
         try:
@@ -197,7 +278,14 @@ class EmulatorApp:
         except NotFound:
             return _json_response(404, error_body(f"No route matches [{request.method}] {path}"))
         try:
+            if len(request.get_data(cache=True)) > self.max_body:
+                return _too_large()  # a chunked body (no Content-Length) that went past the limit
             params, body = self._params(request)
+        except RequestEntityTooLarge:
+            return _too_large()
+        except ClientDisconnected:
+            # The client went away in the middle of its body: nobody reads this answer.
+            return _json_response(400, error_body("Error occurred while parsing request parameters"))
         except ValueError as exc:
             return _json_response(400, error_body(f"Error occurred while parsing request parameters: {exc}"))
         ctx = Ctx(
@@ -234,6 +322,9 @@ class EmulatorApp:
         except (sqlite3.InterfaceError, sqlite3.ProgrammingError) as exc:
             # A value of a type SQLite cannot bind (a list or hash where a scalar belongs).
             return _json_response(422, error_body(f"Invalid value in the request: {exc}"))
+        except OverflowError:
+            # An integer past 64 bits (an id, a reference): PostgreSQL refuses it as out of range.
+            return _json_response(422, error_body("Invalid value in the request: an integer is out of range"))
         except Exception as exc:
             log.exception("emulator handler failure on %s %s", request.method, path)
             return _json_response(500, masked_error(f"{type(exc).__name__}: {exc}", admin=ctx.is_admin))
@@ -241,6 +332,7 @@ class EmulatorApp:
 
     @staticmethod
     def _params(request: Request) -> tuple[dict[str, Any], Any]:
+        _check_query_encoding(request.environ.get("QUERY_STRING", ""))
         params: dict[str, Any] = {}
         for key in request.args:
             values = request.args.getlist(key)
@@ -253,10 +345,7 @@ class EmulatorApp:
         if data and data.strip():
             mimetype = request.mimetype or ""
             if "json" in mimetype or not mimetype or data.lstrip()[:1] in (b"{", b"["):
-                try:
-                    body = json.loads(data)
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    raise ValueError(str(exc)) from exc
+                body = _decode_json(data)
             elif request.form:
                 body = {key: request.form[key] for key in request.form}
         if isinstance(body, dict):
@@ -344,7 +433,11 @@ class EmulatorApp:
 
 
 def make_app(
-    store: Store, *, zammad_version: str = "6.2", search_backend: str = "elasticsearch"
+    store: Store,
+    *,
+    zammad_version: str = "6.2",
+    search_backend: str = "elasticsearch",
+    max_body: int = MAX_BODY,
 ) -> EmulatorApp:
     """Build the emulator's WSGI application over a store.
 
@@ -352,6 +445,8 @@ def make_app(
         store: the database (seeded).
         zammad_version: ``"6.2"`` answers searches like Zammad 6.0–6.4, ``"6.5"`` like 6.5+ (spec §0.1).
         search_backend: ``"elasticsearch"`` (query language of spec §4.5) or ``"database"`` (§4.6 fallback).
+        max_body: the largest request body in bytes (default 50 MiB, nginx's ``client_max_body_size`` in
+            Zammad's configuration); a larger one gets nginx's ``413 Request Entity Too Large`` page.
 
     """
-    return EmulatorApp(store, zammad_version=zammad_version, search_backend=search_backend)
+    return EmulatorApp(store, zammad_version=zammad_version, search_backend=search_backend, max_body=max_body)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from zammad_orm.testing.app import EmulatorApp, make_app
+from zammad_orm.testing.app import MAX_BODY, EmulatorApp, make_app
 from zammad_orm.testing.seed import ADMIN_LOGIN, ADMIN_PASSWORD, USER_TOKENS, seed
 from zammad_orm.testing.store import Store
 
@@ -27,6 +27,10 @@ class _QuietHandler(WSGIRequestHandler):
     Werkzeug's server closes every connection after one response (no keep-alive), so every request of
     every client pays a TCP connect on loopback; a real Zammad behind nginx keeps connections open.
     """
+
+    #: Seconds a connection may stay silent while its request is read or its answer written: a client that
+    #: promises a longer body than it sends (or stops reading) frees its thread after this, with no answer.
+    timeout = 30.0
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
@@ -54,6 +58,8 @@ class Emulator:
         search_backend: ``"elasticsearch"`` (query language) or ``"database"`` (SQL ``LIKE`` fallback).
         host: interface to bind (default loopback).
         port: TCP port (0: a free one).
+        max_body: the largest request body in bytes (default 50 MiB, as Zammad's nginx configuration);
+            a larger one is answered with nginx's ``413 Request Entity Too Large`` page.
 
     Example::
 
@@ -78,6 +84,7 @@ class Emulator:
         search_backend: str = "elasticsearch",
         host: str = "127.0.0.1",
         port: int = 0,
+        max_body: int = MAX_BODY,
     ) -> None:
         if demo < 0:
             raise ValueError("demo must be >= 0")
@@ -103,7 +110,7 @@ class Emulator:
         else:
             self.token = self._existing_token(token)
         self.app: EmulatorApp = make_app(
-            self.store, zammad_version=zammad_version, search_backend=search_backend
+            self.store, zammad_version=zammad_version, search_backend=search_backend, max_body=max_body
         )
         self.faults = _faults(seed)
         self._server: BaseWSGIServer | None = None

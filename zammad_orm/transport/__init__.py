@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from zammad_orm.transport.auth import Auth, BasicAuth, BearerAuth, TokenAuth
 from zammad_orm.transport.base import IDEMPOTENT_METHODS, RETRY_STATUSES, BaseTransport
-from zammad_orm.transport.http_transport import HTTPTransport
+from zammad_orm.transport.http_transport import HTTPTransport, InsecureTransportWarning
 from zammad_orm.transport.messages import (
     Headers,
     Request,
@@ -51,6 +51,7 @@ __all__ = [
     "BearerAuth",
     "HTTPTransport",
     "Headers",
+    "InsecureTransportWarning",
     "Request",
     "Response",
     "TokenAuth",

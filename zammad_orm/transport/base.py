@@ -2,7 +2,9 @@
 
 Idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS; never POST) are retried on 429/502/503/504 and on
 connection errors or timeouts, with jittered exponential backoff, honouring ``Retry-After``, within a
-bounded total wait. When the transport gives up it raises the error of the last attempt.
+bounded total wait. When the transport gives up it raises the error of the last attempt. A POST whose
+reply was lost after it was sent raises :class:`~zammad_orm.errors.OutcomeUnknown`: it may or may not
+have happened, and it is not sent again.
 
 It is also the one place where the headers of a request are built (``Accept``, ``Content-Type``, the
 credentials of ``Request.auth``); what a request carries is the client's decision.
@@ -19,9 +21,23 @@ import threading
 import time
 from typing import Any
 
-from zammad_orm.errors import ConfigurationError, ConnectError, Timeout
+from zammad_orm.errors import (
+    ConfigurationError,
+    ConnectError,
+    OutcomeUnknown,
+    OutcomeUnknownTimeout,
+    Timeout,
+    TransportError,
+)
 from zammad_orm.transport.auth import Auth
-from zammad_orm.transport.messages import Request, Response, api_error, loggable_url, parse_retry_after
+from zammad_orm.transport.messages import (
+    Request,
+    Response,
+    _public_url,
+    api_error,
+    loggable_url,
+    parse_retry_after,
+)
 
 __all__ = ["IDEMPOTENT_METHODS", "RETRY_STATUSES", "BaseTransport"]
 
@@ -170,7 +186,26 @@ class BaseTransport:
             waited += delay
         if retryable and attempts > 1:
             logger.warning("%s %s: giving up after %d attempts", method, where or loggable_url(url), attempts)
+        if not retryable and isinstance(failure, TransportError) and failure.request_sent:
+            raise _outcome_unknown(method, url, failure) from failure
         raise failure
+
+
+def _outcome_unknown(method: str, url: str, failure: TransportError) -> OutcomeUnknown:
+    """Return the error of a request that is never repeated, sent, and whose reply was lost."""
+    reason = str(failure).split(": ", 1)[-1]  # the transport's message after "<METHOD> <path>: "
+    lost = (
+        "its reply did not come in time"
+        if isinstance(failure, Timeout)
+        else "the connection broke before its reply was complete"
+    )
+    message = (
+        f"{method} {loggable_url(url)}: the request was sent, but {lost} ({reason}); the server may or may"
+        f" not have carried it out. A {method} is never sent twice by the transport (it could happen twice):"
+        " check on the server before sending it again."
+    )
+    kind = OutcomeUnknownTimeout if isinstance(failure, Timeout) else OutcomeUnknown
+    return kind(message, method=method, url=_public_url(url))
 
 
 def _describe(error: Exception) -> str:

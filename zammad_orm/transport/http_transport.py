@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import time
+import warnings
 
 import requests
 import requests.adapters
@@ -16,7 +17,15 @@ from zammad_orm.transport.auth import Auth
 from zammad_orm.transport.base import BaseTransport
 from zammad_orm.transport.messages import Response, loggable_url
 
-__all__ = ["HTTPTransport"]
+__all__ = ["HTTPTransport", "InsecureTransportWarning"]
+
+
+class InsecureTransportWarning(UserWarning):
+    """TLS certificates are not checked (``verify=False``): anyone on the path can read and change traffic.
+
+    Issued once, when an :class:`HTTPTransport` (or a client) is built with ``verify=False``; urllib3's
+    per-request ``InsecureRequestWarning`` is not repeated on every HTTPS request then.
+    """
 
 
 def _keep_headers(request: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -35,7 +44,9 @@ class HTTPTransport(BaseTransport):
         backoff: Base delay of the jittered exponential backoff, in seconds.
         max_wait: The most seconds to spend waiting between attempts of one request.
         verify: ``True`` to check TLS certificates against the default CA bundle, a path to a CA bundle
-            file or directory, or ``False`` to skip the check (never in production).
+            file or directory, or ``False`` to skip the check (never in production): that issues one
+            :class:`InsecureTransportWarning` here, and urllib3's per-request
+            ``InsecureRequestWarning`` is silenced (as ``urllib3.disable_warnings()`` would).
         pool_size: Connections kept open per host.
         auth: Credentials of the requests that carry none (``Request.auth``).
 
@@ -62,6 +73,16 @@ class HTTPTransport(BaseTransport):
         if pool_size < 1:
             raise ConfigurationError(f"pool_size must be >= 1, got {pool_size}")
         self.verify = verify
+        if verify is False:
+            warnings.warn(
+                InsecureTransportWarning(
+                    "TLS certificate verification is off (verify=False): anyone on the network path can"
+                    " read and change the traffic, credentials included; give a CA bundle path instead"
+                ),
+                stacklevel=3,
+            )
+            # Said once, here: not again on every HTTPS request.
+            warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
         self.session = requests.Session()
         self.session.auth = _keep_headers
         # Keep no cookies: Zammad authenticates a session cookie before any header (spec §1.1), so a
@@ -96,9 +117,10 @@ class HTTPTransport(BaseTransport):
             )
             content = reply.content  # read already (stream=False); named here so errors map below
         except requests.exceptions.Timeout as exc:
-            raise Timeout(
-                f"{method} {loggable_url(url)}: no answer within {self.timeout} s ({_reason(exc)})"
-            ) from exc
+            where = loggable_url(url)
+            timeout = Timeout(f"{method} {where}: no answer within {self.timeout} s ({_reason(exc)})")
+            timeout.request_sent = not isinstance(exc, requests.exceptions.ConnectTimeout)
+            raise timeout from exc
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
             raise ConfigurationError(f"invalid URL {url!r}: {exc}") from exc
         except requests.exceptions.InvalidSchema as exc:
@@ -112,7 +134,9 @@ class HTTPTransport(BaseTransport):
             requests.exceptions.ChunkedEncodingError,
             urllib3.exceptions.HTTPError,
         ) as exc:
-            raise ConnectError(f"{method} {loggable_url(url)}: connection failed: {_reason(exc)}") from exc
+            failed = ConnectError(f"{method} {loggable_url(url)}: connection failed: {_reason(exc)}")
+            failed.request_sent = not _never_connected(exc)
+            raise failed from exc
         except requests.exceptions.RequestException as exc:  # TooManyRedirects, ...: not transient
             raise TransportError(
                 f"{method} {loggable_url(url)}: {type(exc).__name__}: {_reason(exc)}"
@@ -127,6 +151,23 @@ class HTTPTransport(BaseTransport):
             method=method,
             elapsed=time.perf_counter() - started,
         )
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """Whether the request certainly never left: no connection was made (refused, unreachable, DNS, TLS)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(
+            current,
+            (urllib3.exceptions.NewConnectionError, ConnectionRefusedError, requests.exceptions.SSLError),
+        ):
+            return True
+        reason = getattr(current, "reason", None)
+        inner = current.args[0] if current.args and isinstance(current.args[0], BaseException) else None
+        current = reason if isinstance(reason, BaseException) else inner or current.__cause__
+    return False
 
 
 def _reason(exc: BaseException) -> str:

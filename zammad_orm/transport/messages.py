@@ -9,6 +9,7 @@ parameters for log lines and error messages.
 from __future__ import annotations
 
 import email.utils
+import html
 import http
 import json as jsonlib
 import re
@@ -250,6 +251,12 @@ def _error_message(response: Response) -> str:
             if isinstance(data.get(key), str) and data[key]:
                 return str(data[key])
     text = response.text.strip()
+    if _is_html(response, text):
+        # A proxy's or load balancer's error page (nginx's 502/504): its title, not its markup.
+        title = _HTML_TITLE.search(text)
+        name = " ".join(html.unescape(title.group(1)).split()) if title else ""
+        name = name or response.reason or f"HTTP {response.status}"
+        return f"{name} (an HTML page, not a Zammad reply: a proxy or gateway in front of Zammad answered)"
     if text:
         return text if len(text) <= _SNIPPET else text[:_SNIPPET] + "…"
     return response.reason or f"HTTP {response.status}"
@@ -265,6 +272,14 @@ def _no_route(response: Response) -> bool:
         return True
     error = data.get("error")
     return isinstance(error, str) and error.startswith("No route matches")
+
+
+_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def _is_html(response: Response, text: str) -> bool:
+    content_type = (response.headers.get("Content-Type") or "").lower()
+    return "html" in content_type or text[:15].lower().startswith(("<!doctype html", "<html"))
 
 
 def raise_for_status(response: Response) -> None:
