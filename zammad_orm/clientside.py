@@ -13,34 +13,16 @@ from functools import cmp_to_key
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .evaluator import predicate
-from .expr import And, MatchAll, Node, Not, Or
+from .expr import MatchAll, Node
 from .paging import iterate_index
+from .references import field_heads
 
 if TYPE_CHECKING:
     from .interface import ClientAPI, ModelLike
 
-__all__ = ["compare_rows", "document", "field_heads", "filter_client_side"]
+__all__ = ["compare_rows", "document", "filter_client_side"]
 
 M = TypeVar("M", bound="ModelLike")
-
-
-def field_heads(node: Node) -> dict[str, Any]:
-    """Return the field paths a lowered tree reads, nested: ``{"state": {"name": {}}, "title": {}}``."""
-    heads: dict[str, Any] = {}
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, (And, Or)):
-            stack.extend(item.children)
-        elif isinstance(item, Not):
-            stack.append(item.child)
-        else:
-            name = getattr(item, "field", None)
-            if isinstance(name, str):
-                level = heads
-                for part in name.removesuffix(".keyword").split("."):
-                    level = level.setdefault(part, {})
-    return heads
 
 
 def document(client: ClientAPI, obj: Any, heads: Mapping[str, Any]) -> dict[str, Any]:

@@ -35,6 +35,7 @@ __all__ = [
     "Tables",
     "check_names",
     "check_payload",
+    "field_heads",
     "human_name",
     "is_reference",
     "matching_ids",
@@ -248,7 +249,7 @@ def matching_ids(model: Any, node: Node, tables: Tables | None) -> tuple[list[in
         )
     tree = lower(node)
     match = predicate(tree)
-    heads = _heads(tree)
+    heads = field_heads(tree)
     ids = sorted(
         int(row["id"])
         for row in rows
@@ -277,7 +278,8 @@ def _document(
     return doc
 
 
-def _heads(node: Node) -> dict[str, Any]:
+def field_heads(node: Node) -> dict[str, Any]:
+    """Return the field paths a lowered tree reads, nested: ``{"state": {"name": {}}, "title": {}}``."""
     heads: dict[str, Any] = {}
     stack = [node]
     while stack:
