@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import importlib
 import json
 import logging
 import sqlite3
@@ -25,25 +26,6 @@ from werkzeug.exceptions import ClientDisconnected, MethodNotAllowed, NotFound, 
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from zammad_orm.testing import (
-    routes_articles,
-    routes_checklists,
-    routes_links,
-    routes_mentions,
-    routes_object_manager,
-    routes_online_notifications,
-    routes_organizations,
-    routes_reference,
-    routes_search,
-    routes_tags,
-    routes_ticket_history,
-    routes_ticket_merge,
-    routes_tickets,
-    routes_time_accounting,
-    routes_time_accounting_log,
-    routes_users,
-    routes_version,
-)
 from zammad_orm.testing.core import ApiError, Ctx, Reply, error_body, masked_error, version_tuple
 from zammad_orm.testing.store import Store
 
@@ -156,24 +138,27 @@ def _too_large() -> Response:
 
 
 #: Every routes module, by name (werkzeug ranks the rules itself: the order does not change routing).
-ROUTE_MODULES: tuple[ModuleType, ...] = (
-    routes_articles,
-    routes_checklists,
-    routes_links,
-    routes_mentions,
-    routes_object_manager,
-    routes_online_notifications,
-    routes_organizations,
-    routes_reference,
-    routes_search,
-    routes_tags,
-    routes_ticket_history,
-    routes_ticket_merge,
-    routes_tickets,
-    routes_time_accounting,
-    routes_time_accounting_log,
-    routes_users,
-    routes_version,
+ROUTE_MODULES: tuple[ModuleType, ...] = tuple(
+    importlib.import_module(f"zammad_orm.testing.routes_{name}")
+    for name in (
+        "articles",
+        "checklists",
+        "links",
+        "mentions",
+        "object_manager",
+        "online_notifications",
+        "organizations",
+        "reference",
+        "search",
+        "tags",
+        "ticket_history",
+        "ticket_merge",
+        "tickets",
+        "time_accounting",
+        "time_accounting_log",
+        "users",
+        "version",
+    )
 )
 
 #: Methods in the order ``url_rules`` lists them (werkzeug adds HEAD to every GET rule by itself).
