@@ -39,6 +39,7 @@ from zammad_orm.identity import IdentityMap
 from zammad_orm.loading import Pagination, RecordLoader
 from zammad_orm.manager import Manager, activate, deactivate, set_default_client
 from zammad_orm.models import Model, registry
+from zammad_orm.replica import Replicas, SyncReport
 from zammad_orm.transport import (
     Auth,
     BasicAuth,
@@ -234,6 +235,7 @@ class Client(RecordLoader):
         # A cache built from a setting is the client's to close; one passed in ready-made is its owner's.
         self._home = _Scope(home_cache, owns_cache=home_cache is not cache)
         self._scopes: dict[str, _Scope] = {}  # identities taken on with `with client.on_behalf_of(...)`
+        self._replicas = Replicas(cache)  # the local copies of client.sync(Model)
         self.pagination = pagination if pagination is not None else Pagination()
         if (
             isinstance(page_concurrency, bool)
@@ -492,12 +494,25 @@ class Client(RecordLoader):
         """Raw ``DELETE /api/v1/<path>``; returns decoded JSON (``None`` for an empty body)."""
         return self.request("DELETE", path, params=params or None, json=json)
 
+    def sync(self, model: type[Any], *, reconcile: bool | None = None) -> SyncReport:
+        """Bring the local copy of ``model`` up to date (all records the first time, then the changes).
+
+        ``reconcile=True`` also finds deleted records (every ``RECONCILE_EVERY`` syncs by default). The
+        copy answers ``Model.objects.local()``; see :mod:`zammad_orm.replica` and ``docs/sync.md``.
+        """
+        return self._replicas.get(self._namespace(self._from_header()), model).sync(self, reconcile=reconcile)
+
+    def local_copy(self, model: type[Any]) -> list[Any]:
+        """Return the objects of the local copy of ``model``; ``NotSynced`` before ``sync(model)``."""
+        return self._replicas.get(self._namespace(self._from_header()), model).objects(self)
+
     def close(self) -> None:
         """Close the transport's connections, and the record cache the client built from its setting.
 
         A :class:`~zammad_orm.cache.RecordCache` passed in ready-made is left open for its owner.
         """
         self.transport.close()
+        self._replicas.close()
         for scope in (self._home, *self._scopes.values()):
             if scope.owns_cache:
                 scope.cache.close()

@@ -8,10 +8,11 @@ way Elasticsearch sorts (missing values last).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cmp_to_key
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .errors import QueryError
 from .evaluator import predicate
 from .expr import MatchAll, Node
 from .paging import iterate_index
@@ -63,16 +64,26 @@ def compare_rows(a: Any, b: Any, keys: Sequence[tuple[str, bool]]) -> int:
 
 
 def filter_client_side(
-    client: ClientAPI, model: type[M], tree: Node, keys: Sequence[tuple[str, bool]]
+    client: ClientAPI, model: type[M], tree: Node, keys: Sequence[tuple[str, bool]], *, local: bool = False
 ) -> list[M]:
-    """Page the index endpoint, keep what ``tree`` (lowered) matches, sort by ``keys``."""
+    """Page the index endpoint, keep what ``tree`` (lowered) matches, sort by ``keys``.
+
+    ``local``: filter the objects of the model's local copy instead (``client.sync(Model)``), with no
+    request for them; a filter on ``tags`` (not part of the copy) raises ``QueryError``.
+    """
     match = predicate(tree)
     heads = field_heads(tree)
     kept: list[M] = []
-    endpoint = model._meta.rest_endpoint("list")  # refused before any request if there is none
-    pages = iterate_index(
-        client, model, endpoint, model._meta.max_page_size, full=True, in_flight=client.page_concurrency
-    )
+    pages: Iterable[list[M]]
+    if local:
+        if "tags" in heads:
+            raise QueryError("tags are not part of the local copy: filter them with a search (no local())")
+        pages = [client.local_copy(model)]
+    else:
+        endpoint = model._meta.rest_endpoint("list")  # refused before any request if there is none
+        pages = iterate_index(
+            client, model, endpoint, model._meta.max_page_size, full=True, in_flight=client.page_concurrency
+        )
     for page in pages:
         for obj in page:
             if isinstance(tree, MatchAll) or match(document(client, obj, heads)):

@@ -41,6 +41,7 @@ from .expr import (
 )
 
 __all__ = [
+    "DEFAULT_RAW_ORDER",
     "MATCH_ALL",
     "MATCH_NONE",
     "compile_expression",
@@ -50,6 +51,13 @@ __all__ = [
     "raw_ordering",
     "raw_paging",
 ]
+
+#: Zammad's default search order per model (spec §2.4), used by ``raw()`` without ``sort_by``.
+DEFAULT_RAW_ORDER: dict[str, tuple[tuple[str, bool], ...]] = {
+    "Ticket": (("updated_at", True),),
+    "User": (("active", True), ("updated_at", True)),
+    "Organization": (("active", True), ("updated_at", True)),
+}
 
 #: The query string of an empty filter (every Zammad record has a positive id).
 MATCH_ALL = "id:>0"

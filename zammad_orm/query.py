@@ -34,7 +34,7 @@ from .checks import (
     order_rows,
 )
 from .clientside import filter_client_side
-from .compiler import compile_expression, compile_ordering, raw_ordering, raw_paging
+from .compiler import DEFAULT_RAW_ORDER, compile_expression, compile_ordering, raw_ordering, raw_paging
 from .errors import QueryError
 from .explain import CompiledQuery, Grouping, describe, meaning_notes
 from .expr import MatchAll, MatchNone, Node, Q, conjoin, describe_node, lower, negate
@@ -67,13 +67,6 @@ M = TypeVar("M", bound="ModelLike")
 
 #: get() reads this many rows: enough to say how many matched, up to "more than 20" (as Django does).
 _GET_LIMIT = 21
-
-# Zammad's default search order per model (spec §2.4), used by raw() without sort_by.
-_DEFAULT_RAW_ORDER: dict[str, tuple[tuple[str, bool], ...]] = {
-    "Ticket": (("updated_at", True),),
-    "User": (("active", True), ("updated_at", True)),
-    "Organization": (("active", True), ("updated_at", True)),
-}
 
 
 class _Results:
@@ -114,6 +107,7 @@ class QuerySet(Generic[M]):
     _mode: RowMode = "objects"
     _annotations: tuple[tuple[str, Count], ...] = ()
     _only: tuple[str, ...] = ()
+    _local: bool = False  # answered from the local copy client.sync(Model) keeps (no requests)
     _results: _Results = attrs.field(factory=_Results)
 
     # -- building ----------------------------------------------------------------------------------
@@ -148,6 +142,12 @@ class QuerySet(Generic[M]):
         self._unsliced("exclude")
         self._no_raw("exclude")
         return self._clone(where=conjoin([self._where, negate(Q(*nodes, **lookups))]))
+
+    def local(self) -> QuerySet[M]:
+        """Return this QuerySet answered from the local copy of ``client.sync(Model)``, with no requests."""
+        self._no_raw("answer locally")
+        self._active_client().local_copy(self.model)  # NotSynced before the copy exists
+        return self._clone(local=True)
 
     def _no_raw(self, what: str) -> None:
         if self._raw is not None:
@@ -376,7 +376,7 @@ class QuerySet(Generic[M]):
         if self._raw is not None and self._raw.ordering is not None:
             keys = self._raw.ordering
         elif self._raw is not None:
-            keys = _DEFAULT_RAW_ORDER.get(self.model._meta.name, (("updated_at", True),))
+            keys = DEFAULT_RAW_ORDER.get(self.model._meta.name, (("updated_at", True),))
         else:  # grouped rows are ordered client-side: the rows counted need no order
             keys = tuple((k.lstrip("-+"), k.startswith("-")) for k in self._ordering if not self._annotations)
         sort_by, order_by = compile_ordering([("-" if d else "") + c for c, d in keys])
@@ -451,10 +451,10 @@ class QuerySet(Generic[M]):
     def _backend(self, client: ClientAPI) -> Answerer:
         if self._raw is not None and not (self.model._meta.searchable and self.model._meta.endpoint):
             raise QueryError(f"Zammad has no search endpoint for {self.model.__name__}")
-        return choose_backend(client, self.model, raw=self._raw is not None)
+        return "client" if self._local else choose_backend(client, self.model, raw=self._raw is not None)
 
     def _client_side(self, client: ClientAPI, resolved: Node) -> list[M]:
-        return filter_client_side(client, self.model, lower(resolved), self._keys())
+        return filter_client_side(client, self.model, lower(resolved), self._keys(), local=self._local)
 
     # -- single objects ----------------------------------------------------------------------------
 
