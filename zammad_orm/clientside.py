@@ -69,15 +69,18 @@ def filter_client_side(
     """Page the index endpoint, keep what ``tree`` (lowered) matches, sort by ``keys``.
 
     ``local``: filter the objects of the model's local copy instead (``client.sync(Model)``), with no
-    request for them; a filter on ``tags`` (not part of the copy) raises ``QueryError``.
+    request for them; a filter on what the copy does not hold (``tags``, the ``articles`` of tickets and
+    other lists the server keeps on the other side) raises ``QueryError``.
     """
     match = predicate(tree)
     heads = field_heads(tree)
     kept: list[M] = []
     pages: Iterable[list[M]]
     if local:
-        if "tags" in heads:
-            raise QueryError("tags are not part of the local copy: filter them with a search (no local())")
+        for head in heads:
+            rel = model._meta.relation(head)
+            if head == "tags" or (rel is not None and rel.kind == "reverse"):
+                raise QueryError(f"{head!r} is not in the local copy of {model.__name__}: search the server")
         pages = [client.local_copy(model)]
     else:
         endpoint = model._meta.rest_endpoint("list")  # refused before any request if there is none
