@@ -106,7 +106,8 @@ def test_first_sync_loads_everything_then_no_change_is_one_request(
     server: Emulator, client: zo.Client
 ) -> None:
     report = client.sync(Ticket)
-    assert report.full and report.fetched >= report.total
+    assert report.full
+    assert report.fetched >= report.total
     expected = server_records(server)
     assert local_records(client) == expected
     assert report.total == len(expected) == 601  # 600 demo tickets and the welcome ticket
@@ -114,7 +115,9 @@ def test_first_sync_loads_everything_then_no_change_is_one_request(
         sent(client).reset()
         again = client.sync(Ticket)
         assert sent(client).count == 1, sent(client).sent
-        assert not again.full and again.deleted == 0 and again.total == 601
+        assert not again.full
+        assert again.deleted == 0
+        assert again.total == 601
     assert local_records(client) == expected
 
 
@@ -144,7 +147,8 @@ def test_reconcile_finds_deletions_and_missing_records(server: Emulator, client:
     )
     other.close()
     plain = client.sync(Ticket, reconcile=False)  # changes only: deletions are not seen
-    assert plain.deleted == 0 and set(gone) <= set(local_records(client))
+    assert plain.deleted == 0
+    assert set(gone) <= set(local_records(client))
     assert created.id in local_records(client)
     lost = sorted(server_records(server))[100]  # an old ticket: no later sync reads it again
     copy = the_copy(client)
@@ -152,7 +156,8 @@ def test_reconcile_finds_deletions_and_missing_records(server: Emulator, client:
         copy._db.execute("DELETE FROM records WHERE id = ?", (lost,))
     sent(client).reset()
     report = client.sync(Ticket, reconcile=True)
-    assert report.reconciled and report.deleted == 3
+    assert report.reconciled
+    assert report.deleted == 3
     id_pages = [path for _, path in sent(client).sent if "expand=true" in path]
     assert len(id_pages) == math.ceil(len(server_records(server)) / 200)  # 599 ids: 3 pages
     assert f"query=id%3A{lost}&" in sent(client).sent[-1][1]  # fetched back by id
@@ -272,7 +277,8 @@ def test_users_and_organizations_sync_and_answer_locally(client: zo.Client) -> N
         report = client.sync(model)
         assert report.total == model.objects.using(client).count()
         sent(client).reset()
-        assert client.sync(model).total == report.total and sent(client).count == 1
+        assert client.sync(model).total == report.total
+        assert sent(client).count == 1
         assert [o.id for o in qs.local()] == [o.id for o in qs]
 
 
@@ -294,6 +300,7 @@ def test_a_disk_copy_is_private_and_outlives_its_client(server: Emulator, tmp_pa
         ]
         sent(second).reset()
         report = second.sync(Ticket)
-        assert not report.full and sent(second).count == 1
+        assert not report.full
+        assert sent(second).count == 1
     finally:
         second.close()
