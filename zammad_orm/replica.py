@@ -8,9 +8,11 @@ How a sync runs (:meth:`Replica.sync`):
 
 * The search is sorted by ``updated_at, id`` (ascending) and paged by
   :func:`~zammad_orm.paging.iterate_search` (keyset paging past the 10,000-row window). The first sync
-  asks for everything; later ones for ``updated_at:>=`` the *watermark* minus :data:`OVERLAP` (records
-  updated in the same instant as the last one seen, and the search index's lag). With no change that
-  is one request.
+  asks for everything; later ones for the rows after a position a little before the *watermark* (the
+  ``(updated_at, id)`` of the last record stored): :data:`OVERLAP` earlier, for the search index's lag,
+  but never more than the last :data:`OVERLAP_ROWS` records stored, so that after a bulk change of
+  many records in one instant a sync with no change is still one request. Records in the watermark's
+  own instant are told apart by id (keyset), so none is skipped or read twice for that reason.
 * Each page is stored in one transaction together with the new watermark (the last ``updated_at`` of
   the page): an exception on page *k* leaves pages *1..k-1* stored and the watermark after them, so the
   next sync resumes there; records are keyed by id, so a page read twice duplicates nothing.
@@ -38,25 +40,32 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
 from .cache.disk import default_cache_dir
 from .cache.factory import cache_kind
+from .dates import format_datetime, iso_instant
 from .errors import CacheError, ConfigurationError, NotSynced, QueryError
 from .expr import Lookup, MatchAll, Node
 from .meta import registry
-from .paging import ID_BATCH, SearchPlan, iterate_ids, iterate_search
+from .paging import ID_BATCH, SearchPlan, iterate_ids, iterate_search, keyset_after
 
 if TYPE_CHECKING:
     from .interface import ClientAPI
 
-__all__ = ["OVERLAP", "RECONCILE_EVERY", "Replica", "Replicas", "SyncReport"]
+__all__ = ["ORDERING", "OVERLAP", "OVERLAP_ROWS", "RECONCILE_EVERY", "Replica", "Replicas", "SyncReport"]
 
-#: How far before the watermark a later sync starts: records updated in the watermark's own instant, and
-#: records the search index took in late (Elasticsearch refreshes about once a second).
+#: How far before the watermark a later sync starts: records the search index took in late
+#: (Elasticsearch refreshes about once a second; Zammad indexes in a background job).
 OVERLAP = dt.timedelta(seconds=5)
+#: A later sync reads again at most this many records it already holds (the latest ones): with no change
+#: it is one page of 200. A record the index took in later than that is found by a reconciliation.
+OVERLAP_ROWS = 50
+#: The order of a sync's pages.
+ORDERING = (("updated_at", False), ("id", False))
 #: Every this many syncs one also reconciles ids (finds deleted records); ``reconcile=True`` forces it.
 RECONCILE_EVERY = 20
 #: Pages of a sync that loads everything on the wire at once: the client's ``page_concurrency``. The
@@ -65,6 +74,7 @@ DELTA_IN_FLIGHT = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (id INTEGER PRIMARY KEY, updated_at TEXT, record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS records_by_time ON records (updated_at, id);
 CREATE TABLE IF NOT EXISTS related (model TEXT, id INTEGER, record TEXT NOT NULL, PRIMARY KEY (model, id));
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
 """
@@ -189,17 +199,26 @@ class Replica:
             )
 
     def _changed(self) -> Node:
+        """Return the filter of the rows a sync reads: all, or those after the position before the mark."""
         mark = self.watermark
-        if mark is None:
+        when = None if mark is None else iso_instant(mark)
+        if when is None:
             return MatchAll()
-        since = dt.datetime.fromisoformat(mark.replace("Z", "+00:00")) - OVERLAP
-        return Lookup("updated_at", "gte", since)
+        start: tuple[str, int] = (format_datetime(when - OVERLAP), 0)
+        latest = self._db.execute(
+            "SELECT updated_at, id FROM records WHERE updated_at IS NOT NULL"
+            " ORDER BY updated_at DESC, id DESC LIMIT 1 OFFSET ?",
+            (OVERLAP_ROWS,),
+        ).fetchone()
+        if latest is not None:
+            start = max(start, (str(latest[0]), int(latest[1])))
+        return keyset_after(ORDERING, SimpleNamespace(updated_at=iso_instant(start[0]), id=start[1]))
 
     def _plan(self, client: ClientAPI, where: Node) -> SearchPlan:
         return SearchPlan(
             path=f"{self.model._meta.endpoint}/search",
             where=where,
-            ordering=(("updated_at", False), ("id", False)),
+            ordering=ORDERING,
             allow_stars=lambda: client.facts.generation != "unified",
         )
 

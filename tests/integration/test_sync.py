@@ -204,7 +204,13 @@ def test_an_interrupted_first_sync_resumes_exactly(server: Emulator, client: zo.
 
 def test_an_interrupted_later_sync_resumes_exactly(server: Emulator, client: zo.Client) -> None:
     client.sync(Ticket)
-    since = when(the_copy(client).watermark or "") - replica.OVERLAP
+    # Where the next sync starts: OVERLAP before the watermark, but past all but the last OVERLAP_ROWS
+    # records held, in (updated_at, id) order.
+    held = sorted((u, pk) for pk, u in local_records(client).items())
+    mark = when(the_copy(client).watermark or "") - replica.OVERLAP
+    start = max(
+        (mark.isoformat(timespec="milliseconds").replace("+00:00", "Z"), 0), held[-replica.OVERLAP_ROWS - 1]
+    )
     ids = sorted(server_records(server))[:450]
     change(server, ids, "second wave")
     rule = server.faults.add("status", path="^/api/v1/tickets/search$", query="(^|&)page=2(&|$)", status=503)
@@ -213,9 +219,8 @@ def test_an_interrupted_later_sync_resumes_exactly(server: Emulator, client: zo.
             client.sync(Ticket)
     finally:
         server.faults.remove(rule)
-    # Exactly the first page of the changes was stored: the rows since the watermark (less the overlap)
-    # in (updated_at, id) order, the first 200.
-    delta = sorted((u, pk) for pk, u in server_records(server).items() if when(u) >= since)
+    # Exactly the first page of the changes was stored: the first 200 rows after the start.
+    delta = sorted((u, pk) for pk, u in server_records(server).items() if (u, pk) > start)
     first_page = {pk for _, pk in delta[:200]}
     changed_here = {pk for pk, u in local_records(client).items() if pk in ids and (u, pk) in delta}
     assert changed_here == first_page & set(ids)
