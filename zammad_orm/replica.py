@@ -176,24 +176,29 @@ class Replica:
         Args:
             client: The client to send the searches.
             reconcile: ``True``: also reconcile ids (find deletions); ``False``: not even when due;
-                ``None``: every :data:`RECONCILE_EVERY` syncs.
+                ``None``: every :data:`RECONCILE_EVERY` syncs, after an interrupted reconciliation, and
+                when a first sync that was interrupted completes (records stored before may be gone).
 
         """
         with self._lock:
             full = not self.complete
+            resumed = full and self.watermark is not None
             since = int(self._get("since_reconcile") or 0)
-            due = reconcile if reconcile is not None else (since + 1 >= RECONCILE_EVERY and not full)
-            if due:
+            pending = resumed or self._get("reconcile_pending") == "1"
+            if reconcile is None:
+                due = pending or (not full and since + 1 >= RECONCILE_EVERY)
+            else:
+                due = reconcile and (resumed or not full)  # a first sync reads every record anyway
+            if due or pending:
                 with self._transaction() as db:
                     self._put(db, "reconcile_pending", 1)  # an interrupted reconciliation is done next time
-            due = due or (reconcile is None and self._get("reconcile_pending") == "1")
             fetched = self._pull(client, self._changed(), in_flight=None if full else DELTA_IN_FLIGHT)
-            deleted = self._reconcile(client) if due and not full else 0
+            deleted = self._reconcile(client) if due else 0
             with self._transaction() as db:
                 self._put(db, "complete", 1)
                 self._put(db, "syncs", self.syncs + 1)
                 self._put(db, "since_reconcile", 0 if (due or full) else since + 1)
-                self._put(db, "reconcile_pending", 0)
+                self._put(db, "reconcile_pending", 0 if due or not pending else 1)
             return SyncReport(
                 self.model._meta.name, fetched, deleted, len(self), full, due or full, self.watermark
             )

@@ -195,10 +195,15 @@ def test_an_interrupted_first_sync_resumes_exactly(server: Emulator, client: zo.
         client.tickets.local()
     expected_first = sorted(server_records(server).items(), key=lambda kv: (kv[1], kv[0]))[:400]
     assert copy.ids() == {pk for pk, _ in expected_first}
-    # Meanwhile tickets change on both sides of the interruption.
+    # Meanwhile tickets change on both sides of the interruption, and one stored already is deleted.
     change(server, [pk for pk, _ in expected_first[:5]] + [pk for pk, _ in expected_first[-5:]], "meanwhile")
+    other = make_client(server)
+    other.tickets.get(id=expected_first[7][0]).delete()
+    other.close()
     report = client.sync(Ticket)
     assert report.full
+    assert report.reconciled
+    assert report.deleted == 1
     assert local_records(client) == server_records(server)
 
 
@@ -309,3 +314,24 @@ def test_a_disk_copy_is_private_and_outlives_its_client(server: Emulator, tmp_pa
         assert sent(second).count == 1
     finally:
         second.close()
+
+
+def test_an_interrupted_reconciliation_is_done_by_the_next_sync(server: Emulator, client: zo.Client) -> None:
+    client.sync(Ticket)
+    gone = sorted(server_records(server))[30]
+    other = make_client(server)
+    other.tickets.get(id=gone).delete()
+    other.close()
+    id_page_2 = r"^(?=.*expand=true)(?=.*(^|&)page=2(&|$))"
+    rule = server.faults.add("status", path="^/api/v1/tickets/search$", query=id_page_2, status=502)
+    try:
+        with pytest.raises(errors.ServerError):
+            client.sync(Ticket, reconcile=True)
+    finally:
+        server.faults.remove(rule)
+    assert gone in local_records(client)
+    report = client.sync(Ticket)  # not the 20th sync: it reconciles because the last one did not finish
+    assert report.reconciled
+    assert report.deleted == 1
+    assert local_records(client) == server_records(server)
+    assert not client.sync(Ticket).reconciled
