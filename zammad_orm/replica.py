@@ -118,7 +118,7 @@ class Replica:
         self.path = path
         self._lock = threading.RLock()
         self._objects: dict[int, Any] | None = None  # built from the records on first local use
-        self._related: list[Any] = []  # keeps the related objects in the (weak) identity map
+        self._related: dict[tuple[str, int], Any] = {}  # keeps related objects in the (weak) identity map
         try:
             self._db = sqlite3.connect(
                 ":memory:" if path is None else _private_file(path), timeout=30, check_same_thread=False
@@ -239,19 +239,23 @@ class Replica:
     def _store(self, client: ClientAPI, rows: list[Any]) -> None:
         records = [(obj.id, obj._raw.get("updated_at"), json.dumps(obj._raw)) for obj in rows]
         marks = [str(u) for _, u, _ in records if isinstance(u, str)]
-        related = self._related_records(client, rows)
+        related = self._related_objects(client, rows)
         with self._transaction() as db:
             db.executemany("INSERT OR REPLACE INTO records (id, updated_at, record) VALUES (?,?,?)", records)
-            db.executemany("INSERT OR REPLACE INTO related (model, id, record) VALUES (?, ?, ?)", related)
+            db.executemany(
+                "INSERT OR REPLACE INTO related (model, id, record) VALUES (?, ?, ?)",
+                [(name, pk, json.dumps(obj._raw)) for (name, pk), obj in related.items()],
+            )
             mark = max([*marks, self.watermark or ""])
             if mark:
                 self._put(db, "watermark", mark)
         if self._objects is not None:
             self._objects.update((obj.id, obj) for obj in rows)
+            self._related.update(related)
 
-    def _related_records(self, client: ClientAPI, rows: list[Any]) -> list[tuple[str, int, str]]:
-        """Return the records of the objects the rows refer to that the page's ``assets`` brought along."""
-        out: dict[tuple[str, int], str] = {}
+    def _related_objects(self, client: ClientAPI, rows: list[Any]) -> dict[tuple[str, int], Any]:
+        """Return the objects the rows refer to that the page's ``assets`` brought along, by (model, id)."""
+        out: dict[tuple[str, int], Any] = {}
         for rel in self.model._meta.descriptors.values():
             target = registry.get(rel.target)
             if rel.kind != "fk" or target is None or not rel.local:
@@ -261,8 +265,8 @@ class Replica:
                 if type(pk) is int and (rel.target, pk) not in out:
                     known = client.identity.get(target, pk)
                     if known is not None:
-                        out[rel.target, pk] = json.dumps(known._raw)
-        return [(name, pk, record) for (name, pk), record in out.items()]
+                        out[rel.target, pk] = known
+        return out
 
     def _reconcile(self, client: ClientAPI) -> int:
         """Drop the local records the server no longer has, fetch the ones it has that are missing."""
@@ -295,7 +299,8 @@ class Replica:
                 name = self.model.__name__
                 raise NotSynced(f"no local copy of {name} yet: call client.sync({name}) first")
             if self._objects is None:
-                self._related = self._load(client, self._db.execute("SELECT model, record FROM related"))
+                related = self._load(client, self._db.execute("SELECT model, record FROM related"))
+                self._related = {(type(obj)._meta.name, obj.id): obj for obj in related}
                 rows = self._db.execute("SELECT ?, record FROM records ORDER BY id", (self.model._meta.name,))
                 self._objects = {obj.id: obj for obj in self._load(client, rows)}
             return list(self._objects.values())

@@ -305,9 +305,17 @@ def test_a_disk_copy_is_private_and_outlives_its_client(server: Emulator, tmp_pa
     second = make_client(server, cache=f"disk:{tmp_path}")
     try:
         assert local_records(second) == expected  # a complete copy answers before this client syncs
-        assert [t.id for t in second.tickets.local().filter(state="new")] == [
-            t.id for t in second.tickets.filter(state="new")
+        queries = [
+            second.tickets.filter(state="new"),
+            second.tickets.filter(owner__login__startswith="a").order_by("-id"),
+            second.tickets.filter(organization__name__icontains="e", customer__email__contains="a"),
         ]
+        local = [[t.id for t in qs.local()] for qs in queries]
+        # The related objects came with the copy: only reference tables are read (once per client).
+        tables = ("/ticket_states?", "/ticket_priorities?")
+        assert all(path.startswith(tables) for _, path in sent(second).sent), sent(second).sent
+        assert local == [[t.id for t in qs] for qs in queries]
+        assert all(local)
         sent(second).reset()
         report = second.sync(Ticket)
         assert not report.full
