@@ -56,7 +56,7 @@ def run() -> list[Row]:
         rows.append(
             (
                 f"sync after {CHANGED} changes (1%)",
-                f"{duration(elapsed)}, {sent} requests, {report.fetched} records",
+                f"{duration(elapsed)}, {sent} request{'s' * (sent != 1)}, {report.fetched} records",
                 f"<= {target} requests",
             )
         )
