@@ -343,3 +343,15 @@ def test_an_interrupted_reconciliation_is_done_by_the_next_sync(server: Emulator
     assert report.deleted == 1
     assert local_records(client) == server_records(server)
     assert not client.sync(Ticket).reconciled
+
+
+def test_each_identity_has_a_copy_of_its_own(client: zo.Client) -> None:
+    admin = client.sync(Ticket)
+    with client.on_behalf_of("nicole.braun@zammad.org"):
+        with pytest.raises(errors.NotSynced):
+            client.tickets.local()
+        theirs = client.sync(Ticket)
+        seen = sorted(t.id for t in client.tickets.all())
+        assert sorted(t.id for t in client.tickets.local()) == seen
+    assert 0 < theirs.total == len(seen) < admin.total
+    assert len(client.local_copy(Ticket)) == admin.total
