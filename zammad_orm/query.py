@@ -36,7 +36,7 @@ from .checks import (
 from .clientside import filter_client_side
 from .compiler import DEFAULT_RAW_ORDER, compile_expression, compile_ordering, raw_ordering, raw_paging
 from .errors import QueryError
-from .explain import CompiledQuery, Grouping, describe, meaning_notes
+from .explain import LOCAL_COPY, CompiledQuery, Grouping, describe, meaning_notes
 from .expr import MatchAll, MatchNone, Node, Q, conjoin, describe_node, lower, negate
 from .paging import (
     ID_BATCH,
@@ -49,7 +49,7 @@ from .paging import (
 )
 from .prefetch import load_page_relations, load_paths
 from .resolver import resolve
-from .rows import RowMode, dataframe, relation_prefixes, shape_rows, with_progress
+from .rows import ResultCache, RowMode, dataframe, relation_prefixes, shape_rows, with_progress
 from .search_backend import (
     Answerer,
     SearchIndexUnavailableWarning,
@@ -67,15 +67,6 @@ M = TypeVar("M", bound="ModelLike")
 
 #: get() reads this many rows: enough to say how many matched, up to "more than 20" (as Django does).
 _GET_LIMIT = 21
-
-
-class _Results:
-    """The mutable result cache of one QuerySet (never shared by clones)."""
-
-    __slots__ = ("items",)
-
-    def __init__(self) -> None:
-        self.items: list[Any] | None = None
 
 
 @attrs.frozen(eq=False)
@@ -108,12 +99,12 @@ class QuerySet(Generic[M]):
     _annotations: tuple[tuple[str, Count], ...] = ()
     _only: tuple[str, ...] = ()
     _local: bool = False  # answered from the local copy client.sync(Model) keeps (no requests)
-    _results: _Results = attrs.field(factory=_Results)
+    _results: ResultCache = attrs.field(factory=ResultCache)
 
     # -- building ----------------------------------------------------------------------------------
 
     def _clone(self, **changes: Any) -> QuerySet[M]:
-        return attrs.evolve(self, results=_Results(), **changes)
+        return attrs.evolve(self, results=ResultCache(), **changes)
 
     def _unsliced(self, what: str) -> None:
         if self._low or self._high is not None:
@@ -418,7 +409,8 @@ class QuerySet(Generic[M]):
             "sort_by": ",".join(sort_by),
             "order_by": ",".join("desc" if d else "asc" for d in order_by),
         }
-        return CompiledQuery(str(self.model._meta.endpoint), params, client_side=True)
+        endpoint = LOCAL_COPY if self._local else str(self.model._meta.endpoint)
+        return CompiledQuery(endpoint, params, client_side=True)
 
     def explain(self) -> str:
         """Describe what evaluating this QuerySet will do: endpoint, parameters, pages, counting, caches.

@@ -355,3 +355,11 @@ def test_each_identity_has_a_copy_of_its_own(client: zo.Client) -> None:
         assert sorted(t.id for t in client.tickets.local()) == seen
     assert 0 < theirs.total == len(seen) < admin.total
     assert len(client.local_copy(Ticket)) == admin.total
+
+
+def test_explain_says_a_local_queryset_sends_nothing(client: zo.Client) -> None:
+    client.sync(Ticket)
+    qs = client.tickets.local().filter(state="open")
+    assert "the local copy client.sync(Ticket) keeps (no request)" in qs.explain()
+    assert str(qs.query).endswith("(evaluated client-side over the local copy)")
+    assert "GET /api/v1/tickets/search" in client.tickets.filter(state="open").explain()
