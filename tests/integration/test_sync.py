@@ -363,3 +363,18 @@ def test_explain_says_a_local_queryset_sends_nothing(client: zo.Client) -> None:
     assert "the local copy client.sync(Ticket) keeps (no request)" in qs.explain()
     assert str(qs.query).endswith("(evaluated client-side over the local copy)")
     assert "GET /api/v1/tickets/search" in client.tickets.filter(state="open").explain()
+
+
+def test_a_broken_copy_file_raises_a_cache_error_naming_it(server: Emulator, tmp_path: Path) -> None:
+    first = make_client(server, cache=f"disk:{tmp_path}")
+    first.sync(Ticket)
+    first.close()
+    (path,) = (tmp_path / "replicas").glob("*/Ticket.sqlite3")
+    path.write_bytes(b"this is no SQLite database" * 100)
+    second = make_client(server, cache=f"disk:{tmp_path}")
+    try:
+        with pytest.raises(errors.CacheError, match=r"Ticket\.sqlite3"):
+            second.sync(Ticket)
+        assert sent(second).count == 0
+    finally:
+        second.close()
