@@ -178,10 +178,10 @@ def iterate_search(
     are asked for ahead while the consumer works on the current one. At the end of a result at most
     ``in_flight - 1`` requests were not needed; past the search window the next window starts after the
     last row seen (keyset), again with one page first. When the first page of a whole result (no
-    ``form``, ``stream`` or ``stop``, not a raw query string) comes back full, the reference tables its rows refer to and its assets leave out (a
-    ticket's states and priorities) are loaded beside the next pages, once per client
-    (:func:`unsent_tables`). An error of any page is raised once, when that
-    page is due; the requests still on the wire are abandoned. ``stream``: see
+    ``form``, ``stream`` or ``stop``, not a raw query string) comes back full, the reference tables its
+    rows refer to and its assets leave out (a ticket's states and priorities) are loaded beside the next
+    pages, once per client (:func:`unsent_tables`). An error of any page is raised once, when that page
+    is due; the requests still on the wire are abandoned. ``stream``: see
     :func:`~zammad_orm.replies.decode_search`. With a ``form`` each page is asked for in the form it
     names when the page is asked for, and the pages after the first are asked for only once the consumer
     has seen the first (and could choose the form of the rest).

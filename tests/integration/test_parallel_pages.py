@@ -222,7 +222,8 @@ def test_a_whole_result_loads_its_reference_tables_beside_the_pages(server: tupl
     assert sorted(paths[i] for i in tables) == ["/ticket_priorities", "/ticket_states"]
     assert all(i < len(paths) - 1 for i in tables)  # asked while pages were still on the wire
     sent = transport.count
-    assert {t.state.name for t in found} and {t.priority.name for t in found}
+    assert {t.state.name for t in found}
+    assert {t.priority.name for t in found}
     assert transport.count == sent  # the loop's reads of states and priorities cost nothing more
     list(client.tickets.order_by("-id"))
     assert transport.count - sent >= 3  # a second whole result: pages only, the tables are known
