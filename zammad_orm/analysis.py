@@ -107,6 +107,7 @@ class Analysis:
         pairs = self._aggregates(aggregates, named)
         client = self._active_client()
         self.resolved(client)  # every name checked before any request
+        check_aggregates(self.model, dict(pairs), client.facts.attributes)
         base = self._clone(mode="objects", fields=None, ordering=(), computed=())
         return aggregate_values(base, pairs, server=self._aggregate_on_server(client, pairs))
 

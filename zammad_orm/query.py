@@ -407,8 +407,10 @@ class QuerySet(Analysis, Writes[M]):
         facts = client.facts  # the custom attributes are asked only for a name not declared
         values = "values" if self._mode == "dict" else "values_list"
         keys = order_keys(self._ordering, dict(self._computed), bool(self._annotations))
+        check_ordering(self.model, keys, facts.attributes, self._fields, self._annotations)
         fields = self._plain(self._fields or (), self._computed)
-        check_names(self.model, keys, fields, self._only, self._annotations, facts.attributes, values)
+        check_names(self.model, (), fields, self._only, self._annotations, facts.attributes, values)
+        check_functions(self.model, dict(self._computed), (), facts.attributes)
         return resolve(
             self.model, self._where, attributes=client.facts.attributes, tables=client.facts, notes=notes
         )
