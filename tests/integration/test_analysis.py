@@ -61,7 +61,8 @@ def test_aggregate_counts_rows_on_the_server_in_one_request_on_65(demo65: Any) -
     assert "only_total_count=true" in sent(client).sent[0][1]
     assert "aggregate(): on the server" in qs.explain(n=Count("id"))
     expected = len(list(zo.Ticket.objects.using(make_client(demo65)).filter(state="open")))
-    assert result == {"n": expected, "rows": expected} and expected > 0
+    assert result == {"n": expected, "rows": expected}
+    assert expected > 0
 
 
 def test_aggregate_counts_cost_what_count_costs_on_62(demo: Any) -> None:
@@ -90,9 +91,11 @@ def test_aggregate_client_side_in_one_pass_with_exact_decimal_sums(demo: Any, cl
     tickets = list(zo.Ticket.objects.using(direct_client).all())
     assert aggregating == len(sent(direct_client).sent)  # one pass: the requests of reading the rows
     units = [t.time_unit for t in tickets if t.time_unit is not None]
-    assert units and all(isinstance(u, Decimal) for u in units)
+    assert units
+    assert all(isinstance(u, Decimal) for u in units)
     total = sum(units, Decimal(0))
-    assert result["time_unit__sum"] == total and isinstance(result["time_unit__sum"], Decimal)
+    assert result["time_unit__sum"] == total
+    assert isinstance(result["time_unit__sum"], Decimal)
     assert result["time_unit__avg"] == total / len(units)
     assert result["first"] == min(t.created_at for t in tickets)
     assert result["last"] == max(t.created_at for t in tickets)
@@ -115,7 +118,8 @@ def test_decimal_sums_are_exact_where_floats_are_not(fresh_emulator: Any) -> Non
     per_ticket = zo.TimeAccounting.objects.using(client).filter(ticket_id__in=[t.id for t in tickets])
     assert per_ticket.aggregate(total=Sum("time_unit"), n=Count()) == {"total": Decimal("0.6"), "n": 4}
     frame = qs.to_dataframe("number", "time_unit")
-    assert frame["time_unit"].dtype == object and frame["time_unit"].sum() == Decimal("0.6")
+    assert frame["time_unit"].dtype == object
+    assert frame["time_unit"].sum() == Decimal("0.6")
 
 
 # -- grouped aggregates ------------------------------------------------------------------------------
@@ -207,7 +211,9 @@ def test_rows_ordered_by_a_truncation_are_ordered_by_its_field_on_the_server(cli
     qs = zo.Ticket.objects.using(client).annotate(month=TruncMonth("created_at")).order_by("-month")
     rows = list(qs.values_list("number", "created_at", "month")[:30])
     searched = _searches(client)
-    assert searched and "sort_by=created_at%2Cid" in searched[0] and "order_by=desc%2Cdesc" in searched[0]
+    assert searched
+    assert "sort_by=created_at%2Cid" in searched[0]
+    assert "order_by=desc%2Cdesc" in searched[0]
     assert [r[1] for r in rows] == sorted((r[1] for r in rows), reverse=True)
     assert all(r[2] == dt.datetime(r[1].year, r[1].month, 1, tzinfo=dt.timezone.utc) for r in rows)
     named = zo.Ticket.objects.using(client).values("number", month=ExtractMonth("created_at"))[:5]
@@ -257,7 +263,8 @@ def test_empty_results_have_the_same_dtypes(client: zo.Client) -> None:
     empty = tickets.filter(title="no such title anywhere").to_dataframe(
         "number", "state__name", "owner__login", "created_at", "time_unit", "id"
     )
-    assert len(full) > 0 and len(empty) == 0
+    assert len(full) > 0
+    assert len(empty) == 0
     assert list(full.dtypes.astype(str)) == list(empty.dtypes.astype(str))
     assert list(full.dtypes.astype(str)) == [
         "string",
@@ -283,7 +290,8 @@ def test_values_and_values_list_frames_are_typed(client: zo.Client) -> None:
         "vip": "boolean",
     }
     flat = users.values_list("id", flat=True)[:5].to_dataframe()
-    assert str(flat["id"].dtype) == "Int64" and list(flat["id"]) == [u.id for u in users[:5]]
+    assert str(flat["id"].dtype) == "Int64"
+    assert list(flat["id"]) == [u.id for u in users[:5]]
 
 
 def test_polars_frames_are_typed(client: zo.Client) -> None:
@@ -322,7 +330,8 @@ def test_progress_shows_the_total_the_first_page_tells(
     )
     plain = [t.id for t in zo.Ticket.objects.using(plain_client).filter(state="closed").iterator(5)]
     ids, err = _bar(bar_client, capsys, 5)  # several pages: 6.5 sends total_count with the first
-    assert ids == plain and len(ids) > 5
+    assert ids == plain
+    assert len(ids) > 5
     assert f"| {len(ids)}/{len(ids)} [" in err
     assert f"0/{len(ids)} [" in err or f"5/{len(ids)} [" in err  # the total was known before the end
     assert sent(bar_client).sent == sent(plain_client).sent  # the total costs no request
@@ -334,4 +343,5 @@ def test_progress_total_of_a_short_result_and_none_when_unknown(
     ids, err = _bar(client, capsys, 200)  # one short page: its rows are all of them
     assert f"| {len(ids)}/{len(ids)} [" in err
     ids, err = _bar(make_client(demo), capsys, 5)  # 6.2 sends no total: rows counted only
-    assert f"Ticket: {len(ids)} rows" in err and "/" not in err.split("Ticket:")[-1].split("[")[0]
+    assert f"Ticket: {len(ids)} rows" in err
+    assert "/" not in err.split("Ticket:")[-1].split("[")[0]
