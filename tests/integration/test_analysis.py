@@ -345,3 +345,22 @@ def test_progress_total_of_a_short_result_and_none_when_unknown(
     ids, err = _bar(make_client(demo), capsys, 5)  # 6.2 sends no total: rows counted only
     assert f"Ticket: {len(ids)} rows" in err
     assert "/" not in err.split("Ticket:")[-1].split("[")[0]
+
+
+def test_time_accounted_per_organization_in_a_few_requests(demo: Any, client: zo.Client) -> None:
+    qs = (
+        zo.TimeAccounting.objects.using(client)
+        .values("ticket__organization__name")
+        .annotate(units=Sum("time_unit"))
+    )
+    rows = list(qs)
+    paths = [path.split("?")[0] for _, path in sent(client).sent]
+    # The index pages carry the accountings in their assets (key TicketTimeAccounting): none is fetched alone.
+    assert not [p for p in paths if p.startswith("/time_accountings/")]
+    accountings = list(zo.TimeAccounting.objects.using(make_client(demo)).all())
+    ticket_batches = -(-len({ta.ticket_id for ta in accountings}) // 200)
+    assert len(paths) <= -(-len(accountings) // 500) + ticket_batches + 1  # + the organizations, once
+    expected: dict[str | None, Decimal] = defaultdict(Decimal)
+    for ta in zo.TimeAccounting.objects.using(make_client(demo)).select_related("ticket__organization"):
+        expected[ta.ticket.organization.name if ta.ticket.organization else None] += ta.time_unit
+    assert {r["ticket__organization__name"]: r["units"] for r in rows} == dict(expected)
