@@ -3,19 +3,19 @@
 ``QuerySet.to_dataframe()`` / ``to_polars()`` type each column by what it holds, not by guessing from
 the values (an empty result has the same dtypes as a full one):
 
-=====================  ==============================  ===================================
-values                 pandas                          Polars
-=====================  ==============================  ===================================
-timestamps             ``datetime64[ns, UTC]``         ``Datetime("us", "UTC")``
-``Trunc*(tzinfo=tz)``  ``datetime64[ns, <tz>]``        ``Datetime("us", <tz>)``
-dates                  ``datetime64[ns]`` (midnight)   ``Date``
-integers, counts       ``Int64`` (nullable)            ``Int64``
-booleans               ``boolean`` (nullable)          ``Boolean``
-decimals (time_unit)   ``object`` of ``Decimal``       ``Decimal`` (exact)
-floats, ``Avg``        ``float64``                     ``Float64``
-text                   ``string``                      ``String``
-other (objects, lists) ``object``                      ``Object`` / ``List``
-=====================  ==============================  ===================================
+=====================  =============================  =========================
+values                 pandas                         Polars
+=====================  =============================  =========================
+timestamps             ``datetime64[ns, UTC]``        ``Datetime("us", "UTC")``
+``Trunc*(tzinfo=tz)``  ``datetime64[ns, <tz>]``       ``Datetime("us", <tz>)``
+dates                  ``datetime64[ns]`` (midnight)  ``Date``
+integers, counts       ``Int64`` (nullable)           ``Int64``
+booleans               ``boolean`` (nullable)         ``Boolean``
+decimals (time_unit)   ``object`` of ``Decimal``      ``Decimal`` (exact)
+floats                 ``float64``                    ``Float64``
+text                   ``string``                     ``String``
+relations, lists       ``object``                     ``Object`` or inferred
+=====================  =============================  =========================
 
 Decimals stay exact :class:`~decimal.Decimal` objects in pandas (``df["time_unit"].sum()`` is exact;
 ``.astype(float)`` for plotting). Custom attributes the model does not declare get pandas' and Polars'
