@@ -11,6 +11,7 @@ numbers as JSON instead of tables.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -49,7 +50,7 @@ def report(tz: ZoneInfo) -> dict[str, list[dict[str, Any]]]:
 
 
 def _text(value: Any) -> str:
-    if hasattr(value, "isoformat"):
+    if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return "-" if value is None else str(value)
 
