@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import zammad_orm as zo
-from zammad_orm import Organization, Q, Ticket, User, errors, replica
+from zammad_orm import Count, Organization, Q, Sum, Ticket, TruncMonth, User, errors, replica
 from zammad_orm.manager import set_default_client
 from zammad_orm.testing import Emulator
 
@@ -378,3 +378,21 @@ def test_a_broken_copy_file_raises_a_cache_error_naming_it(server: Emulator, tmp
         assert sent(second).count == 0
     finally:
         second.close()
+
+
+def test_aggregates_and_grouped_rows_run_locally(client: zo.Client) -> None:
+    client.sync(Ticket)
+    qs = client.tickets.filter(state__in=["open", "new"])
+
+    def results(qs: Any) -> tuple[Any, ...]:
+        return (
+            qs.aggregate(n=Count("id"), t=Sum("time_unit")),
+            list(qs.values("group_id").annotate(n=Count("id")).order_by("group_id")),
+            list(qs.annotate(m=TruncMonth("created_at")).values("m").annotate(n=Count("id")).order_by("m")),
+        )
+
+    expected = results(qs)
+    assert expected[0]["n"] > 0
+    sent(client).reset()
+    assert results(qs.local()) == expected
+    assert sent(client).count == 0
