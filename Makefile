@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(VENV)/bin/zammad-orm demo
 
 lint: $(STAMP)
-	$(PY) -m ruff check zammad_orm tests benchmarks
-	$(PY) -m ruff format --check zammad_orm tests benchmarks
+	$(PY) -m ruff check zammad_orm tests benchmarks examples docs
+	$(PY) -m ruff format --check zammad_orm tests benchmarks examples docs
 
 typecheck: $(STAMP)
 	$(PY) -m mypy --strict
