@@ -440,7 +440,8 @@ def _member(name: str, value: Any, level: int) -> list[str]:
 
 
 def _bases(cls: type) -> str:
-    names = [b.__name__ for b in cls.__bases__ if b is not object and not b.__name__.startswith("_")]
+    hidden = {"object", "Generic", "Protocol"}  # typing's machinery is no base a reader uses
+    names = [b.__name__ for b in cls.__bases__ if b.__name__ not in hidden and not b.__name__.startswith("_")]
     return f"*bases:* {', '.join(f'`{n}`' for n in names)}" if names else ""
 
 
