@@ -361,7 +361,7 @@ def signature(obj: Callable[..., Any], name: str, *, drop_self: bool = False) ->
         if param.kind is param.KEYWORD_ONLY and not star_done:
             params.append("*")
             star_done = True
-        prefix = {param.VAR_POSITIONAL: "*", param.VAR_KEYWORD: "**"}.get(param.kind, "")
+        prefix = {"VAR_POSITIONAL": "*", "VAR_KEYWORD": "**"}.get(param.kind.name, "")
         if param.kind is param.VAR_POSITIONAL:
             star_done = True
         text = prefix + param.name
@@ -530,7 +530,7 @@ def render_model(name: str) -> list[str]:
     manager_members = (
         list(_own_members(manager)) if manager is not None and manager.__module__ == cls.__module__ else []
     )
-    if manager_members:
+    if manager is not None and manager_members:
         out += [f"### `{manager.__name__}`: `{name}.objects`, `client.{meta.collection}`", ""]
         out += [markdown(inspect.getdoc(manager) or ""), ""]
         for member, value in manager_members:
