@@ -484,7 +484,7 @@ def test_explain_describes_the_plan(emulator: Emulator) -> None:
     assert "count(): the ids of the matches, 200 per request" in text  # 6.2: no total in replies
     assert "cache: the search is always sent (search results are never cached)" in text
     assert "related: owner from the search assets, the identity map and the record cache" in text
-    assert "in flight: the first page alone, then up to 4 pages at once" in text
+    assert "in flight: the first page alone, then up to 8 pages at once" in text
     assert not any("search" in r.url for r in transport.sent)  # explain() never searches
     deep = client.tickets.order_by("id")[12_000:12_010].explain()
     assert "lie past the 10000-row window" in deep
