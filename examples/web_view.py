@@ -18,7 +18,7 @@ import html
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, make_server
+from wsgiref.simple_server import make_server
 
 import zammad_orm
 from zammad_orm import Ticket
@@ -77,11 +77,6 @@ def make_app(limit: int) -> Callable[[dict[str, Any], Callable[..., Any]], Itera
     return app
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        sys.stderr.write(f"{self.address_string()} {format % args}\n")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve the page until Ctrl-C (or one request with ``--once``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -91,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--once", action="store_true", help="serve one request, then exit")
     args = parser.parse_args(argv)
     zammad_orm.connect()
-    with make_server(args.host, args.port, make_app(args.limit), handler_class=_QuietHandler) as server:
+    with make_server(args.host, args.port, make_app(args.limit)) as server:
         print(f"serving on http://{args.host}:{server.server_port}/", flush=True)
         if args.once:
             server.handle_request()
