@@ -7,7 +7,8 @@ for t in Ticket.objects.filter(id__lte=10_000).order_by("id"):
 ```
 
 Each contender runs in a fresh process (``_loop_contender.py``) against one emulator; the loop is timed
-inside that process (imports and client construction excluded); requests are counted on the server.
+inside that process (imports and client construction excluded), with a cold record cache of its own;
+requests are counted on the server.
 Every contender must read the same rows (a digest is compared). Medians of 3 runs (1 for a peer that
 needs more than 30 s a run). Contenders:
 
@@ -30,9 +31,11 @@ processes, with the package's bytecode compiled as a wheel install has it), and 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -68,13 +71,15 @@ def _emulator(
 
 def _run(name: str, emulator: Any, counter: RequestCounter, backend: str) -> tuple[float, int, str]:
     before = counter.count
-    done = subprocess.run(
-        [sys.executable, str(CONTENDER), name, emulator.url, emulator.token, backend],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=HERE,
-    )
+    with tempfile.TemporaryDirectory() as cache:  # default settings, but a cold cache of its own each run
+        done = subprocess.run(
+            [sys.executable, str(CONTENDER), name, emulator.url, emulator.token, backend],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=HERE,
+            env={**os.environ, "ZAMMAD_ORM_CACHE_DIR": cache},
+        )
     if done.returncode:
         raise RuntimeError(f"{name} failed: {done.stderr[-2000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])

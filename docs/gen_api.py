@@ -47,8 +47,9 @@ _ITEM = re.compile(r"^(\*{0,2}[\w.]+)(\s*\([^)]*\))?:\s*(.*)$")
 class Section:
     """A heading of a page and the objects under it, by dotted path (``"zammad_orm.client.connect"``).
 
-    A path may also be ``"module:<dotted module>"`` (the module's docstring) or ``"model:<Name>"`` (a
-    resource model: its fields, relations and methods, and its manager's methods).
+    A path may also be ``"module:<dotted module>"`` (the module's docstring), ``"classes:<dotted module>"``
+    (every class of the module's ``__all__``) or ``"model:<Name>"`` (a resource model: its fields,
+    relations and methods, and its manager's methods).
     """
 
     title: str
@@ -144,7 +145,11 @@ PAGES = (
         " `order_by()`... return lazy, immutable `QuerySet`s, compiled to Zammad's search syntax.",
         (
             Section("Manager", ("zammad_orm.manager.Manager",)),
-            Section("QuerySet", ("zammad_orm.query.QuerySet",)),
+            Section(
+                "QuerySet",
+                ("zammad_orm.query.QuerySet", "zammad_orm.analysis.Analysis"),
+                "`QuerySet` inherits the aggregates and DataFrames of `Analysis` (below).",
+            ),
             Section(
                 "Ticket QuerySets",
                 ("zammad_orm.resources.ticket_query.TicketQuerySet",),
@@ -156,13 +161,20 @@ PAGES = (
         "expressions",
         "Q, lookups and aggregates",
         "Filters as expressions: `Q` objects combined with `&`, `|` and `~`, the `field__lookup` keywords,"
-        " date math, grouped counts, and the choice of search backend. The compiled form and meaning of each"
-        " lookup are tabled in [Queries](../queries.md#lookups-compiled-form-and-meaning).",
+        " date math, aggregates and date functions, and the choice of search backend. The compiled form"
+        " and meaning of each lookup: [Queries](../queries.md#lookups-compiled-form-and-meaning).",
         (
             Section("Q", ("zammad_orm.expr.Q",)),
             Section("Lookups", ("lookups:",)),
             Section("Date math", ("zammad_orm.expr.DateMath",)),
-            Section("Aggregates", ("zammad_orm.aggregates.Count",)),
+            Section(
+                "Aggregates",
+                tuple(
+                    f"zammad_orm.aggregates.{name}"
+                    for name in ("Aggregate", "Count", "Sum", "Avg", "Min", "Max")
+                ),
+            ),
+            Section("Date functions", ("module:zammad_orm.functions", "classes:zammad_orm.functions")),
             Section(
                 "Search backend",
                 (
@@ -452,6 +464,10 @@ def render_object(path: str) -> list[str]:
         return [markdown(inspect.getdoc(module) or ""), ""]
     if path.startswith("model:"):
         return render_model(path.split(":", 1)[1])
+    if path.startswith("classes:"):  # every class a module exports, in the order of its __all__
+        module = importlib.import_module(path.split(":", 1)[1])
+        names = [n for n in module.__all__ if inspect.isclass(getattr(module, n))]
+        return [line for n in names for line in render_object(f"{module.__name__}.{n}")]
     if path == "lookups:":
         return render_lookups()
     if path == "errors:":

@@ -181,10 +181,11 @@ def iterate_search(
     ``form``, ``stream`` or ``stop``, not a raw query string) comes back full, the reference tables its
     rows refer to and its assets leave out (a ticket's states and priorities) are loaded beside the next
     pages, once per client (:func:`unsent_tables`). An error of any page is raised once, when that page
-    is due; the requests still on the wire are abandoned. ``stream``: see
-    :func:`~zammad_orm.replies.decode_search`. With a ``form`` each page is asked for in the form it
-    names when the page is asked for, and the pages after the first are asked for only once the consumer
-    has seen the first (and could choose the form of the rest).
+    is due; the requests still on the wire are abandoned. The first page yielded carries the number of
+    rows in ``[start, stop)`` when the reply tells it (6.5+: ``total_count``; a short page).
+    ``stream``: see :func:`~zammad_orm.replies.decode_search`. With a ``form`` each page is asked for in
+    the form it names when the page is asked for, and the pages after the first are asked for only once
+    the consumer has seen the first (and could choose the form of the rest).
     """
     size = plan.page_size
     page = start // size + 1
@@ -199,6 +200,7 @@ def iterate_search(
 
     first = form is not None  # the first page is seen before the next ones are asked for
     preload = form is None and not stream and stop is None and plan.raw is None
+    told = False  # the first yielded page carries the total of [start, stop) when the reply tells it
     with _Fetcher(client, plan.path, params, in_flight) as fetcher:
         while remaining is None or remaining > 0:
             last = SEARCH_WINDOW // size  # the last page number inside the window
@@ -217,14 +219,21 @@ def iterate_search(
                     fetcher.ahead()  # the result goes on: keep pages in flight while this one decodes
                 expanded = fetcher.asked.get("expand") == "true"
                 with _no_gc_pauses():
-                    rows = decode_search(client, model, reply, expanded=expanded, stream=stream).rows
+                    decoded = decode_search(client, model, reply, expanded=expanded, stream=stream)
+                rows, total = decoded.rows, None
+                if not told:
+                    told, total = True, decoded.total
+                    if total is None and count < size and after is None:  # a short first page: all rows
+                        total = (page - 1) * size + count
+                    if total is not None:
+                        total = max(0, total - start) if stop is None else max(0, min(total, stop) - start)
                 kept = rows[skip:]
                 skip = max(0, skip - len(rows))
                 if remaining is not None:
                     kept = kept[:remaining]
                     remaining -= len(kept)
                 if kept:
-                    yield Page(kept)
+                    yield Page(kept, total)
                 if count < size:
                     return
                 if first:

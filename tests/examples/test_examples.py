@@ -165,11 +165,13 @@ def check_web_view(server: Emulator, tickets: Any, tmp_path: Path) -> None:
     assert len(shown) == min(100, tickets.open().count())
 
 
-# examples/<file> -> how its run is checked. Every script in examples/ must have an entry.
-CHECKS: dict[str, Callable[[Emulator, Any, Path], None]] = {
+# examples/<file> -> how its run is checked: a check function of this module, or the test module that runs
+# and checks the script (in the same test session). Every script in examples/ must have an entry.
+CHECKS: dict[str, Callable[[Emulator, Any, Path], None] | str] = {
     "weekly_report.py": check_weekly_report,
     "sync_to_pandas.py": check_sync_to_pandas,
     "web_view.py": check_web_view,
+    "report.py": "tests/integration/test_example_report.py",
 }
 
 
@@ -181,4 +183,11 @@ def test_every_check_names_an_existing_example() -> None:
 def test_example_runs_against_the_emulator(script: str, demo: Emulator, tickets: Any, tmp_path: Path) -> None:
     check = CHECKS.get(script)
     assert check is not None, f"examples/{script} has no entry in CHECKS of {Path(__file__).name}: add one"
+    if isinstance(check, str):  # checked by that test module, which must exist and run this script
+        module = ROOT / check
+        assert module.is_file(), f"CHECKS names {check} for examples/{script}, and there is no such file"
+        text = module.read_text("utf-8")
+        runs = f'"examples" / "{script}"' in text or f"examples/{script}" in text
+        assert runs, f"{check} does not run examples/{script}"
+        return
     check(demo, tickets, tmp_path)

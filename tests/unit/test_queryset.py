@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 
 from zammad_orm import paging
+from zammad_orm.aggregates import Count
 from zammad_orm.cache import CachedRecord
 from zammad_orm.client import Client
 from zammad_orm.errors import DecodeError, QueryError, UnsupportedOperation
 from zammad_orm.expr import Q
-from zammad_orm.query import Count, QuerySet, SearchIndexUnavailableWarning, configure_search
+from zammad_orm.query import QuerySet, SearchIndexUnavailableWarning, configure_search
 from zammad_orm.resources.state import TicketState
 from zammad_orm.resources.ticket import Ticket
 from zammad_orm.resources.user import User
