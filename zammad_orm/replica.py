@@ -4,29 +4,29 @@ A :class:`Replica` holds every record of one searchable model (tickets, users, o
 SQLite database, with the sync's state beside them, and answers ``Ticket.objects.local()`` QuerySets
 without requests (:mod:`zammad_orm.clientside` evaluates them with the same evaluator the emulator uses).
 
-How a sync runs (:meth:`Replica.sync`):
+How a sync runs (:meth:`Replica.sync`). The search is sorted by ``updated_at, id`` (ascending) and
+paged by :func:`~zammad_orm.paging.iterate_search` (keyset paging past the 10,000-row window). The first
+sync asks for everything; later ones for the rows after a position a little before the *watermark* (the
+``(updated_at, id)`` of the last record stored): :data:`OVERLAP` earlier, for the search index's lag, but
+never more than the last :data:`OVERLAP_ROWS` records stored, so that after a bulk change of many records
+in one instant a sync with no change is still one request. Records in the watermark's own instant are
+told apart by id (keyset), so none is skipped or read twice for that reason.
 
-* The search is sorted by ``updated_at, id`` (ascending) and paged by
-  :func:`~zammad_orm.paging.iterate_search` (keyset paging past the 10,000-row window). The first sync
-  asks for everything; later ones for the rows after a position a little before the *watermark* (the
-  ``(updated_at, id)`` of the last record stored): :data:`OVERLAP` earlier, for the search index's lag,
-  but never more than the last :data:`OVERLAP_ROWS` records stored, so that after a bulk change of
-  many records in one instant a sync with no change is still one request. Records in the watermark's
-  own instant are told apart by id (keyset), so none is skipped or read twice for that reason.
-* Each page is stored in one transaction together with the new watermark (the last ``updated_at`` of
-  the page): an exception on page *k* leaves pages *1..k-1* stored and the watermark after them, so the
-  next sync resumes there; records are keyed by id, so a page read twice duplicates nothing.
-* Deletions are found by *reconciling* ids: every id the search knows (``expand=true`` pages of ids,
-  :func:`~zammad_orm.paging.iterate_ids`) against the local ones; the local records the server no longer
-  has are removed, the ones it has and the copy lacks are fetched. A sync reconciles when asked
-  (``reconcile=True``) and every :data:`RECONCILE_EVERY` syncs; an interrupted reconciliation is done by
-  the next sync.
+Each page is stored in one transaction together with the new watermark (the last ``updated_at`` of the
+page): an exception on page *k* leaves pages *1..k-1* stored and the watermark after them, so the next
+sync resumes there; records are keyed by id, so a page read twice duplicates nothing.
+
+Deletions are found by *reconciling* ids: every id the search knows (``expand=true`` pages of ids,
+:func:`~zammad_orm.paging.iterate_ids`) against the local ones; the local records the server no longer
+has are removed, the ones it has and the copy lacks are fetched. A sync reconciles when asked
+(``reconcile=True``), every :data:`RECONCILE_EVERY` syncs, after an interrupted reconciliation and when
+an interrupted first sync completes.
 
 Where the copy lives: for a client whose cache is on disk (``cache="disk"``, ``"disk:/path"``), one
-SQLite file per (cache namespace, model) below the disk cache's directory, ``replicas/<namespace>/
-<Model>.sqlite3`` (directories 0700, files 0600): the copy outlives the process and the next sync of
-another client of the same server and user is incremental. For any other cache (memory, none, Redis) an
-in-memory SQLite database that lives as long as the client.
+SQLite file per (cache namespace, model) below the disk cache's directory,
+``replicas/NAMESPACE/MODEL.sqlite3`` (directories 0700, files 0600): the copy outlives the process and
+the next sync of another client of the same server and user is incremental. For any other cache
+(memory, none, Redis) an in-memory SQLite database that lives as long as the client.
 """
 
 from __future__ import annotations
