@@ -56,12 +56,16 @@ class CachedRecord:
         record: The raw JSON object the server sent. Treat it as read-only.
         fetched_at: When it was stored (:func:`time.time`).
         updated_at: The record's ``updated_at`` string, for staleness checks.
+        etag: The ``ETag`` the server sent with the record (a ``GET`` of that one object), to ask
+            ``If-None-Match`` when the record is revalidated; ``None`` when the record came another way
+            (a search, a page, a write) or from a cache entry written before ETags were kept.
 
     """
 
     record: dict[str, Any]
     fetched_at: float
     updated_at: str | None
+    etag: str | None = None
 
     @property
     def age(self) -> float:
@@ -77,8 +81,16 @@ class RecordCache(Protocol):
         """Return the cached record, or ``None``."""
         ...
 
-    def set(self, model_name: str, pk: int, record: dict[str, Any], *, updated_at: str | None = None) -> None:
-        """Store ``record`` (``updated_at`` defaults to the record's own)."""
+    def set(
+        self,
+        model_name: str,
+        pk: int,
+        record: dict[str, Any],
+        *,
+        updated_at: str | None = None,
+        etag: str | None = None,
+    ) -> None:
+        """Store ``record`` (``updated_at`` defaults to the record's own; ``etag``: the reply's ``ETag``)."""
         ...
 
     def set_many(self, model_name: str, items: Sequence[tuple[int, dict[str, Any], str | None]]) -> None:
