@@ -186,8 +186,8 @@ class Revalidation:
         got = record.get("id") if isinstance(record, dict) else record
         if type(got) is not int or got != pk:
             raise errors.DecodeError(
-                f"GET {getattr(self, 'api_url', '')}/{path}: expected the {model.__name__} record with"
-                f" the integer 'id' {pk}, got {got!r:.120}"
+                f"GET {getattr(self, 'api_url', '')}/{path}: expected a {model.__name__} record with an"
+                f" integer 'id' ({pk}), got {got!r:.120}"
             )
         tag = response.headers.get("ETag") if expand == usual else None
         return record, tag
