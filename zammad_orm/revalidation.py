@@ -193,9 +193,21 @@ class Revalidation:
         return record, tag
 
     def _take(self, model: type[Any], pk: int, record: dict[str, Any], etag: str | None) -> Any:
-        """Merge a record just fetched into the identity map (in place) and the cache, with its ETag."""
+        """Merge a record just fetched into the identity map (in place) and the cache, with its ETag.
+
+        When the record is a newer version than the object held (another ``updated_at``, or a write
+        marked the object stale), the keys it lacks are dropped from the object: they came with another
+        form of the older version (the ``article_ids`` of a write's reply) and no longer hold.
+        """
         with self._lock:
+            existing = self.identity.get(model, pk)
+            old = existing._raw if isinstance(existing, model) else None
+            marked = isinstance(existing, model) and existing._fetched_at == -math.inf
             obj, _ = self._place(model, pk, record)
+            if old is not None and (marked or old.get("updated_at") != record.get("updated_at")):
+                raw = obj._raw
+                for key in [k for k in raw if k not in record]:
+                    del raw[key]  # the merge emptied the slots already: reads see the default now
         self._store(model, pk, obj._raw, etag=etag)
         return obj
 
