@@ -70,7 +70,8 @@ class MaxAges:
     def __init__(self, setting: Any, known: frozenset[str] = frozenset()) -> None:
         self._all: float | None = None
         self._by_name: dict[str, float] = {}
-        self._memo: dict[type, float] = {}
+        #: model class -> seconds, filled by :meth:`of` (the loader's fast path reads it directly).
+        self.memo: dict[type, float] = {}
         if setting is None:
             return
         if isinstance(setting, Mapping):
@@ -86,7 +87,7 @@ class MaxAges:
     def of(self, model: Any) -> float:
         """Return the ``max_age`` of a model class in seconds (``math.inf`` for models without endpoint)."""
         try:
-            return self._memo[model]
+            return self.memo[model]
         except KeyError:
             pass
         name = model._meta.name
@@ -98,7 +99,7 @@ class MaxAges:
             seconds = self._all
         else:
             seconds = check_max_age(getattr(model, "MAX_AGE", DEFAULT_MAX_AGE), f"{model.__name__}.MAX_AGE")
-        self._memo[model] = seconds
+        self.memo[model] = seconds
         return seconds
 
 

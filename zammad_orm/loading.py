@@ -8,6 +8,7 @@ then one request. Search ``assets`` only go to the cache unless their object is 
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from zammad_orm.interface import ClientAPI, ModelLike
 
 __all__ = ["Pagination", "RecordLoader"]
+
+_INF = math.inf
+_now = time.time
 
 M = TypeVar("M", bound="ModelLike")
 
@@ -318,8 +322,15 @@ class RecordLoader(Revalidation):
         found = self.identity.get(model, pk)
         if isinstance(found, model):
             self._accounting.lookup("identity", name, "hit")
-            if self._stale(model, found._fetched_at, max_age):
-                return cast(M, self._revalidate(model, pk, found, "identity", None))
+            # Inlined age check (this path runs at the first read of each relation of each row): the
+            # model's limit from the memo of MaxAges, one clock read unless the limit is infinite.
+            limit = max_age if max_age is not None else self.max_ages.memo.get(model)
+            if limit is None:
+                limit = self.max_ages.of(model)
+            if limit < _INF:
+                fetched = found._fetched_at
+                if fetched is None or _now() - fetched >= limit:
+                    return cast(M, self._revalidate(model, pk, found, "identity", None))
             return found
         self._accounting.lookup("identity", name, "miss")
         if self.cache_size(model) != 0:
