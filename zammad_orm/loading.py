@@ -328,8 +328,8 @@ class RecordLoader(Revalidation):
             if limit is None:
                 limit = self.max_ages.of(model)
             if limit < _INF:
-                fetched = found._fetched_at
-                if fetched is None or _now() - fetched >= limit:
+                fetched_at = found._fetched_at
+                if fetched_at is None or _now() - fetched_at >= limit:
                     return cast(M, self._revalidate(model, pk, found, "identity", None))
             return found
         self._accounting.lookup("identity", name, "miss")
