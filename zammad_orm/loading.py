@@ -262,37 +262,6 @@ class RecordLoader(Revalidation):
 
     # -- reading objects ---------------------------------------------------------------------------
 
-    def fetch(self, model: type[M], pk: int, *, expand: bool = False, max_age: float | None = None) -> M:
-        """GET one object from the server (``Model.DoesNotExist`` when it is missing).
-
-        When this client holds a copy, the request is conditional (``If-None-Match`` with the copy's
-        ETag, when known): ``304`` renews the copy without a body. With ``max_age``, a copy younger
-        than that is returned without a request.
-        """
-        if not expand:
-            obj, cached, tier = self._copy(model, pk)
-            if obj is not None:
-                if max_age is not None and not self._stale(model, obj._fetched_at, max_age):
-                    return cast(M, obj)
-                return cast(M, self._revalidate(model, pk, obj, tier, cached))
-        return cast(M, self._take(model, pk, *self._must_get(model, pk, expand=expand)))
-
-    def _must_get(self, model: type[Any], pk: int, *, expand: bool) -> tuple[dict[str, Any], str | None]:
-        got = self._get_one(model, pk, expand=expand)
-        assert got is not None  # no If-None-Match was sent, so no 304 can come
-        return got
-
-    def fetch_record(self, model: type[Any], pk: int, *, expand: bool = False) -> Any:
-        """GET the raw record of one object (``Model.DoesNotExist`` when it is missing, and forgotten).
-
-        ``'*'`` in the model's ``EXPANDED_ATTRIBUTES`` asks for the expanded form whatever ``expand`` says.
-
-        Raises:
-            DecodeError: The reply is not a record with the requested integer id.
-
-        """
-        return self._must_get(model, pk, expand=expand)[0]
-
     def resolve(
         self,
         model: type[M],
@@ -350,18 +319,9 @@ class RecordLoader(Revalidation):
             record["id"] = pk
             return self.load(model, record)
         if model._meta.table:
-            # A reference table is loaded whole, once per client (again once it is older than max_age):
-            # one request answers every row (a loop over tickets reads a handful of states and
-            # priorities that would cost a request each).
-            table = model._meta.endpoint
-            loaded = self.facts.table_loaded_at(table)
-            if loaded is not None and self._stale(model, loaded, max_age):
-                self.facts.forget_table(table)
-            row = self.facts.row(table, pk)
-            if row is not None:
-                from_table = self.load(model, row)
-                object.__setattr__(from_table, "_fetched_at", self.facts.table_loaded_at(table))
-                return from_table
+            from_table = self._table_row(model, pk, max_age)
+            if from_table is not None:
+                return cast(M, from_table)
         if via is None or not self.warn_n_plus_one:
             return self._fetch_new(model, pk)
         started = time.monotonic()
@@ -369,10 +329,6 @@ class RecordLoader(Revalidation):
         endpoint = endpoint_of(f"{model._meta.rest_endpoint('get')}/{pk}")
         self._n_plus_one.note(via[0], via[1], model.__name__, endpoint, started)
         return fetched
-
-    def _fetch_new(self, model: type[M], pk: int) -> M:
-        """GET an object this client holds no copy of."""
-        return cast(M, self._take(model, pk, *self._must_get(model, pk, expand=False)))
 
     def resolve_many(
         self,

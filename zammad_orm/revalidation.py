@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from zammad_orm import errors
 from zammad_orm.accounting import Accounting
@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from zammad_orm.transport import Response
 
 __all__ = ["Revalidation"]
+
+M = TypeVar("M")
 
 Tier = Literal["identity", "record"]
 
@@ -124,6 +126,59 @@ class Revalidation:
         obj = self._load(model, cached.record, store=False)
         object.__setattr__(obj, "_fetched_at", cached.fetched_at)
         return obj, cached, "record"
+
+    def fetch(self, model: type[M], pk: int, *, expand: bool = False, max_age: float | None = None) -> M:
+        """GET one object from the server (``Model.DoesNotExist`` when it is missing).
+
+        When this client holds a copy, the request is conditional (``If-None-Match`` with the copy's
+        ETag, when known): ``304`` renews the copy without a body. With ``max_age``, a copy younger
+        than that is returned without a request.
+        """
+        if not expand:
+            obj, cached, tier = self._copy(model, pk)
+            if obj is not None:
+                if max_age is not None and not self._stale(model, obj._fetched_at, max_age):
+                    return cast(M, obj)
+                return cast(M, self._revalidate(model, pk, obj, tier, cached))
+        return cast(M, self._take(model, pk, *self._must_get(model, pk, expand=expand)))
+
+    def _must_get(self, model: type[Any], pk: int, *, expand: bool) -> tuple[dict[str, Any], str | None]:
+        got = self._get_one(model, pk, expand=expand)
+        assert got is not None  # no If-None-Match was sent, so no 304 can come
+        return got
+
+    def fetch_record(self, model: type[Any], pk: int, *, expand: bool = False) -> Any:
+        """GET the raw record of one object (``Model.DoesNotExist`` when it is missing, and forgotten).
+
+        ``'*'`` in the model's ``EXPANDED_ATTRIBUTES`` asks for the expanded form whatever ``expand`` says.
+
+        Raises:
+            DecodeError: The reply is not a record with the requested integer id.
+
+        """
+        return self._must_get(model, pk, expand=expand)[0]
+
+    def _fetch_new(self, model: type[M], pk: int) -> M:
+        """GET an object this client holds no copy of."""
+        return cast(M, self._take(model, pk, *self._must_get(model, pk, expand=False)))
+
+    def _table_row(self, model: type[Any], pk: int, max_age: float | None) -> Any:
+        """Return row ``pk`` of a reference table from its listing (``None``: not in it).
+
+        A reference table is listed whole, once per client and again once the listing is older than
+        ``max_age``: one request answers every row (a loop over tickets reads a handful of states and
+        priorities that would cost a request each). The object's age is the listing's.
+        """
+        table = model._meta.endpoint
+        listed = self.facts.table_loaded_at(table)
+        if listed is not None and self._stale(model, listed, max_age):
+            self.facts.forget_table(table)
+        row = self.facts.row(table, pk)
+        if row is None:
+            return None
+        obj = self._load(model, row, store=True)
+        object.__setattr__(obj, "_fetched_at", self.facts.table_loaded_at(table))
+        return obj
 
     def _revalidate(
         self, model: type[Any], pk: int, obj: Any, tier: Tier, cached: CachedRecord | None
