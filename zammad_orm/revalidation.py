@@ -292,8 +292,8 @@ class Revalidation:
         Ids this client holds no copy of are left alone (they are fetched when used). A searchable model
         costs one search per :data:`~zammad_orm.paging.ID_BATCH` stale ids, for those updated since the
         oldest copy was fetched (minus the clock margin): the changed records come back and are merged,
-        the others are renewed. A reference table is listed again; another model is revalidated one
-        record at a time.
+        the others are renewed. A reference table is listed again; another model (no search, or no
+        search index) is revalidated one record at a time, never by listing a large endpoint.
 
         Returns:
             The objects renewed from the record cache: keep them alive while they are used.
@@ -324,7 +324,7 @@ class Revalidation:
         meta = model._meta
         if meta.searchable and self.facts.search_works():
             return self._search_changed(model, stale, oldest - CLOCK_MARGIN)
-        if not meta.searchable:
+        if meta.table and not meta.searchable:  # a small table: listed again, whole
             for _, _, tier in stale.values():
                 self._accounting.lookup(tier, meta.name, "revalidation")
             keep = [obj for rows in iterate_index(self._api(), model, meta.endpoint, meta.max_page_size)

@@ -266,6 +266,20 @@ def test_batch_revalidation_costs_one_request_per_page(emulator: Any, b: zo.Clie
     a.close()
 
 
+def test_a_stale_reference_table_of_a_page_is_listed_again_once(emulator: Any, b: zo.Client) -> None:
+    ids = [new_ticket(b, f"table {i}").id for i in range(8)]
+    a = make_client(emulator, max_age={"TicketPriority": 0}, page_concurrency=1)
+    rows = a.tickets.filter(id__in=ids).order_by("id").select_related("priority").iterator(chunk_size=4)
+    first = [next(rows) for _ in range(4)]
+    b.priorities[2].update(note="edited by b")
+    with a.capture() as log:
+        rest = list(rows)
+    assert [r.path for r in log if r.path != "tickets/search"] == ["ticket_priorities"]  # one listing
+    assert all(t.priority is first[0].priority for t in rest)
+    assert first[0].priority.note == "edited by b"
+    a.close()
+
+
 # --- writes update or drop what they change ---------------------------------------------------------------
 
 
