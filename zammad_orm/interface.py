@@ -256,6 +256,10 @@ class ClientAPI(Protocol):
         """
         ...
 
+    def table_rows(self, model: type[Any], max_age: float | None = None) -> list[dict[str, Any]]:
+        """Return every row of a reference table, listed again when the client's listing is too old."""
+        ...
+
     def mark_stale(self, model: type[Any], pk: int) -> None:
         """Make the held copy of ``pk`` due for revalidation (a write changed it on the server)."""
         ...

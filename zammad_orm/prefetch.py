@@ -162,7 +162,7 @@ def _fetch_ids(client: ClientAPI, model: Any, ids: list[int], *, use_search: boo
         return out
     if meta.table and meta.endpoint is not None:  # a reference table: the client's copy, read once
         wanted = set(ids)
-        rows = [row for row in client.facts.table(meta.endpoint) if row.get("id") in wanted]
+        rows = [row for row in client.table_rows(model) if row.get("id") in wanted]  # by its max_age
         return client.load_many(model, rows)
     if meta.endpoint is not None and not meta.searchable:
         for rows in iterate_index(client, model, meta.endpoint, meta.max_page_size):

@@ -33,7 +33,7 @@ from zammad_orm.facts import ServerFacts
 from zammad_orm.fields import Reverse
 from zammad_orm.freshness import CLOCK_MARGIN, MaxAges
 from zammad_orm.identity import IdentityMap
-from zammad_orm.paging import ID_BATCH, SearchPlan, iterate_index
+from zammad_orm.paging import ID_BATCH, SearchPlan
 from zammad_orm.replies import decode_search
 from zammad_orm.sync import ABSENT, filled
 
@@ -162,6 +162,17 @@ class Revalidation:
         """GET an object this client holds no copy of."""
         return cast(M, self._take(model, pk, *self._must_get(model, pk, expand=False)))
 
+    def table_rows(self, model: type[Any], max_age: float | None = None) -> list[dict[str, Any]]:
+        """Return every row of a reference table: the client's listing, listed again when too old.
+
+        Too old: older than ``max_age`` (``None``: the model's ``max_age``).
+        """
+        table = model._meta.endpoint
+        listed = self.facts.table_loaded_at(table)
+        if listed is not None and self._stale(model, listed, max_age):
+            self.facts.forget_table(table)
+        return self.facts.table(table)
+
     def _table_row(self, model: type[Any], pk: int, max_age: float | None) -> Any:
         """Return row ``pk`` of a reference table from its listing (``None``: not in it).
 
@@ -170,9 +181,7 @@ class Revalidation:
         priorities that would cost a request each). The object's age is the listing's.
         """
         table = model._meta.endpoint
-        listed = self.facts.table_loaded_at(table)
-        if listed is not None and self._stale(model, listed, max_age):
-            self.facts.forget_table(table)
+        self.table_rows(model, max_age)
         row = self.facts.row(table, pk)
         if row is None:
             return None
@@ -327,9 +336,7 @@ class Revalidation:
         if meta.table and not meta.searchable:  # a small table: listed again, whole
             for _, _, tier in stale.values():
                 self._accounting.lookup(tier, meta.name, "revalidation")
-            keep = [obj for rows in iterate_index(self._api(), model, meta.endpoint, meta.max_page_size)
-                    for obj in rows]  # fmt: skip
-            return keep
+            return self._api().load_many(model, self.table_rows(model))  # one listing, if any
         keep = []
         for pk, (obj, cached, tier) in stale.items():
             if obj is None:
