@@ -35,11 +35,12 @@ from zammad_orm.accounting import (
 from zammad_orm.cache import MemoryRecordCache, RecordCache, cache_namespace, make_cache
 from zammad_orm.cache.factory import cache_kind
 from zammad_orm.facts import SearchGeneration, ServerFacts
+from zammad_orm.freshness import MaxAges
 from zammad_orm.identity import IdentityMap
 from zammad_orm.loading import Pagination, RecordLoader
 from zammad_orm.manager import Manager, activate, deactivate, set_default_client
 from zammad_orm.models import Model, registry
-from zammad_orm.replica import Replicas, SyncReport
+from zammad_orm.replica import LocalCopies, Replicas
 from zammad_orm.transport import (
     Auth,
     BasicAuth,
@@ -143,7 +144,7 @@ if TYPE_CHECKING:
     from zammad_orm.resources.user import UserManager
 
 
-class Client(RecordLoader):
+class Client(RecordLoader, LocalCopies):
     """A connection to one Zammad server with one set of credentials.
 
     Args:
@@ -166,6 +167,9 @@ class Client(RecordLoader):
         warn_n_plus_one: Warn (:class:`~zammad_orm.accounting.NPlusOneWarning`) when a loop reads a
             relation object by object with a request each, where ``select_related`` would load them in
             batches. Off by default; the pytest plugin's ``zammad_client`` has it on.
+        max_age: Seconds a loaded record is used before it is revalidated with the server: one number
+            for every model, or a mapping of model names to seconds (``{"Ticket": 5}``; the others keep
+            their ``MAX_AGE``: 60 s, a day for reference tables). ``0`` revalidates at every lookup by id.
 
     Attributes:
         facts: What the client learned about its server: version, reply generation, search backend,
@@ -220,7 +224,9 @@ class Client(RecordLoader):
         pagination: Pagination | None = None,
         page_concurrency: int = DEFAULT_PAGE_CONCURRENCY,
         warn_n_plus_one: bool = False,
+        max_age: float | Mapping[str, float] | None = None,
     ) -> None:
+        self.max_ages = MaxAges(max_age, frozenset(m._meta.name for m in registry.values()))
         self.url = _normalise_url(url)
         self.api_url = self.url + _API
         self.auth = _make_auth(http_token, username, password, oauth2_token)
@@ -375,12 +381,20 @@ class Client(RecordLoader):
         return path
 
     def send(
-        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Response:
         """Send a request and return the response, its status checked and its body not decoded yet.
 
         :meth:`request` is ``send(...).json()``. Paged searches send from worker threads and decode in
         the thread that reads the rows, so that the objects of a page are made where they are used.
+        ``headers`` adds request headers (``If-None-Match`` of a revalidation); the client's own
+        (``From``) win.
 
         Raises:
             APIError: The server answered with an error status (the subclass names it).
@@ -390,7 +404,9 @@ class Client(RecordLoader):
         """
         url = self._url(path)
         sender = self._from_header()
-        headers = {} if sender is None else {"From": sender}
+        headers = dict(headers or {})
+        if sender is not None:
+            headers["From"] = sender
         method = method.upper()
         captures = begin_request(self)
         started = time.perf_counter()
@@ -494,18 +510,6 @@ class Client(RecordLoader):
         """Raw ``DELETE /api/v1/<path>``; returns decoded JSON (``None`` for an empty body)."""
         return self.request("DELETE", path, params=params or None, json=json)
 
-    def sync(self, model: type[Any], *, reconcile: bool | None = None) -> SyncReport:
-        """Bring the local copy of ``model`` up to date (all records the first time, then the changes).
-
-        ``reconcile=True`` also finds deleted records (every ``RECONCILE_EVERY`` syncs by default). The
-        copy answers ``Model.objects.local()``; see :mod:`zammad_orm.replica` and ``docs/sync.md``.
-        """
-        return self._replicas.get(self._namespace(self._from_header()), model).sync(self, reconcile=reconcile)
-
-    def local_copy(self, model: type[Any]) -> list[Any]:
-        """Return the objects of the local copy of ``model``; ``NotSynced`` before ``sync(model)``."""
-        return self._replicas.get(self._namespace(self._from_header()), model).objects(self)
-
     def close(self) -> None:
         """Close the transport's connections, and the record cache the client built from its setting.
 
@@ -555,6 +559,7 @@ def connect(
     transport: Transport | None = None,
     page_concurrency: int = DEFAULT_PAGE_CONCURRENCY,
     warn_n_plus_one: bool = False,
+    max_age: float | Mapping[str, float] | None = None,
 ) -> Client:
     """Create a client and make it the default client of ``Model.objects``.
 
@@ -588,6 +593,7 @@ def connect(
         transport=transport,
         page_concurrency=page_concurrency,
         warn_n_plus_one=warn_n_plus_one,
+        max_age=max_age,
     )
     set_default_client(client)
     return client

@@ -56,7 +56,16 @@ from .paging import ID_BATCH, SearchPlan, iterate_ids, iterate_search, keyset_af
 if TYPE_CHECKING:
     from .interface import ClientAPI
 
-__all__ = ["ORDERING", "OVERLAP", "OVERLAP_ROWS", "RECONCILE_EVERY", "Replica", "Replicas", "SyncReport"]
+__all__ = [
+    "ORDERING",
+    "OVERLAP",
+    "OVERLAP_ROWS",
+    "RECONCILE_EVERY",
+    "LocalCopies",
+    "Replica",
+    "Replicas",
+    "SyncReport",
+]
 
 #: How far before the watermark a later sync starts: records the search index took in late
 #: (Elasticsearch refreshes about once a second; Zammad indexes in a background job).
@@ -327,6 +336,43 @@ class Replica:
         """Close the database."""
         with self._lock:
             self._db.close()
+
+
+class LocalCopies:
+    """``sync()`` and ``local_copy()`` of :class:`~zammad_orm.client.Client` (a base class of it).
+
+    The client keeps its copies in ``_replicas`` (a :class:`Replicas`), one per identity (the cache
+    namespace of the user in force, ``on_behalf_of`` included) and model.
+    """
+
+    _replicas: Replicas
+
+    if TYPE_CHECKING:
+
+        def _namespace(self, sender: str | None) -> str: ...
+
+        def _from_header(self) -> str | None: ...
+
+    def _replica(self, model: type[Any]) -> Replica:
+        return self._replicas.get(self._namespace(self._from_header()), model)
+
+    def sync(self, model: type[Any], *, reconcile: bool | None = None) -> SyncReport:
+        """Bring the local copy of ``model`` up to date (all records the first time, then the changes).
+
+        ``reconcile=True`` also finds deleted records (every :data:`RECONCILE_EVERY` syncs by default).
+        The copy answers ``Model.objects.local()``; see ``docs/sync.md``.
+
+        Raises:
+            ConfigurationError: ``model`` is not a model class.
+            QueryError: the model has no search endpoint.
+            CacheError: the copy's file cannot be opened or written.
+
+        """
+        return self._replica(model).sync(cast("ClientAPI", self), reconcile=reconcile)
+
+    def local_copy(self, model: type[Any]) -> list[Any]:
+        """Return the objects of the local copy of ``model``; ``NotSynced`` before ``sync(model)``."""
+        return self._replica(model).objects(cast("ClientAPI", self))
 
 
 class Replicas:
