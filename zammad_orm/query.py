@@ -125,13 +125,13 @@ class QuerySet(Analysis, Writes[M]):
         """Return a QuerySet that matches nothing (and never sends a request)."""
         return self._clone(where=MatchNone())
 
-    def filter(self, *nodes: Node, **lookups: Any) -> QuerySet[M]:
+    def filter(self, /, *nodes: Node, **lookups: Any) -> QuerySet[M]:
         """Narrow by ``Q`` objects and ``field__lookup=value`` keywords (ANDed)."""
         self._unsliced("filter")
         self._no_raw("filter")
         return self._clone(where=conjoin([self._where, Q(*nodes, **lookups)]))
 
-    def exclude(self, *nodes: Node, **lookups: Any) -> QuerySet[M]:
+    def exclude(self, /, *nodes: Node, **lookups: Any) -> QuerySet[M]:
         """Drop what matches the ``Q`` objects and keywords (ANDed, then negated)."""
         self._unsliced("exclude")
         self._no_raw("exclude")
@@ -220,7 +220,7 @@ class QuerySet(Analysis, Writes[M]):
         walked = [*plain, *(f.field for n, f in self._computed if n in fields)]
         return self._clone(fields=fields, mode=mode, related=self._related + relation_prefixes(walked))
 
-    def annotate(self, **expressions: Any) -> QuerySet[M]:
+    def annotate(self, /, **expressions: Any) -> QuerySet[M]:
         """Add computed columns (``week=TruncWeek("created_at", tzinfo=tz)``) or aggregates per group.
 
         As in Django, aggregates (``n=Count("id")``, ``Sum``, ``Avg``, ``Min``, ``Max``) after
@@ -515,7 +515,7 @@ class QuerySet(Analysis, Writes[M]):
 
     # -- single objects ----------------------------------------------------------------------------
 
-    def get(self, *nodes: Node, **lookups: Any) -> M:
+    def get(self, /, *nodes: Node, **lookups: Any) -> M:
         """Return the one object matching; ``Model.DoesNotExist`` / ``Model.MultipleObjectsReturned``."""
         qs = self.filter(*nodes, **lookups) if (nodes or lookups) else self
         found = list(qs[:_GET_LIMIT]) if qs._high is None else list(qs)[:_GET_LIMIT]
