@@ -159,9 +159,10 @@ def _check_options(annotation: Any, values: list[Any], key: str) -> None:
     options = literal_values(annotation)
     wrong = [v for v in values if v is not None and v not in options] if options else []
     if wrong:
+        hint = did_you_mean(str(wrong[0]), map(str, options))
         raise QueryError(
-            f"{display(key)}: {wrong[0]!r} is not one of its values{did_you_mean(str(wrong[0]), map(str, options))}"
-            f"; its values are {', '.join(map(repr, options))}"
+            f"{display(key)}: {wrong[0]!r} is not one of its values{hint}; its values are"
+            f" {', '.join(map(repr, options))}"
         )
 
 

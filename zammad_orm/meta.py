@@ -303,7 +303,7 @@ def specialise(cls: type[M]) -> type[M]:
         write_only=meta.write_only,
         max_page_size=meta.max_page_size,
         server_class=meta.server_class,
-        manager=base._manager_class,
+        manager=base._manager_class,  # type: ignore[union-attr]  # not None: checked above
         table=meta.table,
     )(cls)
     references.forget_models()  # relation targets are looked up again: the subclass is the target now

@@ -88,7 +88,11 @@ def _subclass_named(root: type, name: str) -> Any:
     while stack:
         cls = stack.pop()
         meta = cls.__dict__.get("_meta")
-        if meta is not None and getattr(meta, "name", None) == name and (found is None or issubclass(cls, found)):
+        if (
+            meta is not None
+            and getattr(meta, "name", None) == name
+            and (found is None or issubclass(cls, found))
+        ):
             found = cls
         stack.extend(cls.__subclasses__())
     return found
