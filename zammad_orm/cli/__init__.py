@@ -133,4 +133,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (errors.ZammadError, OSError) as exc:
         _fail("error", exc, args.debug)
         return FAILED
+    finally:
+        _close(args)
     return status
+
+
+def _close(args: argparse.Namespace) -> None:
+    """Close the client a command opened, and stop it being the default client."""
+    from zammad_orm import manager
+
+    client = getattr(args, "client", None)
+    if client is not None:
+        client.close()
+        if manager._default_client is client:
+            manager.set_default_client(None)

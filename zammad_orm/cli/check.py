@@ -65,7 +65,7 @@ def _backend(client: Any) -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
-    client = connect()
+    client = connect(args)
     version = client.facts.version  # the first request: unreachable, 401 and no-API fail here
     me = client.get("users/me", expand="true")
     print(f"server:       {client.url}")

@@ -173,7 +173,7 @@ _USED = (date, datetime, Any, Literal)
 
 
 def _codegen(args: argparse.Namespace) -> int:
-    client = connect()
+    client = connect(args)
     reply = client.get("object_manager_attributes")
     if not isinstance(reply, list):
         from zammad_orm.errors import DecodeError

@@ -38,8 +38,11 @@ class UsageError(Exception):
     """A command line that cannot be run as written (exit status 2); nothing was sent."""
 
 
-def connect() -> Any:
+def connect(args: argparse.Namespace) -> Any:
     """Return a client for the server of the environment (``ZAMMAD_URL`` and its credentials).
+
+    The client is kept on ``args`` (``main()`` closes it when the command ends) and is the default client
+    of ``Model.objects`` meanwhile.
 
     Raises:
         ConfigurationError: No URL or no credentials in the environment, or more than one kind.
@@ -47,7 +50,9 @@ def connect() -> Any:
     """
     import zammad_orm
 
-    return zammad_orm.connect()
+    client = zammad_orm.connect()
+    args.client = client
+    return client
 
 
 def _snake(name: str) -> str:
@@ -148,7 +153,7 @@ def filtered(args: argparse.Namespace) -> Any:
     """
     model = model_named(args.model)
     include, exclude = lookups(args.lookups)
-    client = connect()
+    client = connect(args)
     qs = model.objects.using(client).filter(**include)
     return qs.exclude(**exclude) if exclude else qs
 

@@ -47,7 +47,7 @@ def namespace(client: Any) -> dict[str, Any]:
 
 
 def _shell(args: argparse.Namespace) -> int:
-    client = connect()
+    client = connect(args)
     names = namespace(client)
     if args.code is not None:
         exec(compile(args.code, "<zammad-orm shell -c>", "exec"), names)  # the user's own code, as python -c
