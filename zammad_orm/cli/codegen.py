@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import keyword
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -122,6 +123,7 @@ def generate(attributes: Iterable[Mapping[str, Any]], *, source: str) -> str:
         if isinstance(obj, str) and obj in registry:
             per_model.setdefault(obj, []).append(attribute)
     classes: list[str] = []
+    annotations: list[str] = []
     for name in sorted(per_model):
         model = registry[name]
         lines = [
@@ -139,37 +141,44 @@ def generate(attributes: Iterable[Mapping[str, Any]], *, source: str) -> str:
                     f"    # {attribute.get('name')!r} ({attribute.get('data_type')}) left out: {why}"
                 )
                 continue
-            lines.append(f"    {attribute['name']}: {annotation(attribute)} = field()")
+            annotations.append(annotation(attribute))
+            lines.append(f"    {attribute['name']}: {annotations[-1]} = field()")
             doc = f"{label or attribute['name']} ({attribute.get('data_type')})".replace("\\", "/")
             lines.append(f'    """{doc.replace(chr(34), chr(39))}."""')
             body += 1
         if body:
             classes.append("\n".join(lines))
     if not classes:
-        raise UsageError(f"{source} has no custom attributes of {', '.join(sorted(registry))} to type")
+        raise UsageError(f"{source} has no active custom attributes of a model zammad_orm knows")
     names = [c.split("class ", 1)[1].split("(", 1)[0] for c in classes]
+    used = set(re.findall(r"\b(date|datetime|Any|Literal)\b", " ".join(annotations)))
+    imports = [
+        f"from {module} import {', '.join(n for n in names_ if n in used)}"
+        for module, names_ in (("datetime", ("date", "datetime")), ("typing", ("Any", "Literal")))
+        if used & set(names_)
+    ]
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     header = f'''"""Typed models of the custom attributes of {source}.
 
-Written by ``zammad-orm codegen`` on {stamp}; run it again when the attributes change (do not edit).
-Importing this module makes these classes the models zammad_orm builds for their names.
+Written by ``zammad-orm codegen`` on {stamp}. Do not edit: run it again when the attributes
+change. Importing this module makes these classes the models zammad_orm builds for their names.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Literal
-
+{"".join(line + chr(10) for line in imports)}
 import zammad_orm
 from zammad_orm.fields import field
 from zammad_orm.meta import specialise
 
 __all__ = [{", ".join(repr(n) for n in names)}]
-
-# The imports above are used by some servers' attributes and not others.
-_USED = (date, datetime, Any, Literal)
 '''
-    return header + "\n\n" + "\n\n\n".join(classes) + "\n"
+    return (
+        header.replace("\n\n\nimport zammad_orm", "\n\nimport zammad_orm")
+        + "\n\n"
+        + "\n\n\n".join(classes)
+        + "\n"
+    )
 
 
 def _codegen(args: argparse.Namespace) -> int:
