@@ -183,6 +183,8 @@ def test_bad_input_is_one_line_and_status_2_before_any_request(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Nothing listens at this URL: a request would fail with status 1, not 2.
+    for name in ("ZAMMAD_USERNAME", "ZAMMAD_PASSWORD", "ZAMMAD_OAUTH2_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ZAMMAD_URL", CLOSED_PORT_URL)
     monkeypatch.setenv("ZAMMAD_HTTP_TOKEN", "t")
     code, out, err = run(capsys, *argv)
@@ -210,6 +212,29 @@ def test_missing_url_is_a_usage_error(
     code, _, err = run(capsys, "check")
     assert code == USAGE
     assert err == "zammad-orm: error: no Zammad URL: pass url=... or set ZAMMAD_URL\n"
+
+
+@pytest.mark.parametrize(
+    ("credentials", "message"),
+    [
+        ({"ZAMMAD_USERNAME": "admin@example.com"}, "username and password must be given together"),
+        ({"ZAMMAD_HTTP_TOKEN": "t", "ZAMMAD_OAUTH2_TOKEN": "o"}, "contradictory credentials"),
+    ],
+)
+def test_unusable_credentials_are_one_line_and_status_2(
+    credentials: dict[str, str], message: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    for name in ("ZAMMAD_HTTP_TOKEN", "ZAMMAD_USERNAME", "ZAMMAD_PASSWORD", "ZAMMAD_OAUTH2_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ZAMMAD_URL", CLOSED_PORT_URL)
+    for name, value in credentials.items():
+        monkeypatch.setenv(name, value)
+    code, out, err = run(capsys, "query", "tickets")
+    assert (code, out) == (USAGE, "")
+    assert err.startswith("zammad-orm: error: ")
+    assert message in err
+    assert err.count("\n") == 1
 
 
 def test_debug_adds_the_traceback(
