@@ -189,3 +189,15 @@ def test_specialise_refuses_what_is_no_typed_model() -> None:
         @specialise
         class Tickets(zo.Ticket):
             pass
+
+
+def test_literal_fields_read_what_the_server_sends() -> None:
+    from zammad_orm.convert import field_reader
+
+    read = field_reader("Ticket", "tier", Tier | None, "tier", None)
+    assert [read({"tier": v}) for v in ("gold", None)] == ["gold", None]
+    assert read({}) is None
+    # A cleared select, an option added after codegen: the server's value, not an error.
+    assert [read({"tier": v}) for v in ("", "platinum")] == ["", "platinum"]
+    with pytest.raises(zo.DecodeError, match="expected one of 'gold', 'silver', got int 5"):
+        read({"tier": 5})
