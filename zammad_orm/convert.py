@@ -160,6 +160,10 @@ def _structure_container(value: Any, tp: Any) -> Any:
     return json_copy(value)
 
 
+def _is_literal(tp: Any) -> bool:
+    return bool(typing.get_origin(tp) is Literal)
+
+
 def _structure_literal(value: Any, tp: Any) -> Any:
     """Read a value of fixed values (a select attribute): kept as the server sent it, if of their type.
 
@@ -191,7 +195,7 @@ _converter.register_structure_hook(int, _structure_int)
 _converter.register_structure_hook(float, _structure_float)
 _converter.register_structure_hook(bool, _structure_bool)
 _converter.register_structure_hook_func(_is_container, _structure_container)
-_converter.register_structure_hook_func(lambda tp: typing.get_origin(tp) is Literal, _structure_literal)
+_converter.register_structure_hook_func(_is_literal, _structure_literal)
 _converter.register_unstructure_hook(datetime, format_datetime)
 _converter.register_unstructure_hook(date, lambda d: d.isoformat())
 _converter.register_unstructure_hook(Decimal, str)

@@ -118,7 +118,7 @@ def test_generate_leaves_out_what_cannot_be_a_field_and_compiles() -> None:
     assert "    # 'class' (input) left out: not a Python identifier" in lines
     assert "    # 'old' (input) left out: inactive" in lines
     assert "__all__ = ['Ticket']" in lines
-    with pytest.raises(UsageError, match="no custom attributes"):
+    with pytest.raises(UsageError, match="has no active custom attributes"):
         generate(records[1:2], source="s")
 
 
