@@ -72,7 +72,8 @@ def _hint(exc: BaseException) -> str:
 
 def _fail(prefix: str, exc: BaseException, debug: bool) -> None:
     if debug:
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        # The frames and their source lines, never their locals (a credential could sit in one).
+        sys.stderr.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
     message = " ".join(str(exc).split()) or type(exc).__name__
     print(f"zammad-orm: {prefix}: {message}{_hint(exc)}", file=sys.stderr)
 
