@@ -460,3 +460,16 @@ def test_shell_c_runs_code_and_its_errors_are_one_line(env: dict[str, str], clie
     )  # fmt: skip
     assert done.returncode == USAGE
     assert done.stderr.startswith("zammad-orm: error: stat: Ticket has no field 'stat'")
+
+
+def test_debug_shows_the_requests_and_leaves_the_loggers_as_they_were(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+
+    loggers = [logging.getLogger(n) for n in ("", "zammad_orm", "zammad_orm.transport")]
+    before = [(lg.level, lg.propagate, list(lg.handlers)) for lg in loggers]
+    code, _, err = run(capsys, "--debug", "count", "tickets")
+    assert code == OK
+    assert "DEBUG zammad_orm.transport: GET /api/v1/" in err
+    assert [(lg.level, lg.propagate, list(lg.handlers)) for lg in loggers] == before

@@ -94,22 +94,27 @@ def _logging(debug: bool) -> Iterator[None]:
     """Show the library's log on stderr with ``--debug``; else a failure speaks through its one line only.
 
     Without ``--debug`` the transport's log (retries, giving up) is held back while the command runs
-    (Python would print its warnings on stderr next to the error line); restored afterwards.
+    (Python would print its warnings on stderr next to the error line). Either way the loggers are as
+    they were when the command ends (``main()`` may run inside a larger program or a test).
     """
-    logger = logging.getLogger("zammad_orm.transport")
     if debug:
-        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
-        yield
-        return
-    before = logger.propagate
-    quiet = logging.NullHandler()
-    logger.addHandler(quiet)
+        logger = logging.getLogger("zammad_orm")
+        handler: logging.Handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        level = logging.DEBUG
+    else:
+        logger = logging.getLogger("zammad_orm.transport")
+        handler = logging.NullHandler()
+        level = logger.level
+    before = (logger.level, logger.propagate)
+    logger.addHandler(handler)
+    logger.setLevel(level)
     logger.propagate = False
     try:
         yield
     finally:
-        logger.removeHandler(quiet)
-        logger.propagate = before
+        logger.removeHandler(handler)
+        logger.level, logger.propagate = before
 
 
 def main(argv: Sequence[str] | None = None) -> int:
