@@ -122,6 +122,9 @@ class Model(_State):
 
     def __setattr__(self, name: str, value: Any) -> None:
         if not self._ready or name.startswith("_"):
+            if self._ready and name in _State.__slots__:
+                # The library fills these with object.__setattr__; a value from outside breaks save().
+                raise errors.FieldError(f"{type(self).__name__}.{name} is internal bookkeeping, not a field")
             object.__setattr__(self, name, value)
             return
         meta = type(self)._meta
