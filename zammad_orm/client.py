@@ -35,6 +35,7 @@ from zammad_orm.accounting import (
 from zammad_orm.cache import MemoryRecordCache, RecordCache, cache_namespace, make_cache
 from zammad_orm.cache.factory import cache_kind
 from zammad_orm.facts import SearchGeneration, ServerFacts
+from zammad_orm.freshness import MaxAges
 from zammad_orm.identity import IdentityMap
 from zammad_orm.loading import Pagination, RecordLoader
 from zammad_orm.manager import Manager, activate, deactivate, set_default_client
@@ -165,6 +166,9 @@ class Client(RecordLoader):
         warn_n_plus_one: Warn (:class:`~zammad_orm.accounting.NPlusOneWarning`) when a loop reads a
             relation object by object with a request each, where ``select_related`` would load them in
             batches. Off by default; the pytest plugin's ``zammad_client`` has it on.
+        max_age: Seconds a loaded record is used before it is revalidated with the server: one number
+            for every model, or a mapping of model names to seconds (``{"Ticket": 5}``; the others keep
+            their ``MAX_AGE``: 60 s, a day for reference tables). ``0`` revalidates at every lookup by id.
 
     Attributes:
         facts: What the client learned about its server: version, reply generation, search backend,
@@ -219,7 +223,9 @@ class Client(RecordLoader):
         pagination: Pagination | None = None,
         page_concurrency: int = DEFAULT_PAGE_CONCURRENCY,
         warn_n_plus_one: bool = False,
+        max_age: float | Mapping[str, float] | None = None,
     ) -> None:
+        self.max_ages = MaxAges(max_age, frozenset(m._meta.name for m in registry.values()))
         self.url = _normalise_url(url)
         self.api_url = self.url + _API
         self.auth = _make_auth(http_token, username, password, oauth2_token)
@@ -373,12 +379,20 @@ class Client(RecordLoader):
         return path
 
     def send(
-        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Response:
         """Send a request and return the response, its status checked and its body not decoded yet.
 
         :meth:`request` is ``send(...).json()``. Paged searches send from worker threads and decode in
         the thread that reads the rows, so that the objects of a page are made where they are used.
+        ``headers`` adds request headers (``If-None-Match`` of a revalidation); the client's own
+        (``From``) win.
 
         Raises:
             APIError: The server answered with an error status (the subclass names it).
@@ -388,7 +402,9 @@ class Client(RecordLoader):
         """
         url = self._url(path)
         sender = self._from_header()
-        headers = {} if sender is None else {"From": sender}
+        headers = dict(headers or {})
+        if sender is not None:
+            headers["From"] = sender
         method = method.upper()
         captures = begin_request(self)
         started = time.perf_counter()
@@ -540,6 +556,7 @@ def connect(
     transport: Transport | None = None,
     page_concurrency: int = DEFAULT_PAGE_CONCURRENCY,
     warn_n_plus_one: bool = False,
+    max_age: float | Mapping[str, float] | None = None,
 ) -> Client:
     """Create a client and make it the default client of ``Model.objects``.
 
@@ -573,6 +590,7 @@ def connect(
         transport=transport,
         page_concurrency=page_concurrency,
         warn_n_plus_one=warn_n_plus_one,
+        max_age=max_age,
     )
     set_default_client(client)
     return client
