@@ -207,12 +207,13 @@ def _range(node: Range, *, top: bool) -> str:
     field = _field(node.field)
     low, high = node.low, node.high
     if low is not None and high is not None:
-        if _SIMPLE_BOUND.match(low) and _SIMPLE_BOUND.match(high):
-            opening = "[" if node.include_low else "{"
-            closing = "]" if node.include_high else "}"
-            return f"{field}:{opening}{low} TO {high}{closing}"
-        text = f"{_side(field, '>', low, node.include_low)} AND {_side(field, '<', high, node.include_high)}"
-        return text if top else f"({text})"
+        opening = "[" if node.include_low else "{"
+        closing = "]" if node.include_high else "}"
+        if not (_SIMPLE_BOUND.match(low) and _SIMPLE_BOUND.match(high)):
+            # One range, not ">=low AND <=high": of a field of many values (tags) one value must lie
+            # within both bounds. Quoted bounds hold spaces and operators as written.
+            low, high = quote_phrase(low), quote_phrase(high)
+        return f"{field}:{opening}{low} TO {high}{closing}"
     if low is not None:
         return _side(field, ">", low, node.include_low)
     if high is not None:
