@@ -48,6 +48,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequest",
     "CacheError",
+    "CacheWarning",
     "ConfigurationError",
     "ConnectError",
     "DecodeError",
@@ -98,6 +99,14 @@ class DecodeError(ZammadError):
 
 class CacheError(ZammadError):
     """The persistent cache could not be read or written, or holds data it refuses to load."""
+
+
+class CacheWarning(UserWarning):
+    """The persistent record cache failed and the client went on without it.
+
+    A corrupt or unreadable cache file was rebuilt, or a full disk made the client keep its records in
+    memory only. Warned once per cause.
+    """
 
 
 class StaleObjectError(ZammadError):

@@ -9,6 +9,7 @@ import sqlite3
 import stat
 import sys
 import threading
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,12 +27,24 @@ from zammad_orm.cache.base import (
     _last_distinct,
     _Sizes,
 )
-from zammad_orm.errors import CacheError
+from zammad_orm.errors import CacheError, CacheWarning, ConfigurationError
 
 if TYPE_CHECKING:
     import diskcache
 
-__all__ = ["DiskRecordCache", "DiskUsage", "clear_disk_cache", "default_cache_dir", "disk_usage"]
+__all__ = [
+    "DEFAULT_SIZE_LIMIT",
+    "DiskRecordCache",
+    "DiskUsage",
+    "clear_disk_cache",
+    "default_cache_dir",
+    "disk_usage",
+]
+
+#: The most bytes the disk cache of one model may take (its SQLite file), unless configured: 1 GiB.
+DEFAULT_SIZE_LIMIT = 2**30
+#: The SQLite files of a model's cache: the database and the journal files SQLite adds next to it.
+_DB_FILES = ("cache.db", "cache.db-wal", "cache.db-shm", "cache.db-journal")
 
 
 def default_cache_dir() -> Path:
@@ -65,13 +78,44 @@ def _private_directory(path: Path) -> Path:
     return path
 
 
+def _private_files(directory: Path) -> None:
+    """Create ``cache.db`` as a file only its owner may read, before SQLite opens it; tighten old ones.
+
+    SQLite creates its ``-wal`` and ``-shm`` files with the mode of the database file, so they are
+    ``0600`` as well (and are tightened here when an older version left them looser).
+    """
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(directory / "cache.db", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    if sys.platform == "win32":
+        return
+    for name in _DB_FILES:
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_IMODE((directory / name).stat().st_mode) & 0o077:
+                (directory / name).chmod(0o600)
+
+
+def _check_limit(model_name: str, limit: object) -> int:
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise ConfigurationError(
+            f"size_limit of {model_name} must be a positive number of bytes, got {limit!r}"
+        )
+    return limit
+
+
 class DiskRecordCache(_Sizes):
     """A cache in SQLite files (through ``diskcache``), shared by every process of the host.
 
     Layout: ``<directory>/<namespace>/<model name>/`` holds one ``diskcache.Cache`` per model, whose
     rows are kept in least-recently-used order (a use deletes and re-inserts the row, so SQLite's rowid
-    order is the recency order and eviction takes the first row). ``directory`` and the namespace
-    directory are created with mode ``0o700``.
+    order is the recency order and eviction takes the first row). Every directory is created with mode
+    ``0o700`` and every file with ``0o600``; records are stored in the SQLite file, never as files of
+    their own.
+
+    A model's cache is bounded twice: by its size (entries, as in every cache) and by ``size_limit``
+    bytes of its SQLite file. Storing beyond the byte limit evicts the least recently used entries.
+
+    A model's database that SQLite cannot open or finds corrupt is reported once as a
+    :class:`~zammad_orm.errors.CacheWarning`, removed and made anew (its records are fetched again).
 
     Args:
         directory: The cache root; default :func:`default_cache_dir`.
@@ -79,6 +123,8 @@ class DiskRecordCache(_Sizes):
         sizes: Sizes of particular models.
         default_size: The size of every other model.
         timeout: Seconds to wait for another process's lock on the SQLite files.
+        size_limit: The most bytes of each model's database (default :data:`DEFAULT_SIZE_LIMIT`).
+        size_limits: Byte limits of particular models.
 
     Raises:
         CacheError: The directory cannot be created or made private.
@@ -94,8 +140,14 @@ class DiskRecordCache(_Sizes):
         sizes: Mapping[str, int] | None = None,
         default_size: int = DEFAULT_SIZE,
         timeout: float = 60.0,
+        size_limit: int = DEFAULT_SIZE_LIMIT,
+        size_limits: Mapping[str, int] | None = None,
     ) -> None:
         super().__init__(sizes, default_size)
+        self.size_limit = _check_limit("the default", size_limit)
+        self._limits = {
+            _check_name("model name", n): _check_limit(n, v) for n, v in (size_limits or {}).items()
+        }
         self.directory = _private_directory(Path(directory) if directory is not None else default_cache_dir())
         self.root = _private_directory(self.directory / _check_name("namespace", namespace))
         self.timeout = timeout
@@ -113,22 +165,87 @@ class DiskRecordCache(_Sizes):
         """Return the directory of ``model_name``'s ``diskcache.Cache``."""
         return self.root / _check_name("model name", model_name)
 
+    def limit(self, model_name: str) -> int:
+        """Return the most bytes of ``model_name``'s database."""
+        return self._limits.get(model_name, self.size_limit)
+
+    def configure_limit(self, model_name: str, size_limit: int) -> None:
+        """Set the most bytes of ``model_name``'s database; a smaller limit evicts at once.
+
+        Raises:
+            ConfigurationError: The name or the limit is invalid.
+
+        """
+        self._limits[_check_name("model name", model_name)] = _check_limit(model_name, size_limit)
+        if model_name in self._caches:
+            self._evict_bytes(self._cache(model_name), size_limit)
+
     def _cache(self, model_name: str) -> diskcache.Cache:
         with self._lock:
             cache = self._caches.get(model_name)
             if cache is None:
-                with self._errors(model_name):
-                    cache = self._jsondisk.Cache(
-                        str(self.path(model_name)),
-                        timeout=self.timeout,
-                        disk=self._jsondisk.JSONDisk,
-                        eviction_policy="none",  # our own count-based LRU, below
-                        size_limit=2**62,
-                        cull_limit=0,
-                        statistics=False,
-                    )
+                try:
+                    cache = self._open(model_name)
+                except (sqlite3.Error, OSError) as exc:  # corrupt, unreadable: made anew once
+                    self.rebuild(model_name, f"{exc}", opened=False)
+                    with self._errors(model_name):
+                        cache = self._open(model_name)
                 self._caches[model_name] = cache
             return cache
+
+    def _open(self, model_name: str) -> diskcache.Cache:
+        path = _private_directory(self.path(model_name))
+        _private_files(path)
+        cache = self._jsondisk.Cache(
+            str(path),
+            timeout=self.timeout,
+            disk=self._jsondisk.JSONDisk,
+            eviction_policy="none",  # our own count-based LRU, below
+            size_limit=2**62,
+            cull_limit=0,
+            statistics=False,
+            disk_min_file_size=2**62,  # every record in the database: no files of their own
+        )
+        len(cache)  # reads the database: a corrupt file fails here, not at the first get
+        return cache
+
+    def rebuild(self, model_name: str, reason: str, *, opened: bool = True) -> None:
+        """Remove ``model_name``'s database and start it anew, warning with a ``CacheWarning``.
+
+        Raises:
+            CacheError: The files cannot be removed.
+
+        """
+        warnings.warn(
+            f"the disk cache of {model_name} in {self.path(model_name)} cannot be read ({reason});"
+            " it is removed and built anew",
+            CacheWarning,
+            stacklevel=4,
+        )
+        if opened:
+            with self._lock:
+                stale = self._caches.pop(model_name, None)
+            if stale is not None:
+                with contextlib.suppress(Exception):
+                    stale.close()
+        try:
+            shutil.rmtree(self.path(model_name), ignore_errors=False)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise CacheError(
+                f"disk cache {self.path(model_name)}: cannot remove a corrupt cache: {exc}"
+            ) from exc
+
+    @contextlib.contextmanager
+    def _corrupt(self, model_name: str) -> Iterator[None]:
+        """Turn a database SQLite finds corrupt into a rebuild (the read answers ``None``)."""
+        try:
+            yield
+        except sqlite3.OperationalError:
+            raise  # locked, busy, disk full: not corruption
+        except sqlite3.DatabaseError as exc:
+            self.rebuild(model_name, str(exc))
 
     @contextlib.contextmanager
     def _errors(self, model_name: str) -> Iterator[None]:
@@ -147,14 +264,16 @@ class DiskRecordCache(_Sizes):
         """Return the cached record, or ``None``.
 
         Raises:
-            CacheError: The entry is pickled or not JSON, or the files cannot be read.
+            CacheError: The entry is pickled or not JSON, or the files cannot be read (a corrupt
+                database is rebuilt instead: ``None``, and a ``CacheWarning``).
 
         """
         size = self.size(model_name)
         if size == 0:
             return None
         cache = self._cache(model_name)
-        with self._errors(model_name):
+        value: Any = None
+        with self._errors(model_name), self._corrupt(model_name):
             if size < 0:
                 value = cache.get(pk)
             else:
@@ -196,6 +315,24 @@ class DiskRecordCache(_Sizes):
                 cache.delete(pk)
                 cache.set(pk, text)
             self._evict(cache, size)
+        with self._errors(model_name):
+            self._evict_bytes(cache, self.limit(model_name))
+
+    @staticmethod
+    def _evict_bytes(cache: diskcache.Cache, limit: int) -> None:
+        """Evict the least recently used tenth of the entries until the database fits in ``limit`` bytes.
+
+        The database shrinks as rows go (diskcache's SQLite runs with ``auto_vacuum``), so its page count
+        is the measure; each round is a transaction of its own, committed (and vacuumed) before the next.
+        """
+        while cache.volume() > limit:
+            count = len(cache)
+            if count == 0:
+                return
+            with cache.transact():
+                for _ in range(max(1, count // 10)):
+                    key, _value = cache.peekitem(last=False)
+                    cache.delete(key)
 
     @staticmethod
     def _evict(cache: diskcache.Cache, size: int) -> None:
