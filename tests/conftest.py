@@ -24,7 +24,7 @@ os.environ.pop("ZAMMAD_ORM_CACHE", None)
 
 
 @pytest.fixture(autouse=True)
-def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def private_cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Give each test a cache directory of its own (``$ZAMMAD_ORM_CACHE_DIR``)."""
     path = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("ZAMMAD_ORM_CACHE_DIR", str(path))

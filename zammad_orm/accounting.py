@@ -106,6 +106,10 @@ def _frozen_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return types.MappingProxyType(dict(value))
 
 
+def _plain(value: Any) -> Any:
+    return dict(value) if isinstance(value, types.MappingProxyType) else value
+
+
 @attrs.frozen
 class ClientStats:
     """A snapshot of a client's counters (``client.stats()``); later requests do not change it.
@@ -134,6 +138,10 @@ class ClientStats:
     record: Mapping[str, CacheCounts] = attrs.field(factory=dict, converter=_frozen_map)
     memory: Mapping[str, CacheCounts] = attrs.field(factory=dict, converter=_frozen_map)
     persistent: Mapping[str, CacheCounts] = attrs.field(factory=dict, converter=_frozen_map)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the snapshot as plain dicts, lists and integers (``json.dumps(stats.as_dict())``)."""
+        return attrs.asdict(self, value_serializer=lambda _inst, _field, value: _plain(value))
 
     def totals(self, tier: Tier) -> CacheCounts:
         """Return the lookups of one tier (``"identity"``, ``"record"``, ``"memory"``, ``"persistent"``)."""
