@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from zammad_orm.cache.base import DEFAULT_SIZE, RecordCache, _check_name, _check_size
-from zammad_orm.cache.disk import DEFAULT_SIZE_LIMIT, DiskRecordCache, _check_limit
+from zammad_orm.cache.disk import DEFAULT_SIZE_LIMIT, DiskRecordCache
+from zammad_orm.cache.files import _check_limit
 from zammad_orm.cache.memory import MemoryRecordCache, NullRecordCache
 from zammad_orm.cache.redis_cache import RedisRecordCache
 from zammad_orm.cache.tiered import LookupCounter, PersistentDefaults, TieredCache
