@@ -8,6 +8,8 @@
     ├── QueryError                   a query that cannot be expressed or is malformed        (ValueError)
     ├── DecodeError                  a server reply that is not what the API promises
     ├── CacheError                   the persistent cache cannot be read or written
+    ├── CacheWarning                 warned, not raised: the persistent cache failed and the    (UserWarning)
+    │                                client went on (a file rebuilt, or memory only from then on)
     ├── StaleObjectError             save(if_unmodified=True) found a newer server version
     ├── DoesNotExist                 get() found nothing; per model: Ticket.DoesNotExist
     │                                (each per-model class is also a NotFound; status 404 only
@@ -101,7 +103,7 @@ class CacheError(ZammadError):
     """The persistent cache could not be read or written, or holds data it refuses to load."""
 
 
-class CacheWarning(UserWarning):
+class CacheWarning(ZammadError, UserWarning):
     """The persistent record cache failed and the client went on without it.
 
     A corrupt or unreadable cache file was rebuilt, or a full disk made the client keep its records in

@@ -517,7 +517,8 @@ def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     monkeypatch.setenv("ZAMMAD_ORM_CACHE_DIR", str(tmp_path / "here"))
     assert default_cache_dir() == tmp_path / "here"
     cache = make_cache("disk", namespace="n")
-    assert isinstance(cache, TieredCache) and isinstance(cache.persistent, DiskRecordCache)
+    assert isinstance(cache, TieredCache)
+    assert isinstance(cache.persistent, DiskRecordCache)
     assert cache.persistent.root == tmp_path / "here" / "n"
     cache.close()
     monkeypatch.delenv("ZAMMAD_ORM_CACHE_DIR")
@@ -551,24 +552,28 @@ def test_cache_kind_names_the_backend_of_a_setting(tmp_path: Path) -> None:
 
 def test_make_cache(tmp_path: Path) -> None:
     default = make_cache(None, namespace="n")  # the default: disk, behind a memory tier
-    assert isinstance(default, TieredCache) and isinstance(default.persistent, DiskRecordCache)
+    assert isinstance(default, TieredCache)
+    assert isinstance(default.persistent, DiskRecordCache)
     default.close()
     assert isinstance(make_cache("memory", namespace="n"), MemoryRecordCache)
     assert isinstance(make_cache(False, namespace="n"), NullRecordCache)
     mine = MemoryRecordCache()
     assert make_cache(mine, namespace="n") is mine
     disk = make_cache(f"disk:{tmp_path}", namespace="n", sizes={"Ticket": 1}, persistent_sizes={"Ticket": 5})
-    assert isinstance(disk, TieredCache) and isinstance(disk.persistent, DiskRecordCache)
+    assert isinstance(disk, TieredCache)
+    assert isinstance(disk.persistent, DiskRecordCache)
     assert disk.persistent.root == tmp_path / "n"
     assert disk.size("Ticket") == 1  # the memory tier's
     assert disk.persistent.size("Ticket") == 5
     disk.close()
     for path in (tmp_path / "p", str(tmp_path / "q")):
         by_path = make_cache(path, namespace="n")
-        assert isinstance(by_path, TieredCache) and isinstance(by_path.persistent, DiskRecordCache)
+        assert isinstance(by_path, TieredCache)
+        assert isinstance(by_path.persistent, DiskRecordCache)
         by_path.close()
     redis = make_cache("redis://:hunter2@127.0.0.1:6379/15", namespace="n")
-    assert isinstance(redis, TieredCache) and isinstance(redis.persistent, RedisRecordCache)
+    assert isinstance(redis, TieredCache)
+    assert isinstance(redis.persistent, RedisRecordCache)
     assert "hunter2" not in repr(redis)
     redis.close()
     assert isinstance(make_cache(None, namespace="n"), RecordCache)

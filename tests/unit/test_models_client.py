@@ -176,7 +176,7 @@ def test_attachment_save_never_leaves_the_directory(client: zo.Client, tmp_path:
 
 
 def test_close_closes_only_the_cache_the_client_built(tmp_path: Any) -> None:
-    from zammad_orm.cache import DiskRecordCache, MemoryRecordCache
+    from zammad_orm.cache import DiskRecordCache, MemoryRecordCache, TieredCache
 
     closed: list[str] = []
 
@@ -189,7 +189,8 @@ def test_close_closes_only_the_cache_the_client_built(tmp_path: Any) -> None:
     assert closed == []  # a ready-made cache belongs to whoever made it
 
     built = zo.Client("http://127.0.0.1:9", http_token="t", cache=f"disk:{tmp_path}")
-    assert isinstance(built.cache, DiskRecordCache)
+    assert isinstance(built.cache, TieredCache)
+    assert isinstance(built.cache.persistent, DiskRecordCache)
     built.cache.set("Group", 1, {"id": 1, "name": "Users"})
     built.cache.close = lambda: closed.append("built")  # type: ignore[method-assign]
     built.close()

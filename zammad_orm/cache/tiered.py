@@ -71,6 +71,10 @@ class TieredCache:
         self._configured: set[str] = set()
         self._warned: set[str] = set()
         self._lock = threading.Lock()
+        # Writes go to both tiers, and a read from the persistent tier is promoted into memory, under one
+        # lock: two threads that store the same record leave the same (last) version in both tiers, and
+        # a promotion never puts back an older version than a write stored meanwhile.
+        self._io = threading.RLock()
 
     def __repr__(self) -> str:
         return f"<TieredCache {self.memory!r} in front of {self.persistent!r}>"
@@ -142,51 +146,56 @@ class TieredCache:
             self._count("memory", model_name, found)
             if found is not None:
                 return found
-        persistent = self.persistent
-        if persistent is None:
-            return None
-        found = None
-        try:
-            found = persistent.get(model_name, pk)
-        except CacheError as exc:
-            if not _bad_data(exc):
-                self._give_up(exc)
+        with self._io:
+            persistent = self.persistent
+            if persistent is None:
                 return None
-            self._warn(f"entry:{model_name}", f"{exc}; the entry is dropped and fetched again")
-            with contextlib.suppress(CacheError):
-                persistent.delete(model_name, pk)
-        self._count("persistent", model_name, found)
-        if found is not None and in_memory:
-            self.memory.put(model_name, pk, found)
-        return found
+            found = None
+            try:
+                found = persistent.get(model_name, pk)
+            except CacheError as exc:
+                if not _bad_data(exc):
+                    self._give_up(exc)
+                    return None
+                self._warn(f"entry:{model_name}", f"{exc}; the entry is dropped and fetched again")
+                with contextlib.suppress(CacheError):
+                    persistent.delete(model_name, pk)
+            self._count("persistent", model_name, found)
+            if found is not None and in_memory:
+                self.memory.put(model_name, pk, found)
+            return found
 
     def set(self, model_name: str, pk: int, record: dict[str, Any], *, updated_at: str | None = None) -> None:
         """Store ``record`` in both tiers."""
-        self.memory.set(model_name, pk, record, updated_at=updated_at)
-        if self.persistent is not None:
-            with self._failing("write"):
-                self.persistent.set(model_name, pk, record, updated_at=updated_at)
+        with self._io:
+            self.memory.set(model_name, pk, record, updated_at=updated_at)
+            if self.persistent is not None:
+                with self._failing("write"):
+                    self.persistent.set(model_name, pk, record, updated_at=updated_at)
 
     def set_many(self, model_name: str, items: Sequence[tuple[int, dict[str, Any], str | None]]) -> None:
         """Store several ``(pk, record, updated_at)`` in both tiers, like :meth:`set` for each, in order."""
-        self.memory.set_many(model_name, items)
-        if self.persistent is not None:
-            with self._failing("write"):
-                self.persistent.set_many(model_name, items)
+        with self._io:
+            self.memory.set_many(model_name, items)
+            if self.persistent is not None:
+                with self._failing("write"):
+                    self.persistent.set_many(model_name, items)
 
     def delete(self, model_name: str, pk: int) -> None:
         """Forget one record in both tiers."""
-        self.memory.delete(model_name, pk)
-        if self.persistent is not None:
-            with self._failing("delete"):
-                self.persistent.delete(model_name, pk)
+        with self._io:
+            self.memory.delete(model_name, pk)
+            if self.persistent is not None:
+                with self._failing("delete"):
+                    self.persistent.delete(model_name, pk)
 
     def clear(self, model_name: str | None = None) -> None:
         """Forget the records of one model, or all of them, in both tiers."""
-        self.memory.clear(model_name)
-        if self.persistent is not None:
-            with self._failing("clear"):
-                self.persistent.clear(model_name)
+        with self._io:
+            self.memory.clear(model_name)
+            if self.persistent is not None:
+                with self._failing("clear"):
+                    self.persistent.clear(model_name)
 
     def close(self) -> None:
         """Close the persistent tier."""
