@@ -140,6 +140,14 @@ def test_every_directory_is_0700_and_every_file_0600(tmp_path: Path) -> None:
     cache.close()
 
 
+def test_missing_parents_of_the_cache_directory_are_private_too(tmp_path: Path) -> None:
+    cache = make_cache(f"disk:{tmp_path / 'a' / 'b' / 'c'}", namespace="n")
+    cache.set("Ticket", 1, rec(1))
+    for made in (tmp_path / "a", tmp_path / "a" / "b", tmp_path / "a" / "b" / "c"):
+        assert stat.S_IMODE(made.stat().st_mode) == 0o700, made
+    cache.close()
+
+
 def test_looser_files_of_an_older_version_are_tightened(tmp_path: Path) -> None:
     old = DiskRecordCache(tmp_path, namespace="n")
     old.set("Ticket", 1, rec(1))

@@ -51,9 +51,15 @@ def default_cache_dir() -> Path:
 
 
 def _private_directory(path: Path) -> Path:
-    """Create ``path`` as a directory only its owner may enter; tighten it when it exists looser."""
+    """Create ``path`` as a directory only its owner may enter; tighten it when it exists looser.
+
+    Missing parents are created ``0700`` as well (``mkdir(parents=True)`` would make them with the umask's
+    mode); parents that exist are left as they are.
+    """
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        missing = [p for p in (path, *path.parents) if not p.exists()]
+        for parent in reversed(missing):
+            parent.mkdir(mode=0o700, exist_ok=True)
         mode = stat.S_IMODE(path.stat().st_mode)
         if sys.platform != "win32" and mode & 0o077:
             path.chmod(0o700)
