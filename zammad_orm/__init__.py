@@ -5,6 +5,7 @@ from __future__ import annotations
 from zammad_orm import errors
 from zammad_orm._version import __version__
 from zammad_orm.accounting import ClientStats, NPlusOneWarning, RequestLog
+from zammad_orm.aggregates import Aggregate, Avg, Count, Max, Min, Sum
 from zammad_orm.client import Client, Pagination, connect
 from zammad_orm.errors import (
     APIError,
@@ -32,9 +33,27 @@ from zammad_orm.errors import (
     ZammadError,
 )
 from zammad_orm.expr import Q
+from zammad_orm.functions import (
+    Extract,
+    ExtractDay,
+    ExtractHour,
+    ExtractIsoWeekDay,
+    ExtractIsoYear,
+    ExtractMonth,
+    ExtractQuarter,
+    ExtractWeek,
+    ExtractWeekDay,
+    ExtractYear,
+    Trunc,
+    TruncDay,
+    TruncMonth,
+    TruncQuarter,
+    TruncWeek,
+    TruncYear,
+)
 from zammad_orm.manager import Manager
 from zammad_orm.models import Model
-from zammad_orm.query import Count, QuerySet, SearchIndexUnavailableWarning, configure_search
+from zammad_orm.query import QuerySet, SearchIndexUnavailableWarning, configure_search
 from zammad_orm.resources import (
     ArticleSender,
     ArticleType,
@@ -61,10 +80,12 @@ from zammad_orm.transport import InsecureTransportWarning
 
 __all__ = [
     "APIError",
+    "Aggregate",
     "ArticleSender",
     "ArticleType",
     "Attachment",
     "AuthenticationError",
+    "Avg",
     "BadRequest",
     "CacheError",
     "CacheWarning",
@@ -75,12 +96,24 @@ __all__ = [
     "Count",
     "DecodeError",
     "DoesNotExist",
+    "Extract",
+    "ExtractDay",
+    "ExtractHour",
+    "ExtractIsoWeekDay",
+    "ExtractIsoYear",
+    "ExtractMonth",
+    "ExtractQuarter",
+    "ExtractWeek",
+    "ExtractWeekDay",
+    "ExtractYear",
     "FieldError",
     "Group",
     "InsecureTransportWarning",
     "Link",
     "Manager",
+    "Max",
     "Mention",
+    "Min",
     "Model",
     "MultipleObjectsReturned",
     "NPlusOneWarning",
@@ -101,6 +134,7 @@ __all__ = [
     "ServerError",
     "StaleObjectError",
     "StateType",
+    "Sum",
     "Tag",
     "TagNotFound",
     "Tags",
@@ -112,6 +146,12 @@ __all__ = [
     "TimeAccountingType",
     "Timeout",
     "TransportError",
+    "Trunc",
+    "TruncDay",
+    "TruncMonth",
+    "TruncQuarter",
+    "TruncWeek",
+    "TruncYear",
     "UnprocessableEntity",
     "User",
     "ZammadError",

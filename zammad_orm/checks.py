@@ -27,6 +27,7 @@ __all__ = [
     "check_ordering",
     "check_related",
     "order_rows",
+    "path_types",
 ]
 
 Attributes = Callable[[str], "AbstractSet[str]"] | None
@@ -96,6 +97,29 @@ def check_fields(model: Any, paths: Sequence[str], *, attributes: Attributes, wh
             raise QueryError(
                 f"{where}: {meta.name} has no field {step!r}{did_you_mean(step, _names(current, attributes))}"
             )
+
+
+def path_types(model: Any, path: str) -> set[type] | None:
+    """Return the classes a field path holds (``{Decimal}`` for ``"time_unit"``), ``set()`` for a relation.
+
+    ``None`` when the path cannot tell: a custom attribute, a property, a relation to an unknown model.
+    """
+    current = model
+    steps = path.split("__")
+    for index, step in enumerate(steps):
+        meta = current._meta
+        name = "id" if step == "pk" else step
+        rel = meta.relations.get(name)
+        if rel is not None:
+            if index == len(steps) - 1:
+                return set()
+            current = related_model(current, rel.target)
+            if current is None:
+                return None
+            continue
+        info = meta.fields.get(name)
+        return base_types(info.type) if info is not None and index == len(steps) - 1 else None
+    return None
 
 
 def check_names(

@@ -61,7 +61,7 @@ M = TypeVar("M", bound=Model)
 
 _API = "/api/v1"
 #: Search pages of one query on the wire at once, by default.
-DEFAULT_PAGE_CONCURRENCY = 4
+DEFAULT_PAGE_CONCURRENCY = 8
 # Per-context impersonation: client id -> ``From`` value (a tuple of pairs: immutable, so safe as default).
 _impersonation: contextvars.ContextVar[tuple[tuple[int, str], ...]] = contextvars.ContextVar(
     "zammad_orm_impersonation", default=()
@@ -146,7 +146,7 @@ class Client(RecordLoader):
             ``PERSISTENT_CACHE_BYTES`` wins).
         transport: A ready transport (e.g. ``WSGITransport(emulator.app)``) instead of HTTP.
         pagination: Default pagination of ``iter()``/``search()``.
-        page_concurrency: Most search pages of one query on the wire at once (default 4). The first page
+        page_concurrency: Most search pages of one query on the wire at once (default 8). The first page
             of a result goes alone; when it comes back full, the next pages are asked for ahead while the
             rows of the current one are read. ``1`` pages one request after the other.
         warn_n_plus_one: Warn (:class:`~zammad_orm.accounting.NPlusOneWarning`) when a loop reads a

@@ -41,6 +41,7 @@ from .expr import (
 )
 
 __all__ = [
+    "DEFAULT_RAW_ORDER",
     "MATCH_ALL",
     "MATCH_NONE",
     "compile_expression",
@@ -251,6 +252,14 @@ def compile_ordering(ordering: Sequence[str], *, tie_break: str = "id") -> tuple
         sort_by.append(tie_break)
         order_by.append(order_by[-1] if order_by else "asc")
     return sort_by, order_by
+
+
+#: Zammad's default search order per model (spec §2.4), used by ``raw()`` without ``sort_by``.
+DEFAULT_RAW_ORDER: dict[str, tuple[tuple[str, bool], ...]] = {
+    "Ticket": (("updated_at", True),),
+    "User": (("active", True), ("updated_at", True)),
+    "Organization": (("active", True), ("updated_at", True)),
+}
 
 
 def raw_paging(params: Mapping[str, Any]) -> tuple[int, int, dict[str, Any]]:

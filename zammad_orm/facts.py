@@ -84,6 +84,7 @@ class ServerFacts:
         self._tables: dict[str, list[dict[str, Any]]] = {}
         self._rows: dict[str, dict[Any, dict[str, Any]]] = {}
         self._small: dict[str, list[dict[str, Any]] | None] = {}
+        self._table_locks: dict[str, threading.Lock] = {}  # one per table: tables load side by side
 
     # -- version and reply generation --------------------------------------------------------------
 
@@ -191,6 +192,11 @@ class ServerFacts:
         """
         with self._lock:
             rows = self._tables.get(path)
+            if rows is not None:
+                return rows
+            loading = self._table_locks.setdefault(path, threading.Lock())
+        with loading:  # a second reader of the same table waits for the first one's request
+            rows = self._tables.get(path)
             if rows is None:
                 rows = []
                 for page in itertools.count(1):
@@ -200,7 +206,8 @@ class ServerFacts:
                     rows.extend(reply)
                     if len(reply) < _TABLE_PAGE:
                         break
-                self._tables[path] = rows
+                with self._lock:
+                    self._tables[path] = rows
             return rows
 
     def has_table(self, path: str) -> bool:
@@ -227,11 +234,12 @@ class ServerFacts:
 
     def row(self, path: str, pk: int) -> dict[str, Any] | None:
         """Return the record ``pk`` of a reference table (loading the table once), or ``None``."""
-        with self._lock:
-            rows = self._rows.get(path)
-            if rows is None:
-                rows = self._rows[path] = {r.get("id"): r for r in self.table(path)}
-            return rows.get(pk)
+        rows = self._rows.get(path)
+        if rows is None:
+            table = self.table(path)  # not under the lock: another table may be loading meanwhile
+            with self._lock:
+                rows = self._rows.setdefault(path, {r.get("id"): r for r in table})
+        return rows.get(pk)
 
     def forget_table(self, path: str) -> None:
         """Drop a table learned before (after a write to it), so that the next read asks again."""

@@ -14,6 +14,7 @@ import contextlib
 import contextvars
 import functools
 import gc
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -23,6 +24,7 @@ import attrs
 from .compiler import compile_expression
 from .errors import DecodeError, QueryError
 from .expr import Lookup, MatchAll, MatchNone, Node, conjoin, disjoin
+from .references import related_model
 from .replies import Page, decode_search, reply_ids
 
 if TYPE_CHECKING:
@@ -175,11 +177,15 @@ def iterate_search(
     window goes alone (a small result costs one request), and once it came back full the next pages
     are asked for ahead while the consumer works on the current one. At the end of a result at most
     ``in_flight - 1`` requests were not needed; past the search window the next window starts after the
-    last row seen (keyset), again with one page first. An error of any page is raised once, when that
-    page is due; the requests still on the wire are abandoned. ``stream``: see
-    :func:`~zammad_orm.replies.decode_search`. With a ``form`` each page is asked for in the form it
-    names when the page is asked for, and the pages after the first are asked for only once the consumer
-    has seen the first (and could choose the form of the rest).
+    last row seen (keyset), again with one page first. When the first page of a whole result (no
+    ``form``, ``stream`` or ``stop``, not a raw query string) comes back full, the reference tables its
+    rows refer to and its assets leave out (a ticket's states and priorities) are loaded beside the next
+    pages, once per client (:func:`unsent_tables`). An error of any page is raised once, when that page
+    is due; the requests still on the wire are abandoned. The first page yielded carries the number of
+    rows in ``[start, stop)`` when the reply tells it (6.5+: ``total_count``; a short page).
+    ``stream``: see :func:`~zammad_orm.replies.decode_search`. With a ``form`` each page is asked for in
+    the form it names when the page is asked for, and the pages after the first are asked for only once
+    the consumer has seen the first (and could choose the form of the rest).
     """
     size = plan.page_size
     page = start // size + 1
@@ -193,6 +199,8 @@ def iterate_search(
         return plan.request_params(number, position, expand=form is not None and form.expand)
 
     first = form is not None  # the first page is seen before the next ones are asked for
+    preload = form is None and not stream and stop is None and plan.raw is None
+    told = False  # the first yielded page carries the total of [start, stop) when the reply tells it
     with _Fetcher(client, plan.path, params, in_flight) as fetcher:
         while remaining is None or remaining > 0:
             last = SEARCH_WINDOW // size  # the last page number inside the window
@@ -205,17 +213,27 @@ def iterate_search(
                     reply = answer.json()
                 count = _row_count(model, reply)
                 if count == size and not first:
+                    if preload:  # a result of many pages: load the tables its loop reads meanwhile
+                        preload = False
+                        fetcher.preload(client, unsent_tables(client, model, reply))
                     fetcher.ahead()  # the result goes on: keep pages in flight while this one decodes
                 expanded = fetcher.asked.get("expand") == "true"
                 with _no_gc_pauses():
-                    rows = decode_search(client, model, reply, expanded=expanded, stream=stream).rows
+                    decoded = decode_search(client, model, reply, expanded=expanded, stream=stream)
+                rows, total = decoded.rows, None
+                if not told:
+                    told, total = True, decoded.total
+                    if total is None and count < size and after is None:  # a short first page: all rows
+                        total = (page - 1) * size + count
+                    if total is not None:
+                        total = max(0, total - start) if stop is None else max(0, min(total, stop) - start)
                 kept = rows[skip:]
                 skip = max(0, skip - len(rows))
                 if remaining is not None:
                     kept = kept[:remaining]
                     remaining -= len(kept)
                 if kept:
-                    yield Page(kept)
+                    yield Page(kept, total)
                 if count < size:
                     return
                 if first:
@@ -338,11 +356,49 @@ class _Fetcher:
         )
         self._queue.append((future.result, future, params))
 
+    def preload(self, client: ClientAPI, paths: Sequence[str]) -> None:
+        """Load reference tables (``ticket_states``, ...) beside the pages on the wire, without waiting.
+
+        A load that fails here is not reported: the table is asked for again, and its error raised, when
+        a row's relation needs it.
+        """
+        if self._pool is None:
+            return
+        for path in paths:  # threads of their own: the pool's workers are the pages'
+            run = functools.partial(contextvars.copy_context().run, _load_table, client, path)
+            threading.Thread(target=run, name="zammad-table", daemon=True).start()
+
     def _abandon(self) -> None:
         for _, future, _ in self._queue:
             if future is not None:
                 future.cancel()  # those already on the wire run to their end, unread
         self._queue.clear()
+
+
+def _load_table(client: ClientAPI, path: str) -> None:
+    with contextlib.suppress(Exception):  # asked again, and raised, by the read that needs it
+        client.facts.table(path)
+
+
+def unsent_tables(client: ClientAPI, model: Any, reply: Any) -> list[str]:
+    """Return the reference tables a search's rows refer to that its reply's ``assets`` leave out.
+
+    A page of tickets with its assets carries the users, organizations and groups; their states and
+    priorities are rows of ``ticket_states`` and ``ticket_priorities``, which a loop over the result
+    reads next. Tables this client knows already are left out.
+    """
+    assets = reply.get("assets") if isinstance(reply, dict) else None
+    if not isinstance(assets, dict):
+        return []
+    paths = []
+    for info in model._meta.relations.values():
+        target = related_model(model, info.target) if info.kind == "fk" else None
+        meta = getattr(target, "_meta", None)
+        if meta is None or not meta.table or meta.endpoint is None or meta.name in assets:
+            continue
+        if not client.facts.has_table(meta.endpoint) and meta.endpoint not in paths:
+            paths.append(meta.endpoint)
+    return paths
 
 
 @contextlib.contextmanager

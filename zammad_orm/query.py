@@ -13,31 +13,32 @@ How a query runs (see ``docs/queries.md``):
   expression tree (:mod:`zammad_orm.clientside`; a :class:`SearchIndexUnavailableWarning` says so once).
 
 The shapes of ``values()``/``values_list()`` rows are made by :mod:`zammad_orm.rows`, the writes of many
-objects by :mod:`zammad_orm.writes`, grouped counts by :mod:`zammad_orm.aggregates`.
+objects by :mod:`zammad_orm.writes` (the base ``Writes``), aggregates and DataFrames by
+:mod:`zammad_orm.analysis` (the base ``Analysis``), date functions by :mod:`zammad_orm.functions`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 
-from . import writes
-from .aggregates import Count, grouped_counts, server_grouping
+from .aggregates import Aggregate, check_aggregates
+from .analysis import Analysis
 from .checks import (
     check_annotations,
     check_fields,
     check_names,
     check_ordering,
     check_related,
-    order_rows,
 )
 from .clientside import filter_client_side
-from .compiler import compile_expression, compile_ordering, raw_ordering, raw_paging
+from .compiler import DEFAULT_RAW_ORDER, compile_expression, compile_ordering, raw_ordering, raw_paging
 from .errors import QueryError
 from .explain import CompiledQuery, Grouping, describe, meaning_notes
 from .expr import MatchAll, MatchNone, Node, Q, conjoin, describe_node, lower, negate
+from .functions import Func, check_functions, order_keys
 from .paging import (
     ID_BATCH,
     SEARCH_PAGE_SIZE,
@@ -49,7 +50,7 @@ from .paging import (
 )
 from .prefetch import load_page_relations, load_paths
 from .resolver import resolve
-from .rows import RowMode, dataframe, relation_prefixes, shape_rows, with_progress
+from .rows import RowMode, relation_prefixes, shape_rows, with_progress
 from .search_backend import (
     Answerer,
     SearchIndexUnavailableWarning,
@@ -57,23 +58,17 @@ from .search_backend import (
     choose_backend,
     configure_search,
 )
+from .writes import Writes
 
 if TYPE_CHECKING:
     from .interface import ClientAPI, ModelLike
 
-__all__ = ["CompiledQuery", "Count", "QuerySet", "SearchIndexUnavailableWarning", "configure_search"]
+__all__ = ["CompiledQuery", "QuerySet", "SearchIndexUnavailableWarning", "configure_search"]
 
 M = TypeVar("M", bound="ModelLike")
 
 #: get() reads this many rows: enough to say how many matched, up to "more than 20" (as Django does).
 _GET_LIMIT = 21
-
-# Zammad's default search order per model (spec §2.4), used by raw() without sort_by.
-_DEFAULT_RAW_ORDER: dict[str, tuple[tuple[str, bool], ...]] = {
-    "Ticket": (("updated_at", True),),
-    "User": (("active", True), ("updated_at", True)),
-    "Organization": (("active", True), ("updated_at", True)),
-}
 
 
 class _Results:
@@ -93,7 +88,7 @@ class _Raw:
 
 
 @attrs.frozen(eq=False, repr=False)
-class QuerySet(Generic[M]):
+class QuerySet(Analysis, Writes[M]):
     """A lazy, immutable, re-iterable query over one model.
 
     Args:
@@ -112,7 +107,8 @@ class QuerySet(Generic[M]):
     _related: tuple[str, ...] = ()
     _fields: tuple[str, ...] | None = None
     _mode: RowMode = "objects"
-    _annotations: tuple[tuple[str, Count], ...] = ()
+    _annotations: tuple[tuple[str, Aggregate], ...] = ()
+    _computed: tuple[tuple[str, Func], ...] = ()
     _only: tuple[str, ...] = ()
     _results: _Results = attrs.field(factory=_Results)
 
@@ -160,9 +156,10 @@ class QuerySet(Generic[M]):
         (``order_by("-n")``). An unknown name raises ``QueryError`` (custom attributes: when it runs).
         """
         self._unsliced("reorder")
-        check_ordering(self.model, fields, None, self._fields, self._annotations)
+        keys = order_keys(fields, dict(self._computed), bool(self._annotations))  # week → created_at
+        check_ordering(self.model, keys, None, self._fields, self._annotations)
         if not self._annotations:
-            compile_ordering(fields)  # validate now, before any request
+            compile_ordering(keys)  # validate now, before any request
         return self._clone(ordering=tuple(fields))
 
     def reverse(self) -> QuerySet[M]:
@@ -194,10 +191,24 @@ class QuerySet(Generic[M]):
         check_fields(self.model, fields, attributes=None, what="only")
         return self._clone(only=self._only + tuple(fields))
 
-    def values(self, *fields: str) -> QuerySet[M]:
-        """Yield dicts of these fields (relation paths such as ``"state__name"`` allowed)."""
-        check_fields(self.model, fields, attributes=None, what="values")
-        return self._clone(fields=fields, mode="dict", related=self._related + relation_prefixes(fields))
+    def values(self, *fields: str, **functions: Func) -> QuerySet[M]:
+        """Yield dicts of these fields (``"state__name"``, computed columns, ``week=TruncWeek(...)``)."""
+        if self._annotations:
+            raise QueryError(
+                "values() after an aggregate: give the grouped fields first, values(...).annotate()"
+            )
+        qs = self.annotate(**functions) if functions else self
+        plain = self._plain((*fields, *functions), qs._computed)
+        check_fields(self.model, plain, attributes=None, what="values")
+        walked = [*plain, *(f.field for n, f in qs._computed if n in fields or n in functions)]
+        return qs._clone(
+            fields=(*fields, *functions), mode="dict", related=qs._related + relation_prefixes(walked)
+        )
+
+    @staticmethod
+    def _plain(fields: Iterable[str], computed: Iterable[tuple[str, Func]]) -> tuple[str, ...]:
+        names = {n for n, _ in computed}
+        return tuple(f for f in fields if f not in names)
 
     def values_list(self, *fields: str, flat: bool = False, named: bool = False) -> QuerySet[M]:
         """Yield tuples of these fields; ``flat=True`` yields single values, ``named=True`` namedtuples."""
@@ -205,20 +216,38 @@ class QuerySet(Generic[M]):
             raise QueryError("values_list() takes flat=True or named=True, not both")
         if flat and len(fields) != 1:
             raise QueryError("values_list(flat=True) needs exactly one field")
-        check_fields(self.model, fields, attributes=None, what="values_list")
+        plain = self._plain(fields, self._computed)
+        check_fields(self.model, plain, attributes=None, what="values_list")
         mode: RowMode = "flat" if flat else "named" if named else "list"
-        return self._clone(fields=fields, mode=mode, related=self._related + relation_prefixes(fields))
+        walked = [*plain, *(f.field for n, f in self._computed if n in fields)]
+        return self._clone(fields=fields, mode=mode, related=self._related + relation_prefixes(walked))
 
-    def annotate(self, **aggregates: Count) -> QuerySet[M]:
-        """Count per group of a ``values(...)`` QuerySet: ``.annotate(n=Count("id"))``."""
-        if self._mode != "dict" or not self._fields:
-            raise QueryError("annotate() needs values('field', ...) first (grouped counts)")
-        for name, agg in aggregates.items():
-            if not isinstance(agg, Count):
-                raise QueryError(f"annotate({name}=...) supports Count(...) only")
-            check_fields(self.model, [agg.field], attributes=None, what="Count")
-        check_annotations(self._fields, [*(n for n, _ in self._annotations), *aggregates])
-        return self._clone(annotations=self._annotations + tuple(aggregates.items()))
+    def annotate(self, **expressions: Any) -> QuerySet[M]:
+        """Add computed columns (``week=TruncWeek("created_at", tzinfo=tz)``) or aggregates per group.
+
+        As in Django, aggregates (``n=Count("id")``, ``Sum``, ``Avg``, ``Min``, ``Max``) after
+        ``values(...)`` give one row per combination of the values; a computed column given before
+        ``values()`` can be grouped by (``annotate(week=...).values("week").annotate(n=Count("id"))``).
+        """
+        aggs = {n: e for n, e in expressions.items() if isinstance(e, Aggregate)}
+        funcs = {n: e for n, e in expressions.items() if n not in aggs}
+        if aggs and (self._mode != "dict" or not self._fields):
+            raise QueryError(
+                "annotate() of an aggregate needs values('field', ...) first (one row per group); "
+                "qs.aggregate(...) aggregates every row"
+            )
+        check_aggregates(self.model, aggs)
+        taken = [*(self._fields or ()), *(n for n, _ in (*self._annotations, *self._computed))]
+        check_functions(self.model, funcs, taken)
+        check_annotations(self._fields or (), [*(n for n, _ in self._annotations), *aggs])
+        fields = (*self._fields, *funcs) if self._fields and self._mode == "dict" else self._fields
+        walked = relation_prefixes([f.field for f in funcs.values()]) if self._fields else ()
+        return self._clone(
+            annotations=self._annotations + tuple(aggs.items()),
+            computed=self._computed + tuple(funcs.items()),
+            fields=fields,
+            related=self._related + tuple(p for p in walked if p not in self._related),
+        )
 
     def raw(
         self,
@@ -296,18 +325,24 @@ class QuerySet(Generic[M]):
     def iterator(self, chunk_size: int = SEARCH_PAGE_SIZE, *, progress: bool = False) -> Iterator[Any]:
         """Stream the results without caching them (``chunk_size`` objects per request).
 
-        With ``progress=True`` a tqdm progress bar (the ``[progress]`` extra) counts the rows on stderr;
-        it costs no request (the total is not asked for).
+        With ``progress=True`` a tqdm progress bar (the ``[progress]`` extra) counts the rows on stderr,
+        with their total and an ETA once the first page told the total (no extra request is sent).
         """
         if chunk_size < 1:
             raise QueryError("chunk_size must be >= 1")
-        rows = self._rows(self._objects(page_size=min(chunk_size, SEARCH_PAGE_SIZE), stream=True))
-        return with_progress(rows, self.model._meta.name) if progress else rows
+        size = min(chunk_size, SEARCH_PAGE_SIZE)
+        if progress:
+            return with_progress(
+                lambda total: self._rows(self._objects(size, True, total)), self.model._meta.name
+            )
+        return self._rows(self._objects(page_size=size, stream=True))
 
     def _active_client(self) -> ClientAPI:
         return self.client if self.client is not None else cast("ClientAPI", self.model.objects.client)
 
-    def _objects(self, *, page_size: int | None = None, stream: bool = False) -> Iterator[M]:
+    def _objects(
+        self, page_size: int | None = None, stream: bool = False, total: Callable[[int], None] | None = None
+    ) -> Iterator[M]:
         if self._annotations:
             yield from ()
             return
@@ -336,11 +371,15 @@ class QuerySet(Generic[M]):
             for number, page in enumerate(pages):
                 if not found:  # until the backend is known, the first reply decides it
                     found = answered_by_search(client, self.model, found=True, raw=raw)
+                if total is not None and page.total is not None:
+                    total(page.total)
                 load_page_relations(client, page.rows, self._related, form, first=number == 0)
                 yield from page.rows
             if found or answered_by_search(client, self.model, found=False, raw=raw):
                 return
         rows = self._client_side(client, resolved)[self._low : self._high]
+        if total is not None:
+            total(len(rows))
         for start in range(0, len(rows), SEARCH_PAGE_SIZE):
             chunk = rows[start : start + SEARCH_PAGE_SIZE]
             load_paths(client, chunk, self._related)
@@ -350,7 +389,9 @@ class QuerySet(Generic[M]):
         if self._annotations:
             yield from self._grouped()
             return
-        yield from shape_rows(objects, self._mode, self._fields, self.model._meta.fields)
+        yield from shape_rows(
+            objects, self._mode, self._fields, self.model._meta.fields, dict(self._computed)
+        )
 
     # -- resolution of field paths -----------------------------------------------------------------
 
@@ -365,9 +406,11 @@ class QuerySet(Generic[M]):
             return resolve(self.model, self._where, notes=notes)
         facts = client.facts  # the custom attributes are asked only for a name not declared
         values = "values" if self._mode == "dict" else "values_list"
-        check_names(
-            self.model, self._ordering, self._fields, self._only, self._annotations, facts.attributes, values
-        )
+        keys = order_keys(self._ordering, dict(self._computed), bool(self._annotations))
+        check_ordering(self.model, keys, facts.attributes, self._fields, self._annotations)
+        fields = self._plain(self._fields or (), self._computed)
+        check_names(self.model, (), fields, self._only, self._annotations, facts.attributes, values)
+        check_functions(self.model, dict(self._computed), (), facts.attributes)
         return resolve(
             self.model, self._where, attributes=client.facts.attributes, tables=client.facts, notes=notes
         )
@@ -376,9 +419,12 @@ class QuerySet(Generic[M]):
         if self._raw is not None and self._raw.ordering is not None:
             keys = self._raw.ordering
         elif self._raw is not None:
-            keys = _DEFAULT_RAW_ORDER.get(self.model._meta.name, (("updated_at", True),))
+            keys = DEFAULT_RAW_ORDER.get(self.model._meta.name, (("updated_at", True),))
         else:  # grouped rows are ordered client-side: the rows counted need no order
-            keys = tuple((k.lstrip("-+"), k.startswith("-")) for k in self._ordering if not self._annotations)
+            ordering = (
+                order_keys(self._ordering, dict(self._computed), False) if not self._annotations else ()
+            )
+            keys = tuple((k.lstrip("-+"), k.startswith("-")) for k in ordering)
         sort_by, order_by = compile_ordering([("-" if d else "") + c for c, d in keys])
         return tuple((c, o == "desc") for c, o in zip(sort_by, order_by, strict=False))
 
@@ -420,12 +466,18 @@ class QuerySet(Generic[M]):
         }
         return CompiledQuery(str(self.model._meta.endpoint), params, client_side=True)
 
-    def explain(self) -> str:
+    def explain(self, *aggregates: Aggregate, **named: Aggregate) -> str:
         """Describe what evaluating this QuerySet will do: endpoint, parameters, pages, counting, caches.
 
-        Grouped counts say whether the server counts (one query per group) or the client does.
+        Grouped rows say whether the server counts (one query per group) or the client aggregates; with
+        aggregates, how ``aggregate()`` of them is computed.
         """
         client = self._active_client()
+        on_server = (
+            self._aggregate_on_server(client, self._aggregates(aggregates, named))
+            if named or aggregates
+            else None
+        )
         nothing = isinstance(self._where, MatchNone)
         grouping: Grouping | None = None
         if self._annotations and not nothing:
@@ -435,6 +487,12 @@ class QuerySet(Generic[M]):
         raw, meta = (self._raw.query if self._raw is not None else None), self.model._meta
         notes = [f"translated: {n}" for n in notes]
         notes += meaning_notes(raw, client.facts.backend(meta.name), client.facts.generation, meta.searchable)
+        if on_server is not None:
+            notes.append(
+                "aggregate(): on the server, the count() above"
+                if on_server
+                else "aggregate(): client-side in one pass over all matching rows (decimal sums exact)"
+            )
         return describe(
             self.model.__name__,
             compiled,
@@ -525,75 +583,3 @@ class QuerySet(Generic[M]):
             for obj in self.filter(id__in=batch)[: len(batch)]:
                 out[cast(int, obj.id)] = obj
         return out
-
-    # -- writes ------------------------------------------------------------------------------------
-
-    def _manager(self, client: ClientAPI) -> Any:
-        return self.model.objects.using(client)
-
-    def create(self, **fields: Any) -> M:
-        """Create an object through this QuerySet's client."""
-        return cast(M, self._manager(self._active_client()).create(**fields))
-
-    def get_or_create(self, defaults: Mapping[str, Any] | None = None, **lookups: Any) -> tuple[M, bool]:
-        """Return ``(object, False)`` if one matches the lookups, else create it: ``(object, True)``."""
-        try:
-            return self.get(**lookups), False
-        except self.model.DoesNotExist:
-            return self.create(**writes.create_values(lookups, defaults)), True
-
-    def update_or_create(self, defaults: Mapping[str, Any] | None = None, **lookups: Any) -> tuple[M, bool]:
-        """Update the object matching the lookups with ``defaults``, or create it."""
-        try:
-            obj = self.get(**lookups)
-        except self.model.DoesNotExist:
-            return self.create(**writes.create_values(lookups, defaults)), True
-        if defaults:
-            obj.update(**dict(defaults))
-        return obj, False
-
-    def bulk_create(self, objs: Iterable[Any]) -> list[M]:
-        """Create objects (instances or dicts of fields), a few requests at a time; return them in order."""
-        client = self._active_client()
-        return writes.bulk_create(client, self.model, self._manager(client), list(objs))
-
-    def update(self, **fields: Any) -> int:
-        """Update every matching object (one request each, a few at a time); return how many."""
-        if not fields:
-            return 0
-        writes.check_values(self._active_client(), self.model, fields)  # FieldError before the search
-        objs = list(self._objects())
-        writes.each(self._active_client(), lambda obj: obj.update(**fields), objs)
-        self._results.items = None
-        return len(objs)
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        """Delete every matching object (one request each, a few at a time); return the counts."""
-        objs = list(self._objects())
-        writes.each(self._active_client(), lambda obj: obj.delete(), objs)
-        self._results.items = None
-        return len(objs), {self.model._meta.name: len(objs)}
-
-    # -- grouped counts ----------------------------------------------------------------------------
-
-    def _server_grouping(self, client: ClientAPI) -> tuple[str, Any] | None:
-        return server_grouping(
-            self.model, self._fields or (), self._annotations, searching=self._backend(client) == "search"
-        )
-
-    def _grouped(self) -> Iterator[dict[str, Any]]:
-        client = self._active_client()
-        self.resolved(client)  # every name checked before the first count
-        # A slice of a grouped QuerySet slices the groups, not the rows counted; the groups are ordered
-        # here (by their fields or annotations), the rows counted need no order.
-        base = self._clone(annotations=(), mode="objects", fields=None, low=0, high=None, ordering=())
-        if self._backend(client) == "search":  # one count per group needs a search index: settle it
-            answered_by_search(client, self.model, found=False, raw=self._raw is not None)
-        rows = grouped_counts(
-            base, self._fields or (), self._annotations, client, self._server_grouping(client)
-        )
-        yield from order_rows(rows, self._ordering)[self._low : self._high]
-
-    def to_dataframe(self) -> Any:
-        """Return the rows of a ``values(...)`` QuerySet as a pandas DataFrame (needs ``[pandas]``)."""
-        return dataframe(self, self._mode, self._fields)

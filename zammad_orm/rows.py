@@ -1,20 +1,21 @@
 """The rows a QuerySet yields: objects, or the dicts, tuples and values of ``values()``/``values_list()``.
 
 :data:`RowMode` names the shape; :func:`shape_rows` turns objects into rows of that shape and
-:func:`dataframe` puts them in a pandas DataFrame. The path helpers are shared with grouped counts:
-:func:`value_of` reads ``"state__name"`` from an object, :func:`relation_prefixes` lists the relations
-such paths walk (loaded in batches with the rows).
+:mod:`zammad_orm.frames` puts them in DataFrames. The path helpers are shared with aggregates:
+:func:`value_of` reads ``"state__name"`` from an object, :func:`read_column` a path or a computed column
+(``TruncWeek``), :func:`relation_prefixes` lists the relations such paths walk (loaded in batches with
+the rows).
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Literal
 
 from .errors import ConfigurationError
 
-__all__ = ["RowMode", "relation_prefixes", "shape_rows", "value_of", "with_progress"]
+__all__ = ["RowMode", "read_column", "relation_prefixes", "shape_rows", "value_of", "with_progress"]
 
 #: What a QuerySet yields: objects (the default), dicts (``values()``), tuples (``values_list()``), single
 #: values (``flat=True``) or namedtuples (``named=True``).
@@ -22,7 +23,11 @@ RowMode = Literal["objects", "dict", "list", "flat", "named"]
 
 
 def shape_rows(
-    objects: Iterable[Any], mode: RowMode, fields: tuple[str, ...] | None, declared: Iterable[str]
+    objects: Iterable[Any],
+    mode: RowMode,
+    fields: tuple[str, ...] | None,
+    declared: Iterable[str],
+    computed: Mapping[str, Any] | None = None,
 ) -> Iterator[Any]:
     """Yield the rows of ``objects`` in the shape ``mode`` names.
 
@@ -31,15 +36,18 @@ def shape_rows(
         mode: The shape of each row.
         fields: The field paths of ``values()``/``values_list()``; ``None`` or empty for every field.
         declared: The model's declared fields (every field; ``values()`` adds the custom attributes).
+        computed: The computed columns by name (``TruncWeek(...)``); added to every field when
+            ``fields`` is empty.
 
     """
     if mode == "objects":
         yield from objects
         return
-    names = fields or tuple(declared)
+    computed = computed or {}
+    names = fields or (*declared, *computed)
     row_type: Any = namedtuple("Row", [f.replace("__", "_") for f in names]) if mode == "named" else None
     for obj in objects:
-        values = [value_of(obj, f) for f in names]
+        values = [read_column(obj, f, computed) for f in names]
         if mode == "dict":
             row: Any = dict(zip(names, values, strict=False))
             if not fields:
@@ -51,18 +59,6 @@ def shape_rows(
             yield row_type(*values)
         else:
             yield tuple(values)
-
-
-def dataframe(rows: Iterable[Any], mode: RowMode, fields: tuple[str, ...] | None) -> Any:
-    """Return ``rows`` (shaped by ``mode``) as a pandas DataFrame (needs the ``[pandas]`` extra)."""
-    import pandas as pd
-
-    if mode == "objects":
-        return pd.DataFrame([dict(obj.view()) for obj in rows])
-    if mode in ("list", "named", "flat"):
-        tuples = [(r,) if mode == "flat" else tuple(r) for r in rows]
-        return pd.DataFrame(tuples, columns=list(fields or ()))
-    return pd.DataFrame(list(rows))
 
 
 def relation_prefixes(fields: Iterable[str]) -> tuple[str, ...]:
@@ -82,11 +78,20 @@ def value_of(obj: Any, path: str) -> Any:
     return value
 
 
-def with_progress(rows: Iterator[Any], desc: str) -> Iterator[Any]:
-    """Wrap ``rows`` in a tqdm progress bar on stderr (``iterator(progress=True)``; the ``[progress]`` extra).
+def read_column(obj: Any, name: str, computed: Mapping[str, Any]) -> Any:
+    """Read a column of a row: a computed one (``computed[name]``, e.g. ``TruncWeek``) or a ``__`` path."""
+    func = computed.get(name)
+    return value_of(obj, name) if func is None else func.apply(value_of(obj, func.field))
+
+
+def with_progress(rows: Callable[[Callable[[int], None]], Iterator[Any]], desc: str) -> Iterator[Any]:
+    """Show a tqdm progress bar on stderr over rows (``iterator(progress=True)``; the ``[progress]`` extra).
+
+    ``rows`` is called with a function that sets the bar's total (and so its ETA) once it is known: the
+    first search page carries it. tqdm is imported here, only when a bar is asked for.
 
     Raises:
-        ConfigurationError: tqdm is not installed.
+        ConfigurationError: tqdm is not installed (raised at once, before any request).
 
     """
     try:
@@ -95,4 +100,19 @@ def with_progress(rows: Iterator[Any], desc: str) -> Iterator[Any]:
         raise ConfigurationError(
             f"progress=True needs tqdm: pip install 'zammad-orm[progress]' ({exc})"
         ) from exc
-    return iter(tqdm(rows, desc=desc, unit=" rows"))
+    bar = tqdm(desc=desc, unit=" rows", total=None)
+
+    def learn(total: int) -> None:
+        if bar.total is None:
+            bar.total = total
+            bar.refresh()
+
+    def shown() -> Iterator[Any]:
+        try:
+            for row in rows(learn):
+                bar.update(1)
+                yield row
+        finally:
+            bar.close()
+
+    return shown()

@@ -9,18 +9,19 @@ that they act as the user the caller acts as (``with client.on_behalf_of(...)``)
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from .errors import FieldError
 
 if TYPE_CHECKING:
-    from .interface import ClientAPI
+    from .interface import ClientAPI, ModelLike
 
-__all__ = ["WRITE_CONCURRENCY", "bulk_create", "check_values", "create_values", "each"]
+__all__ = ["WRITE_CONCURRENCY", "Writes", "bulk_create", "check_values", "create_values", "each"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+M = TypeVar("M", bound="ModelLike")
 
 #: Concurrent requests of ``update()``, ``delete()`` and ``bulk_create()``.
 WRITE_CONCURRENCY = 4
@@ -78,3 +79,70 @@ def create_values(lookups: Mapping[str, Any], defaults: Mapping[str, Any] | None
     values = {k.removesuffix("__exact"): v for k, v in values.items()}
     values.update(defaults or {})
     return values
+
+
+class Writes(Generic[M]):
+    """The write methods of a QuerySet (a base class of ``QuerySet``): create, update, delete its objects."""
+
+    __slots__ = ()
+
+    model: type[M]
+    _results: Any
+
+    def _active_client(self) -> ClientAPI:
+        raise NotImplementedError
+
+    def _objects(self, page_size: int | None = None, stream: bool = False, total: Any = None) -> Iterator[M]:
+        raise NotImplementedError
+
+    def get(self, *nodes: Any, **lookups: Any) -> M:
+        """Return the one object matching (``QuerySet.get``)."""
+        raise NotImplementedError
+
+    # -- writes ------------------------------------------------------------------------------------
+
+    def _manager(self, client: ClientAPI) -> Any:
+        return self.model.objects.using(client)
+
+    def create(self, **fields: Any) -> M:
+        """Create an object through this QuerySet's client."""
+        return cast(M, self._manager(self._active_client()).create(**fields))
+
+    def get_or_create(self, defaults: Mapping[str, Any] | None = None, **lookups: Any) -> tuple[M, bool]:
+        """Return ``(object, False)`` if one matches the lookups, else create it: ``(object, True)``."""
+        try:
+            return self.get(**lookups), False
+        except self.model.DoesNotExist:
+            return self.create(**create_values(lookups, defaults)), True
+
+    def update_or_create(self, defaults: Mapping[str, Any] | None = None, **lookups: Any) -> tuple[M, bool]:
+        """Update the object matching the lookups with ``defaults``, or create it."""
+        try:
+            obj = self.get(**lookups)
+        except self.model.DoesNotExist:
+            return self.create(**create_values(lookups, defaults)), True
+        if defaults:
+            obj.update(**dict(defaults))
+        return obj, False
+
+    def bulk_create(self, objs: Iterable[Any]) -> list[M]:
+        """Create objects (instances or dicts of fields), a few requests at a time; return them in order."""
+        client = self._active_client()
+        return bulk_create(client, self.model, self._manager(client), list(objs))
+
+    def update(self, **fields: Any) -> int:
+        """Update every matching object (one request each, a few at a time); return how many."""
+        if not fields:
+            return 0
+        check_values(self._active_client(), self.model, fields)  # FieldError before the search
+        objs = list(self._objects())
+        each(self._active_client(), lambda obj: obj.update(**fields), objs)
+        self._results.items = None
+        return len(objs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """Delete every matching object (one request each, a few at a time); return the counts."""
+        objs = list(self._objects())
+        each(self._active_client(), lambda obj: obj.delete(), objs)
+        self._results.items = None
+        return len(objs), {self.model._meta.name: len(objs)}

@@ -38,7 +38,7 @@ def test_pages_in_flight_are_counted_and_captured(server: Any) -> None:
     with client.capture() as log:
         rows = list(client.tickets.filter(id__lte=DEMO).order_by("id").iterator(chunk_size=50))
     assert len(rows) == DEMO
-    pages = sorted(int(r.params["page"]) for r in log if r.params)
+    pages = sorted(int(r.params["page"]) for r in log if r.endpoint == "tickets/search")
     # Every page up to the first short one; pages asked for ahead past the end are sent (and recorded) or
     # cancelled depending on timing: at most page_concurrency - 1 of them.
     assert pages[: DEMO // 50 + 1] == list(range(1, DEMO // 50 + 2))
@@ -48,7 +48,7 @@ def test_pages_in_flight_are_counted_and_captured(server: Any) -> None:
     assert all(r.status == 200 and r.endpoint == "tickets/search" for r in log)
     stats = client.stats()  # counted when the answer came: the requests of the log, perhaps a late one
     assert len(log) <= stats.requests <= transport.count
-    assert stats.by_endpoint["tickets/search"] == stats.requests
+    assert stats.by_endpoint["tickets/search"] == len(pages)
     assert stats.bytes_received >= sum(r.bytes_received for r in log)
     client.close()
 
@@ -76,7 +76,8 @@ def test_the_plain_loop_does_not_warn_and_counts_identity_hits(server: Any) -> N
         ]
     assert len(rows) == DEMO
     stats = client.stats()
-    assert stats.requests == transport.count
+    # Pages asked for ahead past the end are counted when (if) their answer comes: at most 7 of them.
+    assert stats.requests <= transport.count <= stats.requests + client.page_concurrency - 1
     assert set(stats.by_endpoint) == {"tickets/search", "ticket_states", "ticket_priorities"}
     assert stats.identity["TicketState"].hits > 0  # a state read resolves through the identity map
     assert stats.totals("record") == CacheCounts(misses=stats.totals("identity").misses)

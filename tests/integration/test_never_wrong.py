@@ -18,8 +18,9 @@ import pytest
 
 import zammad_orm as zo
 from zammad_orm import errors
+from zammad_orm.aggregates import Count
 from zammad_orm.client import Client
-from zammad_orm.query import Count, configure_search
+from zammad_orm.query import configure_search
 from zammad_orm.resources.ticket_query import STATE_CATEGORIES
 from zammad_orm.testing import Emulator
 

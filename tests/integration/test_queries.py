@@ -14,9 +14,10 @@ from typing import Any
 import attrs
 import pytest
 
+from zammad_orm.aggregates import Count
 from zammad_orm.client import Client
 from zammad_orm.expr import Node, Q
-from zammad_orm.query import Count, SearchIndexUnavailableWarning
+from zammad_orm.query import SearchIndexUnavailableWarning
 from zammad_orm.testing import Emulator
 
 from .conftest import make_client, sent

@@ -11,11 +11,12 @@ import pytest
 
 from tests.caches import own_cache
 from zammad_orm import paging
+from zammad_orm.aggregates import Count
 from zammad_orm.cache import CachedRecord
 from zammad_orm.client import Client
 from zammad_orm.errors import DecodeError, QueryError, UnsupportedOperation
 from zammad_orm.expr import Q
-from zammad_orm.query import Count, QuerySet, SearchIndexUnavailableWarning, configure_search
+from zammad_orm.query import QuerySet, SearchIndexUnavailableWarning, configure_search
 from zammad_orm.resources.state import TicketState
 from zammad_orm.resources.ticket import Ticket
 from zammad_orm.resources.user import User
@@ -487,7 +488,7 @@ def test_explain_describes_the_plan(emulator: Emulator) -> None:
     assert "count(): the ids of the matches, 200 per request" in text  # 6.2: no total in replies
     assert "cache: the search is always sent (search results are never cached)" in text
     assert "related: owner from the search assets, the identity map and the record cache" in text
-    assert "in flight: the first page alone, then up to 4 pages at once" in text
+    assert "in flight: the first page alone, then up to 8 pages at once" in text
     assert not any("search" in r.url for r in transport.sent)  # explain() never searches
     deep = client.tickets.order_by("id")[12_000:12_010].explain()
     assert "lie past the 10000-row window" in deep

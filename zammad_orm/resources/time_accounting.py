@@ -18,6 +18,7 @@ __all__ = ["TimeAccounting", "TimeAccountingType"]
     capabilities=("list", "get", "create", "update"),  # Zammad cannot delete them
     label="name",
     server_class="Ticket::TimeAccounting::Type",
+    asset_key="TicketTimeAccountingType",  # Rails' to_app_model of Ticket::TimeAccounting::Type
 )
 class TimeAccountingType(Tracked):
     """A kind of accounted time (``billable``, ``travel``, ...). Zammad cannot delete them."""
@@ -33,6 +34,7 @@ class TimeAccountingType(Tracked):
     capabilities=("list", "get", "create", "update", "delete"),
     label="time_unit",
     server_class="Ticket::TimeAccounting",
+    asset_key="TicketTimeAccounting",  # Rails' to_app_model of Ticket::TimeAccounting
 )
 class TimeAccounting(Tracked):
     """Time accounted on a ticket (optionally on one of its articles).
