@@ -13,11 +13,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-# Clients made without ``cache=`` keep their records on disk by default, and a second process would find
-# what the first one cached. The benchmarks measure every client cold, as a process of its own: their
-# clients cache in memory unless $ZAMMAD_ORM_CACHE says otherwise (bench_cache measures the disk cache
-# with settings of its own), and nothing is written to the user's cache directory.
-os.environ.setdefault("ZAMMAD_ORM_CACHE", "memory")
+# Clients made without ``cache=`` keep their records on disk by default: the benchmarks' clients do so
+# in a temporary directory, never in the user's cache directory (bench_loop gives each run a cold one).
 if "ZAMMAD_ORM_CACHE_DIR" not in os.environ:
     os.environ["ZAMMAD_ORM_CACHE_DIR"] = tempfile.mkdtemp(prefix="zammad-orm-bench-cache-")
     atexit.register(shutil.rmtree, os.environ["ZAMMAD_ORM_CACHE_DIR"], ignore_errors=True)
