@@ -121,11 +121,14 @@ def test_the_demo_report_run_twice_reads_related_objects_from_the_cache(
     with Emulator(demo=300, seed=11) as server:
         first = _run_report(server, private_cache_dir, tmp_path / "first.json")
         second = _run_report(server, private_cache_dir, tmp_path / "second.json")
-    per_object = {e: n for e, n in first["by_endpoint"].items() if "{id}" in e}
-    assert per_object  # the first run fetched related objects one by one...
-    assert {e: n for e, n in second["by_endpoint"].items() if "{id}" in e} == {}  # ...the second none
-    for endpoint, n in second["by_endpoint"].items():
-        assert n <= first["by_endpoint"][endpoint], endpoint  # the same searches and listings, no more
-    assert second["requests"] == first["requests"] - sum(per_object.values())
+    # The second process finds the users, organizations and roles the first one cached on disk...
+    assert sum(c["hits"] for c in second["persistent"].values()) > 0
+    assert sum(c["hits"] for c in first["persistent"].values()) == 0  # (the first found an empty cache)
     assert sum(c["misses"] for c in second["record"].values()) == 0
-    assert sum(c["hits"] for c in second["persistent"].values()) >= sum(per_object.values())
+    # ...and sends no request for a related object: only the report's own searches and listings, no
+    # more of them than the first run sent (a search page asked for ahead by a loop that stops early,
+    # `[:10]`, may or may not have been sent when it stopped: one page of slack).
+    assert {e for e in second["by_endpoint"] if "{id}" in e} == set()
+    for endpoint, n in second["by_endpoint"].items():
+        slack = 1 if endpoint.endswith("/search") else 0
+        assert n <= first["by_endpoint"][endpoint] + slack, endpoint
