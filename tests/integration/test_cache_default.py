@@ -132,3 +132,21 @@ def test_the_demo_report_run_twice_reads_related_objects_from_the_cache(
     for endpoint, n in second["by_endpoint"].items():
         slack = 1 if endpoint.endswith("/search") else 0
         assert n <= first["by_endpoint"][endpoint] + slack, endpoint
+
+
+def test_per_model_class_attributes_size_the_persistent_tier(
+    thousand: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(zo.Ticket, "PERSISTENT_CACHE_SIZE", 30)
+    monkeypatch.setattr(zo.Ticket, "PERSISTENT_CACHE_BYTES", 2**21)
+    client = zo.Client(thousand.url, http_token=thousand.token, size_limit=2**22)
+    list(client.tickets.filter(id__lte=60))
+    list(client.users.filter(id__lte=5))
+    cache = client.cache
+    assert isinstance(cache, TieredCache)
+    disk = cache.persistent
+    assert isinstance(disk, DiskRecordCache)
+    assert (disk.size("Ticket"), disk.limit("Ticket")) == (30, 2**21)
+    assert (disk.size("User"), disk.limit("User")) == (-1, 2**22)  # the client's size_limit
+    assert sum(disk.get("Ticket", pk) is not None for pk in range(1, 61)) == 30
+    client.close()

@@ -109,6 +109,18 @@ def test_the_default_is_disk_unless_the_environment_says_otherwise(monkeypatch: 
         cache_setting(None)
 
 
+def test_a_default_directory_that_cannot_be_made_falls_back_to_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    monkeypatch.setenv("ZAMMAD_ORM_CACHE_DIR", str(tmp_path / "file" / "cache"))
+    with pytest.warns(CacheWarning, match="memory only"):
+        cache = make_cache(None, namespace="n")
+    assert isinstance(cache, MemoryRecordCache)
+    with pytest.raises(CacheError, match="private cache directory"):  # a directory the caller named
+        make_cache(f"disk:{tmp_path / 'file' / 'cache'}", namespace="n")
+
+
 def test_bad_tier_settings_fail_before_anything_is_built(tmp_path: Path) -> None:
     for bad in (0, -5, "1G", True):
         with pytest.raises(ConfigurationError, match="size_limit"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -13,7 +14,7 @@ from zammad_orm.cache.files import _check_limit
 from zammad_orm.cache.memory import MemoryRecordCache, NullRecordCache
 from zammad_orm.cache.redis_cache import RedisRecordCache
 from zammad_orm.cache.tiered import LookupCounter, PersistentDefaults, TieredCache
-from zammad_orm.errors import ConfigurationError
+from zammad_orm.errors import CacheError, CacheWarning, ConfigurationError
 
 __all__ = ["CACHE_ENV", "CacheKind", "cache_kind", "cache_namespace", "cache_setting", "make_cache"]
 
@@ -122,8 +123,13 @@ def make_cache(
         persistent_defaults: The persistent size and byte limit of a model on its first use.
         on_lookup: Counts the reads of each tier (``Accounting.lookup``).
 
+    The default directory (``"disk"``, and the default setting) that cannot be made — no home directory,
+    a read-only file system — is reported as a :class:`~zammad_orm.errors.CacheWarning`, and the cache is
+    a memory cache; a directory named in the setting that cannot be made raises ``CacheError``.
+
     Raises:
         ConfigurationError: ``spec`` is none of these.
+        CacheError: The directory named in ``spec`` cannot be made private.
 
     """
     _check_limit("the default", size_limit)  # checked whatever the backend: bad settings fail early
@@ -138,7 +144,19 @@ def make_cache(
     persistent: RecordCache
     if kind == "disk":
         path = _disk_path(spec)
-        persistent = DiskRecordCache(path, namespace=namespace, sizes=persistent_sizes, size_limit=size_limit)
+        try:
+            persistent = DiskRecordCache(
+                path, namespace=namespace, sizes=persistent_sizes, size_limit=size_limit
+            )
+        except (CacheError, RuntimeError) as exc:  # RuntimeError: no home directory to find the default in
+            if path is not None:
+                raise  # a directory the caller named: not ours to replace
+            warnings.warn(
+                f"the default disk cache cannot be used ({exc}); records are kept in memory only",
+                CacheWarning,
+                stacklevel=3,
+            )
+            return MemoryRecordCache(sizes=sizes, default_size=default_size)
     elif kind == "redis":
         persistent = RedisRecordCache(spec, namespace=namespace, sizes=persistent_sizes)
     elif isinstance(spec, RecordCache):
