@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(VENV)/bin/zammad-orm demo
 
 lint: $(STAMP)
-	$(PY) -m ruff check zammad_orm tests benchmarks
-	$(PY) -m ruff format --check zammad_orm tests benchmarks
+	$(PY) -m ruff check zammad_orm tests benchmarks examples docs/gen_api.py docs/conf.py
+	$(PY) -m ruff format --check zammad_orm tests benchmarks examples docs/gen_api.py docs/conf.py
 
 typecheck: $(STAMP)
 	$(PY) -m mypy --strict

@@ -157,6 +157,10 @@ def _fetch_ids(client: ClientAPI, model: Any, ids: list[int], *, use_search: boo
             reply = client.request("GET", plan.path, params=plan.request_params(1))
             out.extend(decode_search(client, model, reply).rows)
         return out
+    if meta.table and meta.endpoint is not None:  # a reference table: the client's copy, read once
+        wanted = set(ids)
+        rows = [row for row in client.facts.table(meta.endpoint) if row.get("id") in wanted]
+        return client.load_many(model, rows)
     if meta.endpoint is not None and not meta.searchable:
         for rows in iterate_index(client, model, meta.endpoint, meta.max_page_size):
             out.extend(rows)

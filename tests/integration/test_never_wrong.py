@@ -136,6 +136,14 @@ def test_each_table_is_read_once_per_client(client: Client) -> None:
     assert Counter(gets) == {"/ticket_states": 1, "/ticket_priorities": 1}
 
 
+def test_select_related_of_a_table_reads_the_table_the_filter_read(client: Client) -> None:
+    rows = list(client.tickets.open().select_related("state", "priority").order_by("-id")[:20])
+    assert {t.state.state_type.name for t in rows} <= {"new", "open", "pending reminder", "pending action"}
+    assert all(t.priority.name for t in rows)
+    gets = [path.split("?")[0] for _, path in sent(client).sent if "/search" not in path]
+    assert Counter(gets) == {"/ticket_states": 1, "/ticket_priorities": 1}  # not the states twice
+
+
 def test_a_name_created_since_the_table_was_read_is_found(server: Emulator, client: Client) -> None:
     client.tickets.filter(state="open").count()  # reads the states
     other = server.client()
