@@ -9,6 +9,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 import warnings
 from pathlib import Path
@@ -23,6 +24,7 @@ from zammad_orm.cache import (
     MemoryRecordCache,
     TieredCache,
     cache_setting,
+    default_cache_dir,
     jsondisk,
     make_cache,
 )
@@ -119,6 +121,12 @@ def test_a_default_directory_that_cannot_be_made_falls_back_to_memory(
     assert isinstance(cache, MemoryRecordCache)
     with pytest.raises(CacheError, match="private cache directory"):  # a directory the caller named
         make_cache(f"disk:{tmp_path / 'file' / 'cache'}", namespace="n")
+
+
+def test_the_suite_never_uses_the_users_cache_directory(private_cache_dir: Path) -> None:
+    # tests/conftest.py: every test (and every subprocess it starts) caches in a temporary directory.
+    assert default_cache_dir() == private_cache_dir
+    assert Path(tempfile.gettempdir()).resolve() in private_cache_dir.resolve().parents
 
 
 def test_bad_tier_settings_fail_before_anything_is_built(tmp_path: Path) -> None:
