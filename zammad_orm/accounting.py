@@ -87,8 +87,8 @@ class CacheCounts:
     Attributes:
         hits: Lookups the tier answered.
         misses: Lookups it could not answer (the next tier, or the server, did).
-        revalidations: Answers checked with the server before use (always 0 for now: kept for the
-            freshness checks to come).
+        revalidations: Copies older than their ``max_age`` that were checked with the server before
+            use (a conditional ``GET``, or one search of a batch: :mod:`zammad_orm.revalidation`).
 
     """
 

@@ -42,9 +42,11 @@ from zammad_orm.cache import (
 )
 from zammad_orm.cache.factory import cache_kind
 from zammad_orm.facts import SearchGeneration, ServerFacts
+from zammad_orm.freshness import MaxAges
 from zammad_orm.identity import IdentityMap
 from zammad_orm.loading import Pagination, RecordLoader
 from zammad_orm.manager import Manager, activate, deactivate, set_default_client
+from zammad_orm.meta import persistent_cache_defaults
 from zammad_orm.models import Model, registry
 from zammad_orm.transport import (
     HTTPTransport,
@@ -88,12 +90,6 @@ def _from_value(user: Any) -> str:
     raise errors.ConfigurationError(
         f"on_behalf_of needs a User, a user id, a login or an email, got {user!r}"
     )
-
-
-def _persistent_defaults(name: str) -> tuple[int, int | None]:
-    """Return a model's persistent-tier size and byte limit: its class attributes."""
-    model = registry.get(name)
-    return (-1, None) if model is None else (model.PERSISTENT_CACHE_SIZE, model.PERSISTENT_CACHE_BYTES)
 
 
 class _Scope:
@@ -152,6 +148,9 @@ class Client(RecordLoader):
         warn_n_plus_one: Warn (:class:`~zammad_orm.accounting.NPlusOneWarning`) when a loop reads a
             relation object by object with a request each, where ``select_related`` would load them in
             batches. Off by default; the pytest plugin's ``zammad_client`` has it on.
+        max_age: Seconds a loaded record is used before it is revalidated with the server: one number
+            for every model, or a mapping of model names to seconds (``{"Ticket": 5}``; the others keep
+            their ``MAX_AGE``: 60 s, a day for reference tables). ``0`` revalidates at every lookup by id.
 
     Attributes:
         facts: What the client learned about its server: version, reply generation, search backend,
@@ -209,7 +208,9 @@ class Client(RecordLoader):
         pagination: Pagination | None = None,
         page_concurrency: int = DEFAULT_PAGE_CONCURRENCY,
         warn_n_plus_one: bool = False,
+        max_age: float | Mapping[str, float] | None = None,
     ) -> None:
+        self.max_ages = MaxAges(max_age, frozenset(m._meta.name for m in registry.values()))
         self.url = _normalise_url(url)
         self.api_url = self.url + _API
         self.auth = make_auth(http_token, username, password, oauth2_token)
@@ -221,12 +222,10 @@ class Client(RecordLoader):
         self._default_from = None if on_behalf_of is None else _from_value(on_behalf_of)
         self._accounting = Accounting()
         self._cache_setting = cache_setting(cache)  # $ZAMMAD_ORM_CACHE is read once, here
-        self._cache_options: dict[str, Any] = {
-            "persistent_sizes": persistent_sizes,
-            "size_limit": size_limit,
-            "persistent_defaults": _persistent_defaults,
-            "on_lookup": self._accounting.lookup,
-        }
+        self._cache_options: dict[str, Any] = {"persistent_sizes": persistent_sizes, "size_limit": size_limit}
+        self._cache_options.update(
+            persistent_defaults=persistent_cache_defaults, on_lookup=self._accounting.lookup
+        )
         home_cache = make_cache(
             self._cache_setting,
             namespace=self._namespace(self._default_from),
@@ -326,19 +325,14 @@ class Client(RecordLoader):
 
     def _new_scope(self, sender: str) -> _Scope:
         home = getattr(self._home.cache, "memory", self._home.cache)  # a tiered cache: its memory tier
-        sizes: dict[str, int] = dict(getattr(home, "_sizes", {}))  # the sizes configured so far
-        default_size: int = getattr(home, "default_size", -1)
+        sizes: dict[str, Any] = {"sizes": dict(getattr(home, "_sizes", {}))}  # those configured so far
+        sizes["default_size"] = getattr(home, "default_size", -1)
         if cache_kind(self._cache_setting) is None:  # a cache passed in ready-made: nothing to share it with
-            cache: RecordCache = MemoryRecordCache(sizes=sizes, default_size=default_size)
-        else:
-            cache = make_cache(
-                self._cache_setting,
-                namespace=self._namespace(sender),
-                sizes=sizes,
-                default_size=default_size,
-                **self._cache_options,
-            )
-        return _Scope(cache, owns_cache=True)
+            return _Scope(MemoryRecordCache(**sizes), owns_cache=True)
+        options = {**sizes, **self._cache_options}
+        return _Scope(
+            make_cache(self._cache_setting, namespace=self._namespace(sender), **options), owns_cache=True
+        )
 
     @property
     def identity(self) -> IdentityMap:
@@ -378,12 +372,20 @@ class Client(RecordLoader):
         return path
 
     def send(
-        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Response:
         """Send a request and return the response, its status checked and its body not decoded yet.
 
         :meth:`request` is ``send(...).json()``. Paged searches send from worker threads and decode in
         the thread that reads the rows, so that the objects of a page are made where they are used.
+        ``headers`` adds request headers (``If-None-Match`` of a revalidation); the client's own
+        (``From``) win.
 
         Raises:
             APIError: The server answered with an error status (the subclass names it).
@@ -393,7 +395,9 @@ class Client(RecordLoader):
         """
         url = self._url(path)
         sender = self._from_header()
-        headers = {} if sender is None else {"From": sender}
+        headers = dict(headers or {})
+        if sender is not None:
+            headers["From"] = sender
         method = method.upper()
         captures = begin_request(self)
         started = time.perf_counter()
@@ -548,6 +552,7 @@ def connect(
     transport: Transport | None = None,
     page_concurrency: int = DEFAULT_PAGE_CONCURRENCY,
     warn_n_plus_one: bool = False,
+    max_age: float | Mapping[str, float] | None = None,
 ) -> Client:
     """Create a client and make it the default client of ``Model.objects``.
 
@@ -584,6 +589,7 @@ def connect(
         transport=transport,
         page_concurrency=page_concurrency,
         warn_n_plus_one=warn_n_plus_one,
+        max_age=max_age,
     )
     set_default_client(client)
     return client

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, get_args
@@ -82,6 +83,7 @@ class ServerFacts:
         self._warned: set[str] = set()
         self._attributes: dict[str, frozenset[str]] | None = None
         self._tables: dict[str, list[dict[str, Any]]] = {}
+        self._loaded_at: dict[str, float] = {}  # path -> when the table was listed (time.time())
         self._rows: dict[str, dict[Any, dict[str, Any]]] = {}
         self._small: dict[str, list[dict[str, Any]] | None] = {}
         self._table_locks: dict[str, threading.Lock] = {}  # one per table: tables load side by side
@@ -208,7 +210,12 @@ class ServerFacts:
                         break
                 with self._lock:
                     self._tables[path] = rows
+                    self._loaded_at[path] = time.time()
             return rows
+
+    def table_loaded_at(self, path: str) -> float | None:
+        """Return when the table at ``path`` was listed (:func:`time.time`), ``None`` when it was not."""
+        return self._loaded_at.get(path) if path in self._tables else None
 
     def has_table(self, path: str) -> bool:
         """Return whether the table at ``path`` was asked for already (and not forgotten since)."""

@@ -11,7 +11,7 @@ appear as :class:`ModelLike`: the model layer is above this one.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
@@ -31,6 +31,7 @@ class ModelLike(Protocol):
     MultipleObjectsReturned: ClassVar[Any]
     id: int | None
     extra: dict[str, Any]
+    _fetched_at: float | None
 
     def save(self, *, update_fields: Any = None, if_unmodified: bool = False) -> None:
         """Send the changed fields."""
@@ -56,12 +57,16 @@ class CachedRecord:
         record: The raw JSON object the server sent. Treat it as read-only.
         fetched_at: When it was stored (:func:`time.time`).
         updated_at: The record's ``updated_at`` string, for staleness checks.
+        etag: The ``ETag`` the server sent with the record (a ``GET`` of that one object), to ask
+            ``If-None-Match`` when the record is revalidated; ``None`` when the record came another way
+            (a search, a page, a write) or from a cache entry written before ETags were kept.
 
     """
 
     record: dict[str, Any]
     fetched_at: float
     updated_at: str | None
+    etag: str | None = None
 
     @property
     def age(self) -> float:
@@ -77,8 +82,16 @@ class RecordCache(Protocol):
         """Return the cached record, or ``None``."""
         ...
 
-    def set(self, model_name: str, pk: int, record: dict[str, Any], *, updated_at: str | None = None) -> None:
-        """Store ``record`` (``updated_at`` defaults to the record's own)."""
+    def set(
+        self,
+        model_name: str,
+        pk: int,
+        record: dict[str, Any],
+        *,
+        updated_at: str | None = None,
+        etag: str | None = None,
+    ) -> None:
+        """Store ``record`` (``updated_at`` defaults to the record's own; ``etag``: the reply's ``ETag``)."""
         ...
 
     def set_many(self, model_name: str, items: Sequence[tuple[int, dict[str, Any], str | None]]) -> None:
@@ -201,23 +214,54 @@ class ClientAPI(Protocol):
         """Drop an object from the identity map and the cache (after a delete)."""
         ...
 
-    def fetch(self, model: type[T], pk: int, *, expand: bool = False) -> T:
-        """GET one object from the server."""
+    def fetch(self, model: type[T], pk: int, *, expand: bool = False, max_age: float | None = None) -> T:
+        """GET one object from the server (conditional when a copy is held; none for a copy under max_age)."""
         ...
 
     def fetch_record(self, model: type[Any], pk: int, *, expand: bool = False) -> Any:
         """GET the raw record of one object."""
         ...
 
-    def resolve(self, model: type[T], pk: int, *, hint: Any = None, via: tuple[str, str] | None = None) -> T:
+    def resolve(
+        self,
+        model: type[T],
+        pk: int,
+        *,
+        hint: Any = None,
+        via: tuple[str, str] | None = None,
+        max_age: float | None = None,
+    ) -> T:
         """Return object ``pk``: identity map, then record cache, then one request.
 
-        ``via`` names the relation read that asks (``("Ticket", "owner")``), for the N+1 warning.
+        ``via`` names the relation read that asks (``("Ticket", "owner")``), for the N+1 warning. A copy
+        older than ``max_age`` (``None``: the model's) is revalidated first.
         """
         ...
 
-    def resolve_many(self, model: type[T], ids: list[int], *, via: tuple[str, str] | None = None) -> list[T]:
+    def resolve_many(
+        self,
+        model: type[T],
+        ids: list[int],
+        *,
+        via: tuple[str, str] | None = None,
+        max_age: float | None = None,
+    ) -> list[T]:
         """Resolve several ids, in order."""
+        ...
+
+    def revalidate_many(self, model: type[Any], ids: Iterable[int]) -> list[Any]:
+        """Revalidate the held copies of ``ids`` older than their ``max_age`` in few requests.
+
+        Returns the objects renewed from the record cache (to keep alive while they are used).
+        """
+        ...
+
+    def table_rows(self, model: type[Any], max_age: float | None = None) -> list[dict[str, Any]]:
+        """Return every row of a reference table, listed again when the client's listing is too old."""
+        ...
+
+    def mark_stale(self, model: type[Any], pk: int) -> None:
+        """Make the held copy of ``pk`` due for revalidation (a write changed it on the server)."""
         ...
 
     def list_related(self, model: type[T], path: str) -> list[T]:

@@ -8,6 +8,7 @@ then one request. Search ``assets`` only go to the cache unless their object is 
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -22,11 +23,15 @@ from zammad_orm.facts import ServerFacts
 from zammad_orm.identity import IdentityMap
 from zammad_orm.models import Model, registry
 from zammad_orm.paging import iterate_index
+from zammad_orm.revalidation import Revalidation
 
 if TYPE_CHECKING:
     from zammad_orm.interface import ClientAPI, ModelLike
 
 __all__ = ["Pagination", "RecordLoader"]
+
+_INF = math.inf
+_now = time.time
 
 M = TypeVar("M", bound="ModelLike")
 
@@ -45,10 +50,12 @@ class Pagination:
     expand: bool = False
 
 
-class RecordLoader:
+class RecordLoader(Revalidation):
     """Turns server records into model instances through the identity map and the record cache.
 
     A mixin of :class:`~zammad_orm.client.Client`, which provides the state below and ``request``.
+    A copy older than its model's ``max_age`` is revalidated before it is returned
+    (:class:`~zammad_orm.revalidation.Revalidation`).
 
     Attributes:
         identity: The identity map (one object per ``(model, id)``).
@@ -245,45 +252,30 @@ class RecordLoader:
         self.identity.discard(model, pk)
         self.cache.delete(model._meta.name, pk)
 
-    def _store(self, model: type[Any], pk: int, record: dict[str, Any]) -> None:
+    def _store(self, model: type[Any], pk: int, record: dict[str, Any], *, etag: str | None = None) -> None:
         if self.cache_size(model) == 0:
             return
         updated = record.get("updated_at")
-        self.cache.set(model._meta.name, pk, record, updated_at=updated if isinstance(updated, str) else None)
+        self.cache.set(
+            model._meta.name, pk, record, updated_at=updated if isinstance(updated, str) else None, etag=etag
+        )
 
     # -- reading objects ---------------------------------------------------------------------------
 
-    def fetch(self, model: type[M], pk: int, *, expand: bool = False) -> M:
-        """GET one object from the server (``Model.DoesNotExist`` when it is missing)."""
-        return self.load(model, self.fetch_record(model, pk, expand=expand))
-
-    def fetch_record(self, model: type[Any], pk: int, *, expand: bool = False) -> Any:
-        """GET the raw record of one object (``Model.DoesNotExist`` when it is missing).
-
-        ``'*'`` in the model's ``EXPANDED_ATTRIBUTES`` asks for the expanded form whatever ``expand`` says.
-        """
-        path = f"{model._meta.rest_endpoint('get')}/{pk}"
-        expand = expand or "*" in getattr(model, "EXPANDED_ATTRIBUTES", ())
-        try:
-            record = self.request("GET", path, params={"expand": "true"} if expand else None)
-        except errors.RouteNotFound:
-            raise  # no such route: not a missing object
-        except errors.NotFound as exc:
-            raise model.DoesNotExist(
-                exc.message, status=exc.status, method=exc.method, url=exc.url, body=exc.body
-            ) from exc
-        if not isinstance(record, dict) or type(record.get("id")) is not int:
-            got = record.get("id") if isinstance(record, dict) else record
-            raise errors.DecodeError(
-                f"GET {getattr(self, 'api_url', '')}/{path}: expected a {model.__name__} record with an"
-                f" integer 'id', got {got!r:.120}"
-            )
-        return record
-
-    def resolve(self, model: type[M], pk: int, *, hint: Any = None, via: tuple[str, str] | None = None) -> M:
+    def resolve(
+        self,
+        model: type[M],
+        pk: int,
+        *,
+        hint: Any = None,
+        via: tuple[str, str] | None = None,
+        max_age: float | None = None,
+    ) -> M:
         """Return object ``pk``: identity map, then record cache, then one request.
 
-        Each lookup counts as a hit or a miss of its tier in ``client.stats()``.
+        Each lookup counts as a hit or a miss of its tier in ``client.stats()``. A copy older than
+        ``max_age`` (``None``: the model's, :meth:`max_age`) is revalidated first (one conditional
+        request; a ``revalidation`` in ``client.stats()``).
 
         Args:
             model: The model class.
@@ -292,12 +284,22 @@ class RecordLoader:
                 endpoint for, such as state types).
             via: ``(model name, relation name)`` when a relation read asks (``("Ticket", "owner")``): a
                 request it costs counts towards the N+1 warning (``Client(warn_n_plus_one=True)``).
+            max_age: Seconds a copy may be old (``math.inf``: use any copy).
 
         """
         name = model._meta.name
         found = self.identity.get(model, pk)
         if isinstance(found, model):
             self._accounting.lookup("identity", name, "hit")
+            # Inlined age check (this path runs at the first read of each relation of each row): the
+            # model's limit from the memo of MaxAges, one clock read unless the limit is infinite.
+            limit = max_age if max_age is not None else self.max_ages.memo.get(model)
+            if limit is None:
+                limit = self.max_ages.of(model)
+            if limit < _INF:
+                fetched_at = found._fetched_at
+                if fetched_at is None or _now() - fetched_at >= limit:
+                    return cast(M, self._revalidate(model, pk, found, "identity", None))
             return found
         self._accounting.lookup("identity", name, "miss")
         if self.cache_size(model) != 0:
@@ -306,6 +308,8 @@ class RecordLoader:
             if cached is not None:
                 obj: M = self._load(model, cached.record, store=False)
                 object.__setattr__(obj, "_fetched_at", cached.fetched_at)
+                if self._stale(model, cached.fetched_at, max_age):
+                    return cast(M, self._revalidate(model, pk, obj, "record", cached))
                 return obj
         if model._meta.endpoint is None:
             builtin: Mapping[int, Mapping[str, Any]] = getattr(model, "BUILTIN", {})
@@ -315,22 +319,27 @@ class RecordLoader:
             record["id"] = pk
             return self.load(model, record)
         if model._meta.table:
-            # A reference table is loaded whole, once per client: one request answers every row (a loop
-            # over tickets reads a handful of states and priorities that would cost a request each).
-            row = self.facts.row(model._meta.endpoint, pk)
-            if row is not None:
-                return self.load(model, row)
+            from_table = self._table_row(model, pk, max_age)
+            if from_table is not None:
+                return cast(M, from_table)
         if via is None or not self.warn_n_plus_one:
-            return self.fetch(model, pk)
+            return self._fetch_new(model, pk)
         started = time.monotonic()
-        fetched = self.fetch(model, pk)
+        fetched = self._fetch_new(model, pk)
         endpoint = endpoint_of(f"{model._meta.rest_endpoint('get')}/{pk}")
         self._n_plus_one.note(via[0], via[1], model.__name__, endpoint, started)
         return fetched
 
-    def resolve_many(self, model: type[M], ids: list[int], *, via: tuple[str, str] | None = None) -> list[M]:
+    def resolve_many(
+        self,
+        model: type[M],
+        ids: list[int],
+        *,
+        via: tuple[str, str] | None = None,
+        max_age: float | None = None,
+    ) -> list[M]:
         """Resolve several ids (in order) like :meth:`resolve`."""
-        return [self.resolve(model, pk, via=via) for pk in ids]
+        return [self.resolve(model, pk, via=via, max_age=max_age) for pk in ids]
 
     def list_related(self, model: type[M], path: str) -> list[M]:
         """GET a list endpoint (``ticket_articles/by_ticket/1``) and load every record."""

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from zammad_orm import errors
+from zammad_orm.freshness import call_max_age
 from zammad_orm.query import QuerySet
 
 if TYPE_CHECKING:
@@ -168,11 +169,13 @@ class Manager(Generic[M]):
 
     # -- single objects ----------------------------------------------------------------------------
 
-    def get(self, pk: int | None = None, **lookups: Any) -> M:
+    def get(self, pk: int | None = None, *, max_age: float | None = None, **lookups: Any) -> M:
         """Fetch one object from the server.
 
         ``get(42)``/``get(pk=42)``/``get(id=42)`` read ``<endpoint>/42``; other lookups run a query
-        (``get(number="67001")``) through the QuerySet.
+        (``get(number="67001")``) through the QuerySet. When the client holds a copy of object 42, the
+        ``GET`` is conditional (``If-None-Match``: a ``304`` costs no body); ``max_age=60`` returns a
+        copy younger than 60 seconds without a request, ``max_age=0`` always asks.
 
         Raises:
             DoesNotExist: ``Model.DoesNotExist`` (also a ``NotFound``) when nothing matches.
@@ -184,13 +187,16 @@ class Manager(Generic[M]):
             pk = lookups.pop("pk", None)
         if pk is None and set(lookups) == {"id"}:
             pk = lookups.pop("id")
+        seconds = call_max_age(max_age)
         if pk is not None and not lookups:
             self.model._meta.require("get")
             if isinstance(pk, bool) or not isinstance(pk, int):
                 raise errors.FieldError(f"{self.model.__name__} ids are integers, got {pk!r}")
             if self.model._meta.endpoint is None:
                 return self._builtin(pk)
-            return self.client.fetch(self.model, pk)
+            return self.client.fetch(self.model, pk, max_age=seconds)
+        if seconds is not None:
+            raise errors.FieldError("max_age applies to get() by id only (a query always asks the server)")
         if pk is not None:
             lookups["id"] = pk
         return self.get_queryset().get(**lookups)
@@ -205,7 +211,10 @@ class Manager(Generic[M]):
         return self.client.resolve(self.model, pk)
 
     def __getitem__(self, pk: int) -> M:
-        """Return the object with id ``pk`` from the identity map, the cache or the server."""
+        """Return the object with id ``pk`` from the identity map, the cache or the server.
+
+        A copy older than the model's ``max_age`` (``client.max_age(Ticket)``) is revalidated first.
+        """
         return self.client.resolve(self.model, pk)
 
     def create(self, **fields: Any) -> M:
@@ -230,7 +239,9 @@ class Manager(Generic[M]):
             record = self.client.request("POST", endpoint, json=payload)
         except errors.OutcomeUnknown as exc:
             raise exc.about(f"{self.model.__name__} create", self._how_to_check(payload)) from exc
-        return self.client.load(self.model, record)
+        obj = self.client.load(self.model, record)
+        obj._mark_touched(self.client)
+        return obj
 
     def _how_to_check(self, payload: dict[str, Any]) -> str:
         """Tell how to find out whether a create whose reply was lost happened (see ``OutcomeUnknown``)."""

@@ -14,6 +14,7 @@ I/O goes through the instance's client (the one that loaded it, else the active 
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
@@ -24,6 +25,7 @@ import attrs
 from zammad_orm import errors, references, sync
 from zammad_orm.convert import json_copy, to_wire
 from zammad_orm.fields import FIELD_KEY, FieldMeta, ManyToMany, Relation, Reverse, check_value
+from zammad_orm.freshness import DEFAULT_MAX_AGE
 from zammad_orm.manager import Manager, get_active_client
 from zammad_orm.meta import ModelMeta, ObjectDoesNotExist, Operation, model, registry
 
@@ -88,6 +90,9 @@ class Model(_State):
     PERSISTENT_CACHE_SIZE: ClassVar[int] = -1
     #: The most bytes of the collection's disk cache; ``None``: the client's ``size_limit`` (1 GiB).
     PERSISTENT_CACHE_BYTES: ClassVar[int | None] = None
+    #: Seconds a loaded record is used before it is revalidated with the server (``Client(max_age=...)``
+    #: overrides it; reference tables: a day).
+    MAX_AGE: ClassVar[float] = DEFAULT_MAX_AGE
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_client", None)
@@ -243,6 +248,7 @@ class Model(_State):
         record = sync.written_record(payload, self.client.request("PUT", path, json=payload))
         keep = [n for n in self._dirty_names() if n not in kwargs]
         self._absorb(record, keep=keep)
+        self._mark_touched(self.client)
         return self
 
     def delete(self) -> None:
@@ -251,6 +257,7 @@ class Model(_State):
         client = self.client
         client.request("DELETE", path)
         client.forget(type(self), self._require_id())
+        self._mark_touched(client)
 
     def save(self, *, update_fields: Iterable[str] | None = None, if_unmodified: bool = False) -> None:
         """Create or update the object on the server, sending only what changed.
@@ -302,6 +309,7 @@ class Model(_State):
             for key in changes:
                 pending.pop(key, None)
         self._absorb(record, keep=keep)
+        self._mark_touched(client)
 
     def _create(self) -> None:
         payload: dict[str, Any] = {}
@@ -322,6 +330,7 @@ class Model(_State):
             raise exc.about(f"{type(self).__name__} create", check) from exc
         self._pending.clear()
         self._absorb(record, keep=())
+        self._mark_touched(self.client)
 
     # -- dirty tracking ----------------------------------------------------------------------------
 
@@ -390,6 +399,19 @@ class Model(_State):
         self._merge(record, keep=keep)
         self.client.adopt(self)
 
+    def _touches(self) -> Iterable[tuple[str, Any]]:
+        """Name the records ``(model name, id)`` a write of this object changes on the server besides it.
+
+        Zammad touches them (``updated_at``, counters): an article its ticket, a ticket its customer.
+        """
+        return ()
+
+    def _mark_touched(self, client: ClientAPI) -> None:
+        """Make the client's copies of the records :meth:`_touches` names due for revalidation."""
+        for name, pk in self._touches():
+            if type(pk) is int and name in registry:
+                client.mark_stale(registry[name], pk)
+
     # -- relations ---------------------------------------------------------------------------------
 
     def _get_relation(self, relation: Relation, memo: dict[Any, Any] | None = None) -> Any:
@@ -421,14 +443,23 @@ class Model(_State):
         if memo is not None and key in memo:
             value = memo[key]
         elif many:
-            value = self.client.resolve_many(target, list(key), via=self._via(relation, memo))
+            value = self.client.resolve_many(
+                target, list(key), via=self._via(relation, memo), max_age=self._batch_age(memo)
+            )
         else:
             hint = self._raw.get(relation.name)
-            value = self.client.resolve(target, key, hint=hint, via=self._via(relation, memo))
+            value = self.client.resolve(
+                target, key, hint=hint, via=self._via(relation, memo), max_age=self._batch_age(memo)
+            )
         if memo is not None:
             memo[key] = value
         known[relation.name] = (key, value) if many else value
         return value
+
+    @staticmethod
+    def _batch_age(memo: dict[Any, Any] | None) -> float | None:
+        """Return the max_age of a read: any copy in a ``select_related`` batch (it revalidated them)."""
+        return None if memo is None else math.inf
 
     def _via(self, relation: Relation, memo: dict[Any, Any] | None) -> tuple[str, str] | None:
         """Name a relation read of its own for the N+1 warning (a ``select_related`` batch is none)."""

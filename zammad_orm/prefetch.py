@@ -1,7 +1,8 @@
 """Loading a relation of many objects at once (``select_related``): known objects free, the rest in batches.
 
 Related objects already in the identity map or the record cache (e.g. from a search reply's ``assets``)
-cost nothing; the rest are fetched with ``id:(a OR b ...)`` searches of at most
+cost nothing while they are younger than their ``max_age`` (older ones are revalidated together, one
+request: ``client.revalidate_many``); the rest are fetched with ``id:(a OR b ...)`` searches of at most
 :data:`~zammad_orm.paging.ID_BATCH` ids, else with the target's index endpoint, else one by one.
 """
 
@@ -63,11 +64,13 @@ def load_relation(client: ClientAPI, objs: Sequence[Any], step: str, *, use_sear
                 wanted.update(value)
             elif isinstance(value, int):
                 wanted.add(value)
+        # Copies older than their max_age: one search for those updated since (or a listing of a table).
+        renewed = client.revalidate_many(target, sorted(wanted))
         missing = sorted(pk for pk in wanted if not client.knows(target, pk))
         fetched = _fetch_ids(client, target, missing, use_search=use_search)
         if fetched is None:
             missing = []  # no batch request was possible (or needed: constants of models without endpoint)
-        keep = fetched or []
+        keep = (fetched or []) + renewed
     out: list[Any] = []
     memo: dict[Any, Any] = {}  # key -> related object(s), resolved once per batch
     descriptor = meta.descriptors.get(rel.name, rel)  # the attribute: it knows its kind (and path)
@@ -159,7 +162,7 @@ def _fetch_ids(client: ClientAPI, model: Any, ids: list[int], *, use_search: boo
         return out
     if meta.table and meta.endpoint is not None:  # a reference table: the client's copy, read once
         wanted = set(ids)
-        rows = [row for row in client.facts.table(meta.endpoint) if row.get("id") in wanted]
+        rows = [row for row in client.table_rows(model) if row.get("id") in wanted]  # by its max_age
         return client.load_many(model, rows)
     if meta.endpoint is not None and not meta.searchable:
         for rows in iterate_index(client, model, meta.endpoint, meta.max_page_size):

@@ -178,6 +178,25 @@ def test_a_record_without_an_integer_id_names_url_model_and_id(
     count("malformed replies tried")
 
 
+def test_a_record_of_another_id_is_a_decode_error_also_when_revalidating(
+    api: tuple[Scripted, zo.Client],
+) -> None:
+    app, client = api
+    app.answer({**BASE, "id": 6})
+    with pytest.raises(
+        errors.DecodeError, match=r"tickets/5: expected a Ticket record with an integer 'id' \(5\)"
+    ):
+        client.tickets.get(5)
+    assert client.identity.get(zo.Ticket, 6) is None  # nothing of the wrong record was kept
+    app.answer(BASE)
+    ticket = client.tickets.get(5)
+    app.answer({**BASE, "id": 6, "title": "someone else's"})
+    with pytest.raises(errors.DecodeError, match=r"expected a Ticket record with an integer 'id' \(5\)"):
+        client.tickets.get(5, max_age=0)  # the revalidation of the copy checks the reply too
+    assert ticket.title == BASE["title"]
+    count("malformed replies tried", 2)
+
+
 def test_a_page_with_a_non_integer_id_is_a_decode_error(api: tuple[Scripted, zo.Client]) -> None:
     app, client = api
     app.answer([BASE, {**BASE, "id": "6"}])

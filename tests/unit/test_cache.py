@@ -76,6 +76,19 @@ def check_roundtrip(make: Factory) -> None:
     assert cache.get("User", 1) is None  # models are separate
 
 
+def check_etag(make: Factory) -> None:
+    cache = make()
+    cache.set("Ticket", 1, rec(1), etag='W/"abc"')
+    assert must(cache, "Ticket", 1).etag == 'W/"abc"'
+    cache.set("Ticket", 2, rec(2))
+    assert must(cache, "Ticket", 2).etag is None
+    cache.set("Ticket", 1, rec(1, title="new"))  # a write without an ETag drops the old one
+    assert must(cache, "Ticket", 1).etag is None
+    cache.set("Ticket", 3, rec(3), etag='W/"x"')
+    cache.set_many("Ticket", [(3, rec(3), None)])  # batch writes (pages, searches) carry no ETag
+    assert must(cache, "Ticket", 3).etag is None
+
+
 def check_overwrite_delete_clear(make: Factory) -> None:
     cache = make()
     cache.set("Ticket", 1, rec(1))
@@ -198,6 +211,7 @@ def check_threads(make: Factory) -> None:
 
 CONTRACT = [
     check_roundtrip,
+    check_etag,
     check_overwrite_delete_clear,
     check_lru_order,
     check_set_many,
@@ -600,3 +614,13 @@ def test_disk_never_pickles_keys(tmp_path: Path) -> None:
         cache.get("Ticket", 2**70)
     assert list(cache.path("Ticket").rglob("*.val")) == []
     cache.close()
+
+
+def test_entries_written_before_etags_still_decode() -> None:
+    from zammad_orm.cache.base import _decode, _encode
+
+    old = '{"record":{"id":1},"fetched_at":12.5,"updated_at":null}'  # no "etag" key at all
+    assert _decode(old, "old") == CachedRecord({"id": 1}, 12.5, None, None)
+    assert _decode(_encode("Ticket", 1, {"id": 1}, None, 'W/"e"'), "new").etag == 'W/"e"'
+    with pytest.raises(CacheError, match="expected shape"):
+        _decode('{"record":{"id":1},"fetched_at":1,"updated_at":null,"etag":5}', "bad")

@@ -62,12 +62,10 @@ def _updated_at(record: Mapping[str, Any], updated_at: str | None) -> str | None
     return value if isinstance(value, str) else None
 
 
-def _last_distinct(
-    items: Sequence[tuple[int, dict[str, Any], str | None]], size: int
-) -> list[tuple[int, dict[str, Any], str | None]]:
+def _last_distinct(items: Sequence[Entry], size: int) -> list[Entry]:
     """Return the writes of a batch that an LRU of ``size`` keeps: the last write of the last ids."""
     seen: set[int] = set()
-    kept: list[tuple[int, dict[str, Any], str | None]] = []
+    kept: list[Entry] = []
     for item in reversed(items):
         if item[0] not in seen:
             seen.add(item[0])
@@ -78,9 +76,24 @@ def _last_distinct(
     return kept
 
 
-def _encode(model_name: str, pk: int, record: Any, updated_at: str | None) -> str:
+#: One write of a backend: ``(pk, record, updated_at, etag)`` (``set_many`` writes have no ETag).
+Entry = tuple[int, dict[str, Any], "str | None", "str | None"]
+
+
+def _untagged(items: Sequence[tuple[int, dict[str, Any], str | None]]) -> list[Entry]:
+    """Return the writes of a ``set_many`` batch as entries without an ETag."""
+    return [(pk, record, updated, None) for pk, record, updated in items]
+
+
+def _encode(model_name: str, pk: int, record: Any, updated_at: str | None, etag: str | None = None) -> str:
     _check_record(model_name, record)
-    entry = {"record": record, "fetched_at": time.time(), "updated_at": _updated_at(record, updated_at)}
+    entry: dict[str, Any] = {
+        "record": record,
+        "fetched_at": time.time(),
+        "updated_at": _updated_at(record, updated_at),
+    }
+    if etag is not None:  # entries without one stay as they were (older entries have no key at all)
+        entry["etag"] = etag
     try:
         return json.dumps(entry, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -97,9 +110,10 @@ def _decode(text: str | bytes, where: str) -> CachedRecord:
         or not isinstance(entry.get("record"), dict)
         or not isinstance(entry.get("fetched_at"), (int, float))
         or not isinstance(entry.get("updated_at"), (str, type(None)))
+        or not isinstance(entry.get("etag"), (str, type(None)))
     ):
         raise CacheError(f"{where}: the cache entry does not have the expected shape; clear the cache")
-    return CachedRecord(entry["record"], float(entry["fetched_at"]), entry["updated_at"])
+    return CachedRecord(entry["record"], float(entry["fetched_at"]), entry["updated_at"], entry.get("etag"))
 
 
 class _Sizes:

@@ -16,12 +16,14 @@ from zammad_orm.cache.base import (
     _NAME,
     DEFAULT_SIZE,
     CachedRecord,
+    Entry,
     _check_name,
     _check_pk,
     _decode,
     _encode,
     _last_distinct,
     _Sizes,
+    _untagged,
 )
 from zammad_orm.cache.files import (  # the directory as a whole: re-exported here (``zammad-orm cache``)
     DEFAULT_SIZE_LIMIT,
@@ -230,7 +232,15 @@ class DiskRecordCache(_Sizes):
                         cache.set(pk, value.decode("utf-8") if isinstance(value, bytes) else value)
         return None if value is None else self._load(model_name, pk, value)
 
-    def set(self, model_name: str, pk: int, record: dict[str, Any], *, updated_at: str | None = None) -> None:
+    def set(
+        self,
+        model_name: str,
+        pk: int,
+        record: dict[str, Any],
+        *,
+        updated_at: str | None = None,
+        etag: str | None = None,
+    ) -> None:
         """Store ``record``, evicting the least recently used entries beyond the model's size.
 
         Raises:
@@ -238,7 +248,7 @@ class DiskRecordCache(_Sizes):
 
         """
         _check_pk(pk)
-        self.set_many(model_name, [(pk, record, updated_at)])
+        self._write(model_name, [(pk, record, updated_at, etag)])
 
     def set_many(self, model_name: str, items: Sequence[tuple[int, dict[str, Any], str | None]]) -> None:
         """Store several ``(pk, record, updated_at)`` in one transaction, like :meth:`set` for each, in order.
@@ -247,14 +257,17 @@ class DiskRecordCache(_Sizes):
             CacheError: A record is not plain JSON, or the files cannot be written.
 
         """
+        self._write(model_name, _untagged(items))
+
+    def _write(self, model_name: str, items: Sequence[Entry]) -> None:
         size = self.size(_check_name("model name", model_name))
         if size == 0:
             return
-        for pk, _, _ in items:
+        for pk, _, _, _ in items:
             _check_pk(pk)
         if size > 0:
             items = _last_distinct(items, size)  # the earlier ones would be evicted by the later ones
-        texts = [(pk, _encode(model_name, pk, record, updated)) for pk, record, updated in items]
+        texts = [(pk, _encode(model_name, pk, record, updated, etag)) for pk, record, updated, etag in items]
         cache = self._cache(model_name)
         with self._errors(model_name), cache.transact():
             for pk, text in texts:

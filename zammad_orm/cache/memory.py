@@ -11,12 +11,14 @@ from typing import Any
 from zammad_orm.cache.base import (
     DEFAULT_SIZE,
     CachedRecord,
+    Entry,
     _check_name,
     _check_pk,
     _check_record,
     _check_size,
     _last_distinct,
     _Sizes,
+    _untagged,
     _updated_at,
 )
 
@@ -52,27 +54,39 @@ class MemoryRecordCache(_Sizes):
                 entries.move_to_end(pk)  # type: ignore[union-attr]
             return found
 
-    def set(self, model_name: str, pk: int, record: dict[str, Any], *, updated_at: str | None = None) -> None:
+    def set(
+        self,
+        model_name: str,
+        pk: int,
+        record: dict[str, Any],
+        *,
+        updated_at: str | None = None,
+        etag: str | None = None,
+    ) -> None:
         """Store ``record``, evicting the least recently used entries beyond the model's size."""
         _check_name("model name", model_name)
         _check_pk(pk)
         _check_record(model_name, record)  # even for a disabled model, unlike set_many
-        self.set_many(model_name, [(pk, record, updated_at)])
+        self._write(model_name, [(pk, record, updated_at, etag)])
 
     def set_many(self, model_name: str, items: Sequence[tuple[int, dict[str, Any], str | None]]) -> None:
         """Store several ``(pk, record, updated_at)`` at once, like :meth:`set` for each, in order."""
+        self._write(model_name, _untagged(items))
+
+    def _write(self, model_name: str, items: Sequence[Entry]) -> None:
         _check_name("model name", model_name)
         size = self.size(model_name)
         if size == 0:
             return
-        for pk, record, _ in items:
+        for pk, record, _, _ in items:
             _check_pk(pk)
             _check_record(model_name, record)
         if size > 0:
             items = _last_distinct(items, size)  # the earlier ones would be evicted by the later ones
         now = time.time()
         entries_new = [
-            (pk, CachedRecord(record, now, _updated_at(record, updated))) for pk, record, updated in items
+            (pk, CachedRecord(record, now, _updated_at(record, updated), etag))
+            for pk, record, updated, etag in items
         ]
         with self._lock:
             entries = self._data.setdefault(model_name, OrderedDict())
@@ -128,7 +142,15 @@ class NullRecordCache(_Sizes):
         """Return ``None``: nothing is kept."""
         return None
 
-    def set(self, model_name: str, pk: int, record: dict[str, Any], *, updated_at: str | None = None) -> None:
+    def set(
+        self,
+        model_name: str,
+        pk: int,
+        record: dict[str, Any],
+        *,
+        updated_at: str | None = None,
+        etag: str | None = None,
+    ) -> None:
         """Do nothing."""
 
     def set_many(self, model_name: str, items: Sequence[tuple[int, dict[str, Any], str | None]]) -> None:

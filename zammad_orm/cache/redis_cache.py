@@ -10,12 +10,14 @@ from urllib.parse import urlsplit
 from zammad_orm.cache.base import (
     DEFAULT_SIZE,
     CachedRecord,
+    Entry,
     _check_name,
     _check_pk,
     _decode,
     _encode,
     _last_distinct,
     _Sizes,
+    _untagged,
 )
 from zammad_orm.errors import CacheError, ConfigurationError
 
@@ -128,11 +130,19 @@ class RedisRecordCache(_Sizes):
             return None
         return _decode(value, f"redis cache {self.url}, {model_name} {pk}")
 
-    def set(self, model_name: str, pk: int, record: dict[str, Any], *, updated_at: str | None = None) -> None:
+    def set(
+        self,
+        model_name: str,
+        pk: int,
+        record: dict[str, Any],
+        *,
+        updated_at: str | None = None,
+        etag: str | None = None,
+    ) -> None:
         """Store ``record``, evicting the least recently used entries beyond the model's size."""
         self._keys(model_name)  # checks the name first
         _check_pk(pk)
-        self.set_many(model_name, [(pk, record, updated_at)])
+        self._write(model_name, [(pk, record, updated_at, etag)])
 
     def set_many(self, model_name: str, items: Sequence[tuple[int, dict[str, Any], str | None]]) -> None:
         """Store several ``(pk, record, updated_at)`` in one script call, like :meth:`set` for each, in order.
@@ -141,17 +151,20 @@ class RedisRecordCache(_Sizes):
             CacheError: A record is not plain JSON, or the server cannot be reached.
 
         """
+        self._write(model_name, _untagged(items))
+
+    def _write(self, model_name: str, items: Sequence[Entry]) -> None:
         keys = self._keys(model_name)
         size = self.size(model_name)
         if size == 0:
             return
-        for pk, _, _ in items:
+        for pk, _, _, _ in items:
             _check_pk(pk)
         if size > 0:
             items = _last_distinct(items, size)  # the earlier ones would be evicted by the later ones
         args: list[Any] = [size]
-        for pk, record, updated in items:
-            args += [pk, _encode(model_name, pk, record, updated)]
+        for pk, record, updated, etag in items:
+            args += [pk, _encode(model_name, pk, record, updated, etag)]
         with self._errors():
             self._set_script(keys=keys, args=args)
 

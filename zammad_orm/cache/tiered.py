@@ -165,13 +165,21 @@ class TieredCache:
                 self.memory.put(model_name, pk, found)
             return found
 
-    def set(self, model_name: str, pk: int, record: dict[str, Any], *, updated_at: str | None = None) -> None:
-        """Store ``record`` in both tiers."""
+    def set(
+        self,
+        model_name: str,
+        pk: int,
+        record: dict[str, Any],
+        *,
+        updated_at: str | None = None,
+        etag: str | None = None,
+    ) -> None:
+        """Store ``record`` (with its ``updated_at`` and ``etag``) in both tiers."""
         with self._io:
-            self.memory.set(model_name, pk, record, updated_at=updated_at)
+            self.memory.set(model_name, pk, record, updated_at=updated_at, etag=etag)
             if self.persistent is not None:
                 with self._failing("write"):
-                    self.persistent.set(model_name, pk, record, updated_at=updated_at)
+                    self.persistent.set(model_name, pk, record, updated_at=updated_at, etag=etag)
 
     def set_many(self, model_name: str, items: Sequence[tuple[int, dict[str, Any], str | None]]) -> None:
         """Store several ``(pk, record, updated_at)`` in both tiers, like :meth:`set` for each, in order."""

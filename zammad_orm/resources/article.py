@@ -159,6 +159,10 @@ class TicketArticle(Tracked):
     sender = ForeignKey("ArticleSender", "sender_id", doc="Who wrote it (``Agent``, ``Customer``, ...).")
     origin_by = ForeignKey("User", "origin_by_id", doc="The user the article was written for, if any.")
 
+    def _touches(self) -> Iterable[tuple[str, Any]]:
+        # A new article touches its ticket: article_count, updated_at, last_contact_* (spec §5.2).
+        return [("Ticket", self.ticket_id)]
+
     def _label(self) -> Any:
         return self.subject or (self.body or "")[:40]
 

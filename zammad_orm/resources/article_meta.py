@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from zammad_orm.fields import field
+from zammad_orm.freshness import REFERENCE_MAX_AGE
 from zammad_orm.models import model
 from zammad_orm.resources._common import Tracked
 
@@ -42,6 +43,9 @@ _TYPES = [
 class ArticleType(Tracked):
     """The channel of an article (``note``, ``email``, ``phone``, ``web``, ...)."""
 
+    #: A reference table: its rows are used for a day before they are revalidated.
+    MAX_AGE: ClassVar[float] = REFERENCE_MAX_AGE
+
     name: str | None = field()
     communication: bool | None = field()
     active: bool | None = field()
@@ -63,6 +67,9 @@ class ArticleType(Tracked):
 )
 class ArticleSender(Tracked):
     """Who wrote an article: ``Agent``, ``Customer`` or ``System``."""
+
+    #: A reference table: its rows are used for a day before they are revalidated.
+    MAX_AGE: ClassVar[float] = REFERENCE_MAX_AGE
 
     name: str | None = field()
     note: str | None = field()

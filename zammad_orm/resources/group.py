@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from zammad_orm.fields import ForeignKey, ManyToMany, field
+from zammad_orm.freshness import REFERENCE_MAX_AGE
 from zammad_orm.models import model
 from zammad_orm.resources._common import Tracked
 
@@ -20,6 +21,9 @@ __all__ = ["Group"]
 )
 class Group(Tracked):
     """A ticket group (``Users``, ``Sales::Europe``)."""
+
+    #: A reference table: its rows are used for a day before they are revalidated.
+    MAX_AGE: ClassVar[float] = REFERENCE_MAX_AGE
 
     EXPANDED_ATTRIBUTES: ClassVar[tuple[str, ...]] = (
         "created_by",

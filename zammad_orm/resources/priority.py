@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from zammad_orm.fields import field
+from zammad_orm.freshness import REFERENCE_MAX_AGE
 from zammad_orm.manager import Manager
 from zammad_orm.models import model
 from zammad_orm.resources._common import Tracked
@@ -42,6 +43,9 @@ class TicketPriorityManager(Manager["TicketPriority"]):
 )
 class TicketPriority(Tracked):
     """A ticket priority: ``1 low``, ``2 normal``, ``3 high``, ..."""
+
+    #: A reference table: its rows are used for a day before they are revalidated.
+    MAX_AGE: ClassVar[float] = REFERENCE_MAX_AGE
 
     name: str | None = field()
     default_create: bool | None = field()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from zammad_orm.fields import ForeignKey, field
+from zammad_orm.freshness import REFERENCE_MAX_AGE
 from zammad_orm.manager import Manager
 from zammad_orm.models import model
 from zammad_orm.resources._common import Tracked
@@ -42,6 +43,9 @@ class StateType(Tracked):
     expanded form of a state when the server sends it.
     """
 
+    #: A reference table: its rows are used for a day before they are revalidated.
+    MAX_AGE: ClassVar[float] = REFERENCE_MAX_AGE
+
     name: str | None = field()
     note: str | None = field()
 
@@ -65,6 +69,9 @@ class StateType(Tracked):
 )
 class TicketState(Tracked):
     """A ticket state (``/ticket_states``): ``new``, ``open``, ``closed``, ..."""
+
+    #: A reference table: its rows are used for a day before they are revalidated.
+    MAX_AGE: ClassVar[float] = REFERENCE_MAX_AGE
 
     EXPANDED_ATTRIBUTES: ClassVar[tuple[str, ...]] = ("created_by", "state_type", "updated_by")
 

@@ -13,7 +13,7 @@ from typing import Any
 from zammad_orm import errors
 from zammad_orm.fields import field
 from zammad_orm.manager import Manager
-from zammad_orm.models import Model, model
+from zammad_orm.models import Model, model, registry
 
 __all__ = ["Tag", "Tags"]
 
@@ -106,6 +106,7 @@ class Tags(Manager["Tag"]):
             self.client.request(
                 "POST", "tags/add", json={"item": name, "object": "Ticket", "o_id": _tid(tid)}
             )
+        self._touch(tid)
 
     def remove_from_ticket(self, tid: Model | int, *names: str) -> None:
         """Remove tags from a ticket; tags it does not have are ignored."""
@@ -113,6 +114,11 @@ class Tags(Manager["Tag"]):
             self.client.request(
                 "DELETE", "tags/remove", json={"item": name, "object": "Ticket", "o_id": _tid(tid)}
             )
+        self._touch(tid)
+
+    def _touch(self, tid: Model | int) -> None:
+        """Revalidate the ticket at its next lookup: a tag write touched it (``updated_at``)."""
+        self.client.mark_stale(registry["Ticket"], _tid(tid))
 
 
 @model(

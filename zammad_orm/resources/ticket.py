@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -251,6 +251,10 @@ class Ticket(Tracked):
         doc="The ticket's articles in order (``/ticket_articles/by_ticket/<id>``), fetched once and kept.",
     )
 
+    def _touches(self) -> Iterable[tuple[str, Any]]:
+        # The customer's ticket counters (and updated_at) change with their tickets (spec §7.3).
+        return [("User", self.customer_id)]
+
     def _label(self) -> Any:
         return f"#{self.number} {self.title}" if self.number else self.title
 
@@ -314,7 +318,7 @@ class Ticket(Tracked):
         client = self.client
         TicketArticle._check_references(payload, client)  # typ="notee": refused before the write
         article = client.load(TicketArticle, client.request("POST", "ticket_articles", json=payload))
-        self._rel.pop("articles", None)
+        article._mark_touched(client)  # this ticket: revalidated at its next lookup, articles dropped
         return article
 
     # -- tags --------------------------------------------------------------------------------------
@@ -382,7 +386,15 @@ class Ticket(Tracked):
             "link_object_target": "Ticket",
             "link_object_target_value": _ticket_id(target),
         }
-        return self.client.load(Link, self.client.request("POST", "links/add", json=payload))
+        link = self.client.load(Link, self.client.request("POST", "links/add", json=payload))
+        self._touch_both(_ticket_id(target))
+        return link
+
+    def _touch_both(self, other: int) -> None:
+        """Revalidate both tickets at their next lookup: a link write touched them (``updated_at``)."""
+        client = self.client
+        client.mark_stale(Ticket, self._require_id())
+        client.mark_stale(Ticket, other)
 
     def _number(self) -> str:
         if self.number is None:
@@ -418,6 +430,8 @@ class Ticket(Tracked):
                     "link_object_source_value": target_id,
                 },
             )
+        if types:
+            self._touch_both(target_id)
 
     # -- merge, history ----------------------------------------------------------------------------
 
@@ -438,8 +452,15 @@ class Ticket(Tracked):
         if not isinstance(reply, dict) or reply.get("result") != "success":
             message = reply.get("message") if isinstance(reply, dict) else None
             raise Ticket.DoesNotExist(str(message or f"merge failed: {reply!r}"), status=200, method="PUT")
+        moved = self._raw.get("article_ids")
         merged = client.load(Ticket, reply["target_ticket"])
         client.load(Ticket, reply["source_ticket"])
+        # The reply holds plain attributes only: the id lists (articles, links) of both tickets changed
+        # too, and the source's articles now belong to the target. Revalidated at their next lookup.
+        self._touch_both(merged._require_id())
+        for pk in moved if isinstance(moved, list) else ():
+            if type(pk) is int:
+                client.mark_stale(TicketArticle, pk)
         return merged
 
     def history(self) -> list[dict[str, Any]]:
@@ -481,7 +502,9 @@ class Ticket(Tracked):
         payload = TimeAccounting._input(values)
         client = self.client
         TimeAccounting._check_references(payload, client)
-        return client.load(TimeAccounting, client.request("POST", "time_accountings", json=payload))
+        entry = client.load(TimeAccounting, client.request("POST", "time_accountings", json=payload))
+        entry._mark_touched(client)  # the ticket's time_unit (and the article's) changed
+        return entry
 
     # -- mentions ----------------------------------------------------------------------------------
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any, ClassVar
 
 from zammad_orm.fields import ForeignKey, field
+from zammad_orm.freshness import REFERENCE_MAX_AGE
 from zammad_orm.models import model
 from zammad_orm.resources._common import Tracked
 
@@ -22,6 +25,9 @@ __all__ = ["TimeAccounting", "TimeAccountingType"]
 )
 class TimeAccountingType(Tracked):
     """A kind of accounted time (``billable``, ``travel``, ...). Zammad cannot delete them."""
+
+    #: A reference table: its rows are used for a day before they are revalidated.
+    MAX_AGE: ClassVar[float] = REFERENCE_MAX_AGE
 
     name: str | None = field()
     note: str | None = field()
@@ -51,3 +57,7 @@ class TimeAccounting(Tracked):
     ticket = ForeignKey("Ticket", "ticket_id", doc="The ticket the time was accounted on.")
     ticket_article = ForeignKey("TicketArticle", "ticket_article_id", doc="The article, or None.")
     type = ForeignKey("TimeAccountingType", "type_id", doc="The accounting type, or None.")
+
+    def _touches(self) -> Iterable[tuple[str, Any]]:
+        # The ticket's time_unit is the sum of its accountings; the article shows its own.
+        return [("Ticket", self.ticket_id), ("TicketArticle", self.ticket_article_id)]
