@@ -108,6 +108,11 @@ PAGES = (
                 ),
             ),
             Section("Transport", ("zammad_orm.transport.InsecureTransportWarning",)),
+            Section(
+                "Local copies",
+                ("module:zammad_orm.replica", "zammad_orm.replica.SyncReport"),
+                "`client.sync(Model)` and `QuerySet.local()`: see [Local copies](../sync.md).",
+            ),
         ),
     ),
     Page(

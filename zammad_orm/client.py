@@ -48,6 +48,7 @@ from zammad_orm.loading import Pagination, RecordLoader
 from zammad_orm.manager import Manager, activate, deactivate, set_default_client
 from zammad_orm.meta import persistent_cache_defaults
 from zammad_orm.models import Model, registry
+from zammad_orm.replica import LocalCopies, Replicas
 from zammad_orm.transport import (
     HTTPTransport,
     Request,
@@ -120,7 +121,7 @@ if TYPE_CHECKING:
     from zammad_orm.resources.user import UserManager
 
 
-class Client(RecordLoader):
+class Client(RecordLoader, LocalCopies):
     """A connection to one Zammad server with one set of credentials.
 
     Args:
@@ -235,6 +236,7 @@ class Client(RecordLoader):
         # A cache built from a setting is the client's to close; one passed in ready-made is its owner's.
         self._home = _Scope(home_cache, owns_cache=home_cache is not cache)
         self._scopes: dict[str, _Scope] = {}  # identities taken on with `with client.on_behalf_of(...)`
+        self._replicas = Replicas(cache)  # the local copies of client.sync(Model)
         self.pagination = pagination if pagination is not None else Pagination()
         if (
             isinstance(page_concurrency, bool)
@@ -507,6 +509,7 @@ class Client(RecordLoader):
         A :class:`~zammad_orm.cache.RecordCache` passed in ready-made is left open for its owner.
         """
         self.transport.close()
+        self._replicas.close()
         for scope in (self._home, *self._scopes.values()):
             if scope.owns_cache:
                 scope.cache.close()

@@ -8,10 +8,11 @@ way Elasticsearch sorts (missing values last).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cmp_to_key
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .errors import QueryError
 from .evaluator import predicate
 from .expr import MatchAll, Node
 from .paging import iterate_index
@@ -63,16 +64,29 @@ def compare_rows(a: Any, b: Any, keys: Sequence[tuple[str, bool]]) -> int:
 
 
 def filter_client_side(
-    client: ClientAPI, model: type[M], tree: Node, keys: Sequence[tuple[str, bool]]
+    client: ClientAPI, model: type[M], tree: Node, keys: Sequence[tuple[str, bool]], *, local: bool = False
 ) -> list[M]:
-    """Page the index endpoint, keep what ``tree`` (lowered) matches, sort by ``keys``."""
+    """Page the index endpoint, keep what ``tree`` (lowered) matches, sort by ``keys``.
+
+    ``local``: filter the objects of the model's local copy instead (``client.sync(Model)``), with no
+    request for them; a filter on what the copy does not hold (``tags``, the ``articles`` of tickets and
+    other lists the server keeps on the other side) raises ``QueryError``.
+    """
     match = predicate(tree)
     heads = field_heads(tree)
     kept: list[M] = []
-    endpoint = model._meta.rest_endpoint("list")  # refused before any request if there is none
-    pages = iterate_index(
-        client, model, endpoint, model._meta.max_page_size, full=True, in_flight=client.page_concurrency
-    )
+    pages: Iterable[list[M]]
+    if local:
+        for head in heads:
+            rel = model._meta.relation(head)
+            if head == "tags" or (rel is not None and rel.kind == "reverse"):
+                raise QueryError(f"{head!r} is not in the local copy of {model.__name__}: search the server")
+        pages = [client.local_copy(model)]
+    else:
+        endpoint = model._meta.rest_endpoint("list")  # refused before any request if there is none
+        pages = iterate_index(
+            client, model, endpoint, model._meta.max_page_size, full=True, in_flight=client.page_concurrency
+        )
     for page in pages:
         for obj in page:
             if isinstance(tree, MatchAll) or match(document(client, obj, heads)):

@@ -6,6 +6,8 @@
     ├── ConfigurationError           missing or contradictory settings (URL, credentials)    (ValueError)
     ├── FieldError                   unknown field or a value of the wrong type for a field  (TypeError)
     ├── QueryError                   a query that cannot be expressed or is malformed        (ValueError)
+    │   └── NotSynced                a local() query of a model with no local copy yet: call
+    │                                client.sync(Model) first
     ├── DecodeError                  a server reply that is not what the API promises
     ├── CacheError                   the persistent cache cannot be read or written
     ├── CacheWarning                 warned, not raised: the persistent cache failed and the    (UserWarning)
@@ -58,6 +60,7 @@ __all__ = [
     "FieldError",
     "MultipleObjectsReturned",
     "NotFound",
+    "NotSynced",
     "OutcomeUnknown",
     "OutcomeUnknownTimeout",
     "PermissionDenied",
@@ -93,6 +96,10 @@ class QueryError(ZammadError, ValueError):
 
     Raised before any request is sent; the message names the field or lookup at fault.
     """
+
+
+class NotSynced(QueryError):
+    """``Model.objects.local()`` before the model's local copy exists: ``client.sync(Model)`` makes it."""
 
 
 class DecodeError(ZammadError):

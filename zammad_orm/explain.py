@@ -13,10 +13,12 @@ from typing import Any, Literal, NamedTuple
 from .facts import SearchGeneration
 from .paging import ID_BATCH, SEARCH_PAGE_SIZE, SEARCH_WINDOW
 
-__all__ = ["CompiledQuery", "Grouping", "describe", "meaning_notes"]
+__all__ = ["LOCAL_COPY", "CompiledQuery", "Grouping", "describe", "meaning_notes"]
 
 #: Who counts the groups of ``values(...).annotate(...)``: the server (one count per group) or the client.
 Grouping = Literal["server", "client"]
+#: The "endpoint" of a QuerySet answered from the local copy of ``client.sync(Model)`` (``local()``).
+LOCAL_COPY = "(local copy)"
 
 
 class CompiledQuery(NamedTuple):
@@ -34,6 +36,7 @@ class CompiledQuery(NamedTuple):
         query = params.pop("query", "")
         rest = "   ".join(f"{k}={v}" for k, v in params.items())
         where = f"   (evaluated client-side over GET {self.endpoint})" if self.client_side else ""
+        where = "   (evaluated client-side over the local copy)" if self.endpoint == LOCAL_COPY else where
         return f"{query}   {rest}{where}".strip()
 
 
@@ -71,7 +74,12 @@ def describe(
     if compiled is None:
         lines.append("none(): matches nothing; no request will be sent")
         return "\n".join(lines)
-    if compiled.client_side:
+    if compiled.endpoint == LOCAL_COPY:
+        lines.append(f"endpoint: none: the local copy client.sync({model_name}) keeps (no request)")
+        lines.append(f"filter: {compiled.params['query']} evaluated client-side; sorted client-side")
+        lines.append("count(): the same pass over the local copy")
+        lines.append("cache: as fresh as the last client.sync(); reference tables are read once per client")
+    elif compiled.client_side:
         lines.append(
             f"endpoint: GET /api/v1/{compiled.endpoint} (index; no search index or no search endpoint)"
         )

@@ -272,6 +272,10 @@ class ClientAPI(Protocol):
         """Load the objects of an index reply (a list of records)."""
         ...
 
+    def local_copy(self, model: type[Any]) -> list[Any]:
+        """Return the objects of the model's local copy (``client.sync``); ``NotSynced`` before one exists."""
+        ...
+
     def iterate(self, model: type[T], path: str, params: Mapping[str, Any]) -> Iterator[T]:
         """Page through an index endpoint until a page comes back short."""
         ...

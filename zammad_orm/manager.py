@@ -169,7 +169,7 @@ class Manager(Generic[M]):
 
     # -- single objects ----------------------------------------------------------------------------
 
-    def get(self, pk: int | None = None, *, max_age: float | None = None, **lookups: Any) -> M:
+    def get(self, /, pk: int | None = None, *, max_age: float | None = None, **lookups: Any) -> M:
         """Fetch one object from the server.
 
         ``get(42)``/``get(pk=42)``/``get(id=42)`` read ``<endpoint>/42``; other lookups run a query
@@ -217,7 +217,7 @@ class Manager(Generic[M]):
         """
         return self.client.resolve(self.model, pk)
 
-    def create(self, **fields: Any) -> M:
+    def create(self, /, **fields: Any) -> M:
         """Create an object on the server and return it.
 
         References may be given as instances, ids or names, as Zammad accepts them
@@ -306,11 +306,11 @@ class Manager(Generic[M]):
         """Return a QuerySet of every object."""
         return self.get_queryset().all()
 
-    def filter(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+    def filter(self, /, *args: Any, **kwargs: Any) -> QuerySet[M]:
         """Return a QuerySet filtered by Django-style lookups and ``Q`` objects."""
         return self.get_queryset().filter(*args, **kwargs)
 
-    def exclude(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+    def exclude(self, /, *args: Any, **kwargs: Any) -> QuerySet[M]:
         """Return a QuerySet excluding the matching objects."""
         return self.get_queryset().exclude(*args, **kwargs)
 

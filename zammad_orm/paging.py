@@ -37,6 +37,7 @@ __all__ = [
     "PageForm",
     "SearchPlan",
     "count_search",
+    "iterate_ids",
     "iterate_index",
     "iterate_search",
     "keyset_after",
@@ -430,31 +431,55 @@ def count_search(client: ClientAPI, model: type[M], plan: SearchPlan) -> tuple[i
 
     The first request asks for ``only_total_count=true`` together with the first page of ids: Zammad
     6.5+ answers ``{"total_count": n}`` (one request); 6.0–6.4 ignore the flag and answer the page, so
-    the ids are paged through, 200 per request in id order (keyset past the window), and counted. The
-    pages are asked for with ``expand=true``: of the replies those versions give, it is the lightest
-    that lists the ids (about a third of the default reply, whose ``assets`` carry every referenced
-    user, organization and group). No objects are built. Needs no knowledge of the server's version.
+    the ids are paged through (:func:`iterate_ids`) and counted. No objects are built. Needs no
+    knowledge of the server's version.
     """
+    total = requests = 0
+    for found in _id_pages(client, model, plan, ask_total=True):
+        requests += 1
+        if isinstance(found, int):
+            return found, requests
+        total += len(found)
+    return total, requests
+
+
+def iterate_ids(client: ClientAPI, model: type[M], plan: SearchPlan) -> Iterator[list[int]]:
+    """Yield the ids of a search's matches, a page at a time, in id order (keyset past the window).
+
+    The pages are asked for with ``expand=true``: of the replies every 6.x version gives, it is the
+    lightest that lists the ids (about a third of the default reply, whose ``assets`` carry every
+    referenced user, organization and group), 200 ids per request. No objects are built.
+    """
+    for found in _id_pages(client, model, plan, ask_total=False):
+        if isinstance(found, list):
+            yield found
+
+
+def _id_pages(
+    client: ClientAPI, model: type[M], plan: SearchPlan, *, ask_total: bool
+) -> Iterator[int | list[int]]:
+    """Yield the id pages of a search; with ``ask_total`` a 6.5+ server's total (an int) instead."""
     by_id = attrs.evolve(plan, ordering=(("id", False),), page_size=SEARCH_PAGE_SIZE)
-    total, page, after, requests = 0, 1, None, 0
+    page, after, first = 1, None, True
     while True:
         params = {**by_id.request_params(page, after, expand=True), "expand": "true"}  # over plan.params
         params.pop("full", None)
-        if not requests:
+        if first and ask_total:
             params["only_total_count"] = "true"
         reply = client.request("GET", plan.path, params=params)
-        requests += 1
-        if isinstance(reply, dict) and isinstance(reply.get("total_count"), int):
+        if isinstance(reply, dict) and isinstance(reply.get("total_count"), int) and first and ask_total:
             client.facts.note_generation("unified")
-            return reply["total_count"], requests
-        if requests == 1 and isinstance(reply, list):
+            yield reply["total_count"]
+            return
+        if first and ask_total and isinstance(reply, list):
             client.facts.note_generation("pre65")  # 6.5+ would have answered the total
+        first = False
         found = _ids_of(model, reply)
         if found is None:  # an unexpected shape: let the full decoder explain it
             found = [row.id for row in decode_search(client, model, reply, expanded=True).rows]
-        total += len(found)
+        yield found
         if len(found) < by_id.page_size:
-            return total, requests
+            return
         page += 1
         if page * by_id.page_size > SEARCH_WINDOW:
             after, page = Lookup("id", "gt", max(found)), 1

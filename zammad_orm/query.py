@@ -36,7 +36,7 @@ from .checks import (
 from .clientside import filter_client_side
 from .compiler import DEFAULT_RAW_ORDER, compile_expression, compile_ordering, raw_ordering, raw_paging
 from .errors import QueryError
-from .explain import CompiledQuery, Grouping, describe, meaning_notes
+from .explain import LOCAL_COPY, CompiledQuery, Grouping, describe, meaning_notes
 from .expr import MatchAll, MatchNone, Node, Q, conjoin, describe_node, lower, negate
 from .functions import Func, check_functions, order_keys
 from .paging import (
@@ -50,7 +50,7 @@ from .paging import (
 )
 from .prefetch import load_page_relations, load_paths
 from .resolver import resolve
-from .rows import RowMode, relation_prefixes, shape_rows, with_progress
+from .rows import ResultCache, RowMode, relation_prefixes, shape_rows, with_progress
 from .search_backend import (
     Answerer,
     SearchIndexUnavailableWarning,
@@ -69,15 +69,6 @@ M = TypeVar("M", bound="ModelLike")
 
 #: get() reads this many rows: enough to say how many matched, up to "more than 20" (as Django does).
 _GET_LIMIT = 21
-
-
-class _Results:
-    """The mutable result cache of one QuerySet (never shared by clones)."""
-
-    __slots__ = ("items",)
-
-    def __init__(self) -> None:
-        self.items: list[Any] | None = None
 
 
 @attrs.frozen(eq=False)
@@ -110,12 +101,13 @@ class QuerySet(Analysis, Writes[M]):
     _annotations: tuple[tuple[str, Aggregate], ...] = ()
     _computed: tuple[tuple[str, Func], ...] = ()
     _only: tuple[str, ...] = ()
-    _results: _Results = attrs.field(factory=_Results)
+    _local: bool = False  # answered from the local copy client.sync(Model) keeps (no requests)
+    _results: ResultCache = attrs.field(factory=ResultCache)
 
     # -- building ----------------------------------------------------------------------------------
 
     def _clone(self, **changes: Any) -> QuerySet[M]:
-        return attrs.evolve(self, results=_Results(), **changes)
+        return attrs.evolve(self, results=ResultCache(), **changes)
 
     def _unsliced(self, what: str) -> None:
         if self._low or self._high is not None:
@@ -133,17 +125,23 @@ class QuerySet(Analysis, Writes[M]):
         """Return a QuerySet that matches nothing (and never sends a request)."""
         return self._clone(where=MatchNone())
 
-    def filter(self, *nodes: Node, **lookups: Any) -> QuerySet[M]:
+    def filter(self, /, *nodes: Node, **lookups: Any) -> QuerySet[M]:
         """Narrow by ``Q`` objects and ``field__lookup=value`` keywords (ANDed)."""
         self._unsliced("filter")
         self._no_raw("filter")
         return self._clone(where=conjoin([self._where, Q(*nodes, **lookups)]))
 
-    def exclude(self, *nodes: Node, **lookups: Any) -> QuerySet[M]:
+    def exclude(self, /, *nodes: Node, **lookups: Any) -> QuerySet[M]:
         """Drop what matches the ``Q`` objects and keywords (ANDed, then negated)."""
         self._unsliced("exclude")
         self._no_raw("exclude")
         return self._clone(where=conjoin([self._where, negate(Q(*nodes, **lookups))]))
+
+    def local(self) -> QuerySet[M]:
+        """Return this QuerySet answered from the local copy of ``client.sync(Model)``, with no requests."""
+        self._no_raw("answer locally")
+        self._active_client().local_copy(self.model)  # NotSynced before the copy exists
+        return self._clone(local=True)
 
     def _no_raw(self, what: str) -> None:
         if self._raw is not None:
@@ -222,7 +220,7 @@ class QuerySet(Analysis, Writes[M]):
         walked = [*plain, *(f.field for n, f in self._computed if n in fields)]
         return self._clone(fields=fields, mode=mode, related=self._related + relation_prefixes(walked))
 
-    def annotate(self, **expressions: Any) -> QuerySet[M]:
+    def annotate(self, /, **expressions: Any) -> QuerySet[M]:
         """Add computed columns (``week=TruncWeek("created_at", tzinfo=tz)``) or aggregates per group.
 
         As in Django, aggregates (``n=Count("id")``, ``Sum``, ``Avg``, ``Min``, ``Max``) after
@@ -464,7 +462,8 @@ class QuerySet(Analysis, Writes[M]):
             "sort_by": ",".join(sort_by),
             "order_by": ",".join("desc" if d else "asc" for d in order_by),
         }
-        return CompiledQuery(str(self.model._meta.endpoint), params, client_side=True)
+        endpoint = LOCAL_COPY if self._local else str(self.model._meta.endpoint)
+        return CompiledQuery(endpoint, params, client_side=True)
 
     def explain(self, *aggregates: Aggregate, **named: Aggregate) -> str:
         """Describe what evaluating this QuerySet will do: endpoint, parameters, pages, counting, caches.
@@ -509,14 +508,14 @@ class QuerySet(Analysis, Writes[M]):
     def _backend(self, client: ClientAPI) -> Answerer:
         if self._raw is not None and not (self.model._meta.searchable and self.model._meta.endpoint):
             raise QueryError(f"Zammad has no search endpoint for {self.model.__name__}")
-        return choose_backend(client, self.model, raw=self._raw is not None)
+        return "client" if self._local else choose_backend(client, self.model, raw=self._raw is not None)
 
     def _client_side(self, client: ClientAPI, resolved: Node) -> list[M]:
-        return filter_client_side(client, self.model, lower(resolved), self._keys())
+        return filter_client_side(client, self.model, lower(resolved), self._keys(), local=self._local)
 
     # -- single objects ----------------------------------------------------------------------------
 
-    def get(self, *nodes: Node, **lookups: Any) -> M:
+    def get(self, /, *nodes: Node, **lookups: Any) -> M:
         """Return the one object matching; ``Model.DoesNotExist`` / ``Model.MultipleObjectsReturned``."""
         qs = self.filter(*nodes, **lookups) if (nodes or lookups) else self
         found = list(qs[:_GET_LIMIT]) if qs._high is None else list(qs)[:_GET_LIMIT]

@@ -15,11 +15,28 @@ from typing import Any, Literal
 
 from .errors import ConfigurationError
 
-__all__ = ["RowMode", "read_column", "relation_prefixes", "shape_rows", "value_of", "with_progress"]
+__all__ = [
+    "ResultCache",
+    "RowMode",
+    "read_column",
+    "relation_prefixes",
+    "shape_rows",
+    "value_of",
+    "with_progress",
+]
 
 #: What a QuerySet yields: objects (the default), dicts (``values()``), tuples (``values_list()``), single
 #: values (``flat=True``) or namedtuples (``named=True``).
 RowMode = Literal["objects", "dict", "list", "flat", "named"]
+
+
+class ResultCache:
+    """The mutable result cache of one QuerySet, the rows it yielded (never shared by clones)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self) -> None:
+        self.items: list[Any] | None = None
 
 
 def shape_rows(

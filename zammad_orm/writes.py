@@ -95,7 +95,7 @@ class Writes(Generic[M]):
     def _objects(self, page_size: int | None = None, stream: bool = False, total: Any = None) -> Iterator[M]:
         raise NotImplementedError
 
-    def get(self, *nodes: Any, **lookups: Any) -> M:
+    def get(self, /, *nodes: Any, **lookups: Any) -> M:
         """Return the one object matching (``QuerySet.get``)."""
         raise NotImplementedError
 
@@ -104,18 +104,20 @@ class Writes(Generic[M]):
     def _manager(self, client: ClientAPI) -> Any:
         return self.model.objects.using(client)
 
-    def create(self, **fields: Any) -> M:
+    def create(self, /, **fields: Any) -> M:
         """Create an object through this QuerySet's client."""
         return cast(M, self._manager(self._active_client()).create(**fields))
 
-    def get_or_create(self, defaults: Mapping[str, Any] | None = None, **lookups: Any) -> tuple[M, bool]:
+    def get_or_create(self, /, defaults: Mapping[str, Any] | None = None, **lookups: Any) -> tuple[M, bool]:
         """Return ``(object, False)`` if one matches the lookups, else create it: ``(object, True)``."""
         try:
             return self.get(**lookups), False
         except self.model.DoesNotExist:
             return self.create(**create_values(lookups, defaults)), True
 
-    def update_or_create(self, defaults: Mapping[str, Any] | None = None, **lookups: Any) -> tuple[M, bool]:
+    def update_or_create(
+        self, /, defaults: Mapping[str, Any] | None = None, **lookups: Any
+    ) -> tuple[M, bool]:
         """Update the object matching the lookups with ``defaults``, or create it."""
         try:
             obj = self.get(**lookups)
@@ -130,7 +132,7 @@ class Writes(Generic[M]):
         client = self._active_client()
         return bulk_create(client, self.model, self._manager(client), list(objs))
 
-    def update(self, **fields: Any) -> int:
+    def update(self, /, **fields: Any) -> int:
         """Update every matching object (one request each, a few at a time); return how many."""
         if not fields:
             return 0

@@ -259,6 +259,7 @@ def test_concurrent_requests_respect_times_exactly(served: Served) -> None:
         ({"kind": "latency", "latency": -0.1}, "latency"),
         ({"kind": "rate_limit", "retry_after": -1}, "retry_after"),
         ({"kind": "drop", "path": "("}, "not a valid regular expression"),
+        ({"kind": "drop", "query": "[page"}, "fault query '[page' is not a valid regular expression"),
     ],
 )
 def test_bad_rules_are_refused_with_a_clear_error(kwargs: dict[str, Any], message: str) -> None:
@@ -267,6 +268,17 @@ def test_bad_rules_are_refused_with_a_clear_error(kwargs: dict[str, Any], messag
     with pytest.raises(ConfigurationError, match=re.escape(message)):
         faults.add(kind, **kwargs)
     assert faults.rules == ()
+
+
+def test_a_rule_can_match_the_query_string(served: Served) -> None:
+    rule = served.faults.add("status", path="^/api/v1/tickets/search$", query="(^|&)page=3(&|$)", status=500)
+    codes = [
+        served.get("/api/v1/tickets/search", params={"query": "x", "page": page}).status_code
+        for page in (1, 2, 3, 13, 3)
+    ]
+    assert codes == [200, 200, 500, 200, 500]
+    assert rule.hits == 2
+    assert served.app.calls == 3
 
 
 # -- against the emulator: what a Zammad client meets ---------------------------------------------------

@@ -27,7 +27,7 @@ class MentionManager(Manager["Mention"]):
             raise errors.DecodeError(f"unexpected reply of /mentions: {reply!r}")
         return [self.client.load(self.model, r) for r in reply["mentions"]]
 
-    def create(self, **fields: Any) -> Mention:
+    def create(self, /, **fields: Any) -> Mention:
         """Subscribe the current (or impersonated) user to a ticket.
 
         Args:

@@ -16,7 +16,7 @@ __all__ = ["TicketPriority", "TicketPriorityManager"]
 class TicketPriorityManager(Manager["TicketPriority"]):
     """The ``client.priorities`` collection."""
 
-    def create(self, name: str | None = None, **kwargs: Any) -> TicketPriority:
+    def create(self, /, name: str | None = None, **kwargs: Any) -> TicketPriority:
         """Create a new priority.
 
         Args:

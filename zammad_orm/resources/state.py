@@ -16,7 +16,9 @@ __all__ = ["StateType", "TicketState", "TicketStateManager"]
 class TicketStateManager(Manager["TicketState"]):
     """The ``client.states`` collection."""
 
-    def create(self, name: str | None = None, state_type_id: int | None = None, **kwargs: Any) -> TicketState:
+    def create(
+        self, /, name: str | None = None, state_type_id: int | None = None, **kwargs: Any
+    ) -> TicketState:
         """Create a new state.
 
         Args:

@@ -35,6 +35,7 @@ class TicketManager(TicketQueryManager):
 
     def create(
         self,
+        /,
         title: str | None = None,
         group: Any = None,
         customer: Any = None,

@@ -2,7 +2,8 @@
 
 A :class:`Faults` object holds an ordered list of :class:`FaultRule` s. :meth:`Faults.wrap` puts it in
 front of any WSGI app; with no rules every request passes through untouched. Each rule matches by HTTP
-method and a regular expression searched in ``PATH_INFO``, may fire a limited number of ``times`` and
+method and a regular expression searched in ``PATH_INFO`` (and optionally one in ``QUERY_STRING``:
+``query="(^|&)page=3(&|$)"`` hits the third page of a search), may fire a limited number of ``times`` and
 with a ``probability`` drawn from a per-rule :class:`random.Random` seeded from the ``Faults`` seed, so
 a test run is reproducible. Kinds:
 
@@ -70,6 +71,7 @@ class FaultRule:
         status: the status answered by ``status`` rules.
         retry_after: seconds sent in ``Retry-After`` by ``rate_limit`` rules (``None`` → 1).
         latency: seconds slept before the fault is delivered.
+        query: the regular expression searched in ``QUERY_STRING`` (as sent, URL-encoded), or ``None``.
         hits: how many requests this rule has hit so far.
 
     """
@@ -82,19 +84,24 @@ class FaultRule:
     status: int
     retry_after: float | None
     latency: float
+    query: str | None = None
     hits: int = 0
     _pattern: re.Pattern[str] = attrs.field(init=False, repr=False)
+    _query_pattern: re.Pattern[str] | None = attrs.field(init=False, repr=False, default=None)
     _rng: random.Random = attrs.field(factory=random.Random, repr=False)
 
     def __attrs_post_init__(self) -> None:
         self._pattern = re.compile(self.path)
+        self._query_pattern = None if self.query is None else re.compile(self.query)
 
-    def _matches(self, method: str, path: str) -> bool:
+    def _matches(self, method: str, path: str, query: str = "") -> bool:
         if self.method is not None and self.method != method:
             return False
         if self.times is not None and self.hits >= self.times:
             return False
         if self._pattern.search(path) is None:
+            return False
+        if self._query_pattern is not None and self._query_pattern.search(query) is None:
             return False
         # Draw only for rules that can miss, so probability-1 rules leave the sequence untouched.
         return self.probability >= 1.0 or self._rng.random() < self.probability
@@ -150,6 +157,7 @@ class Faults:
         status: int = 503,
         retry_after: float | None = None,
         latency: float = 0.0,
+        query: str | None = None,
     ) -> FaultRule:
         """Add a rule and return it.
 
@@ -162,6 +170,7 @@ class Faults:
             status: status code of a ``status`` rule, 500–599.
             retry_after: ``Retry-After`` seconds of a ``rate_limit`` rule; ``None`` sends 1.
             latency: seconds to sleep before delivering the fault (for ``latency`` rules: the delay).
+            query: regular expression searched in the request's ``QUERY_STRING``; ``None`` matches any.
 
         Returns:
             The new rule; its ``hits`` counts the requests it has hit.
@@ -182,10 +191,13 @@ class Faults:
             raise ConfigurationError(f"fault latency must be >= 0 seconds, got {latency}")
         if retry_after is not None and retry_after < 0:
             raise ConfigurationError(f"fault retry_after must be >= 0 seconds, got {retry_after}")
-        try:
-            re.compile(path)
-        except re.error as exc:
-            raise ConfigurationError(f"fault path {path!r} is not a valid regular expression: {exc}") from exc
+        for what, pattern in (("path", path), ("query", query)):
+            try:
+                re.compile(pattern or "")
+            except re.error as exc:
+                raise ConfigurationError(
+                    f"fault {what} {pattern!r} is not a valid regular expression: {exc}"
+                ) from exc
         with self._lock:
             rule = FaultRule(
                 kind=kind,
@@ -196,6 +208,7 @@ class Faults:
                 status=status,
                 retry_after=retry_after,
                 latency=latency,
+                query=query,
                 # Seeded by (seed, position) so one rule's draws do not depend on another rule's traffic.
                 rng=random.Random(f"{self.seed}:{self._added}"),
             )
@@ -215,12 +228,12 @@ class Faults:
             self._rules.clear()
             self._added = 0
 
-    def _select(self, method: str, path: str) -> tuple[float, FaultRule | None]:
+    def _select(self, method: str, path: str, query: str = "") -> tuple[float, FaultRule | None]:
         """Return the latency to sleep and the first fault rule that hits this request."""
         delay = 0.0
         with self._lock:
             for rule in self._rules:
-                if not rule._matches(method, path):
+                if not rule._matches(method, path, query):
                     continue
                 rule.hits += 1
                 delay += rule.latency
@@ -238,7 +251,8 @@ class Faults:
         def middleware(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
             if not self._rules:
                 return app(environ, start_response)
-            delay, rule = self._select(environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""))
+            method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")
+            delay, rule = self._select(method, path, environ.get("QUERY_STRING", ""))
             if delay:
                 time.sleep(delay)
             if rule is None:
