@@ -236,7 +236,7 @@ class Client(RecordLoader, LocalCopies):
         # A cache built from a setting is the client's to close; one passed in ready-made is its owner's.
         self._home = _Scope(home_cache, owns_cache=home_cache is not cache)
         self._scopes: dict[str, _Scope] = {}  # identities taken on with `with client.on_behalf_of(...)`
-        self._replicas = Replicas(cache)  # the local copies of client.sync(Model)
+        self._replicas = Replicas(self._cache_setting)  # the local copies of client.sync(Model)
         self.pagination = pagination if pagination is not None else Pagination()
         if (
             isinstance(page_concurrency, bool)

@@ -16,7 +16,15 @@ from zammad_orm.cache.redis_cache import RedisRecordCache
 from zammad_orm.cache.tiered import LookupCounter, PersistentDefaults, TieredCache
 from zammad_orm.errors import CacheError, CacheWarning, ConfigurationError
 
-__all__ = ["CACHE_ENV", "CacheKind", "cache_kind", "cache_namespace", "cache_setting", "make_cache"]
+__all__ = [
+    "CACHE_ENV",
+    "CacheKind",
+    "cache_kind",
+    "cache_namespace",
+    "cache_setting",
+    "disk_path",
+    "make_cache",
+]
 
 #: The backend a ``cache=`` setting names: ``"memory"`` (``"memory"``), ``"none"`` (``False``),
 #: ``"disk"`` (``"disk"``, ``"disk:/path"``, a path object or a string starting with ``/``, ``~``,
@@ -89,7 +97,8 @@ def cache_kind(spec: Any) -> CacheKind | None:
     return None
 
 
-def _disk_path(spec: str | os.PathLike[str]) -> str | None:
+def disk_path(spec: str | os.PathLike[str]) -> str | None:
+    """Return the directory a disk setting names (``"disk:/x"``, ``"/x"``, a path); ``None``: the default."""
     if isinstance(spec, os.PathLike):
         return os.fspath(spec)
     path = spec[len("disk:") :] if spec.startswith("disk:") else "" if spec == "disk" else spec
@@ -143,7 +152,7 @@ def make_cache(
         return NullRecordCache()
     persistent: RecordCache
     if kind == "disk":
-        path = _disk_path(spec)
+        path = disk_path(spec)
         try:
             persistent = DiskRecordCache(
                 path, namespace=namespace, sizes=persistent_sizes, size_limit=size_limit
