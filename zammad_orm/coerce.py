@@ -13,12 +13,12 @@ import datetime as dt
 import typing
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from .dates import DATE_MATH
 from .errors import QueryError
 from .expr import LOOKUPS, DateMath
-from .fields import union_members
+from .fields import literal_values, union_members
 from .suggest import did_you_mean
 
 __all__ = [
@@ -67,8 +67,10 @@ def plain(value: Any) -> Any:
 
 def base_types(annotation: Any) -> set[type]:
     """Return the classes of the members of ``annotation`` (``list`` for ``list[int]``), ``None`` left out."""
-    classes = (typing.get_origin(m) or m for m in union_members(annotation) if m is not type(None))
-    return {c for c in classes if isinstance(c, type)}
+    members = [m for m in union_members(annotation) if m is not type(None)]
+    classes = [typing.get_origin(m) or m for m in members if typing.get_origin(m) is not Literal]
+    values = [v for m in members if typing.get_origin(m) is Literal for v in typing.get_args(m)]
+    return {c for c in classes if isinstance(c, type)} | {type(v) for v in values}
 
 
 def lookups_of(annotation: Any) -> frozenset[str]:
@@ -141,10 +143,27 @@ def coerce(annotation: Any, lookup: str, value: Any, key: str) -> Any:
     if lookup in ("isnull", "regex", "search", "year", "month", "day", "date"):
         return value
     if lookup == "in" and isinstance(value, Iterable) and not isinstance(value, (str, bytes)):
-        return [_coerce_one(annotation, v, key) for v in value]
+        values = [_coerce_one(annotation, v, key) for v in value]
+        _check_options(annotation, values, key)
+        return values
     if lookup == "range" and isinstance(value, (list, tuple)):
         return tuple(_coerce_one(annotation, v, key) for v in value)
-    return _coerce_one(annotation, value, key)
+    coerced = _coerce_one(annotation, value, key)
+    if lookup == "exact":
+        _check_options(annotation, [coerced], key)
+    return coerced
+
+
+def _check_options(annotation: Any, values: list[Any], key: str) -> None:
+    """Refuse a value a field of fixed values (a ``Literal``: a select attribute) never holds."""
+    options = literal_values(annotation)
+    wrong = [v for v in values if v is not None and v not in options] if options else []
+    if wrong:
+        hint = did_you_mean(str(wrong[0]), map(str, options))
+        raise QueryError(
+            f"{display(key)}: {wrong[0]!r} is not one of its values{hint}; its values are"
+            f" {', '.join(map(repr, options))}"
+        )
 
 
 def _coerce_one(annotation: Any, value: Any, key: str) -> Any:

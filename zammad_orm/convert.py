@@ -20,7 +20,7 @@ import typing
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import attrs
 import cattrs
@@ -160,6 +160,23 @@ def _structure_container(value: Any, tp: Any) -> Any:
     return json_copy(value)
 
 
+def _is_literal(tp: Any) -> bool:
+    return bool(typing.get_origin(tp) is Literal)
+
+
+def _structure_literal(value: Any, tp: Any) -> Any:
+    """Read a value of fixed values (a select attribute): kept as the server sent it, if of their type.
+
+    The server is the source of truth: a value outside the options of a typed model (an option added
+    after ``zammad-orm codegen``, the empty string of a cleared select) is read, not refused; writes and
+    filters are what :func:`~zammad_orm.fields.check_value` and the query checks hold to the options.
+    """
+    options = typing.get_args(tp)
+    if value in options or any(type(value) is type(option) for option in options):
+        return value
+    raise DecodeError(f"expected one of {', '.join(map(repr, options))}, got {_shown(value)}")
+
+
 def _is_container(tp: Any) -> bool:
     """Whether ``tp`` is a dict/list of plain JSON (``dict[str, Any]``, ``list[int]``, ...)."""
     if tp in (dict, list):
@@ -178,6 +195,7 @@ _converter.register_structure_hook(int, _structure_int)
 _converter.register_structure_hook(float, _structure_float)
 _converter.register_structure_hook(bool, _structure_bool)
 _converter.register_structure_hook_func(_is_container, _structure_container)
+_converter.register_structure_hook_func(_is_literal, _structure_literal)
 _converter.register_unstructure_hook(datetime, format_datetime)
 _converter.register_unstructure_hook(date, lambda d: d.isoformat())
 _converter.register_unstructure_hook(Decimal, str)

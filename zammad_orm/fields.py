@@ -39,6 +39,7 @@ __all__ = [
     "Reverse",
     "check_value",
     "field",
+    "literal_values",
     "union_members",
 ]
 
@@ -263,11 +264,30 @@ def union_members(tp: Any) -> tuple[Any, ...]:
     return (tp,)
 
 
+def literal_values(tp: Any) -> tuple[Any, ...]:
+    """Return the values of the ``Literal`` members of an annotation (``()`` when it has none).
+
+    ``Literal["gold", "silver"] | None`` → ``("gold", "silver")``; a list of them
+    (``list[Literal["a", "b"]]``) gives the values of its elements.
+    """
+    found: list[Any] = []
+    for member in union_members(tp):
+        origin = typing.get_origin(member)
+        if origin is Literal:
+            found.extend(typing.get_args(member))
+        elif origin is list and typing.get_args(member):
+            found.extend(literal_values(typing.get_args(member)[0]))
+    return tuple(found)
+
+
 def _allowed(tp: Any) -> tuple[type, ...] | None:
     """Return the Python classes a value of annotation ``tp`` may have (``None``: anything)."""
     out: list[type] = []
     for member in union_members(tp):
         origin = typing.get_origin(member)
+        if origin is Literal:
+            out.extend(type(v) for v in typing.get_args(member))
+            continue
         if member is Any or member is object or (origin is None and not isinstance(member, type)):
             return None
         out.append(member if origin is None else origin)
@@ -306,6 +326,12 @@ def check_value(name: str, tp: Any, value: Any) -> Any:
         raise FieldError(f"{name}: naive datetime {value!r}; give an aware datetime (e.g. tzinfo=UTC)")
     if not isinstance(value, allowed):
         raise FieldError(f"{name}: expected {_names(allowed)}, got {type(value).__name__} {value!r}")
+    options = literal_values(tp)
+    if options:
+        items = value if isinstance(value, list) else [] if value is None else [value]
+        wrong = [v for v in items if v not in options]
+        if wrong:
+            raise FieldError(f"{name}: {wrong[0]!r} is not one of its values {', '.join(map(repr, options))}")
     return value
 
 

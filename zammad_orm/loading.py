@@ -388,11 +388,13 @@ class RecordLoader(Revalidation):
 
 
 def _asset_model(key: str) -> type[Model] | None:
-    """Return the model whose records an ``assets`` key holds (rebuilt when a model was added)."""
-    if len(_BY_ASSET_KEY) != len(registry):
+    """Return the model an ``assets`` key holds (the map is rebuilt when a model was added or specialised)."""
+    found = _BY_ASSET_KEY.get(key)
+    if len(_BY_ASSET_KEY) != len(registry) or (found is not None and registry[found._meta.name] is not found):
         _BY_ASSET_KEY.clear()
         _BY_ASSET_KEY.update({m._meta.asset_key: m for m in registry.values()})
-    return _BY_ASSET_KEY.get(key)
+        found = _BY_ASSET_KEY.get(key)
+    return found
 
 
 _BY_ASSET_KEY: dict[str, type[Model]] = {}

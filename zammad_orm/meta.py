@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 
 import attrs
 
-from zammad_orm import errors, sync
+from zammad_orm import errors, references, sync
 from zammad_orm.fields import FIELD_KEY, FieldInfo, FieldMeta, Relation, RelationInfo
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ __all__ = [
     "model",
     "persistent_cache_defaults",
     "registry",
+    "specialise",
 ]
 
 M = TypeVar("M", bound="Model")
@@ -283,3 +284,45 @@ def model(
         return new
 
     return decorate
+
+
+def specialise(cls: type[M]) -> type[M]:
+    """Class decorator: a subclass of a model, with typed fields for the server's custom attributes.
+
+    The subclass keeps everything its base declares (endpoint, capabilities, relations, manager) and
+    replaces the base in the :data:`registry`: relations, search ``assets``, ``client.tickets`` and the
+    base's ``Ticket.objects`` then build instances of the subclass (still instances of the base). Its
+    new fields are real fields: read from the record (not ``extra``), checked when assigned, and checked
+    in queries like the built-in ones (a ``Literal`` field takes only its values). This is what the
+    module ``zammad-orm codegen`` writes uses::
+
+        @specialise
+        class Ticket(zammad_orm.Ticket):
+            customer_tier: Literal["gold", "silver"] | None = field()
+
+    Raises:
+        ConfigurationError: ``cls`` is not a subclass of a registered model, or has another name.
+
+    """
+    base = next((b for b in cls.__mro__[1:] if "_meta" in b.__dict__), None)
+    meta: ModelMeta | None = getattr(base, "_meta", None)
+    if base is None or meta is None or registry.get(meta.name) is not base:
+        raise errors.ConfigurationError(f"{cls.__name__} must subclass a registered model (e.g. Ticket)")
+    if cls.__name__ != meta.name:
+        raise errors.ConfigurationError(f"a specialised {meta.name} must keep its name, not {cls.__name__!r}")
+    new = model(
+        endpoint=meta.endpoint,
+        collection=meta.collection,
+        capabilities=meta.capabilities,
+        label=meta.label,
+        searchable=meta.searchable,
+        search_key=meta.search_key,
+        asset_key=meta.asset_key,
+        write_only=meta.write_only,
+        max_page_size=meta.max_page_size,
+        server_class=meta.server_class,
+        manager=base._manager_class,  # type: ignore[union-attr]  # not None: checked above
+        table=meta.table,
+    )(cls)
+    references.forget_models()  # relation targets are looked up again: the subclass is the target now
+    return new

@@ -51,9 +51,17 @@ class _State:
 
 
 class _ManagerAccess:
-    """``Model.objects``: the model's manager, unbound (uses the active client at call time)."""
+    """``Model.objects``: the model's manager, unbound (uses the active client at call time).
+
+    Once a model is specialised (:func:`~zammad_orm.meta.specialise`), its base's ``objects`` is the
+    specialised model's manager: one class per model name, so one object per ticket in an identity map.
+    """
 
     def __get__(self, instance: object, owner: type[Model]) -> Manager[Any]:
+        meta = owner.__dict__.get("_meta")
+        current = registry.get(meta.name) if meta is not None else None
+        if current is not None and current is not owner and issubclass(current, owner):
+            owner = current  # a specialised model (typed custom attributes) answers for its base
         mgr: Manager[Any] | None = owner.__dict__.get("_unbound_manager")
         if mgr is None:
             mgr = owner._manager_class(owner)
@@ -125,6 +133,9 @@ class Model(_State):
 
     def __setattr__(self, name: str, value: Any) -> None:
         if not self._ready or name.startswith("_"):
+            if self._ready and name in _State.__slots__:
+                # The library fills these with object.__setattr__; a value from outside breaks save().
+                raise errors.FieldError(f"{type(self).__name__}.{name} is internal bookkeeping, not a field")
             object.__setattr__(self, name, value)
             return
         meta = type(self)._meta

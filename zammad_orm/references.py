@@ -36,6 +36,7 @@ __all__ = [
     "check_names",
     "check_payload",
     "field_heads",
+    "forget_models",
     "human_name",
     "is_reference",
     "matching_ids",
@@ -71,21 +72,35 @@ class Tables(Protocol):
 
 
 def related_model(model: Any, name: str) -> Any:
-    """Return the model class called ``name`` (a relation target), found among the model classes."""
+    """Return the model class called ``name`` (a relation target), found among the model classes.
+
+    A specialised model (``meta.specialise``, the typed classes ``zammad-orm codegen`` writes) is found
+    before its base: it is the class of that name furthest down the hierarchy.
+    """
     root = next((c for c in reversed(model.__mro__) if hasattr(c, "_meta") or c.__name__ == "Model"), model)
     return _subclass_named(root, name)
 
 
 @functools.lru_cache(maxsize=256)
 def _subclass_named(root: type, name: str) -> Any:
+    found: Any = None
     stack = [root]
     while stack:
         cls = stack.pop()
         meta = cls.__dict__.get("_meta")
-        if meta is not None and getattr(meta, "name", None) == name:
-            return cls
+        if (
+            meta is not None
+            and getattr(meta, "name", None) == name
+            and (found is None or issubclass(cls, found))
+        ):
+            found = cls
         stack.extend(cls.__subclasses__())
-    return None
+    return found
+
+
+def forget_models() -> None:
+    """Forget the relation targets found so far (a model was specialised: it is the target now)."""
+    _subclass_named.cache_clear()
 
 
 def human_name(model: Any) -> str:

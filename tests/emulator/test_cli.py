@@ -205,7 +205,7 @@ def test_an_unusable_database_path_is_a_clear_error(tmp_path: Path) -> None:
         (["demo", "--demo", "many"], "not a whole number"),
         (["launch"], "invalid choice: 'launch'"),
         (["routes", "--zammad-version", "7.0"], "invalid choice: '7.0'"),
-        ([], "required: {serve,demo,routes,cache}"),
+        ([], "required: {serve,demo,routes,cache,check,query,count,export,shell,codegen}"),
         (["cache", "purge"], "invalid choice: 'purge'"),
         (["cache"], "required: action"),
     ],

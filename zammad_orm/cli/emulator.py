@@ -1,13 +1,10 @@
-"""The ``zammad-orm`` command line: the bundled Zammad emulator, and the disk cache.
+"""The emulator's subcommands of ``zammad-orm``: ``serve``, ``demo`` and ``routes``.
 
 ``zammad-orm serve`` starts the emulator (a real HTTP server on loopback backed by SQLite), prints its
 URL, the admin token and the admin login, and serves until Ctrl-C or SIGTERM. ``zammad-orm demo`` starts
 an emulator with demo data and runs the example report ``zammad_orm.testing.report`` against it.
 ``zammad-orm routes`` prints the emulator's URL map: methods, path and handler of every rule.
 These need the ``[emulator]`` extra; the emulator is imported only when one of them runs.
-
-``zammad-orm cache path`` prints where the disk cache lives, ``cache stats`` its entries and bytes per
-namespace and model, ``cache clear`` removes it and prints what it removed.
 """
 
 from __future__ import annotations
@@ -17,15 +14,13 @@ import signal
 import sqlite3
 import sys
 import threading
-from collections.abc import Sequence
-from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from zammad_orm.testing import Emulator
 
-__all__ = ["build_parser", "main"]
+__all__ = ["DEFAULT_DEMO_TICKETS", "register"]
 
 DEFAULT_DEMO_TICKETS = 200
 _MISSING_EXTRA = (
@@ -73,15 +68,14 @@ def _emulator_options(parser: argparse.ArgumentParser, *, demo_default: int) -> 
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of the ``zammad-orm`` command."""
-    parser = argparse.ArgumentParser(
-        prog="zammad-orm",
-        description="Serve the bundled Zammad emulator, run the demo report, list the emulator's routes,"
-        " or look after the disk cache.",
+def register(sub: Any) -> None:
+    """Add ``serve``, ``demo`` and ``routes`` to the subcommands ``sub``."""
+    serve = sub.add_parser(
+        "serve",
+        help="run the bundled Zammad emulator until Ctrl-C",
+        description="Start the bundled Zammad emulator (a real HTTP server on loopback backed by SQLite),"
+        " print its URL, admin token and login, and serve until Ctrl-C or SIGTERM.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,demo,routes,cache}")
-    serve = sub.add_parser("serve", help="run the bundled Zammad emulator until Ctrl-C")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=0, metavar="N", help="port (default 0: a free port)")
     serve.add_argument(
@@ -89,7 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--token", default=None, metavar="T", help="admin API token (default: a random one)")
     _emulator_options(serve, demo_default=0)
-    demo = sub.add_parser("demo", help="start the emulator with demo data and print the example report")
+    serve.set_defaults(run=_serve)
+    demo = sub.add_parser(
+        "demo",
+        help="start the emulator with demo data and print the example report",
+        description="Start an emulator with demo data and print the report zammad_orm.testing.report.",
+    )
     _emulator_options(demo, demo_default=DEFAULT_DEMO_TICKETS)
     demo.add_argument(
         "--chart",
@@ -97,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PNG",
         help="also draw tickets per month into this image (matplotlib)",
     )
+    demo.set_defaults(run=_demo)
     routes = sub.add_parser(
         "routes",
         help="print the emulator's URL map: methods, path and handler of every rule",
@@ -108,18 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     _version_option(
         routes, "Zammad release whose routes to list (default 6.2; the checklists of 6.4+ appear with 6.5)"
     )
-    cache = sub.add_parser(
-        "cache",
-        help="the disk cache: where it is, what it holds, remove it",
-        description="The disk cache of cache='disk' clients: 'path' prints its directory"
-        " ($ZAMMAD_ORM_CACHE_DIR, else the platform's user cache directory), 'stats' the entries and bytes of"
-        " each namespace (a server and user) and model, 'clear' removes it and prints what it removed.",
-    )
-    cache.add_argument("action", choices=("path", "stats", "clear"), help="what to do")
-    cache.add_argument(
-        "--dir", default=None, metavar="PATH", help="the cache directory (default: the one 'path' prints)"
-    )
-    return parser
+    routes.set_defaults(run=_routes)
 
 
 def _emulator_class() -> type[Emulator]:
@@ -218,51 +207,3 @@ def _routes(args: argparse.Namespace) -> int:
     for methods, path, handler in rows:
         print(f"{methods:<{methods_width}}  {path:<{path_width}}  {handler}")
     return 0
-
-
-def _cache(args: argparse.Namespace) -> int:
-    from zammad_orm.cache.disk import clear_disk_cache, default_cache_dir, disk_usage
-    from zammad_orm.errors import CacheError
-
-    root = Path(args.dir).expanduser() if args.dir else default_cache_dir()
-    if args.action == "path":
-        print(root)
-        return 0
-    try:
-        usage = clear_disk_cache(root) if args.action == "clear" else disk_usage(root)
-    except CacheError as exc:
-        print(f"zammad-orm cache {args.action}: {exc}", file=sys.stderr)
-        return 1
-    if not usage:
-        print(f"{'nothing to remove' if args.action == 'clear' else 'no disk cache'} in {root}")
-        return 0
-    entries, size = sum(u.entries for u in usage), sum(u.size for u in usage)
-    namespaces = len({u.namespace for u in usage})
-    summary = (
-        f"{len(usage)} model{'s' * (len(usage) != 1)} in {namespaces} namespace{'s' * (namespaces != 1)}:"
-        f" {entries} entries, {size} bytes"
-    )
-    if args.action == "clear":
-        for u in usage:
-            print(f"removed {u.path} ({u.entries} entries, {u.size} bytes)")
-        print(f"removed {summary}")
-        return 0
-    print(f"disk cache in {root}")
-    model_width = max(len("model"), *(len(u.model) for u in usage))
-    namespace_width = max(len(u.namespace) for u in usage)
-    print(f"{'namespace':<{namespace_width}}  {'model':<{model_width}}  {'entries':>9}  {'bytes':>12}")
-    for u in usage:
-        print(f"{u.namespace:<{namespace_width}}  {u.model:<{model_width}}  {u.entries:>9}  {u.size:>12}")
-    print(f"total: {summary}")
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return its exit status."""
-    args = build_parser().parse_args(argv)
-    commands = {"serve": _serve, "demo": _demo, "routes": _routes, "cache": _cache}
-    return commands[args.command](args)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
