@@ -125,13 +125,13 @@ def test_the_demo_report_run_twice_reads_related_objects_from_the_cache(
     assert sum(c["hits"] for c in second["persistent"].values()) > 0
     assert sum(c["hits"] for c in first["persistent"].values()) == 0  # (the first found an empty cache)
     assert sum(c["misses"] for c in second["record"].values()) == 0
-    # ...and sends no request for a related object: only the report's own searches and listings, no
-    # more of them than the first run sent (a search page asked for ahead by a loop that stops early,
-    # `[:10]`, may or may not have been sent when it stopped: one page of slack).
+    # ...and sends no request for a related object: only the report's own searches and listings (their
+    # number is not compared: the search pages asked for ahead by a loop that stops early, `[:10]`,
+    # depend on timing), and no listing more often than the first run.
     assert {e for e in second["by_endpoint"] if "{id}" in e} == set()
     for endpoint, n in second["by_endpoint"].items():
-        slack = 1 if endpoint.endswith("/search") else 0
-        assert n <= first["by_endpoint"][endpoint] + slack, endpoint
+        if not endpoint.endswith("/search"):
+            assert n <= first["by_endpoint"][endpoint], endpoint
 
 
 def test_per_model_class_attributes_size_the_persistent_tier(
