@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import os
+import shutil
 import statistics
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+
+# Clients made without ``cache=`` keep their records on disk by default: the benchmarks' clients do so
+# in a temporary directory, never in the user's cache directory (bench_loop gives each run a cold one).
+if "ZAMMAD_ORM_CACHE_DIR" not in os.environ:
+    os.environ["ZAMMAD_ORM_CACHE_DIR"] = tempfile.mkdtemp(prefix="zammad-orm-bench-cache-")
+    atexit.register(shutil.rmtree, os.environ["ZAMMAD_ORM_CACHE_DIR"], ignore_errors=True)
 
 
 class RequestCounter:

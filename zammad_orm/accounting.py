@@ -48,11 +48,13 @@ __all__ = [
     "endpoint_of",
 ]
 
-#: The two places an object looked up by id can come from before a request: the client's identity map
-#: (live objects) and its record cache (raw records, in memory, on disk or in Redis).
-Tier = Literal["identity", "record"]
+#: The places an object looked up by id can come from before a request: the client's identity map (live
+#: objects) and its record cache (raw records) as a whole, ``"record"``; and the two tiers of a tiered
+#: record cache it reads in turn: ``"memory"`` (in-process) and ``"persistent"`` (disk or Redis).
+Tier = Literal["identity", "record", "memory", "persistent"]
 CacheEvent = Literal["hit", "miss", "revalidation"]
 _SLOT: dict[str, int] = {"hit": 0, "miss": 1, "revalidation": 2}
+_TIERS: tuple[Tier, ...] = ("identity", "record", "memory", "persistent")
 
 #: Requests of one relation, one object each, that make a loop an N+1 loop (:class:`NPlusOneDetector`).
 N_PLUS_ONE_THRESHOLD = 5
@@ -104,6 +106,10 @@ def _frozen_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return types.MappingProxyType(dict(value))
 
 
+def _plain(value: Any) -> Any:
+    return dict(value) if isinstance(value, types.MappingProxyType) else value
+
+
 @attrs.frozen
 class ClientStats:
     """A snapshot of a client's counters (``client.stats()``); later requests do not change it.
@@ -118,6 +124,9 @@ class ClientStats:
         identity: Lookups by id in the identity map, per model name.
         record: Lookups by id in the record cache, per model name (those the identity map missed; a
             model whose cache size is 0 is not looked up there).
+        memory: Reads of the record cache's in-process tier, per model name (a tiered cache:
+            ``Client(cache="disk")`` or a Redis URL; a plain memory cache counts under ``record`` only).
+        persistent: Reads of its persistent tier (disk or Redis): those the memory tier missed.
 
     """
 
@@ -127,10 +136,16 @@ class ClientStats:
     bytes_received: int = 0
     identity: Mapping[str, CacheCounts] = attrs.field(factory=dict, converter=_frozen_map)
     record: Mapping[str, CacheCounts] = attrs.field(factory=dict, converter=_frozen_map)
+    memory: Mapping[str, CacheCounts] = attrs.field(factory=dict, converter=_frozen_map)
+    persistent: Mapping[str, CacheCounts] = attrs.field(factory=dict, converter=_frozen_map)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the snapshot as plain dicts, lists and integers (``json.dumps(stats.as_dict())``)."""
+        return attrs.asdict(self, value_serializer=lambda _inst, _field, value: _plain(value))
 
     def totals(self, tier: Tier) -> CacheCounts:
-        """Return the lookups of one tier (``"identity"`` or ``"record"``), all models together."""
-        counts = self.identity if tier == "identity" else self.record
+        """Return the lookups of one tier (``"identity"``, ``"record"``, ``"memory"``, ``"persistent"``)."""
+        counts: Mapping[str, CacheCounts] = getattr(self, tier)
         return sum(counts.values(), CacheCounts())
 
 
@@ -245,7 +260,7 @@ class Accounting:
         with self._lock:
             lookups = self._lookups()
             _add(lookups, self._baseline, sign=-1)
-            tiers: dict[str, dict[str, CacheCounts]] = {"identity": {}, "record": {}}
+            tiers: dict[str, dict[str, CacheCounts]] = {t: {} for t in _TIERS}
             for (tier, name), counts in sorted(lookups.items()):
                 if any(counts):
                     tiers[tier][name] = CacheCounts(*counts)
@@ -256,6 +271,8 @@ class Accounting:
                 bytes_received=self._bytes,
                 identity=tiers["identity"],
                 record=tiers["record"],
+                memory=tiers["memory"],
+                persistent=tiers["persistent"],
             )
 
     def reset(self) -> None:

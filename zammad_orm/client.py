@@ -32,26 +32,31 @@ from zammad_orm.accounting import (
     begin_request,
     capture,
 )
-from zammad_orm.cache import MemoryRecordCache, RecordCache, cache_namespace, make_cache
+from zammad_orm.cache import (
+    DEFAULT_SIZE_LIMIT,
+    MemoryRecordCache,
+    RecordCache,
+    cache_namespace,
+    cache_setting,
+    make_cache,
+)
 from zammad_orm.cache.factory import cache_kind
 from zammad_orm.facts import SearchGeneration, ServerFacts
 from zammad_orm.freshness import MaxAges
 from zammad_orm.identity import IdentityMap
 from zammad_orm.loading import Pagination, RecordLoader
 from zammad_orm.manager import Manager, activate, deactivate, set_default_client
+from zammad_orm.meta import persistent_cache_defaults
 from zammad_orm.models import Model, registry
 from zammad_orm.replica import LocalCopies, Replicas
 from zammad_orm.transport import (
-    Auth,
-    BasicAuth,
-    BearerAuth,
     HTTPTransport,
     Request,
     Response,
-    TokenAuth,
     Transport,
     raise_for_status,
 )
+from zammad_orm.transport.auth import make_auth
 
 __all__ = ["Client", "Pagination", "connect"]
 
@@ -74,34 +79,6 @@ def _normalise_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise errors.ConfigurationError(f"Zammad URL must be http(s)://host[:port][/path], got {url!r}")
     return url
-
-
-def _make_auth(
-    http_token: str | None, username: str | None, password: str | None, oauth2_token: str | None
-) -> Auth:
-    given = [
-        name
-        for name, value in (
-            ("http_token", http_token),
-            ("username/password", username or password),
-            ("oauth2_token", oauth2_token),
-        )
-        if value
-    ]
-    if not given:
-        raise errors.ConfigurationError(
-            "no credentials: give http_token, username and password, or oauth2_token"
-            " (or set ZAMMAD_HTTP_TOKEN, ZAMMAD_USERNAME/ZAMMAD_PASSWORD or ZAMMAD_OAUTH2_TOKEN)"
-        )
-    if len(given) > 1:
-        raise errors.ConfigurationError(f"contradictory credentials: {' and '.join(given)}; give one kind")
-    if http_token:
-        return TokenAuth(http_token)
-    if oauth2_token:
-        return BearerAuth(oauth2_token)
-    if not username or not password:
-        raise errors.ConfigurationError("username and password must be given together")
-    return BasicAuth(username, password)
 
 
 def _from_value(user: Any) -> str:
@@ -157,8 +134,13 @@ class Client(RecordLoader, LocalCopies):
         timeout: Connect/read timeout in seconds (one number or a pair).
         retries: Retries of idempotent requests on 429/502/503/504 and connection errors.
         verify: TLS verification: ``True``, ``False`` or a CA bundle path.
-        cache: Record cache: ``"memory"`` (default), ``"disk"``, ``"disk:/path"``, ``"redis://..."``,
-            ``False`` for none, or a :class:`~zammad_orm.cache.base.RecordCache`.
+        cache: Record cache: ``"disk"`` (the default, unless ``$ZAMMAD_ORM_CACHE`` names another),
+            ``"disk:/path"`` or a path, ``"redis://..."`` (disk and Redis with a memory tier in front),
+            ``"memory"``, ``False`` for none, or a :class:`~zammad_orm.cache.base.RecordCache`.
+        cache_sizes: Memory-tier sizes of particular models by name (else their ``DEFAULT_CACHE_SIZE``).
+        persistent_sizes: Persistent-tier sizes by model name (else their ``PERSISTENT_CACHE_SIZE``).
+        size_limit: The most bytes of each model's disk cache (default 1 GiB; a model's
+            ``PERSISTENT_CACHE_BYTES`` wins).
         transport: A ready transport (e.g. ``WSGITransport(emulator.app)``) instead of HTTP.
         pagination: Default pagination of ``iter()``/``search()``.
         page_concurrency: Most search pages of one query on the wire at once (default 8). The first page
@@ -220,6 +202,9 @@ class Client(RecordLoader, LocalCopies):
         retries: int = 3,
         verify: bool | str = True,
         cache: Any = None,
+        cache_sizes: Mapping[str, int] | None = None,
+        persistent_sizes: Mapping[str, int] | None = None,
+        size_limit: int = DEFAULT_SIZE_LIMIT,
         transport: Transport | None = None,
         pagination: Pagination | None = None,
         page_concurrency: int = DEFAULT_PAGE_CONCURRENCY,
@@ -229,19 +214,29 @@ class Client(RecordLoader, LocalCopies):
         self.max_ages = MaxAges(max_age, frozenset(m._meta.name for m in registry.values()))
         self.url = _normalise_url(url)
         self.api_url = self.url + _API
-        self.auth = _make_auth(http_token, username, password, oauth2_token)
+        self.auth = make_auth(http_token, username, password, oauth2_token)
         self.transport: Transport = (
             transport
             if transport is not None
             else HTTPTransport(timeout=timeout, retries=retries, verify=verify)
         )
         self._default_from = None if on_behalf_of is None else _from_value(on_behalf_of)
-        self._cache_setting = cache
-        home_cache = make_cache(cache, namespace=self._namespace(self._default_from))
+        self._accounting = Accounting()
+        self._cache_setting = cache_setting(cache)  # $ZAMMAD_ORM_CACHE is read once, here
+        self._cache_options: dict[str, Any] = {"persistent_sizes": persistent_sizes, "size_limit": size_limit}
+        self._cache_options.update(
+            persistent_defaults=persistent_cache_defaults, on_lookup=self._accounting.lookup
+        )
+        home_cache = make_cache(
+            self._cache_setting,
+            namespace=self._namespace(self._default_from),
+            sizes=cache_sizes,
+            **self._cache_options,
+        )
         # A cache built from a setting is the client's to close; one passed in ready-made is its owner's.
         self._home = _Scope(home_cache, owns_cache=home_cache is not cache)
         self._scopes: dict[str, _Scope] = {}  # identities taken on with `with client.on_behalf_of(...)`
-        self._replicas = Replicas(cache)  # the local copies of client.sync(Model)
+        self._replicas = Replicas(self._cache_setting)  # the local copies of client.sync(Model)
         self.pagination = pagination if pagination is not None else Pagination()
         if (
             isinstance(page_concurrency, bool)
@@ -256,7 +251,6 @@ class Client(RecordLoader, LocalCopies):
         self._lock = threading.RLock()
         self.facts = ServerFacts(self.request)
         self.last_request_at: float | None = None
-        self._accounting = Accounting()
         self.warn_n_plus_one = warn_n_plus_one
         self._n_plus_one = NPlusOneDetector()
 
@@ -332,16 +326,15 @@ class Client(RecordLoader, LocalCopies):
         return scope
 
     def _new_scope(self, sender: str) -> _Scope:
-        home = self._home.cache
-        sizes: dict[str, int] = dict(getattr(home, "_sizes", {}))  # the sizes configured so far
-        default_size: int = getattr(home, "default_size", -1)
+        home = getattr(self._home.cache, "memory", self._home.cache)  # a tiered cache: its memory tier
+        sizes: dict[str, Any] = {"sizes": dict(getattr(home, "_sizes", {}))}  # those configured so far
+        sizes["default_size"] = getattr(home, "default_size", -1)
         if cache_kind(self._cache_setting) is None:  # a cache passed in ready-made: nothing to share it with
-            cache: RecordCache = MemoryRecordCache(sizes=sizes, default_size=default_size)
-        else:
-            cache = make_cache(
-                self._cache_setting, namespace=self._namespace(sender), sizes=sizes, default_size=default_size
-            )
-        return _Scope(cache, owns_cache=True)
+            return _Scope(MemoryRecordCache(**sizes), owns_cache=True)
+        options = {**sizes, **self._cache_options}
+        return _Scope(
+            make_cache(self._cache_setting, namespace=self._namespace(sender), **options), owns_cache=True
+        )
 
     @property
     def identity(self) -> IdentityMap:
@@ -556,6 +549,9 @@ def connect(
     retries: int = 3,
     verify: bool | str = True,
     cache: Any = None,
+    cache_sizes: Mapping[str, int] | None = None,
+    persistent_sizes: Mapping[str, int] | None = None,
+    size_limit: int = DEFAULT_SIZE_LIMIT,
     transport: Transport | None = None,
     page_concurrency: int = DEFAULT_PAGE_CONCURRENCY,
     warn_n_plus_one: bool = False,
@@ -590,6 +586,9 @@ def connect(
         retries=retries,
         verify=verify,
         cache=cache,
+        cache_sizes=cache_sizes,
+        persistent_sizes=persistent_sizes,
+        size_limit=size_limit,
         transport=transport,
         page_concurrency=page_concurrency,
         warn_n_plus_one=warn_n_plus_one,

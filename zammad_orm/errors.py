@@ -10,6 +10,8 @@
     │                                client.sync(Model) first
     ├── DecodeError                  a server reply that is not what the API promises
     ├── CacheError                   the persistent cache cannot be read or written
+    ├── CacheWarning                 warned, not raised: the persistent cache failed and the    (UserWarning)
+    │                                client went on (a file rebuilt, or memory only from then on)
     ├── StaleObjectError             save(if_unmodified=True) found a newer server version
     ├── DoesNotExist                 get() found nothing; per model: Ticket.DoesNotExist
     │                                (each per-model class is also a NotFound; status 404 only
@@ -50,6 +52,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequest",
     "CacheError",
+    "CacheWarning",
     "ConfigurationError",
     "ConnectError",
     "DecodeError",
@@ -105,6 +108,14 @@ class DecodeError(ZammadError):
 
 class CacheError(ZammadError):
     """The persistent cache could not be read or written, or holds data it refuses to load."""
+
+
+class CacheWarning(ZammadError, UserWarning):
+    """The persistent record cache failed and the client went on without it.
+
+    A corrupt or unreadable cache file was rebuilt, or a full disk made the client keep its records in
+    memory only. Warned once per cause.
+    """
 
 
 class StaleObjectError(ZammadError):

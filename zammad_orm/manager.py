@@ -19,7 +19,7 @@ from zammad_orm.freshness import call_max_age
 from zammad_orm.query import QuerySet
 
 if TYPE_CHECKING:
-    from zammad_orm.interface import CachedRecord, ClientAPI
+    from zammad_orm.interface import CachedRecord, ClientAPI, RecordCache
     from zammad_orm.models import Model
 
 __all__ = [
@@ -71,7 +71,10 @@ def deactivate(token: contextvars.Token[ClientAPI | None]) -> None:
 class CollectionCache:
     """The record cache of one collection (the seed API's ``cache`` attribute).
 
-    A view onto the client's record cache (:mod:`zammad_orm.cache`) restricted to one model.
+    A view onto the client's record cache (:mod:`zammad_orm.cache`) restricted to one model: the seed
+    API's "resource LRU cache" of ``DEFAULT_CACHE_SIZE`` entries. With a disk or Redis cache that is its
+    in-process memory tier (``get`` and ``in`` look there); ``delete`` and ``clear`` drop the records
+    from the persistent tier as well.
     """
 
     def __init__(self, client: ClientAPI, model: type[Model]) -> None:
@@ -86,7 +89,9 @@ class CollectionCache:
 
     def get(self, pk: int) -> CachedRecord | None:
         """Return the cached raw record of ``pk`` (with ``fetched_at``/``updated_at``), if any."""
-        return self._client.cache.get(self._name, pk)
+        cache = self._client.cache
+        memory: RecordCache = getattr(cache, "memory", cache)
+        return memory.get(self._name, pk)
 
     def __contains__(self, pk: object) -> bool:
         return isinstance(pk, int) and self.get(pk) is not None

@@ -22,7 +22,16 @@ if TYPE_CHECKING:
     from zammad_orm.manager import Manager
     from zammad_orm.models import Model
 
-__all__ = ["OPERATIONS", "ModelMeta", "ObjectDoesNotExist", "Operation", "model", "registry", "specialise"]
+__all__ = [
+    "OPERATIONS",
+    "ModelMeta",
+    "ObjectDoesNotExist",
+    "Operation",
+    "model",
+    "persistent_cache_defaults",
+    "registry",
+    "specialise",
+]
 
 M = TypeVar("M", bound="Model")
 
@@ -35,6 +44,15 @@ OPERATIONS: tuple[Operation, ...] = get_args(Operation)
 
 #: Every model class by class name (``registry["Ticket"]``).
 registry: dict[str, type[Model]] = {}
+
+
+def persistent_cache_defaults(name: str) -> tuple[int, int | None]:
+    """Return the persistent-tier size and byte limit of the model ``name``: its class attributes.
+
+    ``(PERSISTENT_CACHE_SIZE, PERSISTENT_CACHE_BYTES)``; ``(-1, None)`` for a name no model has.
+    """
+    found = registry.get(name)
+    return (-1, None) if found is None else (found.PERSISTENT_CACHE_SIZE, found.PERSISTENT_CACHE_BYTES)
 
 
 @attrs.define

@@ -90,8 +90,14 @@ class Model(_State):
     MultipleObjectsReturned: ClassVar[type[errors.MultipleObjectsReturned]] = errors.MultipleObjectsReturned
     #: Keys the server adds with ``expand=true``; ``'*'`` makes :meth:`reload` always expand.
     EXPANDED_ATTRIBUTES: ClassVar[tuple[str, ...]] = ("created_by", "updated_by")
-    #: Record cache size of the collection: -1 unbounded, 0 off, >0 LRU with that many entries.
+    #: Record cache size of the collection in memory (the in-process tier): -1 unbounded, 0 off, >0 LRU
+    #: with that many entries.
     DEFAULT_CACHE_SIZE: ClassVar[int] = -1
+    #: Entries of the collection in the persistent tier of the record cache (disk or Redis), the same
+    #: way: -1 unbounded (a whole helpdesk), 0 off, >0 LRU.
+    PERSISTENT_CACHE_SIZE: ClassVar[int] = -1
+    #: The most bytes of the collection's disk cache; ``None``: the client's ``size_limit`` (1 GiB).
+    PERSISTENT_CACHE_BYTES: ClassVar[int | None] = None
     #: Seconds a loaded record is used before it is revalidated with the server (``Client(max_age=...)``
     #: overrides it; reference tables: a day).
     MAX_AGE: ClassVar[float] = DEFAULT_MAX_AGE

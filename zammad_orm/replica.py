@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, cast
 import attrs
 
 from .cache.disk import default_cache_dir
-from .cache.factory import cache_kind
+from .cache.factory import cache_kind, disk_path
 from .dates import format_datetime, iso_instant
 from .errors import CacheError, ConfigurationError, NotSynced, QueryError
 from .expr import Lookup, MatchAll, Node
@@ -387,8 +387,8 @@ class Replicas:
     def __init__(self, cache_setting: Any) -> None:
         self._base: Path | None = None
         if cache_kind(cache_setting) == "disk":
-            spec = cache_setting if isinstance(cache_setting, os.PathLike) else cache_setting[len("disk:") :]
-            self._base = (Path(spec).expanduser() if spec else default_cache_dir()) / "replicas"
+            spec = disk_path(cache_setting)  # None: the default directory
+            self._base = (Path(spec) if spec else default_cache_dir()) / "replicas"
         self._open: dict[tuple[str, str], Replica] = {}
         self._lock = threading.Lock()
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from zammad_orm.convert import field_reader, json_copy, to_wire
+from zammad_orm.dates import iso_instant
 from zammad_orm.errors import DecodeError
 from zammad_orm.fields import FieldInfo, Reverse
 
@@ -180,8 +181,12 @@ def merge(
     """Merge a (possibly partial) server record into ``obj``.
 
     Attributes named in ``keep`` (local unsaved changes) keep their current values; the others are read
-    again from the merged record when next used.
+    again from the merged record when next used. A record whose ``updated_at`` is older than the one
+    ``obj`` holds is an answer that was overtaken on the way (a page read while another thread saved):
+    it is not merged.
     """
+    if _older(record.get("updated_at"), obj._raw.get("updated_at")):
+        return
     meta = obj._meta
     raw = {**obj._raw, **record}
     for key in _stale_expansions(obj, record):
@@ -211,6 +216,14 @@ def merge(
             if isinstance(rel, Reverse):
                 known.pop(name, None)
     obj._after_load()
+
+
+def _older(new: Any, held: Any) -> bool:
+    """Whether the ``updated_at`` of a record is before the one an object holds (both readable)."""
+    if not isinstance(new, str) or not isinstance(held, str) or new == held:
+        return False
+    new_at, held_at = iso_instant(new), iso_instant(held)
+    return new_at is not None and held_at is not None and new_at < held_at
 
 
 def _stale_expansions(obj: Model, record: Mapping[str, Any]) -> list[str]:

@@ -51,6 +51,8 @@ def tickets(demo: Emulator) -> Iterator[Any]:
 def _env(server: Emulator) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZAMMAD_")}
     env.update(ZAMMAD_URL=server.url, ZAMMAD_HTTP_TOKEN=server.token, MPLBACKEND="Agg")
+    # Clients cache on disk by default: in the test's cache directory (tests/conftest.py), never the user's.
+    env["ZAMMAD_ORM_CACHE_DIR"] = os.environ["ZAMMAD_ORM_CACHE_DIR"]
     # The examples import the zammad_orm this test imports (the checkout under test, not another install).
     package_root = str(Path(zammad_orm.__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)

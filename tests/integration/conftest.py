@@ -2,7 +2,7 @@
 
 ``emulator`` is one server per test module (tests there share its data and create what they need);
 ``fresh_emulator`` gives a test its own server when it must see a pristine system. ``client`` is a new
-:class:`zammad_orm.Client` per test (its own identity map and memory cache) whose transport counts the
+:class:`zammad_orm.Client` per test (its own identity map and record cache) whose transport counts the
 requests it sends, so tests can assert how many requests an operation costs.
 """
 
@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import zammad_orm as zo
+from tests.caches import own_cache
 from zammad_orm.manager import set_default_client
 from zammad_orm.transport import HTTPTransport, Request, Response
 
@@ -67,6 +68,9 @@ def fresh_emulator() -> Iterator[Any]:
 
 def make_client(server: Any, **kwargs: Any) -> zo.Client:
     kwargs.setdefault("transport", CountingTransport(retries=kwargs.pop("retries", 0), backoff=0.0))
+    # The default disk cache, in a directory of this client's own: the tests count what each client costs,
+    # and a second client plays another user or host (a shared cache: test_cache_default, test_cache_redis).
+    kwargs.setdefault("cache", own_cache())
     return zo.Client(server.url, http_token=server.token, **kwargs)
 
 

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -30,8 +31,9 @@ from tests.unit.test_cache import (
     rec,
     run_against_model,
 )
-from zammad_orm.cache import RedisRecordCache, make_cache
-from zammad_orm.errors import CacheError
+from zammad_orm.accounting import Accounting, CacheCounts
+from zammad_orm.cache import MemoryRecordCache, RedisRecordCache, TieredCache, make_cache
+from zammad_orm.errors import CacheError, CacheWarning
 
 from .conftest import make_client, sent
 
@@ -169,22 +171,64 @@ def test_namespaces_isolate(redis_cache: Callable[..., RedisRecordCache]) -> Non
     assert must(a, "Ticket", 1).record["title"] == "a"
 
 
-def test_unreachable_server_is_cache_error_without_password() -> None:
+def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cache = make_cache(f"redis://:hunter2@127.0.0.1:{port}/15", namespace="nobody")
+        port: int = s.getsockname()[1]
+    return port
+
+
+def test_unreachable_server_is_cache_error_without_password() -> None:
+    cache = RedisRecordCache(f"redis://:hunter2@127.0.0.1:{_closed_port()}/15", namespace="nobody")
     with pytest.raises(CacheError, match="redis cache") as info:
         cache.set("Ticket", 1, rec(1))
     assert "hunter2" not in str(info.value)
     with pytest.raises(CacheError):
         cache.get("Ticket", 1)
-    cache.close()  # type: ignore[attr-defined]
+    cache.close()
+
+
+def test_a_client_whose_redis_is_gone_warns_once_and_goes_on_in_memory() -> None:
+    cache = make_cache(f"redis://:hunter2@127.0.0.1:{_closed_port()}/15", namespace="nobody")
+    assert isinstance(cache, TieredCache)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cache.set("Ticket", 1, rec(1))
+        cache.set("Ticket", 2, rec(2))
+        found = [cache.get("Ticket", 1), cache.get("Ticket", 3)]
+    assert [w.category for w in caught] == [CacheWarning]
+    assert "hunter2" not in str(caught[0].message)
+    assert "memory only" in str(caught[0].message)
+    assert cache.persistent is None
+    assert found[0] is not None
+    assert found[1] is None
+    cache.close()
+
+
+def test_redis_tier_behind_memory(redis_cache: Callable[..., RedisRecordCache]) -> None:
+    accounting = Accounting()
+    redis_tier = redis_cache()
+    cache = TieredCache(MemoryRecordCache(sizes={"Ticket": 2}), redis_tier, on_lookup=accounting.lookup)
+    cache.set_many("Ticket", [(pk, rec(pk), None) for pk in range(1, 6)])
+    assert cache.memory.get("Ticket", 1) is None
+    entry = cache.get("Ticket", 1)  # from Redis, promoted into memory as it is
+    assert entry is not None
+    assert cache.memory.get("Ticket", 1) is entry
+    assert accounting.snapshot().persistent["Ticket"] == CacheCounts(hits=1)
+    # Another process: an empty memory tier over the same namespace.
+    other = TieredCache(MemoryRecordCache(), redis_cache(namespace=redis_tier.namespace))
+    assert [pk for pk in range(1, 7) if other.get("Ticket", pk)] == [1, 2, 3, 4, 5]
+    other.delete("Ticket", 5)
+    assert redis_tier.get("Ticket", 5) is None
+    cache.configure_persistent("Ticket", 2)  # the Redis tier's own size: LRU of 2
+    assert [pk for pk in range(1, 6) if redis_tier.get("Ticket", pk)] == [3, 4]
 
 
 def test_clients_sharing_redis_load_repeatedly_without_requests(emulator: Any) -> None:
     first = make_client(emulator, cache=REDIS_URL)
-    namespace = first.cache.namespace  # type: ignore[attr-defined]
+    assert isinstance(first.cache, TieredCache)
+    assert isinstance(first.cache.persistent, RedisRecordCache)
+    namespace = first.cache.persistent.namespace
     try:
         ticket = first.tickets.get(1)
         assert (ticket.group.name, ticket.state.name, ticket.customer.login) == (
@@ -194,14 +238,21 @@ def test_clients_sharing_redis_load_repeatedly_without_requests(emulator: Any) -
         )
         first.close()  # also closes the Redis cache the client built from its URL
         second = make_client(emulator, cache=REDIS_URL)  # another process or host, same server and user
-        assert second.cache.namespace == namespace  # type: ignore[attr-defined]
+        assert isinstance(second.cache, TieredCache)
+        assert isinstance(second.cache.persistent, RedisRecordCache)
+        assert second.cache.persistent.namespace == namespace
         group = second.resolve(zo.Group, 1)
         state = second.resolve(zo.TicketState, ticket.state_id)
         customer = second.resolve(zo.User, 2)
         assert (group.name, state.name, customer.login) == ("Users", "new", "nicole.braun@zammad.org")
         assert sent(second).count == 0  # every load came from Redis
-        second.configure_cache(zo.User, 0)  # per-model size: 0 drops the users and stops caching them
+        assert second.stats().persistent["User"].hits == 1  # from Redis, not from this process's memory
+        second.configure_cache(zo.User, 0)  # the memory tier's size: users are read from Redis alone
+        assert second.cache.memory.get("User", 2) is None
+        assert second.cache.get("User", 2) is not None
+        second.cache.configure_persistent("User", 0)  # Redis's size too: users are not cached at all
         assert second.cache.get("User", 2) is None
+        assert second.cache_size(zo.User) == 0
         assert second.cache.get("Group", 1) is not None
         second.close()
     finally:

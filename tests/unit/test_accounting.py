@@ -13,6 +13,7 @@ import attrs
 import pytest
 
 import zammad_orm as zo
+from tests.caches import own_cache
 from zammad_orm.accounting import (
     Accounting,
     CacheCounts,
@@ -48,6 +49,7 @@ def emulator() -> Any:
 
 def make_client(emulator: Any, **kwargs: Any) -> zo.Client:
     kwargs.setdefault("transport", Bodies(emulator.app))
+    kwargs.setdefault("cache", own_cache())  # the tests count what each client alone costs
     return zo.Client("http://zammad.invalid", http_token=emulator.token, **kwargs)
 
 

@@ -29,6 +29,7 @@ from zammad_orm.cache import (
     NullRecordCache,
     RecordCache,
     RedisRecordCache,
+    TieredCache,
     cache_namespace,
     default_cache_dir,
     make_cache,
@@ -514,15 +515,15 @@ def test_disk_refuses_pickled_keys(tmp_path: Path) -> None:
     cache.close()
 
 
-def test_disk_large_records_go_to_files(tmp_path: Path) -> None:
+def test_disk_large_records_stay_in_the_database(tmp_path: Path) -> None:
     cache = DiskRecordCache(tmp_path, namespace="n", sizes={"Article": 1})
     big = rec(1, body="x" * 100_000)
     cache.set("Article", 1, big)
     assert must(cache, "Article", 1).record == big
-    files = [p for p in cache.path("Article").rglob("*.val")]
-    assert len(files) == 1
-    cache.set("Article", 2, rec(2))  # evicting 1 removes its file too
+    # No file of its own (diskcache would write one beyond 32 KiB, with the process's umask).
     assert list(cache.path("Article").rglob("*.val")) == []
+    cache.set("Article", 2, rec(2))
+    assert cache.get("Article", 1) is None
     cache.close()
 
 
@@ -530,8 +531,9 @@ def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     monkeypatch.setenv("ZAMMAD_ORM_CACHE_DIR", str(tmp_path / "here"))
     assert default_cache_dir() == tmp_path / "here"
     cache = make_cache("disk", namespace="n")
-    assert isinstance(cache, DiskRecordCache)
-    assert cache.root == tmp_path / "here" / "n"
+    assert isinstance(cache, TieredCache)
+    assert isinstance(cache.persistent, DiskRecordCache)
+    assert cache.persistent.root == tmp_path / "here" / "n"
     cache.close()
     monkeypatch.delenv("ZAMMAD_ORM_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
@@ -555,29 +557,37 @@ def test_null_cache_keeps_nothing() -> None:
 
 
 def test_cache_kind_names_the_backend_of_a_setting(tmp_path: Path) -> None:
-    assert [cache_kind(s) for s in (None, True, "memory", False)] == ["memory", "memory", "memory", "none"]
-    assert [cache_kind(s) for s in ("disk", "disk:/x", tmp_path)] == ["disk", "disk", "disk"]
+    assert [cache_kind(s) for s in (None, True, "memory", False)] == ["disk", "disk", "memory", "none"]
+    assert [cache_kind(s) for s in ("disk", "disk:/x", tmp_path, "/x", "~/x")] == ["disk"] * 5
     assert [cache_kind(s) for s in ("redis://h", "rediss://h", "unix:///s")] == ["redis", "redis", "redis"]
     assert cache_kind("memcached://h") is None
     assert cache_kind(MemoryRecordCache()) is None  # a ready cache names no backend
 
 
 def test_make_cache(tmp_path: Path) -> None:
-    assert isinstance(make_cache(None, namespace="n"), MemoryRecordCache)
+    default = make_cache(None, namespace="n")  # the default: disk, behind a memory tier
+    assert isinstance(default, TieredCache)
+    assert isinstance(default.persistent, DiskRecordCache)
+    default.close()
     assert isinstance(make_cache("memory", namespace="n"), MemoryRecordCache)
     assert isinstance(make_cache(False, namespace="n"), NullRecordCache)
     mine = MemoryRecordCache()
     assert make_cache(mine, namespace="n") is mine
-    disk = make_cache(f"disk:{tmp_path}", namespace="n", sizes={"Ticket": 1})
-    assert isinstance(disk, DiskRecordCache)
-    assert disk.root == tmp_path / "n"
-    assert disk.size("Ticket") == 1
+    disk = make_cache(f"disk:{tmp_path}", namespace="n", sizes={"Ticket": 1}, persistent_sizes={"Ticket": 5})
+    assert isinstance(disk, TieredCache)
+    assert isinstance(disk.persistent, DiskRecordCache)
+    assert disk.persistent.root == tmp_path / "n"
+    assert disk.size("Ticket") == 1  # the memory tier's
+    assert disk.persistent.size("Ticket") == 5
     disk.close()
-    by_path = make_cache(tmp_path / "p", namespace="n")
-    assert isinstance(by_path, DiskRecordCache)
-    by_path.close()
+    for path in (tmp_path / "p", str(tmp_path / "q")):
+        by_path = make_cache(path, namespace="n")
+        assert isinstance(by_path, TieredCache)
+        assert isinstance(by_path.persistent, DiskRecordCache)
+        by_path.close()
     redis = make_cache("redis://:hunter2@127.0.0.1:6379/15", namespace="n")
-    assert isinstance(redis, RedisRecordCache)
+    assert isinstance(redis, TieredCache)
+    assert isinstance(redis.persistent, RedisRecordCache)
     assert "hunter2" not in repr(redis)
     redis.close()
     assert isinstance(make_cache(None, namespace="n"), RecordCache)

@@ -176,7 +176,7 @@ def test_attachment_save_never_leaves_the_directory(client: zo.Client, tmp_path:
 
 
 def test_close_closes_only_the_cache_the_client_built(tmp_path: Any) -> None:
-    from zammad_orm.cache import DiskRecordCache, MemoryRecordCache
+    from zammad_orm.cache import DiskRecordCache, MemoryRecordCache, TieredCache
 
     closed: list[str] = []
 
@@ -189,7 +189,8 @@ def test_close_closes_only_the_cache_the_client_built(tmp_path: Any) -> None:
     assert closed == []  # a ready-made cache belongs to whoever made it
 
     built = zo.Client("http://127.0.0.1:9", http_token="t", cache=f"disk:{tmp_path}")
-    assert isinstance(built.cache, DiskRecordCache)
+    assert isinstance(built.cache, TieredCache)
+    assert isinstance(built.cache.persistent, DiskRecordCache)
     built.cache.set("Group", 1, {"id": 1, "name": "Users"})
     built.cache.close = lambda: closed.append("built")  # type: ignore[method-assign]
     built.close()
@@ -208,3 +209,18 @@ def test_the_cache_keeps_the_sizes_and_a_model_gets_its_default_on_first_use() -
     assert client.cache_size(zo.Ticket) == 7 == cache.size("Ticket")
     off = zo.Client("http://127.0.0.1:9", http_token="t", cache=False)
     assert off.cache_size(zo.Ticket) == 0  # nothing is cached
+
+
+def test_an_answer_older_than_the_object_is_not_merged() -> None:
+    # A page or GET answered before another thread's save, decoded after it, must not undo the save.
+    client = zo.Client("http://127.0.0.1:9", http_token="t", cache="memory")
+    newer = {"id": 7, "title": "saved", "updated_at": "2026-03-01T10:00:05.120Z"}
+    ticket = client.load(zo.Ticket, newer)
+    client.load(zo.Ticket, {**newer, "title": "overtaken", "updated_at": "2026-03-01T10:00:04Z"})
+    assert ticket.title == "saved"
+    client.load(zo.Ticket, {**newer, "title": "same instant", "updated_at": "2026-03-01T10:00:05.120Z"})
+    assert ticket.title == "same instant"  # not older: merged
+    client.load(zo.Ticket, {"id": 7, "title": "no timestamp"})
+    assert ticket.title == "no timestamp"  # nothing to compare: merged
+    client.load(zo.Ticket, {"id": 7, "title": "later", "updated_at": "2026-03-01T10:00:06+00:00"})
+    assert ticket.title == "later"

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.caches import own_cache
 from zammad_orm import paging
 from zammad_orm.aggregates import Count
 from zammad_orm.cache import CachedRecord
@@ -43,7 +44,9 @@ class CountingTransport:
 
 def make_client(emulator: Emulator) -> tuple[Client, CountingTransport]:
     transport = CountingTransport(emulator.app)
-    return Client("http://emulator.test", http_token=emulator.token, transport=transport), transport
+    # A cache of its own: the tests compare what one client's requests cost against another's.
+    client = Client("http://emulator.test", http_token=emulator.token, transport=transport, cache=own_cache())
+    return client, transport
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,12 @@ A record cache sits under the identity map: it keeps the raw JSON dicts the serv
 name and id, with the time they were fetched and the record's ``updated_at``. Three backends share one
 interface, :class:`RecordCache`:
 
-* :class:`MemoryRecordCache` — an in-process LRU (the default);
+* :class:`MemoryRecordCache` — an in-process LRU;
 * :class:`DiskRecordCache` — SQLite files through ``diskcache``, shared by the processes of one host;
 * :class:`RedisRecordCache` — a Redis server, shared by many hosts.
+
+A client puts a memory tier in front of a disk or Redis cache: :class:`TieredCache`. By default a
+client keeps its records on disk (``$ZAMMAD_ORM_CACHE`` names another default).
 
 Sizes are per model: ``-1`` unbounded, ``0`` disabled (``get`` answers ``None``, ``set`` does nothing,
 and the model's entries are dropped), ``n > 0`` least-recently-used with at most ``n`` entries.
@@ -19,20 +22,30 @@ arbitrary code (CVE-2025-69872); :class:`DiskRecordCache` stores values as JSON 
 instead of loading it.
 
 One module per job: :mod:`~zammad_orm.cache.base` (entries, interface, sizes),
-:mod:`~zammad_orm.cache.memory`, :mod:`~zammad_orm.cache.disk`, :mod:`~zammad_orm.cache.redis_cache`
-and :mod:`~zammad_orm.cache.factory` (``make_cache``). Import everything from ``zammad_orm.cache``.
+:mod:`~zammad_orm.cache.memory`, :mod:`~zammad_orm.cache.disk`, :mod:`~zammad_orm.cache.redis_cache`,
+:mod:`~zammad_orm.cache.tiered` and :mod:`~zammad_orm.cache.factory` (``make_cache``).
+Import everything from ``zammad_orm.cache``.
 """
 
 from __future__ import annotations
 
 from zammad_orm.cache.base import DEFAULT_SIZE, CachedRecord, RecordCache
-from zammad_orm.cache.disk import DiskRecordCache, DiskUsage, clear_disk_cache, default_cache_dir, disk_usage
-from zammad_orm.cache.factory import cache_namespace, make_cache
+from zammad_orm.cache.disk import (
+    DEFAULT_SIZE_LIMIT,
+    DiskRecordCache,
+    DiskUsage,
+    clear_disk_cache,
+    default_cache_dir,
+    disk_usage,
+)
+from zammad_orm.cache.factory import cache_namespace, cache_setting, make_cache
 from zammad_orm.cache.memory import MemoryRecordCache, NullRecordCache
 from zammad_orm.cache.redis_cache import RedisRecordCache
+from zammad_orm.cache.tiered import TieredCache
 
 __all__ = [
     "DEFAULT_SIZE",
+    "DEFAULT_SIZE_LIMIT",
     "CachedRecord",
     "DiskRecordCache",
     "DiskUsage",
@@ -40,7 +53,9 @@ __all__ = [
     "NullRecordCache",
     "RecordCache",
     "RedisRecordCache",
+    "TieredCache",
     "cache_namespace",
+    "cache_setting",
     "clear_disk_cache",
     "default_cache_dir",
     "disk_usage",

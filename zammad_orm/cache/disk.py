@@ -6,14 +6,11 @@ import contextlib
 import os
 import shutil
 import sqlite3
-import stat
-import sys
 import threading
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import attrs
 
 from zammad_orm.cache.base import (
     _NAME,
@@ -28,43 +25,29 @@ from zammad_orm.cache.base import (
     _Sizes,
     _untagged,
 )
-from zammad_orm.errors import CacheError
+from zammad_orm.cache.files import (  # the directory as a whole: re-exported here (``zammad-orm cache``)
+    DEFAULT_SIZE_LIMIT,
+    DiskUsage,
+    _check_limit,
+    _private_directory,
+    _private_files,
+    clear_disk_cache,
+    default_cache_dir,
+    disk_usage,
+)
+from zammad_orm.errors import CacheError, CacheWarning
 
 if TYPE_CHECKING:
     import diskcache
 
-__all__ = ["DiskRecordCache", "DiskUsage", "clear_disk_cache", "default_cache_dir", "disk_usage"]
-
-
-def default_cache_dir() -> Path:
-    """Return where :class:`DiskRecordCache` keeps its files when no directory is given.
-
-    ``$ZAMMAD_ORM_CACHE_DIR`` when set, else the platform's user cache directory: ``$XDG_CACHE_HOME`` or
-    ``~/.cache`` on Linux, ``~/Library/Caches`` on macOS, ``%LOCALAPPDATA%`` on Windows; then
-    ``zammad_orm`` below it.
-    """
-    explicit = os.environ.get("ZAMMAD_ORM_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "zammad_orm"
-
-
-def _private_directory(path: Path) -> Path:
-    """Create ``path`` as a directory only its owner may enter; tighten it when it exists looser."""
-    try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if sys.platform != "win32" and mode & 0o077:
-            path.chmod(0o700)
-    except OSError as exc:
-        raise CacheError(f"cannot create a private cache directory {path}: {exc}") from exc
-    return path
+__all__ = [
+    "DEFAULT_SIZE_LIMIT",
+    "DiskRecordCache",
+    "DiskUsage",
+    "clear_disk_cache",
+    "default_cache_dir",
+    "disk_usage",
+]
 
 
 class DiskRecordCache(_Sizes):
@@ -72,8 +55,15 @@ class DiskRecordCache(_Sizes):
 
     Layout: ``<directory>/<namespace>/<model name>/`` holds one ``diskcache.Cache`` per model, whose
     rows are kept in least-recently-used order (a use deletes and re-inserts the row, so SQLite's rowid
-    order is the recency order and eviction takes the first row). ``directory`` and the namespace
-    directory are created with mode ``0o700``.
+    order is the recency order and eviction takes the first row). Every directory is created with mode
+    ``0o700`` and every file with ``0o600``; records are stored in the SQLite file, never as files of
+    their own.
+
+    A model's cache is bounded twice: by its size (entries, as in every cache) and by ``size_limit``
+    bytes of its SQLite file. Storing beyond the byte limit evicts the least recently used entries.
+
+    A model's database that SQLite cannot open or finds corrupt is reported once as a
+    :class:`~zammad_orm.errors.CacheWarning`, removed and made anew (its records are fetched again).
 
     Args:
         directory: The cache root; default :func:`default_cache_dir`.
@@ -81,6 +71,8 @@ class DiskRecordCache(_Sizes):
         sizes: Sizes of particular models.
         default_size: The size of every other model.
         timeout: Seconds to wait for another process's lock on the SQLite files.
+        size_limit: The most bytes of each model's database (default :data:`DEFAULT_SIZE_LIMIT`).
+        size_limits: Byte limits of particular models.
 
     Raises:
         CacheError: The directory cannot be created or made private.
@@ -96,8 +88,14 @@ class DiskRecordCache(_Sizes):
         sizes: Mapping[str, int] | None = None,
         default_size: int = DEFAULT_SIZE,
         timeout: float = 60.0,
+        size_limit: int = DEFAULT_SIZE_LIMIT,
+        size_limits: Mapping[str, int] | None = None,
     ) -> None:
         super().__init__(sizes, default_size)
+        self.size_limit = _check_limit("the default", size_limit)
+        self._limits = {
+            _check_name("model name", n): _check_limit(n, v) for n, v in (size_limits or {}).items()
+        }
         self.directory = _private_directory(Path(directory) if directory is not None else default_cache_dir())
         self.root = _private_directory(self.directory / _check_name("namespace", namespace))
         self.timeout = timeout
@@ -115,22 +113,87 @@ class DiskRecordCache(_Sizes):
         """Return the directory of ``model_name``'s ``diskcache.Cache``."""
         return self.root / _check_name("model name", model_name)
 
+    def limit(self, model_name: str) -> int:
+        """Return the most bytes of ``model_name``'s database."""
+        return self._limits.get(model_name, self.size_limit)
+
+    def configure_limit(self, model_name: str, size_limit: int) -> None:
+        """Set the most bytes of ``model_name``'s database; a smaller limit evicts at once.
+
+        Raises:
+            ConfigurationError: The name or the limit is invalid.
+
+        """
+        self._limits[_check_name("model name", model_name)] = _check_limit(model_name, size_limit)
+        if model_name in self._caches:
+            self._evict_bytes(self._cache(model_name), size_limit)
+
     def _cache(self, model_name: str) -> diskcache.Cache:
         with self._lock:
             cache = self._caches.get(model_name)
             if cache is None:
-                with self._errors(model_name):
-                    cache = self._jsondisk.Cache(
-                        str(self.path(model_name)),
-                        timeout=self.timeout,
-                        disk=self._jsondisk.JSONDisk,
-                        eviction_policy="none",  # our own count-based LRU, below
-                        size_limit=2**62,
-                        cull_limit=0,
-                        statistics=False,
-                    )
+                try:
+                    cache = self._open(model_name)
+                except (sqlite3.Error, OSError) as exc:  # corrupt, unreadable: made anew once
+                    self.rebuild(model_name, f"{exc}", opened=False)
+                    with self._errors(model_name):
+                        cache = self._open(model_name)
                 self._caches[model_name] = cache
             return cache
+
+    def _open(self, model_name: str) -> diskcache.Cache:
+        path = _private_directory(self.path(model_name))
+        _private_files(path)
+        cache = self._jsondisk.Cache(
+            str(path),
+            timeout=self.timeout,
+            disk=self._jsondisk.JSONDisk,
+            eviction_policy="none",  # our own count-based LRU, below
+            size_limit=2**62,
+            cull_limit=0,
+            statistics=False,
+            disk_min_file_size=2**62,  # every record in the database: no files of their own
+        )
+        len(cache)  # reads the database: a corrupt file fails here, not at the first get
+        return cache
+
+    def rebuild(self, model_name: str, reason: str, *, opened: bool = True) -> None:
+        """Remove ``model_name``'s database and start it anew, warning with a ``CacheWarning``.
+
+        Raises:
+            CacheError: The files cannot be removed.
+
+        """
+        warnings.warn(
+            f"the disk cache of {model_name} in {self.path(model_name)} cannot be read ({reason});"
+            " it is removed and built anew",
+            CacheWarning,
+            stacklevel=4,
+        )
+        if opened:
+            with self._lock:
+                stale = self._caches.pop(model_name, None)
+            if stale is not None:
+                with contextlib.suppress(Exception):
+                    stale.close()
+        try:
+            shutil.rmtree(self.path(model_name), ignore_errors=False)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise CacheError(
+                f"disk cache {self.path(model_name)}: cannot remove a corrupt cache: {exc}"
+            ) from exc
+
+    @contextlib.contextmanager
+    def _corrupt(self, model_name: str) -> Iterator[None]:
+        """Turn a database SQLite finds corrupt into a rebuild (the read answers ``None``)."""
+        try:
+            yield
+        except sqlite3.OperationalError:
+            raise  # locked, busy, disk full: not corruption
+        except sqlite3.DatabaseError as exc:
+            self.rebuild(model_name, str(exc))
 
     @contextlib.contextmanager
     def _errors(self, model_name: str) -> Iterator[None]:
@@ -149,14 +212,16 @@ class DiskRecordCache(_Sizes):
         """Return the cached record, or ``None``.
 
         Raises:
-            CacheError: The entry is pickled or not JSON, or the files cannot be read.
+            CacheError: The entry is pickled or not JSON, or the files cannot be read (a corrupt
+                database is rebuilt instead: ``None``, and a ``CacheWarning``).
 
         """
         size = self.size(model_name)
         if size == 0:
             return None
         cache = self._cache(model_name)
-        with self._errors(model_name):
+        value: Any = None
+        with self._errors(model_name), self._corrupt(model_name):
             if size < 0:
                 value = cache.get(pk)
             else:
@@ -209,6 +274,24 @@ class DiskRecordCache(_Sizes):
                 cache.delete(pk)
                 cache.set(pk, text)
             self._evict(cache, size)
+        with self._errors(model_name):
+            self._evict_bytes(cache, self.limit(model_name))
+
+    @staticmethod
+    def _evict_bytes(cache: diskcache.Cache, limit: int) -> None:
+        """Evict the least recently used tenth of the entries until the database fits in ``limit`` bytes.
+
+        The database shrinks as rows go (diskcache's SQLite runs with ``auto_vacuum``), so its page count
+        is the measure; each round is a transaction of its own, committed (and vacuumed) before the next.
+        """
+        while cache.volume() > limit:
+            count = len(cache)
+            if count == 0:
+                return
+            with cache.transact():
+                for _ in range(max(1, count // 10)):
+                    key, _value = cache.peekitem(last=False)
+                    cache.delete(key)
 
     @staticmethod
     def _evict(cache: diskcache.Cache, size: int) -> None:
@@ -246,101 +329,3 @@ class DiskRecordCache(_Sizes):
             caches, self._caches = list(self._caches.values()), {}
         for cache in caches:
             cache.close()
-
-
-# --- the cache directory as a whole (``zammad-orm cache stats|clear``) -----------------------------------
-
-
-@attrs.frozen
-class DiskUsage:
-    """The disk cache of one model in one namespace.
-
-    Attributes:
-        namespace: The namespace directory (a hash of server and user, see ``cache_namespace``).
-        model: The model name.
-        entries: Records stored.
-        size: Bytes of its files (the SQLite database and the files of large records).
-        path: Its directory.
-
-    """
-
-    namespace: str
-    model: str
-    entries: int
-    size: int
-    path: Path
-
-
-def _model_dirs(directory: Path) -> Iterator[tuple[str, Path]]:
-    """Yield ``(namespace, model directory)`` of every model cache below ``directory``, sorted."""
-    if not directory.is_dir():
-        return
-    for namespace in sorted(p for p in directory.iterdir() if p.is_dir() and _NAME.match(p.name)):
-        for model in sorted(p for p in namespace.iterdir() if p.is_dir() and _NAME.match(p.name)):
-            if (model / "cache.db").is_file():  # a diskcache.Cache: nothing else is counted or removed
-                yield namespace.name, model
-
-
-def _entries(database: Path) -> int:
-    try:
-        with contextlib.closing(sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)) as conn:
-            (count,) = conn.execute("SELECT COUNT(*) FROM Cache").fetchone()
-    except sqlite3.Error as exc:
-        raise CacheError(f"disk cache {database.parent}: {exc}") from exc
-    return int(count)
-
-
-def disk_usage(directory: str | os.PathLike[str] | None = None) -> list[DiskUsage]:
-    """Return the entries and bytes of every model's disk cache, by namespace and model.
-
-    Reads the SQLite files read-only; never loads an entry.
-
-    Args:
-        directory: The cache root; default :func:`default_cache_dir`.
-
-    Raises:
-        CacheError: A model's database cannot be read.
-
-    """
-    root = Path(directory) if directory is not None else default_cache_dir()
-    return [
-        DiskUsage(
-            namespace=namespace,
-            model=model.name,
-            entries=_entries(model / "cache.db"),
-            size=sum(f.stat().st_size for f in model.rglob("*") if f.is_file()),
-            path=model,
-        )
-        for namespace, model in _model_dirs(root)
-    ]
-
-
-def clear_disk_cache(directory: str | os.PathLike[str] | None = None) -> list[DiskUsage]:
-    """Remove every model's disk cache below ``directory``; return what was removed.
-
-    Only the cache's own layout is removed (``<namespace>/<model>/`` directories holding a
-    ``cache.db``), then the namespace directories and ``directory`` itself when they are empty: other
-    files in a directory that ``$ZAMMAD_ORM_CACHE_DIR`` names stay. Run it while no client uses
-    the cache.
-
-    Args:
-        directory: The cache root; default :func:`default_cache_dir`.
-
-    Raises:
-        CacheError: A directory cannot be read or removed.
-
-    """
-    root = Path(directory) if directory is not None else default_cache_dir()
-    removed = disk_usage(root)
-    try:
-        for usage in removed:
-            shutil.rmtree(usage.path)
-        namespaces = (
-            [p for p in root.iterdir() if p.is_dir() and _NAME.match(p.name)] if root.is_dir() else []
-        )
-        for directory in [*namespaces, root]:
-            with contextlib.suppress(OSError):  # not empty: something else lives there
-                directory.rmdir()
-    except OSError as exc:
-        raise CacheError(f"cannot remove the disk cache in {root}: {exc}") from exc
-    return removed

@@ -95,6 +95,17 @@ class MemoryRecordCache(_Sizes):
                 entries[pk] = entry
             self._evict(entries, size)
 
+    def put(self, model_name: str, pk: int, entry: CachedRecord) -> None:
+        """Store an entry as it is (one read from another cache: its ``fetched_at`` stays)."""
+        size = self.size(model_name)
+        if size == 0:
+            return
+        with self._lock:
+            entries = self._data.setdefault(model_name, OrderedDict())
+            entries.pop(pk, None)
+            entries[pk] = entry
+            self._evict(entries, size)
+
     @staticmethod
     def _evict(entries: OrderedDict[int, CachedRecord], size: int) -> None:
         while size > 0 and len(entries) > size:

@@ -103,13 +103,15 @@ def zammad_emulator(pytestconfig: pytest.Config) -> Iterator[Emulator]:
 
 
 @pytest.fixture
-def zammad_client(zammad_emulator: Emulator) -> Iterator[Client]:
+def zammad_client(zammad_emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
     """Yield a fresh :class:`zammad_orm.Client` bound to the session emulator as its admin.
 
     The client warns of N+1 loops (``warn_n_plus_one=True``): under ``filterwarnings = error`` such a loop
-    fails the test.
+    fails the test. It keeps its records on disk, as clients do by default, in a temporary directory of
+    its own (never the user's cache directory): each test starts with an empty record cache.
     """
-    client = zammad_emulator.client(warn_n_plus_one=True)
+    cache = tmp_path_factory.mktemp("zammad-cache")
+    client = zammad_emulator.client(warn_n_plus_one=True, cache=f"disk:{cache}")
     try:
         yield client
     finally:

@@ -6,6 +6,8 @@ for it. Against a real server::
     ZAMMAD_URL=https://zammad.example.com ZAMMAD_HTTP_TOKEN=... python -m zammad_orm.testing.report [PNG]
 
 With a file name (and the ``[report]`` extra, matplotlib), it also draws the tickets created per month.
+``--stats FILE`` writes the client's counters (``client.stats()``) to ``FILE`` as JSON. Run it twice: the
+second run reads the related objects from the persistent record cache the first one filled.
 
 The report shows the QuerySet API at work: grouped counts computed by the server (``values().annotate``),
 relation paths (``state__name``), date lookups, ``select_related`` batches and the identity map, which
@@ -14,7 +16,9 @@ lets the later sections reuse what the earlier ones loaded.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import json
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -172,10 +176,13 @@ def build(client: Client, *, today: dt.date | None = None) -> str:
     return "\n".join(parts)
 
 
-def main(client: Client | None = None, *, chart_path: str | None = None) -> int:
+def main(
+    client: Client | None = None, *, chart_path: str | None = None, stats_path: str | None = None
+) -> int:
     """Print the report for ``client`` (default: :func:`zammad_orm.connect` from the environment).
 
-    With ``chart_path``, also draw :func:`chart` into that image file.
+    With ``chart_path``, also draw :func:`chart` into that image file; with ``stats_path``, write the
+    client's counters there as JSON (:meth:`~zammad_orm.accounting.ClientStats.as_dict`).
     """
     client = client if client is not None else connect()
     started = time.perf_counter()
@@ -184,8 +191,21 @@ def main(client: Client | None = None, *, chart_path: str | None = None) -> int:
         chart(client, chart_path)
         print(f"chart written to {chart_path}")
     print(f"(report built in {time.perf_counter() - started:.2f} s)")
+    if stats_path:
+        with open(stats_path, "w", encoding="utf-8") as out:
+            json.dump(client.stats().as_dict(), out, indent=1, sort_keys=True)
     return 0
 
 
+def _arguments(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m zammad_orm.testing.report", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("chart", nargs="?", help="draw the tickets created per month into this image file")
+    parser.add_argument("--stats", metavar="FILE", help="write client.stats() to FILE as JSON")
+    return parser.parse_args(argv)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main(chart_path=sys.argv[1] if len(sys.argv) > 1 else None))
+    _args = _arguments(sys.argv[1:])
+    sys.exit(main(chart_path=_args.chart, stats_path=_args.stats))

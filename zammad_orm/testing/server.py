@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import shutil
+import tempfile
 import threading
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -115,6 +117,7 @@ class Emulator:
         self.faults = _faults(seed)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self._cache_dir: str | None = None
 
     def _existing_token(self, token: str | None) -> str:
         with self.store.transaction() as conn:
@@ -171,6 +174,9 @@ class Emulator:
         """Stop and close the database."""
         self.stop()
         self.store.close()
+        if self._cache_dir is not None:
+            shutil.rmtree(self._cache_dir, ignore_errors=True)
+            self._cache_dir = None
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -181,9 +187,18 @@ class Emulator:
         self.close()
 
     def client(self, **kwargs: Any) -> Client:
-        """Return A :class:`zammad_orm.Client` for this server, authenticated as the admin."""
+        """Return a :class:`zammad_orm.Client` for this server, authenticated as the admin.
+
+        Without ``cache=`` the client keeps its records on disk in a private temporary directory of this
+        emulator (mode 0700, removed by :meth:`close`), never in the user's cache directory: the records
+        of a throwaway server have no place there.
+        """
         from zammad_orm.client import Client
 
+        if "cache" not in kwargs:
+            if self._cache_dir is None:
+                self._cache_dir = tempfile.mkdtemp(prefix="zammad-emulator-cache-")
+            kwargs["cache"] = f"disk:{self._cache_dir}"
         return Client(self.url, http_token=self.token, **kwargs)
 
     def __repr__(self) -> str:

@@ -7,7 +7,7 @@ import hashlib
 
 from zammad_orm.errors import ConfigurationError
 
-__all__ = ["Auth", "BasicAuth", "BearerAuth", "TokenAuth"]
+__all__ = ["Auth", "BasicAuth", "BearerAuth", "TokenAuth", "make_auth"]
 
 
 class Auth:
@@ -117,3 +117,37 @@ class BasicAuth(Auth):
 
     def __repr__(self) -> str:
         return f"BasicAuth(username={self.username!r}, password='***')"
+
+
+def make_auth(
+    http_token: str | None, username: str | None, password: str | None, oauth2_token: str | None
+) -> Auth:
+    """Return the credentials of a client: exactly one of a token, login and password, or an OAuth2 token.
+
+    Raises:
+        ConfigurationError: None of them, more than one kind, or a login without a password.
+
+    """
+    given = [
+        name
+        for name, value in (
+            ("http_token", http_token),
+            ("username/password", username or password),
+            ("oauth2_token", oauth2_token),
+        )
+        if value
+    ]
+    if not given:
+        raise ConfigurationError(
+            "no credentials: give http_token, username and password, or oauth2_token"
+            " (or set ZAMMAD_HTTP_TOKEN, ZAMMAD_USERNAME/ZAMMAD_PASSWORD or ZAMMAD_OAUTH2_TOKEN)"
+        )
+    if len(given) > 1:
+        raise ConfigurationError(f"contradictory credentials: {' and '.join(given)}; give one kind")
+    if http_token:
+        return TokenAuth(http_token)
+    if oauth2_token:
+        return BearerAuth(oauth2_token)
+    if not username or not password:
+        raise ConfigurationError("username and password must be given together")
+    return BasicAuth(username, password)

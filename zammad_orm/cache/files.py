@@ -1,0 +1,190 @@
+"""The files of the disk cache: where they live, and that only their owner may read them.
+
+:func:`default_cache_dir` is the user's cache directory; :func:`disk_usage` and
+:func:`clear_disk_cache` see and remove the caches of every model in it (``zammad-orm cache
+stats|clear``). Every directory the disk cache makes is ``0700`` and every file ``0600``: SQLite's
+``-wal`` and ``-shm`` files take the mode of the database file, so the database is created ``0600``
+before SQLite opens it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+import stat
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+
+from zammad_orm.cache.base import _NAME
+from zammad_orm.errors import CacheError, ConfigurationError
+
+__all__ = ["DEFAULT_SIZE_LIMIT", "DiskUsage", "clear_disk_cache", "default_cache_dir", "disk_usage"]
+
+#: The most bytes the disk cache of one model may take (its SQLite file), unless configured: 1 GiB.
+DEFAULT_SIZE_LIMIT = 2**30
+#: The SQLite files of a model's cache: the database and the journal files SQLite adds next to it.
+_DB_FILES = ("cache.db", "cache.db-wal", "cache.db-shm", "cache.db-journal")
+
+
+def default_cache_dir() -> Path:
+    """Return where :class:`DiskRecordCache` keeps its files when no directory is given.
+
+    ``$ZAMMAD_ORM_CACHE_DIR`` when set, else the platform's user cache directory: ``$XDG_CACHE_HOME`` or
+    ``~/.cache`` on Linux, ``~/Library/Caches`` on macOS, ``%LOCALAPPDATA%`` on Windows; then
+    ``zammad_orm`` below it.
+    """
+    explicit = os.environ.get("ZAMMAD_ORM_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "zammad_orm"
+
+
+def _private_directory(path: Path) -> Path:
+    """Create ``path`` as a directory only its owner may enter; tighten it when it exists looser.
+
+    Missing parents are created ``0700`` as well (``mkdir(parents=True)`` would make them with the umask's
+    mode); parents that exist are left as they are.
+    """
+    try:
+        missing = [p for p in (path, *path.parents) if not p.exists()]
+        for parent in reversed(missing):
+            parent.mkdir(mode=0o700, exist_ok=True)
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if sys.platform != "win32" and mode & 0o077:
+            path.chmod(0o700)
+    except OSError as exc:
+        raise CacheError(f"cannot create a private cache directory {path}: {exc}") from exc
+    return path
+
+
+def _private_files(directory: Path) -> None:
+    """Create ``cache.db`` as a file only its owner may read, before SQLite opens it; tighten old ones.
+
+    SQLite creates its ``-wal`` and ``-shm`` files with the mode of the database file, so they are
+    ``0600`` as well (and are tightened here when an older version left them looser).
+    """
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(directory / "cache.db", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    if sys.platform == "win32":
+        return
+    for name in _DB_FILES:
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_IMODE((directory / name).stat().st_mode) & 0o077:
+                (directory / name).chmod(0o600)
+
+
+def _check_limit(model_name: str, limit: object) -> int:
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise ConfigurationError(
+            f"size_limit of {model_name} must be a positive number of bytes, got {limit!r}"
+        )
+    return limit
+
+
+# --- the cache directory as a whole (``zammad-orm cache stats|clear``) -----------------------------------
+
+
+@attrs.frozen
+class DiskUsage:
+    """The disk cache of one model in one namespace.
+
+    Attributes:
+        namespace: The namespace directory (a hash of server and user, see ``cache_namespace``).
+        model: The model name.
+        entries: Records stored.
+        size: Bytes of its files (the SQLite database and the files of large records).
+        path: Its directory.
+
+    """
+
+    namespace: str
+    model: str
+    entries: int
+    size: int
+    path: Path
+
+
+def _model_dirs(directory: Path) -> Iterator[tuple[str, Path]]:
+    """Yield ``(namespace, model directory)`` of every model cache below ``directory``, sorted."""
+    if not directory.is_dir():
+        return
+    for namespace in sorted(p for p in directory.iterdir() if p.is_dir() and _NAME.match(p.name)):
+        for model in sorted(p for p in namespace.iterdir() if p.is_dir() and _NAME.match(p.name)):
+            if (model / "cache.db").is_file():  # a diskcache.Cache: nothing else is counted or removed
+                yield namespace.name, model
+
+
+def _entries(database: Path) -> int:
+    try:
+        with contextlib.closing(sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)) as conn:
+            (count,) = conn.execute("SELECT COUNT(*) FROM Cache").fetchone()
+    except sqlite3.Error as exc:
+        raise CacheError(f"disk cache {database.parent}: {exc}") from exc
+    return int(count)
+
+
+def disk_usage(directory: str | os.PathLike[str] | None = None) -> list[DiskUsage]:
+    """Return the entries and bytes of every model's disk cache, by namespace and model.
+
+    Reads the SQLite files read-only; never loads an entry.
+
+    Args:
+        directory: The cache root; default :func:`default_cache_dir`.
+
+    Raises:
+        CacheError: A model's database cannot be read.
+
+    """
+    root = Path(directory) if directory is not None else default_cache_dir()
+    return [
+        DiskUsage(
+            namespace=namespace,
+            model=model.name,
+            entries=_entries(model / "cache.db"),
+            size=sum(f.stat().st_size for f in model.rglob("*") if f.is_file()),
+            path=model,
+        )
+        for namespace, model in _model_dirs(root)
+    ]
+
+
+def clear_disk_cache(directory: str | os.PathLike[str] | None = None) -> list[DiskUsage]:
+    """Remove every model's disk cache below ``directory``; return what was removed.
+
+    Only the cache's own layout is removed (``<namespace>/<model>/`` directories holding a
+    ``cache.db``), then the namespace directories and ``directory`` itself when they are empty: other
+    files in a directory that ``$ZAMMAD_ORM_CACHE_DIR`` names stay. Run it while no client uses
+    the cache.
+
+    Args:
+        directory: The cache root; default :func:`default_cache_dir`.
+
+    Raises:
+        CacheError: A directory cannot be read or removed.
+
+    """
+    root = Path(directory) if directory is not None else default_cache_dir()
+    removed = disk_usage(root)
+    try:
+        for usage in removed:
+            shutil.rmtree(usage.path)
+        namespaces = (
+            [p for p in root.iterdir() if p.is_dir() and _NAME.match(p.name)] if root.is_dir() else []
+        )
+        for directory in [*namespaces, root]:
+            with contextlib.suppress(OSError):  # not empty: something else lives there
+                directory.rmdir()
+    except OSError as exc:
+        raise CacheError(f"cannot remove the disk cache in {root}: {exc}") from exc
+    return removed

@@ -1,0 +1,239 @@
+"""The two-tier record cache: an in-process LRU in front of a persistent cache (disk or Redis).
+
+:class:`TieredCache` is what a client builds for ``cache="disk"``, a path or a Redis URL (and by default):
+reads look in the memory tier, then in the persistent tier, and an entry found there is promoted into
+memory as it is; writes go to both. The memory tier's sizes are the record cache sizes of the client
+(``DEFAULT_CACHE_SIZE``, ``client.configure_cache()``); the persistent tier has sizes of its own
+(``PERSISTENT_CACHE_SIZE``, unbounded by default) and, on disk, a byte limit per model.
+
+When the persistent tier fails — a full disk, a Redis server gone — the cache warns once with a
+:class:`~zammad_orm.errors.CacheWarning` and goes on with the memory tier alone. An entry it cannot
+decode is dropped with a warning (once per model) and counts as a miss.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from zammad_orm.cache.base import CachedRecord, RecordCache
+from zammad_orm.cache.memory import MemoryRecordCache
+from zammad_orm.errors import CacheError, CacheWarning
+
+__all__ = ["LookupCounter", "PersistentDefaults", "TieredCache"]
+
+#: Counts one read of a tier: ``(tier, model name, "hit" | "miss")`` (``Accounting.lookup``).
+LookupCounter = Callable[[Any, str, Any], None]
+#: A model's persistent-tier settings on first use: ``(size, byte limit or None)``, by model name.
+PersistentDefaults = Callable[[str], tuple[int, int | None]]
+
+
+def _bad_data(exc: CacheError) -> bool:
+    """Whether a cache error is about the data (not JSON, pickled), not about the disk or the server."""
+    return exc.__cause__ is None or isinstance(exc.__cause__, (TypeError, ValueError))
+
+
+class TieredCache:
+    """A :class:`~zammad_orm.cache.memory.MemoryRecordCache` in front of a persistent cache.
+
+    Implements :class:`~zammad_orm.interface.RecordCache`. ``size``/``configure`` are the memory tier's
+    (``0`` switches the memory tier off; the model is then read from the persistent tier alone, and
+    ``size`` answers the persistent tier's size, so that ``0`` still means "not cached at all" only when
+    both tiers are off). ``configure_persistent`` and ``configure_limit`` set the persistent tier.
+
+    Args:
+        memory: The in-process tier.
+        persistent: The persistent tier (a disk or Redis cache).
+        persistent_defaults: The persistent size and byte limit of a model on its first use.
+        on_lookup: Counts every read of a tier (the client passes its accounting).
+
+    Attributes:
+        memory: The in-process tier.
+        persistent: The persistent tier; ``None`` once it failed and the cache went on without it.
+
+    """
+
+    def __init__(
+        self,
+        memory: MemoryRecordCache,
+        persistent: RecordCache,
+        *,
+        persistent_defaults: PersistentDefaults | None = None,
+        on_lookup: LookupCounter | None = None,
+    ) -> None:
+        self.memory = memory
+        self.persistent: RecordCache | None = persistent
+        self._defaults = persistent_defaults
+        self.on_lookup = on_lookup
+        self._configured: set[str] = set()
+        self._warned: set[str] = set()
+        self._lock = threading.Lock()
+        # Writes go to both tiers, and a read from the persistent tier is promoted into memory, under one
+        # lock: two threads that store the same record leave the same (last) version in both tiers, and
+        # a promotion never puts back an older version than a write stored meanwhile.
+        self._io = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"<TieredCache {self.memory!r} in front of {self.persistent!r}>"
+
+    # -- sizes -------------------------------------------------------------------------------------------
+
+    @property
+    def default_size(self) -> int:
+        """The memory tier's size of a model nobody configured."""
+        return self.memory.default_size
+
+    def size(self, model_name: str, default: int | None = None) -> int:
+        """Return the memory tier's size of a model, or the persistent tier's when memory is off.
+
+        A model's first use configures both tiers: memory with ``default`` (its ``DEFAULT_CACHE_SIZE``),
+        the persistent tier with ``persistent_defaults`` (its ``PERSISTENT_CACHE_SIZE`` and bytes).
+        """
+        size = self.memory.size(model_name, default)
+        if model_name not in self._configured:
+            self._first_use(model_name)
+        if size != 0:
+            return size
+        persistent = self.persistent
+        return 0 if persistent is None else persistent.size(model_name)
+
+    def _first_use(self, model_name: str) -> None:
+        with self._lock:
+            if model_name in self._configured:
+                return
+            self._configured.add(model_name)
+        persistent = self.persistent
+        if self._defaults is None or persistent is None:
+            return
+        size, limit = self._defaults(model_name)
+        with self._failing("configure"):
+            persistent.size(model_name, size)
+            if limit is not None and hasattr(persistent, "configure_limit"):
+                persistent.configure_limit(model_name, limit)
+
+    def configure(self, model_name: str, size: int) -> None:
+        """Set the memory tier's size of a model (-1 unbounded, 0 off, >0 LRU entries)."""
+        self.memory.configure(model_name, size)
+
+    def configure_persistent(self, model_name: str, size: int) -> None:
+        """Set the persistent tier's size of a model (-1 unbounded, 0 off, >0 LRU entries)."""
+        self._configured.add(model_name)
+        if self.persistent is not None:
+            with self._failing("configure"):
+                self.persistent.configure(model_name, size)
+
+    def configure_limit(self, model_name: str, size_limit: int) -> None:
+        """Set the most bytes of a model's disk cache (a Redis tier has no byte limit per model)."""
+        persistent = self.persistent
+        if persistent is not None and hasattr(persistent, "configure_limit"):
+            with self._failing("configure"):
+                persistent.configure_limit(model_name, size_limit)
+
+    # -- records -----------------------------------------------------------------------------------------
+
+    def _count(self, tier: str, model_name: str, found: CachedRecord | None) -> None:
+        if self.on_lookup is not None:
+            self.on_lookup(tier, model_name, "miss" if found is None else "hit")
+
+    def get(self, model_name: str, pk: int) -> CachedRecord | None:
+        """Return the entry from memory, else from the persistent tier (promoted into memory), or ``None``."""
+        in_memory = self.memory.size(model_name) != 0
+        if in_memory:
+            found = self.memory.get(model_name, pk)
+            self._count("memory", model_name, found)
+            if found is not None:
+                return found
+        with self._io:
+            persistent = self.persistent
+            if persistent is None:
+                return None
+            found = None
+            try:
+                found = persistent.get(model_name, pk)
+            except CacheError as exc:
+                if not _bad_data(exc):
+                    self._give_up(exc)
+                    return None
+                self._warn(f"entry:{model_name}", f"{exc}; the entry is dropped and fetched again")
+                with contextlib.suppress(CacheError):
+                    persistent.delete(model_name, pk)
+            self._count("persistent", model_name, found)
+            if found is not None and in_memory:
+                self.memory.put(model_name, pk, found)
+            return found
+
+    def set(
+        self,
+        model_name: str,
+        pk: int,
+        record: dict[str, Any],
+        *,
+        updated_at: str | None = None,
+        etag: str | None = None,
+    ) -> None:
+        """Store ``record`` (with its ``updated_at`` and ``etag``) in both tiers."""
+        with self._io:
+            self.memory.set(model_name, pk, record, updated_at=updated_at, etag=etag)
+            if self.persistent is not None:
+                with self._failing("write"):
+                    self.persistent.set(model_name, pk, record, updated_at=updated_at, etag=etag)
+
+    def set_many(self, model_name: str, items: Sequence[tuple[int, dict[str, Any], str | None]]) -> None:
+        """Store several ``(pk, record, updated_at)`` in both tiers, like :meth:`set` for each, in order."""
+        with self._io:
+            self.memory.set_many(model_name, items)
+            if self.persistent is not None:
+                with self._failing("write"):
+                    self.persistent.set_many(model_name, items)
+
+    def delete(self, model_name: str, pk: int) -> None:
+        """Forget one record in both tiers."""
+        with self._io:
+            self.memory.delete(model_name, pk)
+            if self.persistent is not None:
+                with self._failing("delete"):
+                    self.persistent.delete(model_name, pk)
+
+    def clear(self, model_name: str | None = None) -> None:
+        """Forget the records of one model, or all of them, in both tiers."""
+        with self._io:
+            self.memory.clear(model_name)
+            if self.persistent is not None:
+                with self._failing("clear"):
+                    self.persistent.clear(model_name)
+
+    def close(self) -> None:
+        """Close the persistent tier."""
+        persistent, self.persistent = self.persistent, None
+        if persistent is not None:
+            persistent.close()
+
+    # -- failures ----------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _failing(self, what: str) -> Any:
+        try:
+            yield
+        except CacheError as exc:
+            if _bad_data(exc):
+                raise  # a record that is not JSON: the caller's mistake, not the cache's
+            self._give_up(exc)
+
+    def _give_up(self, exc: CacheError) -> None:
+        """Go on with the memory tier alone after the persistent tier failed."""
+        persistent, self.persistent = self.persistent, None
+        if persistent is None:
+            return
+        self._warn("tier", f"{exc}; records are kept in memory only from now on")
+        with contextlib.suppress(Exception):
+            persistent.close()
+
+    def _warn(self, key: str, message: str) -> None:
+        with self._lock:
+            if key in self._warned:
+                return
+            self._warned.add(key)
+        warnings.warn(message, CacheWarning, stacklevel=4)
