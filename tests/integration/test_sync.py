@@ -365,6 +365,26 @@ def test_explain_says_a_local_queryset_sends_nothing(client: zo.Client) -> None:
     assert "GET /api/v1/tickets/search" in client.tickets.filter(state="open").explain()
 
 
+def test_cache_stats_and_clear_cover_the_local_copies(server: Emulator, tmp_path: Path) -> None:
+    from zammad_orm.cache.files import clear_disk_cache, disk_usage
+
+    first = make_client(server, cache=f"disk:{tmp_path}")
+    first.sync(Ticket)
+    count = len(local_records(first))
+    first.close()
+    copies = [u for u in disk_usage(tmp_path) if u.model == "Ticket (local copy)"]
+    assert [u.entries for u in copies] == [count]
+    removed = clear_disk_cache(tmp_path)
+    assert "Ticket (local copy)" in {u.model for u in removed}
+    assert not (tmp_path / "replicas").exists()
+    second = make_client(server, cache=f"disk:{tmp_path}")
+    try:
+        with pytest.raises(zo.NotSynced):
+            second.tickets.local().count()
+    finally:
+        second.close()
+
+
 def test_a_broken_copy_file_raises_a_cache_error_naming_it(server: Emulator, tmp_path: Path) -> None:
     first = make_client(server, cache=f"disk:{tmp_path}")
     first.sync(Ticket)

@@ -125,10 +125,20 @@ def _model_dirs(directory: Path) -> Iterator[tuple[str, Path]]:
                 yield namespace.name, model
 
 
-def _entries(database: Path) -> int:
+def _copies(directory: Path) -> Iterator[tuple[str, Path]]:
+    """Yield ``(namespace, file)`` of every local copy (``client.sync``) below ``directory``, sorted."""
+    replicas = directory / "replicas"
+    if not replicas.is_dir():
+        return
+    for namespace in sorted(p for p in replicas.iterdir() if p.is_dir() and _NAME.match(p.name)):
+        for copy in sorted(namespace.glob("*.sqlite3")):
+            yield namespace.name, copy
+
+
+def _entries(database: Path, table: str = "Cache") -> int:
     try:
         with contextlib.closing(sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)) as conn:
-            (count,) = conn.execute("SELECT COUNT(*) FROM Cache").fetchone()
+            (count,) = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
     except sqlite3.Error as exc:
         raise CacheError(f"disk cache {database.parent}: {exc}") from exc
     return int(count)
@@ -137,7 +147,8 @@ def _entries(database: Path) -> int:
 def disk_usage(directory: str | os.PathLike[str] | None = None) -> list[DiskUsage]:
     """Return the entries and bytes of every model's disk cache, by namespace and model.
 
-    Reads the SQLite files read-only; never loads an entry.
+    The local copies of ``client.sync(Model)`` (``replicas/NAMESPACE/MODEL.sqlite3``) are listed too, as
+    model ``"MODEL (local copy)"``. Reads the SQLite files read-only; never loads an entry.
 
     Args:
         directory: The cache root; default :func:`default_cache_dir`.
@@ -156,6 +167,15 @@ def disk_usage(directory: str | os.PathLike[str] | None = None) -> list[DiskUsag
             path=model,
         )
         for namespace, model in _model_dirs(root)
+    ] + [
+        DiskUsage(
+            namespace=namespace,
+            model=f"{copy.name.removesuffix('.sqlite3')} (local copy)",
+            entries=_entries(copy, "records"),
+            size=sum(f.stat().st_size for f in copy.parent.glob(f"{copy.name}*") if f.is_file()),
+            path=copy,
+        )
+        for namespace, copy in _copies(root)
     ]
 
 
@@ -163,9 +183,9 @@ def clear_disk_cache(directory: str | os.PathLike[str] | None = None) -> list[Di
     """Remove every model's disk cache below ``directory``; return what was removed.
 
     Only the cache's own layout is removed (``<namespace>/<model>/`` directories holding a
-    ``cache.db``), then the namespace directories and ``directory`` itself when they are empty: other
-    files in a directory that ``$ZAMMAD_ORM_CACHE_DIR`` names stay. Run it while no client uses
-    the cache.
+    ``cache.db``, and the local copies ``replicas/<namespace>/<Model>.sqlite3``), then the namespace
+    directories and ``directory`` itself when they are empty: other files in a directory that
+    ``$ZAMMAD_ORM_CACHE_DIR`` names stay. Run it while no client uses the cache.
 
     Args:
         directory: The cache root; default :func:`default_cache_dir`.
@@ -178,10 +198,17 @@ def clear_disk_cache(directory: str | os.PathLike[str] | None = None) -> list[Di
     removed = disk_usage(root)
     try:
         for usage in removed:
-            shutil.rmtree(usage.path)
+            if usage.path.is_dir():
+                shutil.rmtree(usage.path)
+            else:  # a local copy: its database and SQLite's -wal and -shm beside it
+                for file in usage.path.parent.glob(f"{usage.path.name}*"):
+                    file.unlink()
         namespaces = (
             [p for p in root.iterdir() if p.is_dir() and _NAME.match(p.name)] if root.is_dir() else []
         )
+        replicas = root / "replicas"
+        if replicas.is_dir():
+            namespaces += [p for p in replicas.iterdir() if p.is_dir() and _NAME.match(p.name)] + [replicas]
         for directory in [*namespaces, root]:
             with contextlib.suppress(OSError):  # not empty: something else lives there
                 directory.rmdir()
