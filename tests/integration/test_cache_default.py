@@ -87,6 +87,7 @@ def test_per_client_sizes_and_limits(thousand: Any) -> None:
     disk = cache.persistent
     assert isinstance(disk, DiskRecordCache)
     list(client.tickets.filter(id__lte=80))
+    cache.flush()  # the rows of a search reach the disk from the cache's writer thread
     assert client.cache_size(zo.Ticket) == 10
     assert disk.size("Ticket") == 50
     assert disk.limit("Ticket") == 2**20
@@ -148,5 +149,6 @@ def test_per_model_class_attributes_size_the_persistent_tier(
     assert isinstance(disk, DiskRecordCache)
     assert (disk.size("Ticket"), disk.limit("Ticket")) == (30, 2**21)
     assert (disk.size("User"), disk.limit("User")) == (-1, 2**22)  # the client's size_limit
+    cache.flush()  # the rows of a search reach the disk from the cache's writer thread
     assert sum(disk.get("Ticket", pk) is not None for pk in range(1, 61)) == 30
     client.close()

@@ -215,6 +215,7 @@ def test_redis_tier_behind_memory(redis_cache: Callable[..., RedisRecordCache]) 
     assert entry is not None
     assert cache.memory.get("Ticket", 1) is entry
     assert accounting.snapshot().persistent["Ticket"] == CacheCounts(hits=1)
+    cache.flush()  # batches reach Redis from the cache's writer thread
     # Another process: an empty memory tier over the same namespace.
     other = TieredCache(MemoryRecordCache(), redis_cache(namespace=redis_tier.namespace))
     assert [pk for pk in range(1, 7) if other.get("Ticket", pk)] == [1, 2, 3, 4, 5]

@@ -51,6 +51,7 @@ def test_reads_fall_through_to_disk_and_promote(tmp_path: Path) -> None:
     cache.set_many("Ticket", [(pk, rec(pk), None) for pk in range(1, 6)])
     assert cache.memory.get("Ticket", 1) is None  # memory keeps the last 2
     assert cache.persistent is not None
+    cache.flush()  # set_many reaches the disk from the cache's writer thread
     assert cache.persistent.get("Ticket", 1) is not None  # disk all 5
     first = cache.get("Ticket", 1)
     assert isinstance(first, CachedRecord)
@@ -88,8 +89,38 @@ def test_first_use_takes_the_persistent_defaults(tmp_path: Path) -> None:
     assert disk.size("Ticket") == 3
     assert disk.limit("Ticket") == 2**20
     cache.set_many("Ticket", [(pk, rec(pk), None) for pk in range(1, 6)])
+    cache.flush()
     assert [pk for pk in range(1, 6) if disk.get("Ticket", pk)] == [3, 4, 5]
     cache.close()
+
+
+def test_batches_reach_the_disk_behind_the_reader_in_order_and_are_read_back(tmp_path: Path) -> None:
+    cache = tiered(tmp_path, sizes={"Ticket": 1})  # memory keeps one: reads of the others go to disk
+    for version in range(1, 4):
+        cache.set_many("Ticket", [(pk, {**rec(pk), "title": f"v{version}"}, None) for pk in range(1, 51)])
+    # A read that misses memory waits for the writes queued before it: the last version of each.
+    assert {pk: cache.get("Ticket", pk).record["title"] for pk in range(1, 51)} == dict.fromkeys(  # type: ignore[union-attr]
+        range(1, 51), "v3"
+    )
+    cache.set_many("Ticket", [(7, {**rec(7), "title": "v4"}, None)])
+    cache.close()  # finishes the queued writes first
+    again = tiered(tmp_path, sizes={"Ticket": 1})
+    assert again.get("Ticket", 7).record["title"] == "v4"  # type: ignore[union-attr]
+    again.close()
+
+
+def test_writes_queued_at_exit_are_written(tmp_path: Path) -> None:
+    script = (
+        "import sys; from zammad_orm.cache.disk import DiskRecordCache;"
+        "from zammad_orm.cache.memory import MemoryRecordCache;"
+        "from zammad_orm.cache.tiered import TieredCache;"
+        "c = TieredCache(MemoryRecordCache(), DiskRecordCache(sys.argv[1], namespace='n'));"
+        "c.set_many('Ticket', [(pk, {'id': pk}, None) for pk in range(1, 2001)])"
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True)  # exits at once
+    disk = DiskRecordCache(tmp_path, namespace="n")
+    assert all(disk.get("Ticket", pk) is not None for pk in range(1, 2001))
+    disk.close()
 
 
 # --- the default setting ---------------------------------------------------------------------------------

@@ -6,6 +6,12 @@ memory as it is; writes go to both. The memory tier's sizes are the record cache
 (``DEFAULT_CACHE_SIZE``, ``client.configure_cache()``); the persistent tier has sizes of its own
 (``PERSISTENT_CACHE_SIZE``, unbounded by default) and, on disk, a byte limit per model.
 
+The records of search pages and batches (``set_many``) are written to the persistent tier behind the
+reader's back, by a thread of the cache's own, in order: a loop over many pages does not wait for the
+disk. Every other use of the persistent tier (a read that missed memory, a single write, a delete, a
+clear, ``close()``) waits for the writes queued before it, so a cache always reads what it wrote; at the
+interpreter's exit the queued writes are finished.
+
 When the persistent tier fails — a full disk, a Redis server gone — the cache warns once with a
 :class:`~zammad_orm.errors.CacheWarning` and goes on with the memory tier alone. An entry it cannot
 decode is dropped with a warning (once per model) and counts as a miss.
@@ -13,13 +19,17 @@ decode is dropped with a warning (once per model) and counts as a miss.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import threading
+import time
 import warnings
+import weakref
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from zammad_orm.cache.base import CachedRecord, RecordCache
+from zammad_orm.cache.base import CachedRecord, RecordCache, _updated_at
 from zammad_orm.cache.memory import MemoryRecordCache
 from zammad_orm.errors import CacheError, CacheWarning
 
@@ -29,6 +39,16 @@ __all__ = ["LookupCounter", "PersistentDefaults", "TieredCache"]
 LookupCounter = Callable[[Any, str, Any], None]
 #: A model's persistent-tier settings on first use: ``(size, byte limit or None)``, by model name.
 PersistentDefaults = Callable[[str], tuple[int, int | None]]
+
+
+#: Caches with writes queued for their persistent tier: finished at the interpreter's exit.
+_QUEUED: weakref.WeakSet[TieredCache] = weakref.WeakSet()
+
+
+@atexit.register
+def _finish_queued_writes() -> None:
+    for cache in list(_QUEUED):
+        cache.flush()
 
 
 def _bad_data(exc: CacheError) -> bool:
@@ -75,6 +95,13 @@ class TieredCache:
         # lock: two threads that store the same record leave the same (last) version in both tiers, and
         # a promotion never puts back an older version than a write stored meanwhile.
         self._io = threading.RLock()
+        # ``set_many`` writes queued for the persistent tier, and the thread that writes them (None: idle).
+        self._queue: deque[tuple[str, list[tuple[int, dict[str, Any], str | None]]]] = deque()
+        self._queued = threading.Condition()
+        self._writer: threading.Thread | None = None
+        self._disk = threading.Lock()  # one write to the persistent tier at a time (the writer's or another)
+        # The newest entry of each record queued and not written yet: reads find it before the disk does.
+        self._waiting: dict[tuple[str, int], CachedRecord] = {}
 
     def __repr__(self) -> str:
         return f"<TieredCache {self.memory!r} in front of {self.persistent!r}>"
@@ -120,6 +147,7 @@ class TieredCache:
 
     def configure_persistent(self, model_name: str, size: int) -> None:
         """Set the persistent tier's size of a model (-1 unbounded, 0 off, >0 LRU entries)."""
+        self.flush()  # after the writes queued before
         self._configured.add(model_name)
         if self.persistent is not None:
             with self._failing("configure"):
@@ -127,6 +155,7 @@ class TieredCache:
 
     def configure_limit(self, model_name: str, size_limit: int) -> None:
         """Set the most bytes of a model's disk cache (a Redis tier has no byte limit per model)."""
+        self.flush()
         persistent = self.persistent
         if persistent is not None and hasattr(persistent, "configure_limit"):
             with self._failing("configure"):
@@ -147,7 +176,14 @@ class TieredCache:
             if found is not None:
                 return found
         with self._io:
-            persistent = self.persistent
+            with self._queued:  # written, not on disk yet (and the memory tier evicted it meanwhile)
+                waiting = self._waiting.get((model_name, pk))
+            if waiting is not None:
+                self._count("persistent", model_name, waiting)
+                if in_memory:
+                    self.memory.put(model_name, pk, waiting)
+                return waiting
+            persistent = self.persistent  # read without the writer's lock: SQLite and Redis read beside it
             if persistent is None:
                 return None
             found = None
@@ -175,23 +211,66 @@ class TieredCache:
         etag: str | None = None,
     ) -> None:
         """Store ``record`` (with its ``updated_at`` and ``etag``) in both tiers."""
-        with self._io:
+        self.flush()
+        with self._io, self._disk:
             self.memory.set(model_name, pk, record, updated_at=updated_at, etag=etag)
             if self.persistent is not None:
                 with self._failing("write"):
                     self.persistent.set(model_name, pk, record, updated_at=updated_at, etag=etag)
 
     def set_many(self, model_name: str, items: Sequence[tuple[int, dict[str, Any], str | None]]) -> None:
-        """Store several ``(pk, record, updated_at)`` in both tiers, like :meth:`set` for each, in order."""
+        """Store several ``(pk, record, updated_at)`` in both tiers, like :meth:`set` for each, in order.
+
+        The memory tier has them when this returns; the persistent tier gets them from the cache's writer
+        thread (see :meth:`flush`).
+        """
         with self._io:
             self.memory.set_many(model_name, items)
-            if self.persistent is not None:
-                with self._failing("write"):
-                    self.persistent.set_many(model_name, items)
+        if self.persistent is None or not items:
+            return
+        now = time.time()
+        with self._queued:
+            self._queue.append((model_name, list(items)))
+            for pk, record, updated in items:
+                self._waiting[(model_name, pk)] = CachedRecord(record, now, _updated_at(record, updated))
+            if self._writer is None:
+                _QUEUED.add(self)
+                self._writer = threading.Thread(target=self._write_queued, name="zammad-cache", daemon=True)
+                self._writer.start()
+
+    def flush(self) -> None:
+        """Wait until the writes queued for the persistent tier are written."""
+        with self._queued:
+            while self._writer is not None and self._writer is not threading.current_thread():
+                self._queued.wait()
+
+    def _write_queued(self) -> None:
+        while True:
+            with self._queued:
+                if not self._queue:
+                    self._writer = None
+                    self._queued.notify_all()
+                    return
+                model_name, items = self._queue.popleft()
+            persistent = self.persistent  # None: gone since, the records stay in memory only
+            # Warnings a filter turns into errors have nobody to catch them in this thread.
+            with contextlib.suppress(Warning):
+                try:
+                    if persistent is not None:
+                        with self._disk, self._failing("write"):
+                            persistent.set_many(model_name, items)
+                except CacheError as exc:  # a record that is not JSON: nobody to raise it to any more
+                    self._warn(f"write:{model_name}", f"{exc}; these records are kept in memory only")
+            with self._queued:  # written: reads find them on disk now (unless queued again since)
+                for pk, record, _ in items:
+                    waiting = self._waiting.get((model_name, pk))
+                    if waiting is not None and waiting.record is record:
+                        del self._waiting[(model_name, pk)]
 
     def delete(self, model_name: str, pk: int) -> None:
         """Forget one record in both tiers."""
-        with self._io:
+        self.flush()
+        with self._io, self._disk:
             self.memory.delete(model_name, pk)
             if self.persistent is not None:
                 with self._failing("delete"):
@@ -199,14 +278,16 @@ class TieredCache:
 
     def clear(self, model_name: str | None = None) -> None:
         """Forget the records of one model, or all of them, in both tiers."""
-        with self._io:
+        self.flush()
+        with self._io, self._disk:
             self.memory.clear(model_name)
             if self.persistent is not None:
                 with self._failing("clear"):
                     self.persistent.clear(model_name)
 
     def close(self) -> None:
-        """Close the persistent tier."""
+        """Finish the queued writes and close the persistent tier."""
+        self.flush()
         persistent, self.persistent = self.persistent, None
         if persistent is not None:
             persistent.close()
@@ -227,9 +308,9 @@ class TieredCache:
         persistent, self.persistent = self.persistent, None
         if persistent is None:
             return
-        self._warn("tier", f"{exc}; records are kept in memory only from now on")
         with contextlib.suppress(Exception):
             persistent.close()
+        self._warn("tier", f"{exc}; records are kept in memory only from now on")
 
     def _warn(self, key: str, message: str) -> None:
         with self._lock:
