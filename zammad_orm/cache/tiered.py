@@ -41,6 +41,8 @@ LookupCounter = Callable[[Any, str, Any], None]
 PersistentDefaults = Callable[[str], tuple[int, int | None]]
 
 
+#: The most batches queued for a persistent tier; a writer further behind makes ``set_many`` wait.
+MAX_QUEUED = 4
 #: Caches with writes queued for their persistent tier: finished at the interpreter's exit.
 _QUEUED: weakref.WeakSet[TieredCache] = weakref.WeakSet()
 
@@ -237,6 +239,8 @@ class TieredCache:
                 _QUEUED.add(self)
                 self._writer = threading.Thread(target=self._write_queued, name="zammad-cache", daemon=True)
                 self._writer.start()
+            while len(self._queue) > MAX_QUEUED and self._writer is not threading.current_thread():
+                self._queued.wait()  # the writer is behind: wait, so that what is queued stays bounded
 
     def flush(self) -> None:
         """Wait until the writes queued for the persistent tier are written."""
@@ -252,6 +256,7 @@ class TieredCache:
                     self._queued.notify_all()
                     return
                 model_name, items = self._queue.popleft()
+                self._queued.notify_all()
             persistent = self.persistent  # None: gone since, the records stay in memory only
             # Warnings a filter turns into errors have nobody to catch them in this thread.
             with contextlib.suppress(Warning):
