@@ -38,6 +38,17 @@ class UsageError(Exception):
     """A command line that cannot be run as written (exit status 2); nothing was sent."""
 
 
+def whole_number(text: str) -> int:
+    """Parse an argument that counts something: a whole number >= 0 (argparse's ``type=``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
 def connect(args: argparse.Namespace) -> Any:
     """Return a client for the server of the environment (``ZAMMAD_URL`` and its credentials).
 

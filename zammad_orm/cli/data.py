@@ -16,7 +16,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from zammad_orm.cli.common import UsageError, add_filter_arguments, filtered, names, plain_value
+from zammad_orm.cli.common import (
+    UsageError,
+    add_filter_arguments,
+    filtered,
+    names,
+    plain_value,
+    whole_number,
+)
 from zammad_orm.cli.writers import FORMATS, arrow_schema, atomic_file, write_parquet, write_rows
 
 __all__ = ["EXPORT_FORMATS", "default_columns", "register"]
@@ -48,17 +55,7 @@ def _row_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--order", metavar="FIELD,...", help="ordering, as order_by() takes it (-created_at: descending)"
     )
-    parser.add_argument("--limit", type=_positive, metavar="N", help="at most N rows")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+    parser.add_argument("--limit", type=whole_number, metavar="N", help="at most N rows")
 
 
 def register(sub: Any) -> None:

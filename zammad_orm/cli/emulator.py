@@ -17,6 +17,8 @@ import threading
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from zammad_orm.cli.common import whole_number
+
 if TYPE_CHECKING:
     from zammad_orm.testing import Emulator
 
@@ -38,23 +40,13 @@ def _port(text: str) -> int:
     return value
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
 def _version_option(parser: argparse.ArgumentParser, help_text: str) -> None:
     parser.add_argument("--zammad-version", choices=("6.2", "6.5"), default="6.2", help=help_text)
 
 
 def _emulator_options(parser: argparse.ArgumentParser, *, demo_default: int) -> None:
     parser.add_argument(
-        "--demo", type=_count, default=demo_default, metavar="N", help="demo tickets to generate"
+        "--demo", type=whole_number, default=demo_default, metavar="N", help="demo tickets to generate"
     )
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the demo data (default 0)")
     _version_option(
