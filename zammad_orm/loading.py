@@ -19,6 +19,7 @@ import attrs
 from zammad_orm import errors
 from zammad_orm.accounting import Accounting, NPlusOneDetector, endpoint_of
 from zammad_orm.cache import RecordCache
+from zammad_orm.cache.base import get_many
 from zammad_orm.facts import ServerFacts
 from zammad_orm.identity import IdentityMap
 from zammad_orm.models import Model, registry
@@ -187,8 +188,9 @@ class RecordLoader(Revalidation):
         Live objects (in the identity map) are updated at once. The other records only go to the record
         cache, one write per model: most assets are never looked at, and a relation that needs one
         builds the object from the cache without a request. The same agents, groups and organizations
-        come with every page of a search; a record this client already stored with the same
-        ``updated_at`` (in an unbounded cache) is skipped without reading the cache.
+        come with every page of a search; a record whose version (``updated_at``) this client merged
+        from an earlier page already is skipped: a live object without comparing the records, a cached
+        one (in an unbounded cache) without reading the cache. The cache is read once per model and page.
         """
         if not isinstance(assets, Mapping):
             return
@@ -199,33 +201,46 @@ class RecordLoader(Revalidation):
             size = self.cache_size(model_class)
             name = model_class._meta.name
             marks = self._asset_marks
-            batch: list[tuple[int, dict[str, Any], str | None]] = []
+            unseen: dict[int, Mapping[str, Any]] = {}
             for record in records.values():
                 pk = record.get("id") if isinstance(record, Mapping) else None
                 if not isinstance(pk, int):
                     continue
-                if size == 0 or self.identity.get(model_class, pk) is not None:
-                    self.load(model_class, record)
-                    continue
                 updated = record.get("updated_at")
-                if size < 0 and updated is not None and marks.get((name, pk)) == updated:
+                seen = updated is not None and marks.get((name, pk)) == updated
+                if size == 0 or self.identity.get(model_class, pk) is not None:
+                    if not seen:  # the same version came with an earlier page: merged then
+                        self.load(model_class, record)
+                        if updated is not None:
+                            marks[(name, pk)] = updated
                     continue
-                merged = self._merge_cached(name, pk, record)
-                if merged is not None:
-                    batch.append((pk, merged, updated if isinstance(updated, str) else None))
+                if size < 0 and seen:
+                    continue
+                unseen[pk] = record
                 if size < 0:
                     marks[(name, pk)] = updated
-            if batch:
-                self.cache.set_many(name, batch)
+            if unseen:
+                self._store_assets(name, unseen)
 
-    def _merge_cached(self, name: str, pk: int, record: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Return the record to cache: merged over the cached one (assets may be partial), or ``None``."""
-        before = self.cache.get(name, pk)
-        if before is None:
-            return dict(record)
-        if before.record == record or record.items() <= before.record.items():
-            return None  # nothing new (assets repeat across search pages; equality is the cheaper test)
-        return {**before.record, **record}
+    def _store_assets(self, name: str, records: dict[int, Mapping[str, Any]]) -> None:
+        """Cache asset records, each merged over the copy the cache holds (assets may be partial).
+
+        The cache is read once for the batch; records that add nothing to their copy are not written.
+        """
+        held = get_many(self.cache, name, list(records))
+        batch: list[tuple[int, dict[str, Any], str | None]] = []
+        for pk, record in records.items():
+            before = held.get(pk)
+            if before is None:
+                merged = dict(record)
+            elif before.record == record or record.items() <= before.record.items():
+                continue  # nothing new (assets repeat across search pages; equality is the cheaper test)
+            else:
+                merged = {**before.record, **record}
+            updated = record.get("updated_at")
+            batch.append((pk, merged, updated if isinstance(updated, str) else None))
+        if batch:
+            self.cache.set_many(name, batch)
 
     def adopt(self, obj: Model) -> None:
         """Register an instance that was just saved, refreshed or created through this client."""

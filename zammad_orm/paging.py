@@ -202,7 +202,8 @@ def iterate_search(
     first = form is not None  # the first page is seen before the next ones are asked for
     preload = form is None and not stream and stop is None and plan.raw is None
     told = False  # the first yielded page carries the total of [start, stop) when the reply tells it
-    with _Fetcher(client, plan.path, params, in_flight) as fetcher:
+    bulk = _BulkLoad(stream=stream)
+    with _Fetcher(client, plan.path, params, in_flight) as fetcher, contextlib.closing(bulk):
         while remaining is None or remaining > 0:
             last = SEARCH_WINDOW // size  # the last page number inside the window
             if remaining is not None:
@@ -221,6 +222,7 @@ def iterate_search(
                 expanded = fetcher.asked.get("expand") == "true"
                 with _no_gc_pauses():
                     decoded = decode_search(client, model, reply, expanded=expanded, stream=stream)
+                    bulk.page_done()
                 rows, total = decoded.rows, None
                 if not told:
                     told, total = True, decoded.total
@@ -400,6 +402,36 @@ def unsent_tables(client: ClientAPI, model: Any, reply: Any) -> list[str]:
         if not client.facts.has_table(meta.endpoint) and meta.endpoint not in paths:
             paths.append(meta.endpoint)
     return paths
+
+
+class _BulkLoad:
+    """The garbage collector's part in loading a whole result (``list(qs)``; not a stream).
+
+    No code of the caller runs between the pages of a whole result, and the objects of every page stay
+    alive until the result is read, so each collection on the way would walk all the pages loaded
+    before, again: about a fifth of the time of a 10,000-row loop. Instead each page is decoded with
+    the collector paused (:func:`_no_gc_pauses`) and its objects are then moved out of the collector's
+    sight (``gc.freeze()``); :meth:`close` gives them back at once (``gc.unfreeze()``: they join the
+    oldest generation, which the collector walks again only after it grew by a quarter). Cyclic garbage
+    made meanwhile, by any thread, is collected after ``close``. A program that froze objects itself
+    (``gc.get_freeze_count()``) is left alone: its pages are only decoded with the collector paused.
+    """
+
+    def __init__(self, *, stream: bool) -> None:
+        self.allowed = not stream and gc.isenabled() and not gc.get_freeze_count()
+        self.freezing = False
+
+    def page_done(self) -> None:
+        """Move the objects of the page just decoded (and everything older) out of the collector's sight."""
+        if self.allowed:
+            self.freezing = True
+            gc.freeze()
+
+    def close(self) -> None:
+        """Give the frozen objects back to the collector."""
+        if self.freezing:
+            self.freezing = False
+            gc.unfreeze()
 
 
 @contextlib.contextmanager

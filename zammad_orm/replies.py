@@ -93,28 +93,44 @@ def attach_assets(client: ClientAPI, rows: list[Any], assets: Mapping[str, Any],
     kept by the rows that refer to them, as a relation read keeps what it resolved. They are not written
     to the record cache here (:meth:`~zammad_orm.interface.ClientAPI.load_assets` does that). ``merged``:
     ``load_assets`` has merged these assets into the live objects already (not so when streaming).
+    Relations to a reference table, which Zammad leaves out of ``assets`` (a ticket's state and
+    priority), get the objects the identity map holds. The ids are read from the rows' records: a row
+    whose id was changed locally since is checked when the relation is read (the kept object's id must
+    match), so nothing is attached wrongly.
     """
     model = type(rows[0])
-    for rel in model._meta.relations.values():
+    meta = model._meta
+    for rel in meta.relations.values():
         if rel.kind != "fk" or rel.local is None:
             continue
         target = related_model(model, rel.target)
-        records = assets.get(target._meta.asset_key) if target is not None else None
-        if not isinstance(records, Mapping) or not records:
+        if target is None:
             continue
+        records = assets.get(target._meta.asset_key)
+        if not isinstance(records, Mapping) or not records:
+            if not target._meta.table:
+                continue
+            records = None  # a reference table: the objects the identity map holds
+        info = meta.fields.get(rel.local)
+        wire = info.wire if info is not None else rel.local
         built: dict[int, Any] = {}
         for row in rows:
-            pk = getattr(row, rel.local)
+            pk = row._raw.get(wire)
             kept = row._rel
-            if not isinstance(pk, int) or rel.name in kept:
+            if type(pk) is not int or rel.name in kept:
                 continue
             obj = built.get(pk)
             if obj is None:
-                record = records.get(str(pk))
-                if not isinstance(record, Mapping):
-                    continue
-                live = client.identity.get(target, pk) if merged else None
-                obj = live if live is not None else client.load(target, record, store=False)
+                if records is None:
+                    obj = client.identity.get(target, pk)
+                    if obj is None:
+                        continue
+                else:
+                    record = records.get(str(pk))
+                    if not isinstance(record, Mapping):
+                        continue
+                    live = client.identity.get(target, pk) if merged else None
+                    obj = live if live is not None else client.load(target, record, store=False)
                 built[pk] = obj
             kept[rel.name] = obj
 

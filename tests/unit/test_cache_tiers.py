@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import sqlite3
@@ -301,10 +300,20 @@ def test_a_full_disk_degrades_to_memory_with_one_warning(
     cache = tiered(tmp_path)
     cache.set("Ticket", 1, rec(1))
 
-    def full(self: Any, value: Any, read: bool, key: Any = None) -> Any:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    class FullDisk:
+        """SQLite's connection on a full disk: every write fails as SQLite reports ENOSPC (SQLITE_FULL)."""
 
-    monkeypatch.setattr(jsondisk.JSONDisk, "store", full)
+        def __init__(self, connection: sqlite3.Connection) -> None:
+            self.connection = connection
+
+        def executemany(self, *args: Any) -> Any:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.connection, name)
+
+    real = jsondisk.Cache._con
+    monkeypatch.setattr(jsondisk.Cache, "_con", property(lambda self: FullDisk(real.fget(self))))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         cache.set("Ticket", 2, rec(2))

@@ -16,7 +16,7 @@ from typing import Any
 from zammad_orm.errors import CacheError, ConfigurationError, FieldError
 from zammad_orm.interface import CachedRecord, RecordCache
 
-__all__ = ["DEFAULT_SIZE", "CachedRecord", "RecordCache"]
+__all__ = ["DEFAULT_SIZE", "CachedRecord", "RecordCache", "get_many"]
 
 #: The size of a model nobody configured: unbounded.
 DEFAULT_SIZE = -1
@@ -114,6 +114,18 @@ def _decode(text: str | bytes, where: str) -> CachedRecord:
     ):
         raise CacheError(f"{where}: the cache entry does not have the expected shape; clear the cache")
     return CachedRecord(entry["record"], float(entry["fetched_at"]), entry["updated_at"], entry.get("etag"))
+
+
+def get_many(cache: RecordCache, model_name: str, pks: Sequence[int]) -> dict[int, CachedRecord]:
+    """Return the entries ``cache`` holds of several ids.
+
+    The cache's own ``get_many`` when it has one (the disk cache reads a batch with one query), else one
+    :meth:`~RecordCache.get` per id.
+    """
+    batch = getattr(cache, "get_many", None)
+    if batch is not None:
+        return batch(model_name, pks)  # type: ignore[no-any-return]
+    return {pk: found for pk in pks if (found := cache.get(model_name, pk)) is not None}
 
 
 class _Sizes:

@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from zammad_orm.cache.base import CachedRecord, RecordCache, _updated_at
+from zammad_orm.cache.base import CachedRecord, RecordCache, _updated_at, get_many
 from zammad_orm.cache.memory import MemoryRecordCache
 from zammad_orm.errors import CacheError, CacheWarning
 
@@ -203,6 +203,50 @@ class TieredCache:
                 self.memory.put(model_name, pk, found)
             return found
 
+    def get_many(self, model_name: str, pks: Sequence[int]) -> dict[int, CachedRecord]:
+        """Return the entries found of several ids, like :meth:`get` for each.
+
+        The ids memory does not hold are read from the persistent tier in one batch.
+        """
+        in_memory = self.memory.size(model_name) != 0
+        found: dict[int, CachedRecord] = {}
+        missing: list[int] = []
+        for pk in pks:
+            entry = self.memory.get(model_name, pk) if in_memory else None
+            if in_memory:
+                self._count("memory", model_name, entry)
+            if entry is not None:
+                found[pk] = entry
+            else:
+                missing.append(pk)
+        if not missing:
+            return found
+        with self._io:
+            with self._queued:
+                waiting = {pk: w for pk in missing if (w := self._waiting.get((model_name, pk))) is not None}
+            persistent = self.persistent
+            rest = [pk for pk in missing if pk not in waiting]
+            stored: dict[int, CachedRecord] = {}
+            if persistent is not None and rest:
+                try:
+                    stored = get_many(persistent, model_name, rest)
+                except CacheError as exc:
+                    if not _bad_data(exc):
+                        self._give_up(exc)
+                        return found
+                    # An entry that cannot be decoded: read one by one, dropping the bad one with a warning.
+                    stored = {pk: entry for pk in rest if (entry := self.get(model_name, pk)) is not None}
+                    rest = []
+            for pk in rest:
+                self._count("persistent", model_name, stored.get(pk))
+            for pk, entry in {**waiting, **stored}.items():
+                if pk in waiting:
+                    self._count("persistent", model_name, entry)
+                if in_memory:
+                    self.memory.put(model_name, pk, entry)
+                found[pk] = entry
+        return found
+
     def set(
         self,
         model_name: str,
@@ -255,22 +299,30 @@ class TieredCache:
                     self._writer = None
                     self._queued.notify_all()
                     return
-                model_name, items = self._queue.popleft()
+                # Everything queued, one write (one transaction) per model, in the order queued.
+                batches: dict[str, list[tuple[int, dict[str, Any], str | None]]] = {}
+                while self._queue:
+                    model_name, items = self._queue.popleft()
+                    batches.setdefault(model_name, []).extend(items)
                 self._queued.notify_all()
-            persistent = self.persistent  # None: gone since, the records stay in memory only
-            # Warnings a filter turns into errors have nobody to catch them in this thread.
-            with contextlib.suppress(Warning):
-                try:
-                    if persistent is not None:
-                        with self._disk, self._failing("write"):
-                            persistent.set_many(model_name, items)
-                except CacheError as exc:  # a record that is not JSON: nobody to raise it to any more
-                    self._warn(f"write:{model_name}", f"{exc}; these records are kept in memory only")
-            with self._queued:  # written: reads find them on disk now (unless queued again since)
-                for pk, record, _ in items:
-                    waiting = self._waiting.get((model_name, pk))
-                    if waiting is not None and waiting.record is record:
-                        del self._waiting[(model_name, pk)]
+            for model_name, items in batches.items():
+                self._write_batch(model_name, items)
+
+    def _write_batch(self, model_name: str, items: list[tuple[int, dict[str, Any], str | None]]) -> None:
+        persistent = self.persistent  # None: gone since, the records stay in memory only
+        # Warnings a filter turns into errors have nobody to catch them in this thread.
+        with contextlib.suppress(Warning):
+            try:
+                if persistent is not None:
+                    with self._disk, self._failing("write"):
+                        persistent.set_many(model_name, items)
+            except CacheError as exc:  # a record that is not JSON: nobody to raise it to any more
+                self._warn(f"write:{model_name}", f"{exc}; these records are kept in memory only")
+        with self._queued:  # written: reads find them on disk now (unless queued again since)
+            for pk, record, _ in items:
+                waiting = self._waiting.get((model_name, pk))
+                if waiting is not None and waiting.record is record:
+                    del self._waiting[(model_name, pk)]
 
     def delete(self, model_name: str, pk: int) -> None:
         """Forget one record in both tiers."""

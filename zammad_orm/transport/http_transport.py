@@ -114,8 +114,9 @@ class HTTPTransport(BaseTransport):
                 # Follow redirects (http -> https, a moved host) only where repeating is harmless;
                 # requests drops the Authorization header when the host changes.
                 allow_redirects=method in ("GET", "HEAD"),
+                stream=True,
             )
-            content = reply.content  # read already (stream=False); named here so errors map below
+            content = _read_body(reply)
         except requests.exceptions.Timeout as exc:
             where = loggable_url(url)
             timeout = Timeout(f"{method} {where}: no answer within {self.timeout} s ({_reason(exc)})")
@@ -151,6 +152,27 @@ class HTTPTransport(BaseTransport):
             method=method,
             elapsed=time.perf_counter() - started,
         )
+
+
+def _read_body(reply: requests.Response) -> bytes:
+    """Read a streamed reply's whole body in one call and give its connection back to the pool.
+
+    ``reply.content`` would read it in 10 KB chunks, each a turn of the GIL: while another thread
+    decodes a page, each turn waits up to the interpreter's switch interval (5 ms), and a page of
+    600 KB arrived seconds late. urllib3's errors become the ones ``reply.content`` raises.
+    """
+    try:
+        content = reply.raw.read(decode_content=True) or b""
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from exc
+    except urllib3.exceptions.ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from exc
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.exceptions.ConnectionError(exc) from exc
+    reply._content = content
+    reply._content_consumed = True  # type: ignore[attr-defined]  # as reply.content sets it
+    reply.close()  # the body is read: the connection goes back to the pool
+    return content
 
 
 def _never_connected(exc: BaseException) -> bool:
