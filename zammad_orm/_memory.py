@@ -99,7 +99,7 @@ def after_whole_result(callback: Callable[[], None]) -> bool:
     """
     if not getattr(_WHOLE, "reading", False):
         return False
-    if all(known is not callback for known in _WHOLE.after):
+    if callback not in _WHOLE.after:  # a bound method equals another of the same object and function
         _WHOLE.after.append(callback)
     return True
 
