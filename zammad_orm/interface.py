@@ -19,7 +19,7 @@ import attrs
 
 from zammad_orm.facts import ServerFacts
 
-__all__ = ["CachedRecord", "ClientAPI", "IdentityView", "ModelLike", "RecordCache", "Reply"]
+__all__ = ["CachedRecord", "CachedReplies", "ClientAPI", "IdentityView", "ModelLike", "RecordCache", "Reply"]
 
 
 class ModelLike(Protocol):
@@ -135,6 +135,14 @@ class Reply(Protocol):
         ...
 
 
+class CachedReplies(Protocol):
+    """The replies of QuerySet reads a client keeps (``client.replies``: :mod:`zammad_orm.reply_cache`)."""
+
+    def send(self, model: Any, path: str, params: Mapping[str, Any] | None = None) -> Reply:
+        """``GET path`` for rows of ``model``: the stored reply while fresh, else asked (conditionally)."""
+        ...
+
+
 class ClientAPI(Protocol):
     """What the layers below :mod:`zammad_orm.client` use of a client.
 
@@ -145,6 +153,7 @@ class ClientAPI(Protocol):
         identity: The identity map (one object per ``(model, id)``).
         cache: The record cache under it.
         page_concurrency: Most search pages of one query on the wire at once.
+        replies: The replies of QuerySet reads kept in the record cache (:class:`CachedReplies`).
 
     """
 
@@ -165,6 +174,9 @@ class ClientAPI(Protocol):
 
     @property
     def page_concurrency(self) -> int: ...  # noqa: D102
+
+    @property
+    def replies(self) -> CachedReplies: ...  # noqa: D102
 
     def request(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from .compiler import compile_expression
-from .errors import DecodeError, QueryError
-from .expr import Lookup, MatchAll, MatchNone, Node, conjoin, disjoin
+from .errors import DecodeError
+from .expr import Lookup, MatchAll, Node, conjoin
+from .keyset import keyset_after
 from .references import related_model
 from .replies import Page, decode_search, reply_ids
 
@@ -66,6 +67,8 @@ class SearchPlan:
         params: More request parameters (``expand``).
         allow_stars: ``False`` on Zammad 6.5+, which deletes ``*`` from queries; a callable is asked only
             when a query holds a ``*`` (so a client learns its server's version only when it matters).
+        cached: Send the pages through ``client.replies``: a QuerySet's reads, answered from the record
+            cache while fresh (:mod:`zammad_orm.reply_cache`).
 
     """
 
@@ -76,6 +79,7 @@ class SearchPlan:
     page_size: int = SEARCH_PAGE_SIZE
     params: Mapping[str, Any] = attrs.field(factory=dict)
     allow_stars: bool | Callable[[], bool] = True
+    cached: bool = False
 
     def query(self, after: Node | None = None) -> str:
         """Return the query string, narrowed to rows after a keyset position when given."""
@@ -121,45 +125,6 @@ class SearchPlan:
         }
 
 
-def keyset_after(ordering: Sequence[tuple[str, bool]], row: Any) -> Node:
-    """Return the filter of the rows that sort strictly after ``row``.
-
-    Missing values sort last in both directions, as in Elasticsearch. For keys ``(k1, k2, id)``:
-    ``k1 after v1 OR (k1 = v1 AND (k2 after v2 OR (k2 = v2 AND id after v3)))``.
-
-    Raises:
-        QueryError: ``row`` lacks a sort column.
-
-    """
-    clauses: list[Node] = []
-    equal: list[Node] = []
-    for column, descending in ordering:
-        if not hasattr(row, column):
-            raise QueryError(f"cannot page past the search window: rows have no {column!r}")
-        value = getattr(row, column)
-        if value is None:
-            strictly: Node = MatchNone()
-            same: Node = Lookup(column, "isnull", True)
-        elif isinstance(value, bool):
-            strictly = _bool_after(column, value, descending)
-            same = Lookup(column, "exact", value)
-        else:
-            after = Lookup(column, "lt" if descending else "gt", value)
-            # Missing values sort last; ids are never missing.
-            strictly = after if column == "id" else disjoin([after, Lookup(column, "isnull", True)])
-            same = Lookup(column, "exact", value)
-        clauses.append(conjoin([*equal, strictly]))
-        equal.append(same)
-    return disjoin(clauses)
-
-
-def _bool_after(column: str, value: bool, descending: bool) -> Node:
-    missing = Lookup(column, "isnull", True)
-    if value != descending:  # last non-null value in this direction: only nulls follow
-        return missing
-    return disjoin([Lookup(column, "exact", not value), missing])
-
-
 def iterate_search(
     client: ClientAPI,
     model: type[M],
@@ -203,7 +168,8 @@ def iterate_search(
     preload = form is None and not stream and stop is None and plan.raw is None
     told = False  # the first yielded page carries the total of [start, stop) when the reply tells it
     bulk = _BulkLoad(stream=stream)
-    with _Fetcher(client, plan.path, params, in_flight) as fetcher, contextlib.closing(bulk):
+    cache = model if plan.cached else None
+    with _Fetcher(client, plan.path, params, in_flight, cache) as fetcher, contextlib.closing(bulk):
         while remaining is None or remaining > 0:
             last = SEARCH_WINDOW // size  # the last page number inside the window
             if remaining is not None:
@@ -287,6 +253,7 @@ class _Fetcher:
     """The page requests of one paged read: in order, with up to ``in_flight`` of them on the wire.
 
     ``params(page, after)`` makes the parameters of page ``page`` (after keyset position ``after``).
+    With a ``model``, the pages are sent through ``client.replies`` (replies of that model's rows).
     """
 
     def __init__(
@@ -295,8 +262,14 @@ class _Fetcher:
         path: str,
         params: Callable[[int, Node | None], Mapping[str, Any]],
         in_flight: int,
+        model: Any = None,
     ) -> None:
         self._client = client
+        self._get: Callable[..., Reply] = (  # (path, params=...)
+            functools.partial(client.send, "GET")
+            if model is None
+            else functools.partial(client.replies.send, model)
+        )
         self._path = path
         self._params = params
         self._in_flight = max(1, in_flight)
@@ -348,15 +321,13 @@ class _Fetcher:
         params = self._params(self.page, self._after)
         self.page += 1
         if self._pool is None:
-            call = functools.partial(self._client.send, "GET", self._path, params=params)
+            call = functools.partial(self._get, self._path, params=params)
             self._queue.append((call, None, params))
             return
         # Each request runs in a copy of this context: impersonation (``on_behalf_of``) is a context variable.
         # The worker only sends: the reply is decoded by the reader, so that a page's many small objects
         # are made in one thread (in workers they spread over per-thread allocator arenas: 3× the RSS).
-        future = self._pool.submit(
-            contextvars.copy_context().run, self._client.send, "GET", self._path, params=params
-        )
+        future = self._pool.submit(contextvars.copy_context().run, self._get, self._path, params=params)
         self._queue.append((future.result, future, params))
 
     def preload(self, client: ClientAPI, paths: Sequence[str]) -> None:
@@ -498,7 +469,10 @@ def _id_pages(
         params.pop("full", None)
         if first and ask_total:
             params["only_total_count"] = "true"
-        reply = client.request("GET", plan.path, params=params)
+        if plan.cached:
+            reply = client.replies.send(model, plan.path, params).json()
+        else:
+            reply = client.request("GET", plan.path, params=params)
         if isinstance(reply, dict) and isinstance(reply.get("total_count"), int) and first and ask_total:
             client.facts.note_generation("unified")
             yield reply["total_count"]
@@ -535,6 +509,7 @@ def iterate_index(
     expand: bool | None = None,
     full: bool = False,
     in_flight: int = 1,
+    cached: bool = False,
 ) -> Iterator[list[M]]:
     """Yield the objects of an index endpoint, page by page from ``page``, until a page comes back short.
 
@@ -550,6 +525,7 @@ def iterate_index(
             rows refer to (client-side filtering reads them), and their ``total_count`` tells how many
             pages there are: no empty last page, and the rest are asked for ``in_flight`` at a time.
         in_flight: Most page requests on the wire at once, once the number of pages is known.
+        cached: Send the pages through ``client.replies`` (a QuerySet's client-side filter).
 
     Raises:
         DecodeError: A reply is not a list of records (nor an object holding one under the model's key).
@@ -565,7 +541,7 @@ def iterate_index(
         return asked
 
     seen = (page - 1) * page_size
-    with _Fetcher(client, path, query, in_flight) as fetcher:
+    with _Fetcher(client, path, query, in_flight, model if cached else None) as fetcher:
         fetcher.start(None, page, page)  # the first page alone: it may tell how many there are
         while (answer := fetcher.next()) is not None:
             with _no_gc_pauses():

@@ -443,6 +443,7 @@ class QuerySet(Analysis, Writes[M]):
             page_size=size,
             params=extra,
             allow_stars=lambda: client.facts.generation != "unified",
+            cached=self._raw is None,  # the seed API's search(query) asks every time
         )
 
     @property
