@@ -45,7 +45,7 @@ from zammad_orm.errors import CacheError, CacheWarning
 if TYPE_CHECKING:
     from zammad_orm.interface import CachedRecord, RecordCache, Reply
 
-__all__ = ["MEMORY_SIZE", "REPLIES", "STAMPS", "ReplyCache", "request_key"]
+__all__ = ["MEMORY_SIZE", "REPLIES", "STAMPS", "ReplyCache", "reply_id", "request_key"]
 
 #: The model name of the reply entries in the record cache.
 REPLIES = "Reply"
@@ -58,7 +58,7 @@ _READS = frozenset({"GET", "HEAD"})
 
 #: ``send(method, path, params=..., headers=...)``: the client's send, checked status, body not decoded.
 Sender = Callable[..., Any]
-#: Counts one lookup of the reply cache: ``("record", "Reply", "hit" | "miss" | "revalidation")``.
+#: Counts one lookup of the reply cache: ``("replies", "Ticket", "hit" | "miss" | "revalidation")``.
 Counter = Callable[[Any, str, Any], None]
 
 
@@ -74,8 +74,8 @@ def request_key(method: str, path: str, params: Mapping[str, Any] | None) -> str
     return f"{method.upper()} {path.strip('/')}?{query}"
 
 
-def _cache_id(key: str) -> int:
-    """Return a 63-bit id of a request key (the cache keys are integer ids)."""
+def reply_id(key: str) -> int:
+    """Return the cache id of a request key: 63 bits of its SHA-256 (the cache keys are integer ids)."""
     return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") >> 1
 
 
@@ -104,7 +104,7 @@ class ReplyCache:
         send: The client's ``send`` (with ``headers=``): a request, its status checked.
         cache: Returns the record cache of the identity in force (``client.cache``).
         max_age: Returns the ``max_age`` of a model class in seconds (``client.max_age``).
-        count: Counts a lookup (``Accounting.lookup``): hits, misses and revalidations under ``"record"``.
+        count: Counts a lookup (``Accounting.lookup``): hits, misses and revalidations under ``"replies"``.
 
     """
 
@@ -126,24 +126,29 @@ class ReplyCache:
             TransportError: No response.
 
         """
-        return self.send_within(self._max_age(model), path, params)
+        return self.send_within(self._max_age(model), path, params, name=model._meta.name)
 
-    def send_within(self, max_age: float, path: str, params: Mapping[str, Any] | None = None) -> Reply:
-        """``GET path`` with the reply used while younger than ``max_age`` seconds (see :meth:`send`)."""
+    def send_within(
+        self, max_age: float, path: str, params: Mapping[str, Any] | None = None, *, name: str
+    ) -> Reply:
+        """``GET path`` with the reply used while younger than ``max_age`` seconds (see :meth:`send`).
+
+        ``name`` is what ``client.stats().replies`` counts the lookup under (the rows' model name).
+        """
         cache = self._cache()
         key = request_key("GET", path, params)
-        pk = _cache_id(key)
+        pk = reply_id(key)
         if cache.size(REPLIES, MEMORY_SIZE) == 0:
             return self._send("GET", path, params=params)  # type: ignore[no-any-return]
         entry = self._entry(cache, pk, key)
         if entry is None:
-            self._count("record", REPLIES, "miss")
+            self._count("replies", name, "miss")
             return self._ask(cache, pk, key, path, params)
         body, etag, asked = entry
         if self._fresh(cache, asked, max_age):
-            self._count("record", REPLIES, "hit")
+            self._count("replies", name, "hit")
             return _Stored(body, lambda: self._bad(cache, pk, key, path, params))
-        self._count("record", REPLIES, "revalidation")
+        self._count("replies", name, "revalidation")
         return self._ask(cache, pk, key, path, params, etag=etag, body=body)
 
     def written(self, caches: Iterable[RecordCache]) -> None:

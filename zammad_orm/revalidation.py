@@ -133,8 +133,10 @@ class Revalidation:
         table = _TABLES.get(path) if _TABLES else _tables().get(path)
         if method != "GET" or (path != "version" and table is None):
             return self.request(method, path, params=params)
-        model = registry["TicketState"] if table is None else table
-        return self.replies.send(model, path, params).json()
+        if table is None:  # the version: kept as long as a reference table
+            seconds = self.max_ages.of(registry["TicketState"])
+            return self.replies.send_within(seconds, path, params, name="version").json()
+        return self.replies.send(table, path, params).json()
 
     def _stale(self, model: type[Any], fetched_at: float | None, max_age: float | None) -> bool:
         """Whether a copy fetched at ``fetched_at`` is too old for ``max_age`` (``None``: the model's)."""
