@@ -202,6 +202,10 @@ class ClientAPI(Protocol):
         """Return the record cache size of ``model`` (-1 unbounded, 0 off, >0 LRU)."""
         ...
 
+    def max_age(self, model: type[Any]) -> float:
+        """Return the seconds a copy of ``model`` (a record, a query reply) is used without a request."""
+        ...
+
     def knows(self, model: type[Any], pk: int) -> bool:
         """Return whether object ``pk`` is in the identity map or the record cache (no request)."""
         ...

@@ -504,6 +504,7 @@ class QuerySet(Analysis, Writes[M]):
             grouping=grouping,
             generation=client.facts.generation,
             in_flight=client.page_concurrency,
+            max_age=None if self._raw is not None else client.max_age(self.model),
         )
 
     def _backend(self, client: ClientAPI) -> Answerer:

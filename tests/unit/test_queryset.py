@@ -486,7 +486,10 @@ def test_explain_describes_the_plan(emulator: Emulator) -> None:
     assert "'sort_by': 'created_at,id', 'order_by': 'desc,desc'" in text
     assert "pages: 1 of 60 rows (rows 10..59)" in text  # page 1 holds rows 0..59
     assert "count(): the ids of the matches, 200 per request" in text  # 6.2: no total in replies
-    assert "cache: the search is always sent (search results are never cached)" in text
+    assert "cache: the search replies are kept in the record cache and used without a request while" in text
+    assert "younger than 60 s (the model's max_age)" in text
+    raw = client.tickets.search("state.name:open").explain()
+    assert "cache: the search replies are always asked for (raw() query strings are never kept)" in raw
     assert "related: owner from the search assets, the identity map and the record cache" in text
     assert "in flight: the first page alone, then up to 8 pages at once" in text
     assert not any("search" in r.url for r in transport.sent)  # explain() never searches
