@@ -13,7 +13,9 @@ contract of records (:mod:`zammad_orm.freshness`):
 * an older one is revalidated with one conditional request (``If-None-Match`` with the reply's ETag):
   ``304`` reuses the stored body and renews its age, ``200`` replaces it; a reply without an ETag is
   simply asked for again;
-* ``max_age=0`` always asks (conditionally); ``cache=False`` keeps nothing.
+* ``max_age=0`` always asks (conditionally); ``cache=False`` keeps nothing;
+* only the first :data:`KEPT_PAGES` pages of a result are kept (its first 1,000 rows), and small pages: the
+  later pages of a long result are asked for every time.
 
 Every write the client sends (any method but ``GET``/``HEAD``) stamps the time in the cache under
 :data:`STAMPS` once its answer came (or did not: the write may have happened). A reply asked for before
@@ -31,13 +33,14 @@ cannot be used (another shape, a body that is not JSON) is dropped with a
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import json
 import math
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from zammad_orm.errors import CacheError, CacheWarning
@@ -45,21 +48,54 @@ from zammad_orm.errors import CacheError, CacheWarning
 if TYPE_CHECKING:
     from zammad_orm.interface import CachedRecord, RecordCache, Reply
 
-__all__ = ["MEMORY_SIZE", "REPLIES", "STAMPS", "ReplyCache", "reply_id", "request_key"]
+__all__ = [
+    "KEPT_PAGES",
+    "MEMORY_SIZE",
+    "REPLIES",
+    "SMALL_REPLY",
+    "STAMPS",
+    "ReplyCache",
+    "asking",
+    "reply_id",
+    "request_key",
+]
 
 #: The model name of the reply entries in the record cache.
 REPLIES = "Reply"
 #: The model name of the write stamps in the record cache (one entry: the time of the last write).
 STAMPS = "ReplyStamp"
-#: Replies the in-process memory tier keeps (a search page with its assets is some 100 KB of text).
+#: Replies the in-process memory tier keeps (a search page of 200 rows with its assets: up to 1 MB of text).
 MEMORY_SIZE = 32
+#: The pages of a result that are kept: the first 1,000 rows at 200 per page. A longer result is a bulk
+#: read; its later pages are asked for every time (storing each would cost more disk writes, about a
+#: third of the time of a cold 10,000-ticket loop, than a repeat within ``max_age`` saves), unless the
+#: page is small (:data:`SMALL_REPLY`: the empty pages past the end a loop asked for ahead).
+KEPT_PAGES = 5
+#: Bytes of a reply kept whatever its page number.
+SMALL_REPLY = 16_384
 _STAMP_ID = 1
+_ASKING: contextvars.ContextVar[bool] = contextvars.ContextVar("zammad_orm_asking", default=False)
 _READS = frozenset({"GET", "HEAD"})
 
 #: ``send(method, path, params=..., headers=...)``: the client's send, checked status, body not decoded.
 Sender = Callable[..., Any]
 #: Counts one lookup of the reply cache: ``("replies", "Ticket", "hit" | "miss" | "revalidation")``.
 Counter = Callable[[Any, str, Any], None]
+
+
+@contextlib.contextmanager
+def asking() -> Iterator[None]:
+    """Revalidate every kept reply before it is used, inside the ``with`` block (this thread and task).
+
+    For a loop that waits for a change the server makes (``client.tickets.find_created(wait=...)``):
+    each look asks the server, conditionally (``304`` when nothing changed). ``max_age=0`` does the same
+    for a whole client.
+    """
+    token = _ASKING.set(True)
+    try:
+        yield
+    finally:
+        _ASKING.reset(token)
 
 
 def _text(value: Any) -> str:
@@ -136,16 +172,16 @@ class ReplyCache:
         ``name`` is what ``client.stats().replies`` counts the lookup under (the rows' model name).
         """
         cache = self._cache()
-        key = request_key("GET", path, params)
-        pk = reply_id(key)
         if cache.size(REPLIES, MEMORY_SIZE) == 0:
             return self._send("GET", path, params=params)  # type: ignore[no-any-return]
+        key = request_key("GET", path, params)
+        pk = reply_id(key)
         entry = self._entry(cache, pk, key)
         if entry is None:
             self._count("replies", name, "miss")
             return self._ask(cache, pk, key, path, params)
         body, etag, asked = entry
-        if self._fresh(cache, asked, max_age):
+        if not _ASKING.get() and self._fresh(cache, asked, max_age):
             self._count("replies", name, "hit")
             return _Stored(body, lambda: self._bad(cache, pk, key, path, params))
         self._count("replies", name, "revalidation")
@@ -216,7 +252,10 @@ class ReplyCache:
         if response.status == 304 and body is not None and etag:
             self._store(cache, pk, key, body, etag, asked)  # the same body, its age renewed
             return _Stored(body, lambda: self._bad(cache, pk, key, path, params))
-        if response.status == 200:
+        page = (params or {}).get("page", 1)
+        if response.status == 200 and (
+            not isinstance(page, int) or page <= KEPT_PAGES or len(response.body) <= SMALL_REPLY
+        ):
             # Kept at once, read or not: a page asked for ahead and never read is asked ahead again.
             with contextlib.suppress(UnicodeDecodeError):  # not kept: asked for again next time
                 text = response.body.decode("utf-8")

@@ -128,15 +128,20 @@ class Revalidation:
         """Send the requests of ``client.facts``: the version and the reference tables via :attr:`replies`.
 
         The version is kept as long as a reference table (``TicketState``'s ``max_age``: a day by
-        default), a table as long as its model's ``max_age``; the other facts are asked for as ever.
+        default), a table as long as its model's ``max_age``; the other facts are asked for as ever. A
+        table this client listed before and forgot (a name not found in it may be new, a write changed
+        it, its listing grew old) is revalidated.
         """
         table = _TABLES.get(path) if _TABLES else _tables().get(path)
         if method != "GET" or (path != "version" and table is None):
             return self.request(method, path, params=params)
-        if table is None:  # the version: kept as long as a reference table
-            seconds = self.max_ages.of(registry["TicketState"])
-            return self.replies.send_within(seconds, path, params, name="version").json()
-        return self.replies.send(table, path, params).json()
+        name = "version" if table is None else table._meta.name
+        seconds = self.max_ages.of(registry["TicketState"] if table is None else table)
+        listed: set[tuple[str, str]] = self.__dict__.setdefault("_facts_listed", set())
+        if (path, str(params)) in listed:  # listed again (forgotten: a name not in it, a write): ask
+            seconds = 0.0
+        listed.add((path, str(params)))
+        return self.replies.send_within(seconds, path, params, name=name).json()
 
     def _stale(self, model: type[Any], fetched_at: float | None, max_age: float | None) -> bool:
         """Whether a copy fetched at ``fetched_at`` is too old for ``max_age`` (``None``: the model's)."""

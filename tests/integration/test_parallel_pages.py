@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 import pytest
 
 import zammad_orm as zo
+from tests.caches import own_cache
 from zammad_orm import Ticket
 from zammad_orm.errors import ConfigurationError, ServerError
 
@@ -197,7 +198,8 @@ def test_without_a_search_index_the_index_pages_are_in_flight_once_their_number_
         found: dict[int, list[Any]] = {}
         pages: dict[int, list[int]] = {}
         for concurrency in (1, 4):
-            client, transport = make_client(emulator, page_concurrency=concurrency)
+            # A cache of its own each: the second must not read the replies the first one kept.
+            client, transport = make_client(emulator, page_concurrency=concurrency, cache=own_cache())
             zo.configure_search(client, "database")  # known: no probe
             with pytest.warns(zo.SearchIndexUnavailableWarning):
                 found[concurrency] = [(t.id, t.customer.email) for t in client.tickets.filter(id__lte=10**4)]

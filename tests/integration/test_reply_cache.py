@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 import zammad_orm as zo
+from zammad_orm import reply_cache
 from zammad_orm.accounting import CacheCounts
-from zammad_orm.reply_cache import REPLIES, reply_id, request_key
+from zammad_orm.reply_cache import KEPT_PAGES, REPLIES, asking, reply_id, request_key
 
 from .conftest import CountingTransport, make_client, sent
 
@@ -179,6 +180,37 @@ def test_a_write_in_another_client_on_the_same_cache_is_seen(
     assert [r.status for r in log] == [200]
     a.close()
     b.close()
+
+
+def test_a_long_result_keeps_its_first_pages_only(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reply_cache, "SMALL_REPLY", 0)  # no page is small enough to be kept for its size
+    client = make_client(emulator, page_concurrency=1)
+    word = marked(client, 2 * (KEPT_PAGES + 1))  # pages of 2 rows: KEPT_PAGES + 1 full ones, one empty
+    query = client.tickets.filter(title__contains=word).order_by("id")
+    first = [t.id for t in query.iterator(chunk_size=2)]
+    with client.capture() as log:
+        assert [t.id for t in query.iterator(chunk_size=2)] == first
+    assert [r.params["page"] for r in log] == [KEPT_PAGES + 1, KEPT_PAGES + 2]
+    monkeypatch.setattr(reply_cache, "SMALL_REPLY", 16_384)
+    [t.id for t in query.iterator(chunk_size=2)]  # the small pages past the fifth are kept
+    with client.capture() as log:
+        assert [t.id for t in query.iterator(chunk_size=2)] == first
+    assert len(log) == 0
+    client.close()
+
+
+def test_inside_asking_every_kept_reply_is_revalidated(emulator: Any) -> None:
+    client = make_client(emulator)
+    word = marked(client, 1)
+    query = client.tickets.filter(title__contains=word)
+    assert query.count() == 1
+    with asking(), client.capture() as log:
+        assert query.count() == 1
+    assert [r.status for r in log] == [304]
+    with client.capture() as log:
+        assert query.count() == 1
+    assert len(log) == 0
+    client.close()
 
 
 def test_the_seed_api_search_asks_every_time(emulator: Any) -> None:
