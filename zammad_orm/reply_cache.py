@@ -75,7 +75,6 @@ KEPT_PAGES = 5
 SMALL_REPLY = 16_384
 _STAMP_ID = 1
 _ASKING: contextvars.ContextVar[bool] = contextvars.ContextVar("zammad_orm_asking", default=False)
-_READS = frozenset({"GET", "HEAD"})
 
 #: ``send(method, path, params=..., headers=...)``: the client's send, checked status, body not decoded.
 Sender = Callable[..., Any]
@@ -196,7 +195,8 @@ class ReplyCache:
                     cache.set(STAMPS, _STAMP_ID, {"written_at": now})
                 except CacheError as exc:  # a cache that cannot keep the stamp must not keep replies
                     self._warn(f"{exc}; cached query replies are dropped")
-                    cache.clear(REPLIES)
+                    with contextlib.suppress(CacheError):
+                        cache.clear(REPLIES)
 
     # -- internals -----------------------------------------------------------------------------------
 
