@@ -11,7 +11,7 @@ appear as :class:`ModelLike`: the model layer is above this one.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
@@ -140,6 +140,12 @@ class CachedReplies(Protocol):
 
     def send(self, model: Any, path: str, params: Mapping[str, Any] | None = None) -> Reply:
         """``GET path`` for rows of ``model``: the stored reply while fresh, else asked (conditionally)."""
+        ...
+
+    def prepare(
+        self, model: Any, path: str, params: Mapping[str, Any] | None = None
+    ) -> tuple[bool, Callable[[], Reply]]:
+        """Look ``GET path`` up now: whether the reply is at hand, and the call that answers it."""
         ...
 
 

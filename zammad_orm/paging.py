@@ -265,11 +265,7 @@ class _Fetcher:
         model: Any = None,
     ) -> None:
         self._client = client
-        self._get: Callable[..., Reply] = (  # (path, params=...)
-            functools.partial(client.send, "GET")
-            if model is None
-            else functools.partial(client.replies.send, model)
-        )
+        self._model = model
         self._path = path
         self._params = params
         self._in_flight = max(1, in_flight)
@@ -290,9 +286,12 @@ class _Fetcher:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._abandon()
+        # Kept replies: the pages asked for ahead are answered and kept all the same (the next evaluation
+        # finds them), unless an error ended the read.
+        keep = self._model is not None and exc_info[0] in (None, GeneratorExit)
+        self._abandon(cancel=not keep)
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=False, cancel_futures=not keep)
 
     def start(self, after: Node | None, page: int, last: int) -> None:
         """Begin a window: pages ``page`` to ``last`` after keyset position ``after``; ask for the first."""
@@ -320,14 +319,18 @@ class _Fetcher:
     def _ask(self) -> None:
         params = self._params(self.page, self._after)
         self.page += 1
-        if self._pool is None:
-            call = functools.partial(self._get, self._path, params=params)
+        call: Callable[[], Reply]
+        if self._model is None:
+            ready, call = False, functools.partial(self._client.send, "GET", self._path, params=params)
+        else:  # looked up here: a kept reply needs no worker
+            ready, call = self._client.replies.prepare(self._model, self._path, params)
+        if ready or self._pool is None:
             self._queue.append((call, None, params))
             return
         # Each request runs in a copy of this context: impersonation (``on_behalf_of``) is a context variable.
         # The worker only sends: the reply is decoded by the reader, so that a page's many small objects
         # are made in one thread (in workers they spread over per-thread allocator arenas: 3× the RSS).
-        future = self._pool.submit(contextvars.copy_context().run, self._get, self._path, params=params)
+        future = self._pool.submit(contextvars.copy_context().run, call)
         self._queue.append((future.result, future, params))
 
     def preload(self, client: ClientAPI, paths: Sequence[str]) -> None:
@@ -342,9 +345,9 @@ class _Fetcher:
             run = functools.partial(contextvars.copy_context().run, _load_table, client, path)
             threading.Thread(target=run, name="zammad-table", daemon=True).start()
 
-    def _abandon(self) -> None:
+    def _abandon(self, *, cancel: bool = True) -> None:
         for _, future, _ in self._queue:
-            if future is not None:
+            if future is not None and cancel:
                 future.cancel()  # those already on the wire run to their end, unread
         self._queue.clear()
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import hashlib
 import json
 import math
@@ -161,7 +162,17 @@ class ReplyCache:
             TransportError: No response.
 
         """
-        return self.send_within(self._max_age(model), path, params, name=model._meta.name)
+        return self.prepare(model, path, params)[1]()
+
+    def prepare(
+        self, model: Any, path: str, params: Mapping[str, Any] | None = None
+    ) -> tuple[bool, Callable[[], Reply]]:
+        """Look ``GET path`` up now; return whether the reply is at hand, and the call that answers it.
+
+        The call returns the kept reply when it is fresh (``True``: no request), else it sends the request
+        (conditional for a kept reply): a paged read makes it in a worker thread.
+        """
+        return self.prepare_within(self._max_age(model), path, params, name=model._meta.name)
 
     def send_within(
         self, max_age: float, path: str, params: Mapping[str, Any] | None = None, *, name: str
@@ -170,21 +181,28 @@ class ReplyCache:
 
         ``name`` is what ``client.stats().replies`` counts the lookup under (the rows' model name).
         """
+        return self.prepare_within(max_age, path, params, name=name)[1]()
+
+    def prepare_within(
+        self, max_age: float, path: str, params: Mapping[str, Any] | None = None, *, name: str
+    ) -> tuple[bool, Callable[[], Reply]]:
+        """:meth:`prepare` with the reply used while younger than ``max_age`` seconds."""
         cache = self._cache()
         if cache.size(REPLIES, MEMORY_SIZE) == 0:
-            return self._send("GET", path, params=params)  # type: ignore[no-any-return]
+            return False, functools.partial(self._send, "GET", path, params=params)
         key = request_key("GET", path, params)
         pk = reply_id(key)
         entry = self._entry(cache, pk, key)
         if entry is None:
             self._count("replies", name, "miss")
-            return self._ask(cache, pk, key, path, params)
+            return False, functools.partial(self._ask, cache, pk, key, path, params)
         body, etag, asked = entry
         if not _ASKING.get() and self._fresh(cache, asked, max_age):
             self._count("replies", name, "hit")
-            return _Stored(body, lambda: self._bad(cache, pk, key, path, params))
+            stored = _Stored(body, lambda: self._bad(cache, pk, key, path, params))
+            return True, lambda: stored
         self._count("replies", name, "revalidation")
-        return self._ask(cache, pk, key, path, params, etag=etag, body=body)
+        return False, functools.partial(self._ask, cache, pk, key, path, params, etag=etag, body=body)
 
     def written(self, caches: Iterable[RecordCache]) -> None:
         """Stamp a write in ``caches``: every reply asked for before now is revalidated before use."""
