@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
-import gc
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from ._memory import BulkLoad, no_gc_pauses
 from .compiler import compile_expression
 from .errors import DecodeError
 from .expr import Lookup, MatchAll, Node, conjoin
@@ -167,9 +167,9 @@ def iterate_search(
     first = form is not None  # the first page is seen before the next ones are asked for
     preload = form is None and not stream and stop is None and plan.raw is None
     told = False  # the first yielded page carries the total of [start, stop) when the reply tells it
-    bulk = _BulkLoad(stream=stream)
+    bulk = BulkLoad(stream=stream)
     cache = model if plan.cached else None
-    with _Fetcher(client, plan.path, params, in_flight, cache) as fetcher, contextlib.closing(bulk):
+    with _Fetcher(client, plan.path, params, in_flight, cache) as fetcher:
         while remaining is None or remaining > 0:
             last = SEARCH_WINDOW // size  # the last page number inside the window
             if remaining is not None:
@@ -177,7 +177,7 @@ def iterate_search(
             fetcher.start(after, page, last)
             rows: list[Any] = []
             while (answer := fetcher.next()) is not None:
-                with _no_gc_pauses():
+                with no_gc_pauses():
                     reply = answer.json()
                 count = _row_count(model, reply)
                 if count == size and not first:
@@ -186,7 +186,7 @@ def iterate_search(
                         fetcher.preload(client, unsent_tables(client, model, reply))
                     fetcher.ahead()  # the result goes on: keep pages in flight while this one decodes
                 expanded = fetcher.asked.get("expand") == "true"
-                with _no_gc_pauses():
+                with no_gc_pauses():
                     decoded = decode_search(client, model, reply, expanded=expanded, stream=stream)
                     bulk.page_done()
                 rows, total = decoded.rows, None
@@ -378,54 +378,6 @@ def unsent_tables(client: ClientAPI, model: Any, reply: Any) -> list[str]:
     return paths
 
 
-class _BulkLoad:
-    """The garbage collector's part in loading a whole result (``list(qs)``; not a stream).
-
-    No code of the caller runs between the pages of a whole result, and the objects of every page stay
-    alive until the result is read, so each collection on the way would walk all the pages loaded
-    before, again: about a fifth of the time of a 10,000-row loop. Instead each page is decoded with
-    the collector paused (:func:`_no_gc_pauses`) and its objects are then moved out of the collector's
-    sight (``gc.freeze()``); :meth:`close` gives them back at once (``gc.unfreeze()``: they join the
-    oldest generation, which the collector walks again only after it grew by a quarter). Cyclic garbage
-    made meanwhile, by any thread, is collected after ``close``. A program that froze objects itself
-    (``gc.get_freeze_count()``) is left alone: its pages are only decoded with the collector paused.
-    """
-
-    def __init__(self, *, stream: bool) -> None:
-        self.allowed = not stream and gc.isenabled() and not gc.get_freeze_count()
-        self.freezing = False
-
-    def page_done(self) -> None:
-        """Move the objects of the page just decoded (and everything older) out of the collector's sight."""
-        if self.allowed:
-            self.freezing = True
-            gc.freeze()
-
-    def close(self) -> None:
-        """Give the frozen objects back to the collector."""
-        if self.freezing:
-            self.freezing = False
-            gc.unfreeze()
-
-
-@contextlib.contextmanager
-def _no_gc_pauses() -> Iterator[None]:
-    """Hold the cyclic garbage collector back while a page is decoded (as Mercurial does for bulk loads).
-
-    Decoding a page makes tens of thousands of containers that all stay alive; each 700 of them would
-    start a collection that walks everything the program holds. Paused for the page, the collector runs
-    once after it instead. A collector someone else turned off stays off.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def _row_count(model: Any, reply: Any) -> int:
     """How many rows a search reply lists (before decoding it)."""
     ids = _ids_of(model, reply)
@@ -547,10 +499,10 @@ def iterate_index(
     with _Fetcher(client, path, query, in_flight, model if cached else None) as fetcher:
         fetcher.start(None, page, page)  # the first page alone: it may tell how many there are
         while (answer := fetcher.next()) is not None:
-            with _no_gc_pauses():
+            with no_gc_pauses():
                 reply = answer.json()
             total = reply.get("total_count") if isinstance(reply, dict) else None
-            with _no_gc_pauses():
+            with no_gc_pauses():
                 if isinstance(reply, dict) and "assets" in reply:
                     rows = decode_search(client, model, reply).rows
                     count = len(rows)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 
+from ._memory import whole_result
 from .aggregates import Aggregate, check_aggregates
 from .analysis import Analysis
 from .checks import (
@@ -317,7 +318,8 @@ class QuerySet(Analysis, Writes[M]):
 
     def _fetch_all(self) -> list[Any]:
         if self._results.items is None:
-            self._results.items = list(self._rows(self._objects()))
+            with whole_result():  # the garbage collector leaves its pages alone until the end
+                self._results.items = list(self._rows(self._objects()))
         return self._results.items
 
     def iterator(self, chunk_size: int = SEARCH_PAGE_SIZE, *, progress: bool = False) -> Iterator[Any]:

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
+from . import _json
 from .cache.disk import default_cache_dir
 from .cache.factory import cache_kind, disk_path
 from .dates import format_datetime, iso_instant
@@ -319,7 +320,7 @@ class Replica:
         out: list[Any] = []
         by_model: dict[str, list[dict[str, Any]]] = {}
         for name, text in rows:
-            record = json.loads(text)
+            record = _json.loads(text)
             model = registry.get(name)
             if model is None:
                 continue

@@ -36,7 +36,6 @@ import contextlib
 import contextvars
 import functools
 import hashlib
-import json
 import math
 import threading
 import time
@@ -44,6 +43,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from zammad_orm._json import loads
 from zammad_orm.errors import CacheError, CacheWarning
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ class _Stored:
         if not self._body.strip():
             return None
         try:
-            return json.loads(self._body)
+            return loads(self._body)  # as a response's body is decoded
         except ValueError:
             return self._retry()
 

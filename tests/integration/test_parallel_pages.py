@@ -7,6 +7,9 @@ one is read. Request counts are asserted, never times (those are in ``benchmarks
 
 from __future__ import annotations
 
+import gc
+import platform
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -16,7 +19,7 @@ import pytest
 
 import zammad_orm as zo
 from tests.caches import own_cache
-from zammad_orm import Ticket
+from zammad_orm import Ticket, _memory
 from zammad_orm.errors import ConfigurationError, ServerError
 
 from .conftest import CountingTransport, Emulator
@@ -247,3 +250,70 @@ def test_other_reads_load_no_table_ahead(server: tuple[Any, PageGate], read: Any
     client, transport = make_client(emulator)
     read(client)
     assert {p.split("?")[0] for _, p in transport.sent} == {"/tickets/search"}
+
+
+def test_a_whole_result_freezes_its_pages_until_the_last_and_gives_them_back(
+    server: tuple[Any, PageGate], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator, gate = server
+    client, _ = make_client(emulator)
+    gc.unfreeze()  # an in-process emulator of an earlier test may have frozen its search documents
+    frozen_while_loading: list[int] = []
+    real = _memory.BulkLoad.page_done
+
+    def page_done(self: _memory.BulkLoad) -> None:
+        real(self)
+        frozen_while_loading.append(gc.get_freeze_count())
+
+    monkeypatch.setattr(_memory.BulkLoad, "page_done", page_done)
+    tickets = list(client.tickets.order_by("id"))
+    assert len(tickets) == DEMO + 1
+    assert len(frozen_while_loading) == 5  # one per page, each page's objects out of the collector's sight
+    assert all(count > 0 for count in frozen_while_loading)
+    assert gc.get_freeze_count() == 0  # all given back once the result is read
+    # ... and when a page fails half-way.
+    gate.fail_page = 3
+    try:
+        with pytest.raises(ServerError):
+            list(client.tickets.order_by("id"))
+    finally:
+        gate.fail_page = None
+    assert gc.get_freeze_count() == 0
+    # A stream freezes nothing (the caller's code runs between its pages).
+    frozen_while_loading.clear()
+    assert sum(1 for _ in client.tickets.order_by("id").iterator()) == DEMO + 1
+    assert frozen_while_loading == [0] * 5
+
+
+def test_a_program_that_froze_objects_itself_is_left_alone(server: tuple[Any, PageGate]) -> None:
+    emulator, _ = server
+    client, _ = make_client(emulator)
+    gc.freeze()
+    try:
+        mine = gc.get_freeze_count()
+        assert len(list(client.tickets.order_by("id"))) == DEMO + 1
+        # Nothing frozen on top, nothing unfrozen (frozen objects that die meanwhile leave the count).
+        assert 0 < gc.get_freeze_count() <= mine
+    finally:
+        gc.unfreeze()
+
+
+def test_a_stream_returns_freed_memory_every_few_pages(
+    server: tuple[Any, PageGate], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator, _ = server
+    client, _ = make_client(emulator)
+    trims: list[int] = []
+    monkeypatch.setattr(_memory, "_TRIM", [trims.append])
+    assert sum(1 for _ in client.tickets.order_by("id").iterator(chunk_size=100)) == DEMO + 1
+    pages = -(-(DEMO + 1) // 100)  # 10 pages of 100 (the last one short): trimmed after the 5th and 10th
+    assert trims == [0] * (pages // _memory.TRIM_EVERY)
+    assert trims
+    trims.clear()
+    assert len(list(client.tickets.order_by("id"))) == DEMO + 1
+    assert trims == []  # a whole result keeps its pages: nothing to give back
+
+
+@pytest.mark.skipif(sys.platform != "linux" or platform.libc_ver()[0] != "glibc", reason="glibc only")
+def test_glibc_malloc_trim_is_found() -> None:
+    assert _memory._malloc_trim() is not None

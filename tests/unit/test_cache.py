@@ -624,3 +624,37 @@ def test_entries_written_before_etags_still_decode() -> None:
     assert _decode(_encode("Ticket", 1, {"id": 1}, None, 'W/"e"'), "new").etag == 'W/"e"'
     with pytest.raises(CacheError, match="expected shape"):
         _decode('{"record":{"id":1},"fetched_at":1,"updated_at":null,"etag":5}', "bad")
+
+
+def test_disk_get_many_reads_what_get_reads(tmp_path: Path) -> None:
+    cache = DiskRecordCache(tmp_path / "c", namespace="n")
+    ids = list(range(1, 1201))  # more than one SELECT of 500 ids
+    cache.set_many("User", [(pk, rec(pk), None) for pk in ids])
+    cache.set_many("User", [(7, rec(7, title="again"), None), (7, rec(7, title="last"), None)])
+    found = cache.get_many("User", [*ids, 5000, 7])
+    assert sorted(found) == ids
+    assert all(found[pk] == cache.get("User", pk) for pk in ids)
+    assert found[7].record["title"] == "last"  # the last write of an id in a batch wins
+    # A bounded model is read one id at a time: each read moves its entry to the end of the LRU order.
+    lru = DiskRecordCache(tmp_path / "l", namespace="n", sizes={"Ticket": 3})
+    lru.set_many("Ticket", [(pk, rec(pk), None) for pk in (1, 2, 3)])
+    assert sorted(lru.get_many("Ticket", [1, 9])) == [1]
+    lru.set("Ticket", 4, rec(4))  # evicts 2, the least recently used now
+    assert [pk for pk in (1, 2, 3, 4) if lru.get("Ticket", pk)] == [1, 3, 4]
+    with pytest.raises(CacheError, match="64-bit"):
+        cache.get_many("User", [2**70])
+    cache.close()
+    lru.close()
+
+
+def test_disk_get_many_refuses_planted_pickles(tmp_path: Path) -> None:
+    cache = DiskRecordCache(tmp_path / "c", namespace="n")
+    cache.set("Ticket", 1, rec(1))
+    proof = tmp_path / "pwned"
+    plain = diskcache.Cache(str(cache.path("Ticket")))
+    plain.set(3, Exploit(proof))
+    plain.close()
+    with pytest.raises(CacheError, match="refusing to load a pickled value"):
+        cache.get_many("Ticket", [1, 3])
+    assert not proof.exists()
+    cache.close()

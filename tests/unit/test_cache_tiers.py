@@ -389,3 +389,17 @@ def test_four_processes_share_one_cache_consistently(tmp_path: Path) -> None:
         assert written[(key, record["writer"], record["round"])] == record
         assert disk.get("Ticket", key) is not None
     disk.close()
+
+
+def test_get_many_reads_memory_then_queued_then_disk_in_one_batch(tmp_path: Path) -> None:
+    accounting = Accounting()
+    cache = tiered(tmp_path, accounting, sizes={"User": 2})
+    cache.set_many("User", [(pk, rec(pk), None) for pk in range(1, 6)])  # memory keeps 4 and 5
+    found = cache.get_many("User", [1, 2, 3, 4, 5, 99])
+    assert sorted(found) == [1, 2, 3, 4, 5]
+    assert all(found[pk].record == rec(pk) for pk in found)
+    stats = accounting.snapshot()
+    assert stats.memory["User"] == CacheCounts(hits=2, misses=4)
+    assert stats.persistent["User"] == CacheCounts(hits=3, misses=1)
+    assert [pk for pk in (1, 2, 3, 4, 5) if cache.memory.get("User", pk)] == [2, 3]  # promoted, LRU of 2
+    cache.close()

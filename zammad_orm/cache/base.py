@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from zammad_orm import _json
 from zammad_orm.errors import CacheError, ConfigurationError, FieldError
 from zammad_orm.interface import CachedRecord, RecordCache
 
@@ -102,7 +103,7 @@ def _encode(model_name: str, pk: int, record: Any, updated_at: str | None, etag:
 
 def _decode(text: str | bytes, where: str) -> CachedRecord:
     try:
-        entry = json.loads(text)
+        entry = _json.loads(text)
     except (TypeError, ValueError) as exc:
         raise CacheError(f"{where}: the cache entry is not JSON ({exc}); clear the cache") from exc
     if (

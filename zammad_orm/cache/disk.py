@@ -172,6 +172,10 @@ class DiskRecordCache(_Sizes):
             cull_limit=0,
             statistics=False,
             disk_min_file_size=2**62,  # every record in the database: no files of their own
+            # diskcache's defaults give each model's connection 32 MB of page cache and 64 MB of memory
+            # mapping, which a long stream fills (RSS grew with the rows read): 2 MB and no mapping.
+            sqlite_cache_size=512,
+            sqlite_mmap_size=0,
         )
         len(cache)  # reads the database: a corrupt file fails here, not at the first get
         return cache

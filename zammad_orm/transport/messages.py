@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
 
+from zammad_orm import _json
 from zammad_orm.errors import APIError, DecodeError, FieldError, RateLimited, RouteNotFound, api_error_for
 from zammad_orm.transport.auth import Auth
 
@@ -182,7 +183,7 @@ class Response:
         if not self.body.strip():
             return None
         try:
-            return jsonlib.loads(self.body)
+            return _json.loads(self.body)
         except ValueError as exc:
             snippet = self.text[:_SNIPPET]
             raise DecodeError(
