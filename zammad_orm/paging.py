@@ -286,12 +286,12 @@ class _Fetcher:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        # Kept replies: the pages asked for ahead are answered and kept all the same (the next evaluation
-        # finds them), unless an error ended the read.
+        # Kept replies: the pages asked for ahead are answered, kept (the next evaluation finds them) and
+        # waited for (no request outlives the read), unless an error ended the read.
         keep = self._model is not None and exc_info[0] in (None, GeneratorExit)
         self._abandon(cancel=not keep)
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=not keep)
+            self._pool.shutdown(wait=keep, cancel_futures=not keep)
 
     def start(self, after: Node | None, page: int, last: int) -> None:
         """Begin a window: pages ``page`` to ``last`` after keyset position ``after``; ask for the first."""

@@ -256,7 +256,7 @@ def test_a_whole_result_freezes_its_pages_until_the_last_and_gives_them_back(
     server: tuple[Any, PageGate], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     emulator, gate = server
-    client, _ = make_client(emulator)
+    client, _ = make_client(emulator, max_age=0)  # the failing read below must ask (kept replies: 304)
     gc.unfreeze()  # an in-process emulator of an earlier test may have frozen its search documents
     frozen_while_loading: list[int] = []
     real = _memory.BulkLoad.page_done
