@@ -14,7 +14,8 @@ needs more than 30 s a run). Contenders:
 
 * **floor**: plain ``requests``, search pages of 200 with their ``assets`` (keyset on ``id``), the two
   reference tables; without a search index, the index endpoint's pages of 100 with ``full=true``.
-* **zammad_orm**: the loop above, default settings (``page_concurrency=8``); also with
+* **zammad_orm**: the loop above, default settings (``page_concurrency=8``, the default disk cache), and
+  ``client.close()`` after it, inside the time: it finishes the disk cache's writes still queued; also with
   ``select_related(...)`` of the six relations, with ``page_concurrency=1`` (one page after the other) and,
   under the latency profile, with ``page_concurrency=4``.
 * **zammad-py 3.2**: ``ticket.search`` pages (``expand=true``, names inline) and one ``user.find`` per

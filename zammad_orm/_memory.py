@@ -13,7 +13,7 @@ import gc
 import threading
 from collections.abc import Callable, Iterator
 
-__all__ = ["TRIM_EVERY", "BulkLoad", "no_gc_pauses", "whole_result"]
+__all__ = ["TRIM_EVERY", "BulkLoad", "after_whole_result", "no_gc_pauses", "whole_result"]
 
 #: A stream gives freed memory back to the operating system after every this many pages.
 TRIM_EVERY = 5
@@ -63,16 +63,34 @@ def whole_result() -> Iterator[None]:
     block ends, however it ends. A program that froze objects itself (``gc.get_freeze_count()``), or
     turned the collector off, is left alone; so is a block inside another.
     """
-    if getattr(_WHOLE, "active", False) or not gc.isenabled() or gc.get_freeze_count():
+    if getattr(_WHOLE, "reading", False):
         yield
         return
-    _WHOLE.active, _WHOLE.froze = True, False
+    freezing = gc.isenabled() and not gc.get_freeze_count()
+    _WHOLE.reading, _WHOLE.active, _WHOLE.froze, _WHOLE.after = True, freezing, False, []
     try:
         yield
     finally:
-        _WHOLE.active = False
+        after, _WHOLE.after = _WHOLE.after, []
+        _WHOLE.reading = _WHOLE.active = False
         if _WHOLE.froze:
             gc.unfreeze()
+        for callback in after:
+            callback()
+
+
+def after_whole_result(callback: Callable[[], None]) -> bool:
+    """Call ``callback`` once when the whole result this thread reads is read; ``False`` when none is.
+
+    The record cache uses it to write the pages of a whole result to its persistent tier once the last page
+    is in, when the server has nothing more to send and the program works on the rows, instead of beside the
+    page decoding (where the writes took the processor from both).
+    """
+    if not getattr(_WHOLE, "reading", False):
+        return False
+    if all(known is not callback for known in _WHOLE.after):
+        _WHOLE.after.append(callback)
+    return True
 
 
 _TRIM: list[Callable[[int], int] | None] = []

@@ -177,16 +177,15 @@ def iterate_search(
             fetcher.start(after, page, last)
             rows: list[Any] = []
             while (answer := fetcher.next()) is not None:
-                with no_gc_pauses():
+                with no_gc_pauses():  # from the reply text to the page objects: collected (or frozen) once
                     reply = answer.json()
-                count = _row_count(model, reply)
-                if count == size and not first:
-                    if preload:  # a result of many pages: load the tables its loop reads meanwhile
-                        preload = False
-                        fetcher.preload(client, unsent_tables(client, model, reply))
-                    fetcher.ahead()  # the result goes on: keep pages in flight while this one decodes
-                expanded = fetcher.asked.get("expand") == "true"
-                with no_gc_pauses():
+                    count = _row_count(model, reply)
+                    if count == size and not first:
+                        if preload:  # a result of many pages: load the tables its loop reads meanwhile
+                            preload = False
+                            fetcher.preload(client, unsent_tables(client, model, reply))
+                        fetcher.ahead()  # the result goes on: keep pages in flight while this one decodes
+                    expanded = fetcher.asked.get("expand") == "true"
                     decoded = decode_search(client, model, reply, expanded=expanded, stream=stream)
                     bulk.page_done()
                 rows, total = decoded.rows, None

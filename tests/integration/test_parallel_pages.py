@@ -20,6 +20,7 @@ import pytest
 import zammad_orm as zo
 from tests.caches import own_cache
 from zammad_orm import Ticket, _memory
+from zammad_orm.cache import TieredCache, tiered
 from zammad_orm.errors import ConfigurationError, ServerError
 
 from .conftest import CountingTransport, Emulator
@@ -317,3 +318,31 @@ def test_a_stream_returns_freed_memory_every_few_pages(
 @pytest.mark.skipif(sys.platform != "linux" or platform.libc_ver()[0] != "glibc", reason="glibc only")
 def test_glibc_malloc_trim_is_found() -> None:
     assert _memory._malloc_trim() is not None
+
+
+def test_a_whole_result_is_written_to_the_disk_cache_once_its_last_page_is_in(
+    server: tuple[Any, PageGate], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    emulator, _ = server
+    client, _ = make_client(emulator, cache=f"disk:{tmp_path}")
+    cache = client.cache
+    assert isinstance(cache, TieredCache)
+    seen: list[tuple[int, bool]] = []  # (batches queued, a writer running) after each page
+    real = _memory.BulkLoad.page_done
+
+    def page_done(self: _memory.BulkLoad) -> None:
+        real(self)
+        seen.append((len(cache._queue), cache._writer is not None))
+
+    monkeypatch.setattr(_memory.BulkLoad, "page_done", page_done)
+    tickets = list(client.tickets.order_by("id"))
+    assert [running for _, running in seen] == [False] * 5  # nothing written beside the page decoding
+    assert [queued for queued, _ in seen] == sorted(queued for queued, _ in seen)
+    cache.flush()  # the writer started when the result was read
+    assert cache.persistent is not None
+    assert all(cache.persistent.get("Ticket", t.id) is not None for t in tickets)
+    # A stream writes behind its pages as it goes (its rows are not kept: the queue stays short).
+    seen.clear()
+    assert sum(1 for _ in client.tickets.order_by("id").iterator()) == len(tickets)
+    assert max(queued for queued, _ in seen) <= tiered.MAX_QUEUED + 1
+    client.close()

@@ -658,3 +658,13 @@ def test_disk_get_many_refuses_planted_pickles(tmp_path: Path) -> None:
         cache.get_many("Ticket", [1, 3])
     assert not proof.exists()
     cache.close()
+
+
+def test_a_record_that_contains_itself_is_not_cached(tmp_path: Path) -> None:
+    cache = DiskRecordCache(tmp_path / "c", namespace="n")
+    record = rec(1)
+    record["self"] = record
+    with pytest.raises(CacheError, match="not plain JSON"):
+        cache.set("Ticket", 1, record)
+    assert cache.get("Ticket", 1) is None
+    cache.close()

@@ -306,8 +306,10 @@ def test_a_full_disk_degrades_to_memory_with_one_warning(
         def __init__(self, connection: sqlite3.Connection) -> None:
             self.connection = connection
 
-        def executemany(self, *args: Any) -> Any:
-            raise sqlite3.OperationalError("database or disk is full")
+        def execute(self, statement: str, *args: Any) -> Any:
+            if statement.startswith(("INSERT", "UPDATE", "DELETE")):
+                raise sqlite3.OperationalError("database or disk is full")
+            return self.connection.execute(statement, *args)
 
         def __getattr__(self, name: str) -> Any:
             return getattr(self.connection, name)

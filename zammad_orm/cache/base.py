@@ -86,6 +86,11 @@ def _untagged(items: Sequence[tuple[int, dict[str, Any], str | None]]) -> list[E
     return [(pk, record, updated, None) for pk, record, updated in items]
 
 
+#: Encodes cache entries: compact, UTF-8 as is, no ``NaN``; without the cycle check, which costs a quarter of
+#: the time of encoding a record (a record that holds itself ends in a ``RecursionError`` instead).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False)
+
+
 def _encode(model_name: str, pk: int, record: Any, updated_at: str | None, etag: str | None = None) -> str:
     _check_record(model_name, record)
     entry: dict[str, Any] = {
@@ -96,9 +101,11 @@ def _encode(model_name: str, pk: int, record: Any, updated_at: str | None, etag:
     if etag is not None:  # entries without one stay as they were (older entries have no key at all)
         entry["etag"] = etag
     try:
-        return json.dumps(entry, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise CacheError(f"{model_name} {pk} cannot be cached: the record is not plain JSON ({exc})") from exc
+        return _ENCODER.encode(entry)
+    except (TypeError, ValueError, RecursionError) as exc:  # RecursionError: a record that holds itself
+        reason = "it contains itself" if isinstance(exc, RecursionError) else str(exc)
+        message = f"{model_name} {pk} cannot be cached: the record is not plain JSON ({reason})"
+        raise CacheError(message) from exc
 
 
 def _decode(text: str | bytes, where: str) -> CachedRecord:

@@ -29,6 +29,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from zammad_orm._memory import after_whole_result
 from zammad_orm.cache.base import CachedRecord, RecordCache, _updated_at, get_many
 from zammad_orm.cache.memory import MemoryRecordCache
 from zammad_orm.errors import CacheError, CacheWarning
@@ -275,20 +276,32 @@ class TieredCache:
         if self.persistent is None or not items:
             return
         now = time.time()
+        held = after_whole_result(self._release)  # a whole result: written once its last page is in
         with self._queued:
             self._queue.append((model_name, list(items)))
             for pk, record, updated in items:
                 self._waiting[(model_name, pk)] = CachedRecord(record, now, _updated_at(record, updated))
-            if self._writer is None:
-                _QUEUED.add(self)
-                self._writer = threading.Thread(target=self._write_queued, name="zammad-cache", daemon=True)
-                self._writer.start()
+            _QUEUED.add(self)
+            if held:
+                return  # its rows hold these records anyway: what waits costs no memory of its own
+            self._start_writer()
             while len(self._queue) > MAX_QUEUED and self._writer is not threading.current_thread():
                 self._queued.wait()  # the writer is behind: wait, so that what is queued stays bounded
+
+    def _start_writer(self) -> None:
+        """Start the writer thread when writes wait and none runs (the caller holds ``_queued``)."""
+        if self._writer is None and self._queue:
+            self._writer = threading.Thread(target=self._write_queued, name="zammad-cache", daemon=True)
+            self._writer.start()
+
+    def _release(self) -> None:
+        with self._queued:
+            self._start_writer()
 
     def flush(self) -> None:
         """Wait until the writes queued for the persistent tier are written."""
         with self._queued:
+            self._start_writer()
             while self._writer is not None and self._writer is not threading.current_thread():
                 self._queued.wait()
 
