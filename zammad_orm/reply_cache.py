@@ -44,6 +44,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from zammad_orm._json import loads
+from zammad_orm._memory import after_whole_result
 from zammad_orm.errors import CacheError, CacheWarning
 
 if TYPE_CHECKING:
@@ -193,16 +194,18 @@ class ReplyCache:
         key = request_key("GET", path, params)
         pk = reply_id(key)
         entry = self._entry(cache, pk, key)
+        later = self._later(cache)
         if entry is None:
             self._count("replies", name, "miss")
-            return False, functools.partial(self._ask, cache, pk, key, path, params)
+            return False, functools.partial(self._ask, cache, pk, key, path, params, later=later)
         body, etag, asked = entry
         if not _ASKING.get() and self._fresh(cache, asked, max_age):
             self._count("replies", name, "hit")
             stored = _Stored(body, lambda: self._bad(cache, pk, key, path, params))
             return True, lambda: stored
         self._count("replies", name, "revalidation")
-        return False, functools.partial(self._ask, cache, pk, key, path, params, etag=etag, body=body)
+        ask = functools.partial(self._ask, cache, pk, key, path, params, etag=etag, body=body, later=later)
+        return False, ask
 
     def written(self, caches: Iterable[RecordCache]) -> None:
         """Stamp a write in ``caches``: every reply asked for before now is revalidated before use."""
@@ -263,12 +266,13 @@ class ReplyCache:
         *,
         etag: str | None = None,
         body: str | None = None,
+        later: list[tuple[int, dict[str, Any]]] | None = None,
     ) -> Reply:
         asked = time.time()
         headers = {"If-None-Match": etag} if etag else None
         response = self._send("GET", path, params=params, headers=headers)
         if response.status == 304 and body is not None and etag:
-            self._store(cache, pk, key, body, etag, asked)  # the same body, its age renewed
+            self._store(cache, pk, key, body, etag, asked, later)  # the same body, its age renewed
             return _Stored(body, lambda: self._bad(cache, pk, key, path, params))
         page = (params or {}).get("page", 1)
         if response.status == 200 and (
@@ -277,15 +281,40 @@ class ReplyCache:
             # Kept at once, read or not: a page asked for ahead and never read is asked ahead again.
             with contextlib.suppress(UnicodeDecodeError):  # not kept: asked for again next time
                 text = response.body.decode("utf-8")
-                self._store(cache, pk, key, text, response.headers.get("ETag"), asked)
+                self._store(cache, pk, key, text, response.headers.get("ETag"), asked, later)
         return response  # type: ignore[no-any-return]
 
+    def _later(self, cache: RecordCache) -> list[tuple[int, dict[str, Any]]] | None:
+        """Return where to put the replies asked for now until the whole result this thread reads is in.
+
+        ``None`` outside a whole result (``list(qs)``): a reply is stored when it comes. Inside one the
+        record cache writes nothing until the last page is in (:func:`~zammad_orm._memory.whole_result`):
+        the replies, which come in worker threads, wait for that moment too.
+        """
+        later: list[tuple[int, dict[str, Any]]] = []
+        return later if after_whole_result(functools.partial(self._store_all, cache, later)) else None
+
     def _store(
-        self, cache: RecordCache, pk: int, key: str, body: str, etag: str | None, asked: float
+        self,
+        cache: RecordCache,
+        pk: int,
+        key: str,
+        body: str,
+        etag: str | None,
+        asked: float,
+        later: list[tuple[int, dict[str, Any]]] | None = None,
     ) -> None:
         record = {"key": key, "body": body, "etag": etag, "asked_at": asked}
+        if later is not None:
+            later.append((pk, record))
+        else:
+            self._store_all(cache, [(pk, record)])
+
+    def _store_all(self, cache: RecordCache, records: list[tuple[int, dict[str, Any]]]) -> None:
+        if not records:
+            return
         try:
-            cache.set_many(REPLIES, [(pk, record, None)])  # behind the reader: the persistent tier's thread
+            cache.set_many(REPLIES, [(pk, record, None) for pk, record in records])  # the writer's thread
         except CacheError as exc:
             self._warn(f"{exc}; the query reply is not kept")
 
