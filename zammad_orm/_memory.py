@@ -13,7 +13,7 @@ import gc
 import threading
 from collections.abc import Callable, Iterator
 
-__all__ = ["TRIM_EVERY", "BulkLoad", "after_whole_result", "no_gc_pauses", "whole_result"]
+__all__ = ["TRIM_EVERY", "BulkLoad", "after_whole_result", "no_gc_pauses", "reader_waits", "whole_result"]
 
 #: A stream gives freed memory back to the operating system after every this many pages.
 TRIM_EVERY = 5
@@ -79,12 +79,23 @@ def whole_result() -> Iterator[None]:
             callback()
 
 
+def reader_waits() -> None:
+    """Tell the whole result this thread reads (if any) that its reader waits for the network now.
+
+    The callbacks of :func:`after_whole_result` run (they are run again when the result is read): the
+    record cache writes what is queued while the processor has nothing else to do.
+    """
+    for callback in getattr(_WHOLE, "after", ()):
+        callback()
+
+
 def after_whole_result(callback: Callable[[], None]) -> bool:
     """Call ``callback`` once when the whole result this thread reads is read; ``False`` when none is.
 
     The record cache uses it to write the pages of a whole result to its persistent tier once the last page
     is in, when the server has nothing more to send and the program works on the rows, instead of beside the
-    page decoding (where the writes took the processor from both).
+    page decoding (where the writes took the processor from both); and whenever the reader waits for a
+    page (:func:`reader_waits`), since the processor is idle then.
     """
     if not getattr(_WHOLE, "reading", False):
         return False

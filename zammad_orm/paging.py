@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from ._memory import BulkLoad, no_gc_pauses
+from ._memory import BulkLoad, no_gc_pauses, reader_waits
 from .compiler import compile_expression
 from .errors import DecodeError
 from .expr import Lookup, MatchAll, Node, conjoin
@@ -311,7 +311,9 @@ class _Fetcher:
         """Return the response of the next page in order, ``None`` when the window's pages are all read."""
         if not self._queue:
             return None
-        answer, _, self.asked = self._queue.popleft()  # dropped once read: a reply is held until then
+        answer, future, self.asked = self._queue.popleft()  # dropped once read: a reply is held until then
+        if future is not None and not future.done():
+            reader_waits()  # the cache may write meanwhile
         reply: Reply = answer()  # decoded by the reading thread, not in a worker
         return reply
 

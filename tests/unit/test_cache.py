@@ -668,3 +668,23 @@ def test_a_record_that_contains_itself_is_not_cached(tmp_path: Path) -> None:
         cache.set("Ticket", 1, record)
     assert cache.get("Ticket", 1) is None
     cache.close()
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_entries_encode_alike_with_orjson_or_without(fast: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from zammad_orm import _json
+    from zammad_orm.cache.base import _decode, _encode
+
+    if not fast:
+        monkeypatch.setattr(_json, "fast", None)
+    plain = rec(1, tags=["a"], preferences={"channel": {"id": 3}}, note=None, title="Grüße")
+    assert _decode(_encode("Ticket", 1, plain, None), "t").record == plain
+    floats = rec(2, score=1.5, nested={"x": [0.25]})
+    assert _decode(_encode("Ticket", 2, floats, None), "t").record == floats
+    keyed = rec(3, counts={1: "one"})  # a key that is not a string: written as JSON writes it, "1"
+    assert _decode(_encode("Ticket", 3, keyed, None), "t").record == json.loads(json.dumps(keyed))
+    for bad in (rec(4, score=float("nan")), rec(4, deep={"x": [float("inf")]}), rec(4, when=object())):
+        with pytest.raises(CacheError, match="not plain JSON"):
+            _encode("Ticket", 4, bad, None)

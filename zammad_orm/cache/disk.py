@@ -323,27 +323,28 @@ class DiskRecordCache(_Sizes):
         # The last write of each id, in the order of those writes (an LRU also drops what it would evict).
         items = _last_distinct(items, size if size > 0 else len(items))
         now = time.time()
-        rows = [
-            (pk, now, now, sqlite3.Binary(_encode(model_name, pk, record, updated, etag).encode("utf-8")))
-            for pk, record, updated, etag in items
-        ]
         cache = self._cache(model_name)
+        written = self._unchecked.get(model_name, 0)
         with self._errors(model_name), cache.transact():
             # What ``cache.delete(pk); cache.set(pk, text)`` does per record (JSONDisk stores the text as raw
             # UTF-8 bytes in the row; diskcache's triggers keep its count), as two statements per 200
             # records: not 400 round trips through diskcache, and not a turn of the GIL per row as
             # ``executemany`` takes (each a wait of up to 5 ms while another thread decodes a page).
-            # Delete and insert (not update) puts each row at the end of the rowid order (LRU).
+            # Delete and insert (not update) puts each row at the end of the rowid order (LRU). Records are
+            # encoded 200 at a time (a record that is not JSON rolls the whole batch back).
             execute = cache._con.execute
-            for start in range(0, len(rows), _WRITE_CHUNK):
-                chunk = rows[start : start + _WRITE_CHUNK]
+            for start in range(0, len(items), _WRITE_CHUNK):
+                chunk = [
+                    (pk, now, now, sqlite3.Binary(_encode(model_name, pk, record, updated, etag)))
+                    for pk, record, updated, etag in items[start : start + _WRITE_CHUNK]
+                ]
+                written += sum(len(row[3]) for row in chunk)
                 marks = ",".join("?" * len(chunk))
                 execute(f"DELETE FROM Cache WHERE raw = 1 AND key IN ({marks})", [row[0] for row in chunk])
                 execute(_INSERT.format(",".join([_ROW] * len(chunk))), [v for row in chunk for v in row])
             self._evict(cache, size)
         # The file's size is looked at (two queries) once a sixty-fourth of the byte limit was written since.
         limit = self.limit(model_name)
-        written = self._unchecked.get(model_name, 0) + sum(len(row[3]) for row in rows)
         if written * 64 < limit:
             self._unchecked[model_name] = written
             return
