@@ -50,11 +50,12 @@ __all__ = [
 
 #: The places an object looked up by id can come from before a request: the client's identity map (live
 #: objects) and its record cache (raw records) as a whole, ``"record"``; and the two tiers of a tiered
-#: record cache it reads in turn: ``"memory"`` (in-process) and ``"persistent"`` (disk or Redis).
-Tier = Literal["identity", "record", "memory", "persistent"]
+#: record cache it reads in turn: ``"memory"`` (in-process) and ``"persistent"`` (disk or Redis); and
+#: ``"replies"``, the replies of QuerySet reads kept in the record cache (:mod:`zammad_orm.reply_cache`).
+Tier = Literal["identity", "record", "memory", "persistent", "replies"]
 CacheEvent = Literal["hit", "miss", "revalidation"]
 _SLOT: dict[str, int] = {"hit": 0, "miss": 1, "revalidation": 2}
-_TIERS: tuple[Tier, ...] = ("identity", "record", "memory", "persistent")
+_TIERS: tuple[Tier, ...] = ("identity", "record", "memory", "persistent", "replies")
 
 #: Requests of one relation, one object each, that make a loop an N+1 loop (:class:`NPlusOneDetector`).
 N_PLUS_ONE_THRESHOLD = 5
@@ -127,6 +128,10 @@ class ClientStats:
         memory: Reads of the record cache's in-process tier, per model name (a tiered cache:
             ``Client(cache="disk")`` or a Redis URL; a plain memory cache counts under ``record`` only).
         persistent: Reads of its persistent tier (disk or Redis): those the memory tier missed.
+        replies: Lookups of the replies of QuerySet reads in the record cache, per model name of the rows
+            (``"Ticket"``; ``"version"`` and the reference tables' models for what the client learns about
+            its server): a hit sends no request, a miss one request, a revalidation one conditional
+            request. Their reads of the tiers count under ``memory`` and ``persistent`` as ``"Reply"``.
 
     """
 
@@ -138,13 +143,14 @@ class ClientStats:
     record: Mapping[str, CacheCounts] = attrs.field(factory=dict, converter=_frozen_map)
     memory: Mapping[str, CacheCounts] = attrs.field(factory=dict, converter=_frozen_map)
     persistent: Mapping[str, CacheCounts] = attrs.field(factory=dict, converter=_frozen_map)
+    replies: Mapping[str, CacheCounts] = attrs.field(factory=dict, converter=_frozen_map)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the snapshot as plain dicts, lists and integers (``json.dumps(stats.as_dict())``)."""
         return attrs.asdict(self, value_serializer=lambda _inst, _field, value: _plain(value))
 
     def totals(self, tier: Tier) -> CacheCounts:
-        """Return the lookups of one tier (``"identity"``, ``"record"``, ``"memory"``, ``"persistent"``)."""
+        """Return the lookups of one tier (``"identity"``, ``"record"``, ``"memory"``, ``"replies"``...)."""
         counts: Mapping[str, CacheCounts] = getattr(self, tier)
         return sum(counts.values(), CacheCounts())
 
@@ -273,6 +279,7 @@ class Accounting:
                 record=tiers["record"],
                 memory=tiers["memory"],
                 persistent=tiers["persistent"],
+                replies=tiers["replies"],
             )
 
     def reset(self) -> None:

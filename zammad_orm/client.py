@@ -238,18 +238,13 @@ class Client(RecordLoader, LocalCopies):
         self._scopes: dict[str, _Scope] = {}  # identities taken on with `with client.on_behalf_of(...)`
         self._replicas = Replicas(self._cache_setting)  # the local copies of client.sync(Model)
         self.pagination = pagination if pagination is not None else Pagination()
-        if (
-            isinstance(page_concurrency, bool)
-            or not isinstance(page_concurrency, int)
-            or page_concurrency < 1
-        ):
-            raise errors.ConfigurationError(
-                f"page_concurrency must be an integer >= 1, got {page_concurrency!r}"
-            )
+        flight = page_concurrency
+        if isinstance(flight, bool) or not isinstance(flight, int) or flight < 1:
+            raise errors.ConfigurationError(f"page_concurrency must be an integer >= 1, got {flight!r}")
         self.page_concurrency = page_concurrency
         self._managers: dict[str, Manager[Any]] = {}
         self._lock = threading.RLock()
-        self.facts = ServerFacts(self.request)
+        self.facts = ServerFacts(self._ask_facts)  # version and tables: kept like query replies
         self.last_request_at: float | None = None
         self.warn_n_plus_one = warn_n_plus_one
         self._n_plus_one = NPlusOneDetector()
@@ -414,6 +409,9 @@ class Client(RecordLoader, LocalCopies):
             for log in captures:
                 log._end(None)  # not sent (a body that is not JSON, ...): nothing to record
             raise
+        finally:
+            if method not in ("GET", "HEAD"):  # a write (or maybe one): cached query replies are stale
+                self.replies.written(scope.cache for scope in (self._home, *self._scopes.values()))
         self.last_request_at = time.time()
         self._account(method, url, params, response.status, len(response.body), started, captures)
         try:

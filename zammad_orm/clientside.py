@@ -85,7 +85,13 @@ def filter_client_side(
     else:
         endpoint = model._meta.rest_endpoint("list")  # refused before any request if there is none
         pages = iterate_index(
-            client, model, endpoint, model._meta.max_page_size, full=True, in_flight=client.page_concurrency
+            client,
+            model,
+            endpoint,
+            model._meta.max_page_size,
+            full=True,
+            in_flight=client.page_concurrency,
+            cached=True,  # a QuerySet's read: its pages are kept as query replies
         )
     for page in pages:
         for obj in page:

@@ -52,6 +52,7 @@ def describe(
     generation: SearchGeneration,
     in_flight: int = 1,
     notes: Sequence[str] = (),
+    max_age: float | None = None,
 ) -> str:
     """Write the plan of a QuerySet, one aspect per line (``QuerySet.explain()``).
 
@@ -66,6 +67,8 @@ def describe(
         generation: The server's search generation (``"unified"``: Zammad 6.5+).
         in_flight: Most page requests on the wire at once (the client's ``page_concurrency``).
         notes: Lines to add: conditions translated into ids, meanings that depend on the server.
+        max_age: The seconds a reply is used without a request (the model's ``max_age``); ``None``: the
+            replies are not kept (a ``raw()`` query string).
 
     """
     lines = [f"QuerySet of {model_name}"]
@@ -87,8 +90,8 @@ def describe(
         lines.append("pages: every page of the index endpoint")
         lines.append("count(): the same pass over the index endpoint")
         lines.append(
-            "cache: the index pages are always requested (full=true); the objects they reference come "
-            "with them in their assets"
+            f"cache: {_kept('index pages', max_age)} (full=true); the objects they reference come with them "
+            "in their assets"
         )
     else:
         lines.append(f"endpoint: GET /api/v1/{compiled.endpoint}")
@@ -107,9 +110,9 @@ def describe(
                 "version sends no total); pages in the light expand=true form, only the ids are read"
             )
         lines.append(
-            "cache: the search is always sent (search results are never cached); the records and assets "
-            "of each reply refresh the identity map and the record cache, and the assets (users, "
-            "organizations, groups) are attached to the rows that refer to them"
+            f"cache: {_kept('search replies', max_age)}; the records and assets of each reply refresh the "
+            "identity map and the record cache, and the assets (users, organizations, groups) are "
+            "attached to the rows that refer to them"
         )
     if related:
         lines.append(
@@ -125,6 +128,19 @@ def describe(
         lines.append("grouped counts: client-side in one pass over all matching rows")
     lines.extend(notes)
     return "\n".join(lines)
+
+
+def _kept(what: str, max_age: float | None) -> str:
+    """Say how long the replies of a QuerySet are used without a request."""
+    if max_age is None:
+        return f"the {what} are always asked for (raw() query strings are never kept)"
+    if max_age == 0:
+        return f"the {what} are asked for every time (max_age 0), conditionally (304: no body)"
+    return (
+        f"the {what} are kept in the record cache and used without a request while younger than "
+        f"{max_age:g} s (the model's max_age) and asked for after the last write of a client sharing the "
+        "cache; an older one costs one conditional request (304: no body)"
+    )
 
 
 def _pages(size: int, low: int, high: int | None) -> str:

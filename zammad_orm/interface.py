@@ -11,7 +11,7 @@ appear as :class:`ModelLike`: the model layer is above this one.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
@@ -19,7 +19,7 @@ import attrs
 
 from zammad_orm.facts import ServerFacts
 
-__all__ = ["CachedRecord", "ClientAPI", "IdentityView", "ModelLike", "RecordCache", "Reply"]
+__all__ = ["CachedRecord", "CachedReplies", "ClientAPI", "IdentityView", "ModelLike", "RecordCache", "Reply"]
 
 
 class ModelLike(Protocol):
@@ -135,6 +135,20 @@ class Reply(Protocol):
         ...
 
 
+class CachedReplies(Protocol):
+    """The replies of QuerySet reads a client keeps (``client.replies``: :mod:`zammad_orm.reply_cache`)."""
+
+    def send(self, model: Any, path: str, params: Mapping[str, Any] | None = None) -> Reply:
+        """``GET path`` for rows of ``model``: the stored reply while fresh, else asked (conditionally)."""
+        ...
+
+    def prepare(
+        self, model: Any, path: str, params: Mapping[str, Any] | None = None
+    ) -> tuple[bool, Callable[[], Reply]]:
+        """Look ``GET path`` up now: whether the reply is at hand, and the call that answers it."""
+        ...
+
+
 class ClientAPI(Protocol):
     """What the layers below :mod:`zammad_orm.client` use of a client.
 
@@ -145,6 +159,7 @@ class ClientAPI(Protocol):
         identity: The identity map (one object per ``(model, id)``).
         cache: The record cache under it.
         page_concurrency: Most search pages of one query on the wire at once.
+        replies: The replies of QuerySet reads kept in the record cache (:class:`CachedReplies`).
 
     """
 
@@ -165,6 +180,9 @@ class ClientAPI(Protocol):
 
     @property
     def page_concurrency(self) -> int: ...  # noqa: D102
+
+    @property
+    def replies(self) -> CachedReplies: ...  # noqa: D102
 
     def request(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
@@ -188,6 +206,10 @@ class ClientAPI(Protocol):
 
     def cache_size(self, model: type[Any]) -> int:
         """Return the record cache size of ``model`` (-1 unbounded, 0 off, >0 LRU)."""
+        ...
+
+    def max_age(self, model: type[Any]) -> float:
+        """Return the seconds a copy of ``model`` (a record, a query reply) is used without a request."""
         ...
 
     def knows(self, model: type[Any], pk: int) -> bool:

@@ -22,8 +22,9 @@ import attrs
 
 from ._memory import BulkLoad, no_gc_pauses, reader_waits
 from .compiler import compile_expression
-from .errors import DecodeError, QueryError
-from .expr import Lookup, MatchAll, MatchNone, Node, conjoin, disjoin
+from .errors import DecodeError
+from .expr import Lookup, MatchAll, Node, conjoin
+from .keyset import keyset_after
 from .references import related_model
 from .replies import Page, decode_search, reply_ids
 
@@ -66,6 +67,8 @@ class SearchPlan:
         params: More request parameters (``expand``).
         allow_stars: ``False`` on Zammad 6.5+, which deletes ``*`` from queries; a callable is asked only
             when a query holds a ``*`` (so a client learns its server's version only when it matters).
+        cached: Send the pages through ``client.replies``: a QuerySet's reads, answered from the record
+            cache while fresh (:mod:`zammad_orm.reply_cache`).
 
     """
 
@@ -76,6 +79,7 @@ class SearchPlan:
     page_size: int = SEARCH_PAGE_SIZE
     params: Mapping[str, Any] = attrs.field(factory=dict)
     allow_stars: bool | Callable[[], bool] = True
+    cached: bool = False
 
     def query(self, after: Node | None = None) -> str:
         """Return the query string, narrowed to rows after a keyset position when given."""
@@ -121,45 +125,6 @@ class SearchPlan:
         }
 
 
-def keyset_after(ordering: Sequence[tuple[str, bool]], row: Any) -> Node:
-    """Return the filter of the rows that sort strictly after ``row``.
-
-    Missing values sort last in both directions, as in Elasticsearch. For keys ``(k1, k2, id)``:
-    ``k1 after v1 OR (k1 = v1 AND (k2 after v2 OR (k2 = v2 AND id after v3)))``.
-
-    Raises:
-        QueryError: ``row`` lacks a sort column.
-
-    """
-    clauses: list[Node] = []
-    equal: list[Node] = []
-    for column, descending in ordering:
-        if not hasattr(row, column):
-            raise QueryError(f"cannot page past the search window: rows have no {column!r}")
-        value = getattr(row, column)
-        if value is None:
-            strictly: Node = MatchNone()
-            same: Node = Lookup(column, "isnull", True)
-        elif isinstance(value, bool):
-            strictly = _bool_after(column, value, descending)
-            same = Lookup(column, "exact", value)
-        else:
-            after = Lookup(column, "lt" if descending else "gt", value)
-            # Missing values sort last; ids are never missing.
-            strictly = after if column == "id" else disjoin([after, Lookup(column, "isnull", True)])
-            same = Lookup(column, "exact", value)
-        clauses.append(conjoin([*equal, strictly]))
-        equal.append(same)
-    return disjoin(clauses)
-
-
-def _bool_after(column: str, value: bool, descending: bool) -> Node:
-    missing = Lookup(column, "isnull", True)
-    if value != descending:  # last non-null value in this direction: only nulls follow
-        return missing
-    return disjoin([Lookup(column, "exact", not value), missing])
-
-
 def iterate_search(
     client: ClientAPI,
     model: type[M],
@@ -203,7 +168,8 @@ def iterate_search(
     preload = form is None and not stream and stop is None and plan.raw is None
     told = False  # the first yielded page carries the total of [start, stop) when the reply tells it
     bulk = BulkLoad(stream=stream)
-    with _Fetcher(client, plan.path, params, in_flight) as fetcher:
+    cache = model if plan.cached else None
+    with _Fetcher(client, plan.path, params, in_flight, cache) as fetcher:
         while remaining is None or remaining > 0:
             last = SEARCH_WINDOW // size  # the last page number inside the window
             if remaining is not None:
@@ -286,6 +252,7 @@ class _Fetcher:
     """The page requests of one paged read: in order, with up to ``in_flight`` of them on the wire.
 
     ``params(page, after)`` makes the parameters of page ``page`` (after keyset position ``after``).
+    With a ``model``, the pages are sent through ``client.replies`` (replies of that model's rows).
     """
 
     def __init__(
@@ -294,8 +261,10 @@ class _Fetcher:
         path: str,
         params: Callable[[int, Node | None], Mapping[str, Any]],
         in_flight: int,
+        model: Any = None,
     ) -> None:
         self._client = client
+        self._model = model
         self._path = path
         self._params = params
         self._in_flight = max(1, in_flight)
@@ -316,9 +285,12 @@ class _Fetcher:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._abandon()
+        # Kept replies: the pages asked for ahead are answered, kept (the next evaluation finds them) and
+        # waited for (no request outlives the read), unless an error ended the read.
+        keep = self._model is not None and exc_info[0] in (None, GeneratorExit)
+        self._abandon(cancel=not keep)
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=keep, cancel_futures=not keep)
 
     def start(self, after: Node | None, page: int, last: int) -> None:
         """Begin a window: pages ``page`` to ``last`` after keyset position ``after``; ask for the first."""
@@ -348,16 +320,18 @@ class _Fetcher:
     def _ask(self) -> None:
         params = self._params(self.page, self._after)
         self.page += 1
-        if self._pool is None:
-            call = functools.partial(self._client.send, "GET", self._path, params=params)
+        call: Callable[[], Reply]
+        if self._model is None:
+            ready, call = False, functools.partial(self._client.send, "GET", self._path, params=params)
+        else:  # looked up here: a kept reply needs no worker
+            ready, call = self._client.replies.prepare(self._model, self._path, params)
+        if ready or self._pool is None:
             self._queue.append((call, None, params))
             return
         # Each request runs in a copy of this context: impersonation (``on_behalf_of``) is a context variable.
         # The worker only sends: the reply is decoded by the reader, so that a page's many small objects
         # are made in one thread (in workers they spread over per-thread allocator arenas: 3× the RSS).
-        future = self._pool.submit(
-            contextvars.copy_context().run, self._client.send, "GET", self._path, params=params
-        )
+        future = self._pool.submit(contextvars.copy_context().run, call)
         self._queue.append((future.result, future, params))
 
     def preload(self, client: ClientAPI, paths: Sequence[str]) -> None:
@@ -372,9 +346,9 @@ class _Fetcher:
             run = functools.partial(contextvars.copy_context().run, _load_table, client, path)
             threading.Thread(target=run, name="zammad-table", daemon=True).start()
 
-    def _abandon(self) -> None:
+    def _abandon(self, *, cancel: bool = True) -> None:
         for _, future, _ in self._queue:
-            if future is not None:
+            if future is not None and cancel:
                 future.cancel()  # those already on the wire run to their end, unread
         self._queue.clear()
 
@@ -451,7 +425,10 @@ def _id_pages(
         params.pop("full", None)
         if first and ask_total:
             params["only_total_count"] = "true"
-        reply = client.request("GET", plan.path, params=params)
+        if plan.cached:
+            reply = client.replies.send(model, plan.path, params).json()
+        else:
+            reply = client.request("GET", plan.path, params=params)
         if isinstance(reply, dict) and isinstance(reply.get("total_count"), int) and first and ask_total:
             client.facts.note_generation("unified")
             yield reply["total_count"]
@@ -488,6 +465,7 @@ def iterate_index(
     expand: bool | None = None,
     full: bool = False,
     in_flight: int = 1,
+    cached: bool = False,
 ) -> Iterator[list[M]]:
     """Yield the objects of an index endpoint, page by page from ``page``, until a page comes back short.
 
@@ -503,6 +481,7 @@ def iterate_index(
             rows refer to (client-side filtering reads them), and their ``total_count`` tells how many
             pages there are: no empty last page, and the rest are asked for ``in_flight`` at a time.
         in_flight: Most page requests on the wire at once, once the number of pages is known.
+        cached: Send the pages through ``client.replies`` (a QuerySet's client-side filter).
 
     Raises:
         DecodeError: A reply is not a list of records (nor an object holding one under the model's key).
@@ -518,7 +497,7 @@ def iterate_index(
         return asked
 
     seen = (page - 1) * page_size
-    with _Fetcher(client, path, query, in_flight) as fetcher:
+    with _Fetcher(client, path, query, in_flight, model if cached else None) as fetcher:
         fetcher.start(None, page, page)  # the first page alone: it may tell how many there are
         while (answer := fetcher.next()) is not None:
             with no_gc_pauses():

@@ -445,6 +445,7 @@ class QuerySet(Analysis, Writes[M]):
             page_size=size,
             params=extra,
             allow_stars=lambda: client.facts.generation != "unified",
+            cached=self._raw is None,  # the seed API's search(query) asks every time
         )
 
     @property
@@ -505,6 +506,7 @@ class QuerySet(Analysis, Writes[M]):
             grouping=grouping,
             generation=client.facts.generation,
             in_flight=client.page_concurrency,
+            max_age=None if self._raw is not None else client.max_age(self.model),
         )
 
     def _backend(self, client: ClientAPI) -> Answerer:

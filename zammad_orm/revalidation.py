@@ -33,8 +33,10 @@ from zammad_orm.facts import ServerFacts
 from zammad_orm.fields import Reverse
 from zammad_orm.freshness import CLOCK_MARGIN, MaxAges
 from zammad_orm.identity import IdentityMap
+from zammad_orm.meta import registry
 from zammad_orm.paging import ID_BATCH, SearchPlan
 from zammad_orm.replies import decode_search
+from zammad_orm.reply_cache import ReplyCache
 from zammad_orm.sync import ABSENT, filled
 
 if TYPE_CHECKING:
@@ -42,6 +44,15 @@ if TYPE_CHECKING:
     from zammad_orm.transport import Response
 
 __all__ = ["Revalidation"]
+
+_TABLES: dict[str, type[Any]] = {}  # endpoint -> model of the reference tables (filled on first use)
+
+
+def _tables() -> dict[str, type[Any]]:
+    found = {m._meta.endpoint: m for m in registry.values() if m._meta.table and m._meta.endpoint}
+    _TABLES.update(found)
+    return found
+
 
 M = TypeVar("M")
 
@@ -103,6 +114,34 @@ class Revalidation:
     def max_age(self, model: type[Any]) -> float:
         """Return the seconds a copy of ``model`` is used before it is revalidated (this client's setting)."""
         return self.max_ages.of(model)
+
+    @property
+    def replies(self) -> ReplyCache:
+        """The replies of QuerySet reads, kept in the record cache (:mod:`zammad_orm.reply_cache`)."""
+        found: ReplyCache | None = self.__dict__.get("_replies")
+        if found is None:
+            fresh = ReplyCache(self.send, lambda: self.cache, self.max_ages.of, self._accounting.lookup)
+            found = self.__dict__.setdefault("_replies", fresh)
+        return found
+
+    def _ask_facts(self, method: str, path: str, *, params: Mapping[str, Any] | None = None) -> Any:
+        """Send the requests of ``client.facts``: the version and the reference tables via :attr:`replies`.
+
+        The version is kept as long as a reference table (``TicketState``'s ``max_age``: a day by
+        default), a table as long as its model's ``max_age``; the other facts are asked for as ever. A
+        table this client listed before and forgot (a name not found in it may be new, a write changed
+        it, its listing grew old) is revalidated.
+        """
+        table = _TABLES.get(path) if _TABLES else _tables().get(path)
+        if method != "GET" or (path != "version" and table is None):
+            return self.request(method, path, params=params)
+        name = "version" if table is None else table._meta.name
+        seconds = self.max_ages.of(registry["TicketState"] if table is None else table)
+        listed: set[tuple[str, str]] = self.__dict__.setdefault("_facts_listed", set())
+        if (path, str(params)) in listed:  # listed again (forgotten: a name not in it, a write): ask
+            seconds = 0.0
+        listed.add((path, str(params)))
+        return self.replies.send_within(seconds, path, params, name=name).json()
 
     def _stale(self, model: type[Any], fetched_at: float | None, max_age: float | None) -> bool:
         """Whether a copy fetched at ``fetched_at`` is too old for ``max_age`` (``None``: the model's)."""

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 import pytest
 
 import zammad_orm as zo
+from tests.caches import own_cache
 from zammad_orm import Ticket, _memory
 from zammad_orm.cache import TieredCache, tiered
 from zammad_orm.errors import ConfigurationError, ServerError
@@ -201,7 +202,8 @@ def test_without_a_search_index_the_index_pages_are_in_flight_once_their_number_
         found: dict[int, list[Any]] = {}
         pages: dict[int, list[int]] = {}
         for concurrency in (1, 4):
-            client, transport = make_client(emulator, page_concurrency=concurrency)
+            # A cache of its own each: the second must not read the replies the first one kept.
+            client, transport = make_client(emulator, page_concurrency=concurrency, cache=own_cache())
             zo.configure_search(client, "database")  # known: no probe
             with pytest.warns(zo.SearchIndexUnavailableWarning):
                 found[concurrency] = [(t.id, t.customer.email) for t in client.tickets.filter(id__lte=10**4)]
@@ -255,7 +257,7 @@ def test_a_whole_result_freezes_its_pages_until_the_last_and_gives_them_back(
     server: tuple[Any, PageGate], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     emulator, gate = server
-    client, _ = make_client(emulator)
+    client, _ = make_client(emulator, max_age=0)  # the failing read below must ask (kept replies: 304)
     gc.unfreeze()  # an in-process emulator of an earlier test may have frozen its search documents
     frozen_while_loading: list[int] = []
     real = _memory.BulkLoad.page_done

@@ -79,7 +79,7 @@ def test_report_counts_match_the_raw_records(demo: Any) -> None:
 
 
 def test_a_second_report_reuses_the_loaded_relations(demo: Any) -> None:
-    client = make_client(demo)
+    client = make_client(demo, max_age={"Ticket": 0})  # the ticket searches' replies kept, but revalidated
     build(client)
     first = sent(client).count
     sent(client).reset()

@@ -42,10 +42,12 @@ class CountingTransport:
         return [r.url.split("/api/v1/", 1)[1] for r in self.sent]
 
 
-def make_client(emulator: Emulator) -> tuple[Client, CountingTransport]:
+def make_client(emulator: Emulator, **kwargs: Any) -> tuple[Client, CountingTransport]:
     transport = CountingTransport(emulator.app)
     # A cache of its own: the tests compare what one client's requests cost against another's.
-    client = Client("http://emulator.test", http_token=emulator.token, transport=transport, cache=own_cache())
+    client = Client(
+        "http://emulator.test", http_token=emulator.token, transport=transport, cache=own_cache(), **kwargs
+    )
     return client, transport
 
 
@@ -84,7 +86,7 @@ def test_building_sends_nothing_and_is_immutable(emulator: Emulator) -> None:
 
 
 def test_results_are_cached_and_reiterable(emulator: Emulator) -> None:
-    c, transport = make_client(emulator)
+    c, transport = make_client(emulator, max_age=0)  # the copy asks again: the kept reply is revalidated
     qs = c.tickets.filter(state="open")
     first = ids(qs)
     before = len(transport.sent)
@@ -486,7 +488,10 @@ def test_explain_describes_the_plan(emulator: Emulator) -> None:
     assert "'sort_by': 'created_at,id', 'order_by': 'desc,desc'" in text
     assert "pages: 1 of 60 rows (rows 10..59)" in text  # page 1 holds rows 0..59
     assert "count(): the ids of the matches, 200 per request" in text  # 6.2: no total in replies
-    assert "cache: the search is always sent (search results are never cached)" in text
+    assert "cache: the search replies are kept in the record cache and used without a request while" in text
+    assert "younger than 60 s (the model's max_age)" in text
+    raw = client.tickets.search("state.name:open").explain()
+    assert "cache: the search replies are always asked for (raw() query strings are never kept)" in raw
     assert "related: owner from the search assets, the identity map and the record cache" in text
     assert "in flight: the first page alone, then up to 8 pages at once" in text
     assert not any("search" in r.url for r in transport.sent)  # explain() never searches

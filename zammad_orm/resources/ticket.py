@@ -13,6 +13,7 @@ from zammad_orm import errors
 from zammad_orm.convert import json_copy
 from zammad_orm.fields import ForeignKey, Reverse, field
 from zammad_orm.models import model
+from zammad_orm.reply_cache import asking
 from zammad_orm.resources._common import Tracked
 from zammad_orm.resources.article import FileSpec, TicketArticle, article_payload, encode_files
 from zammad_orm.resources.link import LINK_TYPES, MIRROR, Link
@@ -121,9 +122,10 @@ class TicketManager(TicketQueryManager):
         deadline = time.monotonic() + max(0.0, wait)
         checked: set[int] = set()
         while True:
-            mine: list[Ticket] = list(
-                self.filter(created_by_id=creator, created_at__gte=start).order_by("-id")
-            )
+            with asking():  # each look asks the server: a kept reply would not show the new ticket
+                mine: list[Ticket] = list(
+                    self.filter(created_by_id=creator, created_at__gte=start).order_by("-id")
+                )
             for ticket in mine:
                 if ticket.id is None or ticket.id in checked:
                     continue
