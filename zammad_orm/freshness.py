@@ -12,8 +12,11 @@ This module knows model *names* and numbers only, so it sits at the bottom of th
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from zammad_orm.errors import ConfigurationError, FieldError
@@ -24,8 +27,11 @@ __all__ = [
     "DEFAULT_MAX_AGE",
     "REFERENCE_MAX_AGE",
     "MaxAges",
+    "as_of",
     "call_max_age",
     "check_max_age",
+    "fetched_now",
+    "kept_reply",
 ]
 
 #: Seconds a record of a model that changes often (tickets, articles, users, organizations) is used
@@ -106,3 +112,32 @@ class MaxAges:
 def call_max_age(value: Any) -> float | None:
     """Check the ``max_age`` argument of one call (``None``: the client's setting); bad: FieldError."""
     return None if value is None else check_max_age(value, "max_age", error=FieldError)
+
+
+#: When the records being loaded in this context were sent by the server (``None``: now). A QuerySet reply
+#: kept by the reply cache was sent before it is decoded again: its objects are as old as the reply.
+_AS_OF: contextvars.ContextVar[float | None] = contextvars.ContextVar("zammad_orm_as_of", default=None)
+
+
+def fetched_now() -> float:
+    """Return when the records being loaded now were fetched: the kept reply's time, else now."""
+    as_of = _AS_OF.get()
+    return time.time() if as_of is None else as_of
+
+
+def kept_reply() -> bool:
+    """Whether the records being loaded now come from a kept reply (they are in the record cache already)."""
+    return _AS_OF.get() is not None
+
+
+@contextlib.contextmanager
+def as_of(fetched_at: float | None) -> Iterator[None]:
+    """Load the records of a reply fetched at ``fetched_at`` (``None``: a reply just received)."""
+    if fetched_at is None:
+        yield
+        return
+    token = _AS_OF.set(fetched_at)
+    try:
+        yield
+    finally:
+        _AS_OF.reset(token)

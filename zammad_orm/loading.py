@@ -21,6 +21,7 @@ from zammad_orm.accounting import Accounting, NPlusOneDetector, endpoint_of
 from zammad_orm.cache import RecordCache
 from zammad_orm.cache.base import get_many
 from zammad_orm.facts import ServerFacts
+from zammad_orm.freshness import fetched_now, kept_reply
 from zammad_orm.identity import IdentityMap
 from zammad_orm.models import Model, registry
 from zammad_orm.paging import iterate_index
@@ -125,8 +126,8 @@ class RecordLoader(Revalidation):
             return model._from_record(record, cast("ClientAPI", self))
         with self._lock:
             obj, how = self._place(model, pk, record)
-        if how == "same" or (how == "new" and not store):
-            return obj  # nothing new to cache (the same data again, or built from the cached record)
+        if how == "same" or (how == "new" and not store) or kept_reply():
+            return obj  # nothing new to cache (the same data again, built from a cached record or reply)
         self._store(model, pk, obj._raw)
         return obj
 
@@ -143,8 +144,8 @@ class RecordLoader(Revalidation):
         """
         existing = self.identity.get(model, pk)
         if isinstance(existing, model):
-            if existing._holds(record):
-                object.__setattr__(existing, "_fetched_at", time.time())
+            if existing._holds(record):  # as fresh as the newer of the two copies
+                object.__setattr__(existing, "_fetched_at", max(existing._fetched_at, fetched_now()))
                 return existing, "same"
             existing._merge(record, keep=existing._dirty_names())
             return existing, "merged"
@@ -178,7 +179,7 @@ class RecordLoader(Revalidation):
                     raw = obj._raw
                     updated = raw.get("updated_at")
                     stored.append((pk, raw, updated if isinstance(updated, str) else None))
-        if stored and cached:
+        if stored and cached and not kept_reply():  # a kept reply's records were cached with it
             self.cache.set_many(model._meta.name, stored)
         return out
 
@@ -219,7 +220,7 @@ class RecordLoader(Revalidation):
                 unseen[pk] = record
                 if size < 0:
                     marks[(name, pk)] = updated
-            if unseen:
+            if unseen and not kept_reply():  # a kept reply's records were cached with it
                 self._store_assets(name, unseen)
 
     def _store_assets(self, name: str, records: dict[int, Mapping[str, Any]]) -> None:

@@ -24,6 +24,7 @@ from ._memory import BulkLoad, no_gc_pauses, reader_waits
 from .compiler import compile_expression
 from .errors import DecodeError
 from .expr import Lookup, MatchAll, Node, conjoin
+from .freshness import as_of
 from .keyset import keyset_after
 from .references import related_model
 from .replies import Page, decode_search, reply_ids
@@ -177,7 +178,9 @@ def iterate_search(
             fetcher.start(after, page, last)
             rows: list[Any] = []
             while (answer := fetcher.next()) is not None:
-                with no_gc_pauses():  # from the reply text to the page objects: collected (or frozen) once
+                # From the reply text to the page objects: collected (or frozen) once; a kept reply's objects
+                # are as old as the reply.
+                with no_gc_pauses(), as_of(getattr(answer, "asked", None)):
                     reply = answer.json()
                     count = _row_count(model, reply)
                     if count == size and not first:
@@ -503,7 +506,7 @@ def iterate_index(
             with no_gc_pauses():
                 reply = answer.json()
             total = reply.get("total_count") if isinstance(reply, dict) else None
-            with no_gc_pauses():
+            with no_gc_pauses(), as_of(getattr(answer, "asked", None)):
                 if isinstance(reply, dict) and "assets" in reply:
                     rows = decode_search(client, model, reply).rows
                     count = len(rows)

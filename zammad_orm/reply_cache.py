@@ -119,11 +119,12 @@ def reply_id(key: str) -> int:
 class _Stored:
     """A reply body from the cache; :meth:`json` decodes it like a response's body."""
 
-    __slots__ = ("_body", "_retry")
+    __slots__ = ("_body", "_retry", "asked")
 
-    def __init__(self, body: str, retry: Callable[[], Any]) -> None:
+    def __init__(self, body: str, retry: Callable[[], Any], asked: float) -> None:
         self._body = body
         self._retry = retry  # drops the entry and asks again: the body was not JSON after all
+        self.asked = asked  # when the server was asked: the objects decoded from it are that old
 
     def json(self) -> Any:
         if not self._body.strip():
@@ -201,7 +202,7 @@ class ReplyCache:
         body, etag, asked = entry
         if not _ASKING.get() and self._fresh(cache, asked, max_age):
             self._count("replies", name, "hit")
-            stored = _Stored(body, lambda: self._bad(cache, pk, key, path, params))
+            stored = _Stored(body, lambda: self._bad(cache, pk, key, path, params), asked)
             return True, lambda: stored
         self._count("replies", name, "revalidation")
         ask = functools.partial(self._ask, cache, pk, key, path, params, etag=etag, body=body, later=later)
@@ -273,7 +274,7 @@ class ReplyCache:
         response = self._send("GET", path, params=params, headers=headers)
         if response.status == 304 and body is not None and etag:
             self._store(cache, pk, key, body, etag, asked, later)  # the same body, its age renewed
-            return _Stored(body, lambda: self._bad(cache, pk, key, path, params))
+            return _Stored(body, lambda: self._bad(cache, pk, key, path, params), asked)  # as new as now
         page = (params or {}).get("page", 1)
         if response.status == 200 and (
             not isinstance(page, int) or page <= KEPT_PAGES or len(response.body) <= SMALL_REPLY

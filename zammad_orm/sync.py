@@ -13,7 +13,6 @@ read cannot have changed), and a merge empties the slots of the attributes it re
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,6 +22,7 @@ from zammad_orm.convert import field_reader, json_copy, to_wire
 from zammad_orm.dates import iso_instant
 from zammad_orm.errors import DecodeError
 from zammad_orm.fields import FieldInfo, Reverse
+from zammad_orm.freshness import fetched_now
 
 if TYPE_CHECKING:
     from zammad_orm.interface import ClientAPI
@@ -90,7 +90,7 @@ def build(cls: type[M], record: Mapping[str, Any], client: ClientAPI | None, *, 
     if not meta.not_custom.issuperset(raw):
         meta.custom_keys.update(raw.keys() - meta.not_custom)
     put(obj, "_client", client)
-    put(obj, "_fetched_at", time.time())
+    put(obj, "_fetched_at", fetched_now())
     put(obj, "_ready", True)
     obj._after_load()
     return obj
@@ -208,7 +208,7 @@ def merge(
         object.__setattr__(obj, "id", pk)
     if kept_extra:
         obj.extra.update(kept_extra)
-    object.__setattr__(obj, "_fetched_at", fetched_at if fetched_at is not None else time.time())
+    object.__setattr__(obj, "_fetched_at", fetched_at if fetched_at is not None else fetched_now())
     # Reverse relations are lists the server may have changed; id-based ones re-check their key.
     known = filled(obj, "_rel")
     if known is not ABSENT:

@@ -324,7 +324,8 @@ def test_a_whole_result_is_written_to_the_disk_cache_once_its_last_page_is_in(
     server: tuple[Any, PageGate], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
     emulator, _ = server
-    client, _ = make_client(emulator, cache=f"disk:{tmp_path}")
+    # One page at a time: the reader never waits for a page on the wire (a wait lets the writer start).
+    client, _ = make_client(emulator, cache=f"disk:{tmp_path}", page_concurrency=1)
     cache = client.cache
     assert isinstance(cache, TieredCache)
     seen: list[tuple[int, bool]] = []  # (batches queued, a writer running) after each page

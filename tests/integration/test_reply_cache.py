@@ -304,3 +304,23 @@ def test_an_undecodable_entry_on_disk_is_dropped_by_the_tier_and_asked_again(
     assert [w.category for w in caught] == [zo.errors.CacheWarning]
     assert [(r.path, r.status) for r in log] == [("tickets/search", 200)]
     b.close()
+
+
+def test_objects_from_a_kept_reply_are_as_old_as_the_reply(emulator: Any, tmp_path: Path) -> None:
+    # A stale read stays impossible beyond max_age: a ticket loaded from a reply kept for a while is due for
+    # revalidation when the reply's age plus its own reaches max_age, not max_age after it was decoded.
+    first = make_client(emulator, cache=shared(tmp_path))
+    word = marked(first, 1)
+    [ticket] = first.tickets.filter(title__contains=word)
+    first.close()
+    time.sleep(0.3)
+    transport = CountingTransport(retries=0, backoff=0.0)
+    second = make_client(emulator, cache=shared(tmp_path), max_age={"Ticket": 0.6}, transport=transport)
+    [again] = second.tickets.filter(title__contains=word)  # the kept reply: no request
+    assert transport.count == 0
+    assert again.id == ticket.id
+    assert time.time() - again._fetched_at >= 0.3  # as old as the reply, not fresh
+    time.sleep(0.35)  # the reply is older than max_age now, though it was decoded 0.35 s ago
+    assert second.tickets.get(again.id, max_age=0.6).title == again.title
+    assert [path for _, path in transport.sent] == [f"/tickets/{again.id}"]  # revalidated, not used as is
+    second.close()

@@ -1,0 +1,53 @@
+"""``zammad_orm._memory``: what a whole result defers, and when it runs."""
+
+from __future__ import annotations
+
+import gc
+
+from zammad_orm import _memory
+
+
+class Writer:
+    def __init__(self) -> None:
+        self.released = 0
+
+    def release(self) -> None:
+        self.released += 1
+
+
+def test_callbacks_run_when_the_reader_waits_and_once_the_result_is_read() -> None:
+    writer = Writer()
+    assert _memory.after_whole_result(writer.release) is False  # no whole result read: nothing deferred
+    with _memory.whole_result():
+        assert _memory.after_whole_result(writer.release) is True
+        assert _memory.after_whole_result(writer.release) is True  # the same bound method: registered once
+        assert writer.released == 0
+        _memory.reader_waits()
+        assert writer.released == 1
+        with _memory.whole_result():  # a block inside another changes nothing
+            assert _memory.after_whole_result(writer.release) is True
+        assert writer.released == 1
+    assert writer.released == 2  # the result is read
+    _memory.reader_waits()  # outside a whole result: nothing registered any more
+    assert writer.released == 2
+
+
+def test_a_whole_result_that_fails_still_runs_its_callbacks_and_unfreezes() -> None:
+    writer = Writer()
+    gc.unfreeze()
+    try:
+        with _memory.whole_result():
+            _memory.after_whole_result(writer.release)
+            _memory.BulkLoad(stream=False).page_done()
+            assert gc.get_freeze_count() > 0
+            raise RuntimeError("a page failed")
+    except RuntimeError:
+        pass
+    assert writer.released == 1
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_page_outside_a_whole_result_freezes_nothing() -> None:
+    gc.unfreeze()
+    _memory.BulkLoad(stream=False).page_done()
+    assert gc.get_freeze_count() == 0
