@@ -14,7 +14,7 @@ contract of records (:mod:`zammad_orm.freshness`):
   ``304`` reuses the stored body and renews its age, ``200`` replaces it; a reply without an ETag is
   simply asked for again;
 * ``max_age=0`` always asks (conditionally); ``cache=False`` keeps nothing;
-* only the first :data:`KEPT_PAGES` pages of a result are kept (its first 1,000 rows), and small pages: the
+* only the first :data:`KEPT_PAGES` pages of a result are kept (its first 400 rows), and small pages: the
   later pages of a long result are asked for every time.
 
 Every write the client sends (any method but ``GET``/``HEAD``) stamps the time in the cache under
@@ -68,11 +68,11 @@ REPLIES = "Reply"
 STAMPS = "ReplyStamp"
 #: Replies the in-process memory tier keeps (a search page of 200 rows with its assets: up to 1 MB of text).
 MEMORY_SIZE = 32
-#: The pages of a result that are kept: the first 1,000 rows at 200 per page. A longer result is a bulk
-#: read; its later pages are asked for every time (storing each would cost more disk writes, about a
-#: third of the time of a cold 10,000-ticket loop, than a repeat within ``max_age`` saves), unless the
-#: page is small (:data:`SMALL_REPLY`: the empty pages past the end a loop asked for ahead).
-KEPT_PAGES = 5
+#: The pages of a result that are kept: the first 400 rows at 200 per page. A longer result is a bulk
+#: read; its later pages are asked for every time (storing a page of 200 tickets with its assets, about
+#: 850 KB of text, takes about 15 ms: more than a repeat within ``max_age`` saves for a bulk read), unless
+#: the page is small (:data:`SMALL_REPLY`: the empty pages past the end a loop asked for ahead).
+KEPT_PAGES = 2
 #: Bytes of a reply kept whatever its page number.
 SMALL_REPLY = 16_384
 _STAMP_ID = 1

@@ -92,10 +92,10 @@ def _untagged(items: Sequence[tuple[int, dict[str, Any], str | None]]) -> list[E
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False)
 
 
-def _has_float(record: dict[str, Any]) -> bool:
-    """Whether a float may be in ``record`` (Zammad's records have none: numbers are ids and counts).
+def _non_finite(record: dict[str, Any]) -> bool:
+    """Whether ``record`` may hold a float that JSON cannot write (``NaN``, an infinity).
 
-    A record of more than 1,000 lists and objects (or one that contains itself) counts as having one.
+    A record of more than 1,000 lists and objects (or one that contains itself) counts as holding one.
     """
     stack: list[Any] = [record]
     budget = 1_000
@@ -107,8 +107,9 @@ def _has_float(record: dict[str, Any]) -> bool:
         for value in container.values() if type(container) is dict else container:
             kind = type(value)
             if kind is float:
-                return True
-            if kind is dict or kind is list:
+                if value - value != 0.0:  # NaN and the infinities (x - x is NaN for them)
+                    return True
+            elif kind is dict or kind is list:
                 stack.append(value)
     return False
 
@@ -116,8 +117,8 @@ def _has_float(record: dict[str, Any]) -> bool:
 def _encode(model_name: str, pk: int, record: Any, updated_at: str | None, etag: str | None = None) -> bytes:
     """Encode a cache entry as UTF-8 JSON: ``{"record", "fetched_at", "updated_at"[, "etag"]}``.
 
-    orjson (when installed) encodes a record without floats, ten times as fast; a record with a float goes
-    to the standard library, which refuses ``NaN`` and infinities (orjson would write ``null``), and so
+    orjson (when installed) encodes it, ten times as fast as the standard library; a record with ``NaN``
+    or an infinity goes to the standard library, which refuses them (orjson would write ``null``), and so
     does what orjson refuses (keys that are not strings, integers beyond 64 bits).
 
     Raises:
@@ -132,7 +133,7 @@ def _encode(model_name: str, pk: int, record: Any, updated_at: str | None, etag:
     }
     if etag is not None:  # entries without one stay as they were (older entries have no key at all)
         entry["etag"] = etag
-    if _json.fast is not None and not _has_float(record):
+    if _json.fast is not None and not _non_finite(record):
         with contextlib.suppress(TypeError):  # orjson.JSONEncodeError: the standard library decides
             return _json.fast.dumps(entry)
     try:
