@@ -67,11 +67,11 @@ def whole_result() -> Iterator[None]:
         yield
         return
     freezing = gc.isenabled() and not gc.get_freeze_count()
-    _WHOLE.reading, _WHOLE.active, _WHOLE.froze, _WHOLE.after = True, freezing, False, []
+    _WHOLE.reading, _WHOLE.active, _WHOLE.froze, _WHOLE.after, _WHOLE.waits = True, freezing, False, [], []
     try:
         yield
     finally:
-        after, _WHOLE.after = _WHOLE.after, []
+        after, _WHOLE.after, _WHOLE.waits = _WHOLE.after, [], []
         _WHOLE.reading = _WHOLE.active = False
         if _WHOLE.froze:
             gc.unfreeze()
@@ -82,25 +82,27 @@ def whole_result() -> Iterator[None]:
 def reader_waits() -> None:
     """Tell the whole result this thread reads (if any) that its reader waits for the network now.
 
-    The callbacks of :func:`after_whole_result` run (they are run again when the result is read): the
-    record cache writes what is queued while the processor has nothing else to do.
+    The callbacks registered with ``on_wait`` (:func:`after_whole_result`) run (and again when the
+    result is read): the record cache writes what is queued while the processor has nothing else to do.
     """
-    for callback in getattr(_WHOLE, "after", ()):
+    for callback in getattr(_WHOLE, "waits", ()):
         callback()
 
 
-def after_whole_result(callback: Callable[[], None]) -> bool:
+def after_whole_result(callback: Callable[[], None], *, on_wait: bool = False) -> bool:
     """Call ``callback`` once when the whole result this thread reads is read; ``False`` when none is.
 
     The record cache uses it to write the pages of a whole result to its persistent tier once the last page
     is in, when the server has nothing more to send and the program works on the rows, instead of beside the
-    page decoding (where the writes took the processor from both); and whenever the reader waits for a
-    page (:func:`reader_waits`), since the processor is idle then.
+    page decoding (where the writes took the processor from both); with ``on_wait`` also whenever the
+    reader waits for a page (:func:`reader_waits`), since the processor is idle then.
     """
     if not getattr(_WHOLE, "reading", False):
         return False
     if callback not in _WHOLE.after:  # a bound method equals another of the same object and function
         _WHOLE.after.append(callback)
+        if on_wait:
+            _WHOLE.waits.append(callback)
     return True
 
 

@@ -288,12 +288,13 @@ class _Fetcher:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        # Kept replies: the pages asked for ahead are answered, kept (the next evaluation finds them) and
-        # waited for (no request outlives the read), unless an error ended the read.
+        # Kept replies: the pages asked for ahead are answered and kept when they come (the next evaluation
+        # finds them), unless an error ended the read; the read does not wait for them (under a real
+        # server's latency that wait was a round trip more at the end of every read of many pages).
         keep = self._model is not None and exc_info[0] in (None, GeneratorExit)
         self._abandon(cancel=not keep)
         if self._pool is not None:
-            self._pool.shutdown(wait=keep, cancel_futures=not keep)
+            self._pool.shutdown(wait=False, cancel_futures=not keep)
 
     def start(self, after: Node | None, page: int, last: int) -> None:
         """Begin a window: pages ``page`` to ``last`` after keyset position ``after``; ask for the first."""
@@ -324,7 +325,9 @@ class _Fetcher:
         params = self._params(self.page, self._after)
         self.page += 1
         call: Callable[[], Reply]
-        if self._model is None:
+        # Past the first window of 10,000 rows (keyset) a read is a bulk read: its pages are not kept (a page
+        # of 200 tickets is about 850 KB, and the first pages of every window would be kept).
+        if self._model is None or self._after is not None:
             ready, call = False, functools.partial(self._client.send, "GET", self._path, params=params)
         else:  # looked up here: a kept reply needs no worker
             ready, call = self._client.replies.prepare(self._model, self._path, params)

@@ -135,6 +135,17 @@ class _Stored:
             return self._retry()
 
 
+class _Later:
+    """The replies of a whole result waiting for its last page (see :meth:`ReplyCache._later`)."""
+
+    __slots__ = ("flushed", "lock", "records")
+
+    def __init__(self) -> None:
+        self.records: list[tuple[int, dict[str, Any]]] = []
+        self.flushed = False
+        self.lock = threading.Lock()
+
+
 class ReplyCache:
     """The cached replies of one client's QuerySet reads (``client.replies``).
 
@@ -267,7 +278,7 @@ class ReplyCache:
         *,
         etag: str | None = None,
         body: str | None = None,
-        later: list[tuple[int, dict[str, Any]]] | None = None,
+        later: _Later | None = None,
     ) -> Reply:
         asked = time.time()
         headers = {"If-None-Match": etag} if etag else None
@@ -285,15 +296,21 @@ class ReplyCache:
                 self._store(cache, pk, key, text, response.headers.get("ETag"), asked, later)
         return response  # type: ignore[no-any-return]
 
-    def _later(self, cache: RecordCache) -> list[tuple[int, dict[str, Any]]] | None:
+    def _later(self, cache: RecordCache) -> _Later | None:
         """Return where to put the replies asked for now until the whole result this thread reads is in.
 
         ``None`` outside a whole result (``list(qs)``): a reply is stored when it comes. Inside one the
         record cache writes nothing until the last page is in (:func:`~zammad_orm._memory.whole_result`):
-        the replies, which come in worker threads, wait for that moment too.
+        the replies, which come in worker threads, wait for that moment too; one that comes later (a page
+        asked for ahead, answered after the read ended) is stored when it comes.
         """
-        later: list[tuple[int, dict[str, Any]]] = []
-        return later if after_whole_result(functools.partial(self._store_all, cache, later)) else None
+        later = _Later()
+        return later if after_whole_result(functools.partial(self._flush, cache, later)) else None
+
+    def _flush(self, cache: RecordCache, later: _Later) -> None:
+        with later.lock:
+            records, later.records, later.flushed = later.records, [], True
+        self._store_all(cache, records)
 
     def _store(
         self,
@@ -303,13 +320,15 @@ class ReplyCache:
         body: str,
         etag: str | None,
         asked: float,
-        later: list[tuple[int, dict[str, Any]]] | None = None,
+        later: _Later | None = None,
     ) -> None:
         record = {"key": key, "body": body, "etag": etag, "asked_at": asked}
         if later is not None:
-            later.append((pk, record))
-        else:
-            self._store_all(cache, [(pk, record)])
+            with later.lock:
+                if not later.flushed:
+                    later.records.append((pk, record))
+                    return
+        self._store_all(cache, [(pk, record)])
 
     def _store_all(self, cache: RecordCache, records: list[tuple[int, dict[str, Any]]]) -> None:
         if not records:

@@ -19,8 +19,10 @@ def test_callbacks_run_when_the_reader_waits_and_once_the_result_is_read() -> No
     writer = Writer()
     assert _memory.after_whole_result(writer.release) is False  # no whole result read: nothing deferred
     with _memory.whole_result():
-        assert _memory.after_whole_result(writer.release) is True
-        assert _memory.after_whole_result(writer.release) is True  # the same bound method: registered once
+        assert _memory.after_whole_result(writer.release, on_wait=True) is True
+        assert _memory.after_whole_result(writer.release, on_wait=True) is True  # the same: registered once
+        at_end = Writer()
+        assert _memory.after_whole_result(at_end.release) is True  # at the end only
         assert writer.released == 0
         _memory.reader_waits()
         assert writer.released == 1
@@ -28,6 +30,7 @@ def test_callbacks_run_when_the_reader_waits_and_once_the_result_is_read() -> No
             assert _memory.after_whole_result(writer.release) is True
         assert writer.released == 1
     assert writer.released == 2  # the result is read
+    assert at_end.released == 1
     _memory.reader_waits()  # outside a whole result: nothing registered any more
     assert writer.released == 2
 

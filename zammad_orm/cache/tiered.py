@@ -276,7 +276,8 @@ class TieredCache:
         if self.persistent is None or not items:
             return
         now = time.time()
-        held = after_whole_result(self._release)  # a whole result: written once its last page is in
+        # A whole result: written once its last page is in, or while the reader waits for a page.
+        held = after_whole_result(self._release, on_wait=True)
         with self._queued:
             self._queue.append((model_name, list(items)))
             for pk, record, updated in items:
