@@ -14,13 +14,12 @@ from typing import Any
 
 __all__ = ["fast", "loads"]
 
+#: The orjson module, or ``None`` without it (PyPy, a platform without its wheels); the record cache
+#: encodes with it too.
 try:
-    import orjson
-except ImportError:  # PyPy, or a platform without orjson's wheels
-    orjson = None  # type: ignore[assignment]
-
-#: The orjson module, or ``None`` without it (the record cache encodes with it too).
-fast = orjson
+    import orjson as fast
+except ImportError:
+    fast = None  # type: ignore[assignment]
 
 
 #: Every digit to ``0``, every other byte to a space: a text with 20 digits in a row may hold an integer
@@ -36,11 +35,11 @@ def loads(data: bytes | str) -> Any:
         ValueError: The text is not JSON (``json.JSONDecodeError``), or ``bytes`` are not UTF-8/16/32.
 
     """
-    if orjson is not None:
+    if fast is not None:
         raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
         if raw.translate(_DIGITS).find(_LONG_NUMBER) < 0:
             try:
-                return orjson.loads(data)
-            except orjson.JSONDecodeError:
+                return fast.loads(data)
+            except fast.JSONDecodeError:
                 pass  # what orjson refuses, the standard library decides
     return json.loads(data)

@@ -35,7 +35,7 @@ def test_what_is_not_json_raises_value_error(text: bytes) -> None:
 
 
 def test_without_orjson_the_standard_library_decodes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_json, "orjson", None)
+    monkeypatch.setattr(_json, "fast", None)
     for text in TEXTS:
         assert _json.loads(text) == json.loads(text)
 
