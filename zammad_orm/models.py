@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["Model", "ModelMeta", "ObjectDoesNotExist", "model", "registry"]
 
 M = TypeVar("M", bound="Model")
+_getattribute = object.__getattribute__
+_setattr = object.__setattr__
 
 
 class _State:
@@ -114,17 +116,27 @@ class Model(_State):
         # Only called when normal lookup fails: an empty slot (an attribute not read since the record
         # came: structure it now; ``_rel``/``_pending``: made when first used), or a custom attribute
         # (they live in ``extra``).
-        if name in sync.LAZY_DICTS:
-            made: dict[str, Any] = {}
-            object.__setattr__(self, name, made)
-            return made
         meta: ModelMeta | None = getattr(type(self), "_meta", None)
         reader = meta.readers.get(name) if meta is not None else None
         if reader is not None:
+            # sync.materialise, inlined for the first read of each attribute of each row of a loop.
             try:
-                return sync.materialise(self, name, reader)
+                raw = _getattribute(self, "_raw")
             except AttributeError:
-                pass  # no raw record yet (inside __init__)
+                raw = None  # no raw record yet (inside __init__)
+            if raw is not None:
+                try:
+                    value = reader(raw)
+                except errors.DecodeError:
+                    return sync.materialise(self, name, reader)  # raises, naming the object
+                _setattr(self, name, value)
+                if _getattribute(self, "_raw") is raw:
+                    return value
+                return sync.materialise(self, name, reader)  # a merge swapped the record meanwhile
+        elif name in sync.LAZY_DICTS:
+            made: dict[str, Any] = {}
+            object.__setattr__(self, name, made)
+            return made
         elif name != "extra" and not name.startswith("_"):
             extra = self.extra
             if name in extra:

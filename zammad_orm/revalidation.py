@@ -31,7 +31,7 @@ from zammad_orm.cache import CachedRecord, RecordCache
 from zammad_orm.expr import Lookup, conjoin
 from zammad_orm.facts import ServerFacts
 from zammad_orm.fields import Reverse
-from zammad_orm.freshness import CLOCK_MARGIN, MaxAges
+from zammad_orm.freshness import CLOCK_MARGIN, MaxAges, as_of
 from zammad_orm.identity import IdentityMap
 from zammad_orm.meta import registry
 from zammad_orm.paging import ID_BATCH, SearchPlan
@@ -217,16 +217,19 @@ class Revalidation:
 
         A reference table is listed whole, once per client and again once the listing is older than
         ``max_age``: one request answers every row (a loop over tickets reads a handful of states and
-        priorities that would cost a request each). The object's age is the listing's.
+        priorities that would cost a request each). The rows are loaded together, as old as the listing,
+        and not written to the record cache again: the listing is cached (a row written alone used to wait
+        for the cache's queued writes, in the middle of a loop's first row).
         """
         table = model._meta.endpoint
-        self.table_rows(model, max_age)
-        row = self.facts.row(table, pk)
-        if row is None:
+        rows = self.table_rows(model, max_age)
+        if self.facts.row(table, pk) is None:
             return None
-        obj = self._load(model, row, store=True)
-        object.__setattr__(obj, "_fetched_at", self.facts.table_loaded_at(table))
-        return obj
+        live = self.identity.get
+        dead = [row for row in rows if not isinstance(row.get("id"), int) or live(model, row["id"]) is None]
+        with as_of(self.facts.table_loaded_at(table)):
+            loaded = self._api().load_many(model, dead)  # the live ones are left alone (and their age)
+        return next((obj for obj in loaded if obj.id == pk), None) or live(model, pk)
 
     def _revalidate(
         self, model: type[Any], pk: int, obj: Any, tier: Tier, cached: CachedRecord | None

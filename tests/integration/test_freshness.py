@@ -197,6 +197,21 @@ def test_a_reference_table_older_than_max_age_is_listed_again(emulator: Any) -> 
     a.close()
 
 
+def test_rows_of_a_reference_table_are_as_old_as_its_listing(emulator: Any) -> None:
+    a = make_client(emulator)
+    ticket = a.tickets.get(1)
+    state = ticket.state  # not in the identity map: the table is listed, its rows loaded together
+    listed_at = a.facts.table_loaded_at("ticket_states")
+    assert listed_at is not None
+    assert state._fetched_at == listed_at
+    assert a.cache.get("TicketState", state.id) is None  # the listing is cached, not each row again
+    with a.capture() as log:
+        other = a.resolve(zo.TicketState, 2 if state.id != 2 else 1)  # another row, from the same listing
+    assert len(log) == 0
+    assert other._fetched_at == listed_at
+    a.close()
+
+
 @pytest.mark.parametrize(
     ("setting", "message"),
     [

@@ -10,12 +10,14 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from zammad_orm._memory import whole_result
 from zammad_orm.accounting import Accounting, CacheCounts
 from zammad_orm.cache import (
     CachedRecord,
@@ -27,6 +29,9 @@ from zammad_orm.cache import (
     jsondisk,
     make_cache,
 )
+from zammad_orm.cache import tiered as tiered_module
+from zammad_orm.cache.disk import _rows_per_statement
+from zammad_orm.cache.files import PAGE_SIZE
 from zammad_orm.errors import CacheError, CacheWarning, ConfigurationError
 
 
@@ -119,6 +124,87 @@ def test_writes_queued_at_exit_are_written(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True)  # exits at once
     disk = DiskRecordCache(tmp_path, namespace="n")
     assert all(disk.get("Ticket", pk) is not None for pk in range(1, 2001))
+    disk.close()
+
+
+def test_a_whole_result_writes_each_id_once_with_its_last_version_at_its_end(tmp_path: Path) -> None:
+    cache = tiered(tmp_path)
+    disk = cache.persistent
+    assert isinstance(disk, DiskRecordCache)
+    with whole_result():
+        cache.set_many("Ticket", [(1, rec(1, title="old"), None), (2, rec(2), None)])
+        cache.set_many("User", [(5, rec(5), None)])
+        cache.set_many("Ticket", [(1, rec(1, title="new"), None)])  # the same id again, in a later batch
+        assert disk.get("Ticket", 1) is None  # held back until the result is read
+        assert cache.get("Ticket", 1).record["title"] == "new"  # type: ignore[union-attr]
+    cache.flush()
+    assert disk.get("Ticket", 1).record["title"] == "new"  # type: ignore[union-attr]
+    assert (len(disk._cache("Ticket")), len(disk._cache("User"))) == (2, 1)
+    cache.close()
+
+
+def test_a_whole_result_holds_back_a_bounded_number_of_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tiered_module, "MAX_HELD_BYTES", 4_000)
+    cache = tiered(tmp_path)
+    disk = cache.persistent
+    assert isinstance(disk, DiskRecordCache)
+    with whole_result():
+        cache.set_many("Ticket", [(pk, rec(pk), None) for pk in range(1, 11)])  # about 1,000 bytes
+        assert disk.get("Ticket", 1) is None
+        cache.set_many("Ticket", [(pk, rec(pk, body="x" * 400), None) for pk in range(11, 21)])
+        deadline = time.monotonic() + 30  # the writer started: wait for it (no time is asserted)
+        while disk.get("Ticket", 20) is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert disk.get("Ticket", 1) is not None
+        assert disk.get("Ticket", 20) is not None
+    cache.close()
+
+
+def test_new_databases_have_16_kb_pages_and_older_ones_keep_theirs(tmp_path: Path) -> None:
+    import diskcache
+
+    diskcache.Cache(str(tmp_path / "old" / "n" / "Ticket")).close()  # made by an older version: 4 KB pages
+    for root, size in (("old", 4096), ("new", PAGE_SIZE)):
+        disk = DiskRecordCache(tmp_path / root, namespace="n")
+        disk.set_many("Ticket", [(pk, rec(pk), None) for pk in range(1, 301)])
+        con = disk._cache("Ticket")._con
+        assert con.execute("PRAGMA page_size").fetchone()[0] == size
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert con.execute("PRAGMA auto_vacuum").fetchone()[0] == 1  # diskcache's full vacuum
+        assert all(disk.get("Ticket", pk).record == rec(pk) for pk in range(1, 301))  # type: ignore[union-attr]
+        disk.close()
+
+
+def test_batch_writes_fit_the_parameter_limit_of_sqlite(tmp_path: Path) -> None:
+    disk = DiskRecordCache(tmp_path, namespace="n")
+    con = disk._write_connection("Ticket")
+    assert _rows_per_statement(con) == 2_000  # 4 parameters per record
+    con.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)  # SQLite before 3.32
+    assert _rows_per_statement(con) == 249
+    disk.set_many("Ticket", [(pk, rec(pk), None) for pk in range(1, 601)])
+    disk.set_many("Ticket", [(pk, rec(pk, title="again"), None) for pk in range(301, 901)])
+    assert len(disk._cache("Ticket")) == 900
+    assert disk.get("Ticket", 600).record["title"] == "again"  # type: ignore[union-attr]
+    disk.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_process_writes_through_a_connection_of_its_own(tmp_path: Path) -> None:
+    disk = DiskRecordCache(tmp_path, namespace="n")
+    disk.set_many("Ticket", [(1, rec(1), None)])  # the parent's write connection is open
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's connection is not used (SQLite forbids it across a fork)
+        try:
+            disk.set_many("Ticket", [(2, rec(2), None)])
+            os._exit(0 if disk.get("Ticket", 2) is not None else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    disk.set_many("Ticket", [(3, rec(3), None)])
+    assert [pk for pk in (1, 2, 3) if disk.get("Ticket", pk)] == [1, 2, 3]
     disk.close()
 
 
@@ -316,6 +402,8 @@ def test_a_full_disk_degrades_to_memory_with_one_warning(
 
     real = jsondisk.Cache._con
     monkeypatch.setattr(jsondisk.Cache, "_con", property(lambda self: FullDisk(real.fget(self))))
+    writer = DiskRecordCache._write_connection  # batch writes: the disk tier's own connection per model
+    monkeypatch.setattr(DiskRecordCache, "_write_connection", lambda self, name: FullDisk(writer(self, name)))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         cache.set("Ticket", 2, rec(2))

@@ -17,14 +17,15 @@ from zammad_orm.cache.base import (
     _NAME,
     DEFAULT_SIZE,
     CachedRecord,
+    Encoded,
     Entry,
     _check_name,
     _check_pk,
     _decode,
-    _encode,
     _last_distinct,
     _Sizes,
     _untagged,
+    encode_entries,
 )
 from zammad_orm.cache.files import (  # the directory as a whole: re-exported here (``zammad-orm cache``)
     DEFAULT_SIZE_LIMIT,
@@ -49,8 +50,22 @@ _INSERT = (
     " filename, value) VALUES {}"
 )
 _ROW = "(?, 1, ?, NULL, ?, 0, NULL, 0, 1, NULL, ?)"
-#: Records per statement of a batch write (4 parameters each: older SQLite allow 999 per statement).
-_WRITE_CHUNK = 200
+#: The most records per statement of a batch write (4 parameters each; SQLite before 3.32 allows 999
+#: parameters per statement: 249 records there). Few statements matter: the writer thread waits for the
+#: interpreter lock after each (up to 5 ms while another thread runs Python code).
+_WRITE_CHUNK = 2_000
+
+
+def _rows_per_statement(con: sqlite3.Connection) -> int:
+    """Return the records per statement of a batch write on ``con`` (by its limit of parameters)."""
+    limit = 999
+    getlimit = getattr(con, "getlimit", None)  # Python 3.11 and newer
+    if getlimit is not None:
+        with contextlib.suppress(sqlite3.Error):
+            limit = int(getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))  # type: ignore[attr-defined]
+    return max(1, min(_WRITE_CHUNK, limit // 4))
+
+
 #: The most ids in one ``SELECT ... IN`` of :meth:`DiskRecordCache.get_many` (SQLite allows 32,766).
 _CHUNK = 500
 
@@ -124,6 +139,10 @@ class DiskRecordCache(_Sizes):
         self._caches: dict[str, diskcache.Cache] = {}
         self._unchecked: dict[str, int] = {}  # bytes written since the byte limit was checked, by model
         self._lock = threading.Lock()
+        # Batch writes go through a connection of their own per model, opened by the thread that encodes
+        # (:meth:`encode`) and used by any thread, one write at a time (``_writing``), in this process.
+        self._writers: dict[str, tuple[int, sqlite3.Connection]] = {}
+        self._writing = threading.RLock()
         # diskcache is imported when a disk cache is opened, not by ``import zammad_orm``.
         from zammad_orm.cache import jsondisk
 
@@ -177,8 +196,8 @@ class DiskRecordCache(_Sizes):
             statistics=False,
             disk_min_file_size=2**62,  # every record in the database: no files of their own
             # diskcache's defaults give each model's connection 32 MB of page cache and 64 MB of memory
-            # mapping, which a long stream fills (RSS grew with the rows read): 2 MB and no mapping.
-            sqlite_cache_size=512,
+            # mapping, which a long stream fills (RSS grew with the rows read): 2 MiB and no mapping.
+            sqlite_cache_size=-2048,  # in KiB (a negative size), whatever the page size
             sqlite_mmap_size=0,
         )
         len(cache)  # reads the database: a corrupt file fails here, not at the first get
@@ -200,6 +219,10 @@ class DiskRecordCache(_Sizes):
         if opened:
             with self._lock:
                 stale = self._caches.pop(model_name, None)
+                writer = self._writers.pop(model_name, None)
+            if writer is not None and writer[0] == os.getpid():
+                with contextlib.suppress(Exception):
+                    writer[1].close()
             if stale is not None:
                 with contextlib.suppress(Exception):
                     stale.close()
@@ -315,34 +338,93 @@ class DiskRecordCache(_Sizes):
         self._write(model_name, _untagged(items))
 
     def _write(self, model_name: str, items: Sequence[Entry]) -> None:
+        if self.size(_check_name("model name", model_name)) != 0:
+            self.write_encoded(model_name, self.encode(model_name, items))
+
+    def encode(self, model_name: str, items: Sequence[Entry]) -> list[Encoded]:
+        """Encode entries for :meth:`write_encoded`; open the model's database for writing if need be.
+
+        The record cache calls it in the thread that stores the records, so that its writer thread only
+        writes: each call into SQLite lets other threads run, and each return waits for the interpreter lock
+        (up to 5 ms while another thread runs Python code): opening a database takes a dozen of them.
+
+        Raises:
+            CacheError: A record is not plain JSON, or the database cannot be opened.
+            FieldError: An id is not an integer, or a record is not a dict.
+
+        """
+        encoded = encode_entries(model_name, items)
+        self._write_connection(_check_name("model name", model_name))
+        return encoded
+
+    def _write_connection(self, model_name: str) -> sqlite3.Connection:
+        """Return the connection batch writes of ``model_name`` use (opened once per process)."""
+        pid = os.getpid()
+        with self._lock:
+            known = self._writers.get(model_name)
+        if known is not None and known[0] == pid:
+            return known[1]
+        cache = self._cache(model_name)  # creates the database and its tables
+        with self._errors(model_name):
+            con = sqlite3.connect(
+                str(self.path(model_name) / "cache.db"),
+                timeout=self.timeout,
+                isolation_level=None,
+                check_same_thread=False,  # used by one thread at a time (``_writing``)
+            )
+            # diskcache's settings for a connection (the journal mode is the file's own).
+            for key in ("sqlite_synchronous", "sqlite_cache_size", "sqlite_mmap_size"):
+                con.execute(f"PRAGMA {key[len('sqlite_') :]} = {int(getattr(cache, key))}")
+        with self._lock:
+            self._writers[model_name] = (pid, con)  # a connection of the parent process is left alone
+        return con
+
+    def write_encoded(self, model_name: str, items: Sequence[Encoded]) -> None:
+        """Store entries encoded with :meth:`encode`, in one transaction.
+
+        Raises:
+            CacheError: The files cannot be written, or an id is beyond 64 bits.
+
+        """
         size = self.size(_check_name("model name", model_name))
         if size == 0:
             return
-        for pk, _, _, _ in items:
+        for pk, _ in items:
             _key(pk)
         # The last write of each id, in the order of those writes (an LRU also drops what it would evict).
         items = _last_distinct(items, size if size > 0 else len(items))
         now = time.time()
         cache = self._cache(model_name)
         written = self._unchecked.get(model_name, 0)
-        with self._errors(model_name), cache.transact():
+        with self._writing, self._errors(model_name):
+            con = self._write_connection(model_name)
             # What ``cache.delete(pk); cache.set(pk, text)`` does per record (JSONDisk stores the text as raw
-            # UTF-8 bytes in the row; diskcache's triggers keep its count), as two statements per 200
-            # records: not 400 round trips through diskcache, and not a turn of the GIL per row as
-            # ``executemany`` takes (each a wait of up to 5 ms while another thread decodes a page).
-            # Delete and insert (not update) puts each row at the end of the rowid order (LRU). Records are
-            # encoded 200 at a time (a record that is not JSON rolls the whole batch back).
-            execute = cache._con.execute
-            for start in range(0, len(items), _WRITE_CHUNK):
-                chunk = [
-                    (pk, now, now, sqlite3.Binary(_encode(model_name, pk, record, updated, etag)))
-                    for pk, record, updated, etag in items[start : start + _WRITE_CHUNK]
-                ]
-                written += sum(len(row[3]) for row in chunk)
-                marks = ",".join("?" * len(chunk))
-                execute(f"DELETE FROM Cache WHERE raw = 1 AND key IN ({marks})", [row[0] for row in chunk])
-                execute(_INSERT.format(",".join([_ROW] * len(chunk))), [v for row in chunk for v in row])
-            self._evict(cache, size)
+            # UTF-8 bytes in the row; diskcache's triggers keep its count), as two statements per 2,000
+            # records: not 4,000 round trips through diskcache, and not a turn of the GIL per row as
+            # ``executemany`` takes. Delete and insert (not update) puts each row at the end of the rowid
+            # order (LRU).
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                step = _rows_per_statement(con)
+                for start in range(0, len(items), step):
+                    rows = items[start : start + step]
+                    chunk = [(pk, now, now, sqlite3.Binary(text)) for pk, text in rows]
+                    written += sum(len(row[3]) for row in chunk)
+                    marks = ",".join("?" * len(chunk))
+                    con.execute(
+                        f"DELETE FROM Cache WHERE raw = 1 AND key IN ({marks})", [row[0] for row in chunk]
+                    )
+                    con.execute(
+                        _INSERT.format(",".join([_ROW] * len(chunk))), [v for row in chunk for v in row]
+                    )
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+        if size > 0:
+            with self._errors(model_name), cache.transact():
+                self._evict(cache, size)
         # The file's size is looked at (two queries) once a sixty-fourth of the byte limit was written since.
         limit = self.limit(model_name)
         if written * 64 < limit:
@@ -402,5 +484,9 @@ class DiskRecordCache(_Sizes):
         """Close the SQLite connections."""
         with self._lock:
             caches, self._caches = list(self._caches.values()), {}
+            writers, self._writers = list(self._writers.values()), {}
+        for pid, con in writers:
+            if pid == os.getpid():
+                con.close()
         for cache in caches:
             cache.close()

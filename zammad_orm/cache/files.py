@@ -74,14 +74,40 @@ def _private_files(directory: Path) -> None:
     SQLite creates its ``-wal`` and ``-shm`` files with the mode of the database file, so they are
     ``0600`` as well (and are tightened here when an older version left them looser).
     """
-    with contextlib.suppress(FileExistsError):
+    try:
         os.close(os.open(directory / "cache.db", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    else:
+        _new_database(directory / "cache.db")
     if sys.platform == "win32":
         return
     for name in _DB_FILES:
         with contextlib.suppress(FileNotFoundError):
             if stat.S_IMODE((directory / name).stat().st_mode) & 0o077:
                 (directory / name).chmod(0o600)
+
+
+#: The page size of a new cache database. Its rows are records of about a kilobyte each; 16 KB pages take
+#: a third less of SQLite's work to write than its default of 4 KB (10,000 tickets: 0.053 s instead of
+#: 0.085 s of CPU). A database made by an older version keeps its pages.
+PAGE_SIZE = 16_384
+
+
+def _new_database(path: Path) -> None:
+    """Lay out a new, empty database file: :data:`PAGE_SIZE`, and diskcache's full auto-vacuum and WAL.
+
+    Both the page size and the auto-vacuum mode are fixed once the first table is made (by diskcache).
+    """
+    import sqlite3
+
+    con = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        con.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+        con.execute("PRAGMA auto_vacuum = 1")
+        con.execute("PRAGMA journal_mode = wal")
+    finally:
+        con.close()
 
 
 def _check_limit(model_name: str, limit: object) -> int:

@@ -30,7 +30,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from zammad_orm._memory import after_whole_result
-from zammad_orm.cache.base import CachedRecord, RecordCache, _updated_at, get_many
+from zammad_orm.cache.base import (
+    CachedRecord,
+    Encoded,
+    RecordCache,
+    _untagged,
+    _updated_at,
+    get_many,
+)
 from zammad_orm.cache.memory import MemoryRecordCache
 from zammad_orm.errors import CacheError, CacheWarning
 
@@ -44,6 +51,11 @@ PersistentDefaults = Callable[[str], tuple[int, int | None]]
 
 #: The most batches queued for a persistent tier; a writer further behind makes ``set_many`` wait.
 MAX_QUEUED = 4
+#: The most encoded bytes a whole result holds back for its end (:func:`after_whole_result`); beyond, the
+#: writer starts at once.
+MAX_HELD_BYTES = 32 * 2**20
+#: One record of a ``set_many`` batch: ``(pk, record, updated_at)``.
+Item = tuple[int, dict[str, Any], "str | None"]
 #: Caches with writes queued for their persistent tier: finished at the interpreter's exit.
 _QUEUED: weakref.WeakSet[TieredCache] = weakref.WeakSet()
 
@@ -99,7 +111,8 @@ class TieredCache:
         # a promotion never puts back an older version than a write stored meanwhile.
         self._io = threading.RLock()
         # ``set_many`` writes queued for the persistent tier, and the thread that writes them (None: idle).
-        self._queue: deque[tuple[str, list[tuple[int, dict[str, Any], str | None]]]] = deque()
+        self._queue: deque[tuple[str, list[Item], list[Encoded] | None]] = deque()
+        self._held_bytes = 0  # encoded bytes queued for a whole result that holds its writes back
         self._queued = threading.Condition()
         self._writer: threading.Thread | None = None
         self._disk = threading.Lock()  # one write to the persistent tier at a time (the writer's or another)
@@ -276,21 +289,39 @@ class TieredCache:
         if self.persistent is None or not items:
             return
         now = time.time()
+        encoded = self._encode(model_name, items)
         # A whole result: written once its last page is in, or while the reader waits for a page.
         held = after_whole_result(self._release, on_wait=True)
         with self._queued:
-            self._queue.append((model_name, list(items)))
+            self._queue.append((model_name, list(items), encoded))
             for pk, record, updated in items:
                 self._waiting[(model_name, pk)] = CachedRecord(record, now, _updated_at(record, updated))
             _QUEUED.add(self)
-            if held:
-                return  # its rows hold these records anyway: what waits costs no memory of its own
+            if encoded is not None:
+                self._held_bytes += sum(len(text) for _, text in encoded)
+            if held and self._held_bytes < MAX_HELD_BYTES:
+                return
             self._start_writer()
             while len(self._queue) > MAX_QUEUED and self._writer is not threading.current_thread():
                 self._queued.wait()  # the writer is behind: wait, so that what is queued stays bounded
 
+    def _encode(self, model_name: str, items: Sequence[tuple[int, dict[str, Any], str | None]]) -> Any:
+        """Encode a batch for the persistent tier in the storing thread (``None``: the writer encodes it).
+
+        Encoding holds the interpreter lock; in the writer thread it made the reader wait for it, while
+        the writer's own writes (SQLite, sockets) let other threads run.
+        """
+        persistent = self.persistent
+        if persistent is None or not hasattr(persistent, "write_encoded"):
+            return None
+        try:
+            return persistent.encode(model_name, _untagged(items))  # type: ignore[attr-defined]
+        except CacheError:
+            return None  # not JSON, a database that cannot be opened: the writer's write finds out
+
     def _start_writer(self) -> None:
         """Start the writer thread when writes wait and none runs (the caller holds ``_queued``)."""
+        self._held_bytes = 0
         if self._writer is None and self._queue:
             self._writer = threading.Thread(target=self._write_queued, name="zammad-cache", daemon=True)
             self._writer.start()
@@ -314,22 +345,32 @@ class TieredCache:
                     self._queued.notify_all()
                     return
                 # Everything queued, one write (one transaction) per model, in the order queued.
-                batches: dict[str, list[tuple[int, dict[str, Any], str | None]]] = {}
+                batches: dict[str, tuple[list[Item], list[Encoded] | None]] = {}
                 while self._queue:
-                    model_name, items = self._queue.popleft()
-                    batches.setdefault(model_name, []).extend(items)
+                    model_name, items, encoded = self._queue.popleft()
+                    merged, texts = batches.setdefault(model_name, ([], []))
+                    merged.extend(items)
+                    if texts is not None and encoded is not None:
+                        texts.extend(encoded)
+                    elif texts is not None:  # not encoded by the storing thread: the writer encodes it all
+                        batches[model_name] = merged, None
                 self._queued.notify_all()
-            for model_name, items in batches.items():
-                self._write_batch(model_name, items)
+            # The largest first: its writes let the reader run (SQLite leaves the interpreter lock), where a
+            # small one is mostly waits for the lock, which cost nothing once the reader waits for the writer.
+            for model_name, (items, encoded) in sorted(batches.items(), key=lambda b: -len(b[1][0])):
+                self._write_batch(model_name, items, encoded)
 
-    def _write_batch(self, model_name: str, items: list[tuple[int, dict[str, Any], str | None]]) -> None:
+    def _write_batch(self, model_name: str, items: list[Item], encoded: list[Encoded] | None) -> None:
         persistent = self.persistent  # None: gone since, the records stay in memory only
         # Warnings a filter turns into errors have nobody to catch them in this thread.
         with contextlib.suppress(Warning):
             try:
                 if persistent is not None:
                     with self._disk, self._failing("write"):
-                        persistent.set_many(model_name, items)
+                        if encoded is not None:
+                            persistent.write_encoded(model_name, encoded)  # type: ignore[attr-defined]
+                        else:
+                            persistent.set_many(model_name, items)
             except CacheError as exc:  # a record that is not JSON: nobody to raise it to any more
                 self._warn(f"write:{model_name}", f"{exc}; these records are kept in memory only")
         with self._queued:  # written: reads find them on disk now (unless queued again since)
