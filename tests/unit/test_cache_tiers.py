@@ -181,9 +181,10 @@ def test_batch_writes_fit_the_parameter_limit_of_sqlite(tmp_path: Path) -> None:
     disk = DiskRecordCache(tmp_path, namespace="n")
     con = disk._write_connection("Ticket")
     assert _rows_per_statement(con) == 2_000  # 4 parameters per record
+    assert _rows_per_statement(con, 200) == 200
     con.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)  # SQLite before 3.32
     assert _rows_per_statement(con) == 249
-    disk.set_many("Ticket", [(pk, rec(pk), None) for pk in range(1, 601)])
+    disk.write_encoded("Ticket", disk.encode("Ticket", [(pk, rec(pk), None, None) for pk in range(1, 601)]))
     disk.set_many("Ticket", [(pk, rec(pk, title="again"), None) for pk in range(301, 901)])
     assert len(disk._cache("Ticket")) == 900
     assert disk.get("Ticket", 600).record["title"] == "again"  # type: ignore[union-attr]
