@@ -204,7 +204,7 @@ def iterate_search(
                     kept = kept[:remaining]
                     remaining -= len(kept)
                 if kept:
-                    yield Page(kept, total)
+                    yield Page(kept, total, decoded.assets)
                 if count < size:
                     return
                 if first:

@@ -8,13 +8,13 @@ request: ``client.revalidate_many``); the rest are fetched with ``id:(a OR b ...
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import QueryError
 from .expr import Lookup
 from .paging import ID_BATCH, PageForm, SearchPlan, iterate_index
-from .replies import decode_search
+from .replies import Page, decode_search
 from .resolver import related_model
 
 if TYPE_CHECKING:
@@ -32,10 +32,20 @@ class Related(NamedTuple):
     fetched: int
 
 
-def load_relation(client: ClientAPI, objs: Sequence[Any], step: str, *, use_search: bool) -> Related:
+def load_relation(
+    client: ClientAPI,
+    objs: Sequence[Any],
+    step: str,
+    *,
+    use_search: bool,
+    carried: Mapping[str, Any] | None = None,
+) -> Related:
     """Load relation ``step`` of every object in ``objs`` in batches; return the related objects.
 
-    Searches fetch the unknown ids only when ``use_search`` (the server has a search index).
+    Searches fetch the unknown ids only when ``use_search`` (the server has a search index). ``carried``:
+    the ``assets`` the objects' reply carried, loaded with it just now: their ids are neither stale nor
+    missing, and are not looked up for that (a ``select_related`` page then costs what the plain loop
+    does).
 
     Raises:
         QueryError: ``step`` is not a relation of the objects' model.
@@ -49,28 +59,26 @@ def load_relation(client: ClientAPI, objs: Sequence[Any], step: str, *, use_sear
     target = related_model(model, rel.target)
     keep: list[Any] = []  # strong references while the relation attributes pick them up
     missing: list[int] = []
-    if rel.kind == "fk" and rel.local is not None:
-        local = rel.local
-        # Rows that hold their related object already (attached from the page's assets) need nothing.
-        pending = [o for o in objs if _attached(o, rel.name, getattr(o, local)) is None]
-    else:
-        pending = list(objs)
-    if pending and rel.local is not None and target is not None:
+    if rel.local is not None and target is not None:
         wanted: set[int] = set()
-        local = rel.local
-        for obj in pending:
+        local, fk = rel.local, rel.kind == "fk"
+        for obj in objs:
             value = getattr(obj, local)
             if isinstance(value, list):
                 wanted.update(value)
-            elif isinstance(value, int):
-                wanted.add(value)
-        # Copies older than their max_age: one search for those updated since (or a listing of a table).
-        renewed = client.revalidate_many(target, sorted(wanted))
-        missing = sorted(pk for pk in wanted if not client.knows(target, pk))
-        fetched = _fetch_ids(client, target, missing, use_search=use_search)
-        if fetched is None:
-            missing = []  # no batch request was possible (or needed: constants of models without endpoint)
-        keep = (fetched or []) + renewed
+            elif isinstance(value, int) and not (fk and _attached(obj, rel.name, value) is not None):
+                wanted.add(value)  # a row that holds its related object (attached from assets) needs nothing
+        given = carried.get(target._meta.asset_key) if carried and client.cache_size(target) != 0 else None
+        if isinstance(given, Mapping):
+            wanted = {pk for pk in wanted if str(pk) not in given}
+        if wanted:
+            # Copies older than their max_age: one search for those updated since (or a table listing).
+            renewed = client.revalidate_many(target, sorted(wanted))
+            missing = sorted(pk for pk in wanted if not client.knows(target, pk))
+            fetched = _fetch_ids(client, target, missing, use_search=use_search)
+            if fetched is None:
+                missing = []  # no batch request possible (or needed: constants of models without endpoint)
+            keep = (fetched or []) + renewed
     out: list[Any] = []
     memo: dict[Any, Any] = {}  # key -> related object(s), resolved once per batch
     descriptor = meta.descriptors.get(rel.name, rel)  # the attribute: it knows its kind (and path)
@@ -113,21 +121,24 @@ def repeats(rows: Sequence[Any], paths: Sequence[str]) -> bool:
 
 
 def load_page_relations(
-    client: ClientAPI, rows: Sequence[Any], paths: Sequence[str], form: PageForm | None, *, first: bool
+    client: ClientAPI, page: Page, paths: Sequence[str], form: PageForm | None, *, first: bool
 ) -> None:
     """Load the ``select_related`` paths of a page of rows, and let the page choose the form of the next.
 
     After the first page, the next pages are lighter when these relations repeat (:func:`repeats`);
     after a later page that needed a batch request, they are ``full=true`` again (:class:`PageForm`).
     """
-    batched = load_paths(client, rows, paths)
+    rows = page.rows
+    batched = load_paths(client, rows, paths, carried=page.assets)
     if form is not None and first:
         form.choose(lighter=repeats(rows, paths))
     elif form is not None:
         form.after_page(batched=batched)
 
 
-def load_paths(client: ClientAPI, objs: Sequence[Any], paths: Sequence[str]) -> bool:
+def load_paths(
+    client: ClientAPI, objs: Sequence[Any], paths: Sequence[str], *, carried: Mapping[str, Any] | None = None
+) -> bool:
     """Load the relation paths (``"customer__organization"``) of ``objs``, step by step, in batches.
 
     Returns:
@@ -140,7 +151,9 @@ def load_paths(client: ClientAPI, objs: Sequence[Any], paths: Sequence[str]) -> 
         for step in path.split("__"):
             if not level:
                 break
-            level, fetched = load_relation(client, level, step, use_search=client.facts.search_works())
+            level, fetched = load_relation(
+                client, level, step, use_search=client.facts.search_works(), carried=carried
+            )
             batched = batched or fetched > 0
     return batched
 

@@ -373,7 +373,7 @@ class QuerySet(Analysis, Writes[M]):
                     found = answered_by_search(client, self.model, found=True, raw=raw)
                 if total is not None and page.total is not None:
                     total(page.total)
-                load_page_relations(client, page.rows, self._related, form, first=number == 0)
+                load_page_relations(client, page, self._related, form, first=number == 0)
                 yield from page.rows
             if found or answered_by_search(client, self.model, found=False, raw=raw):
                 return

@@ -26,10 +26,15 @@ M = TypeVar("M", bound="ModelLike")
 
 @attrs.frozen
 class Page:
-    """The objects of one search reply (and the total, when the server sent one)."""
+    """The objects of one search reply (and the total, when the server sent one).
+
+    ``assets``: the related records the reply carried and the client loaded with it (``None`` for a
+    stream, which only attaches them): ``select_related`` needs no lookup of their freshness.
+    """
 
     rows: list[Any]
     total: int | None = None
+    assets: Mapping[str, Any] | None = None
 
 
 def reply_ids(model: Any, reply: Mapping[str, Any]) -> tuple[str, list[Any]] | None:
@@ -83,7 +88,8 @@ def decode_search(
     if isinstance(assets, Mapping) and rows:
         attach_assets(client, rows, assets, merged=not stream)
     total = reply.get("total_count")
-    return Page(rows, total if isinstance(total, int) else None)
+    loaded = assets if isinstance(assets, Mapping) and not stream else None
+    return Page(rows, total if isinstance(total, int) else None, loaded)
 
 
 def attach_assets(client: ClientAPI, rows: list[Any], assets: Mapping[str, Any], *, merged: bool) -> None:

@@ -281,6 +281,28 @@ def test_batch_revalidation_costs_one_request_per_page(emulator: Any, b: zo.Clie
     a.close()
 
 
+@pytest.mark.parametrize("cache", ["default", False])
+def test_select_related_of_what_the_page_carried_looks_nothing_up(
+    emulator: Any, b: zo.Client, cache: Any
+) -> None:
+    ids = [new_ticket(b, f"carried {i}").id for i in range(5)]
+    a = make_client(emulator, **({} if cache == "default" else {"cache": cache}))
+    qs = a.tickets.filter(id__in=ids).order_by("id").select_related("owner", "customer", "organization")
+    with a.capture() as log:
+        rows = list(qs)
+    assert len(rows) == 5
+    assert all("owner" in t._rel and "customer" in t._rel for t in rows)  # attached with the page
+    # The page's assets were loaded with it: nothing to revalidate, nothing to fetch, with or without a cache.
+    assert {r.path for r in log} <= {"tickets/search", "ticket_states", "ticket_priorities"}
+    with a.capture() as log:
+        logins = {t.owner.login for t in rows}
+        emails = {t.customer.email for t in rows}
+    assert len(log) == 0
+    assert all(logins)
+    assert all(emails)
+    a.close()
+
+
 def test_a_stale_reference_table_of_a_page_is_listed_again_once(emulator: Any, b: zo.Client) -> None:
     ids = [new_ticket(b, f"table {i}").id for i in range(8)]
     a = make_client(emulator, max_age={"TicketPriority": 0}, page_concurrency=1)
