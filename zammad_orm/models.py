@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 __all__ = ["Model", "ModelMeta", "ObjectDoesNotExist", "model", "registry"]
 
 M = TypeVar("M", bound="Model")
-_getattribute = object.__getattribute__
 _setattr = object.__setattr__
 
 
@@ -120,17 +119,14 @@ class Model(_State):
         reader = meta.readers.get(name) if meta is not None else None
         if reader is not None:
             # sync.materialise, inlined for the first read of each attribute of each row of a loop.
-            try:
-                raw = _getattribute(self, "_raw")
-            except AttributeError:
-                raw = None  # no raw record yet (inside __init__)
+            raw = getattr(self, "_raw", None)  # None inside __init__
             if raw is not None:
                 try:
                     value = reader(raw)
                 except errors.DecodeError:
                     return sync.materialise(self, name, reader)  # raises, naming the object
                 _setattr(self, name, value)
-                if _getattribute(self, "_raw") is raw:
+                if self._raw is raw:
                     return value
                 return sync.materialise(self, name, reader)  # a merge swapped the record meanwhile
         elif name in sync.LAZY_DICTS:

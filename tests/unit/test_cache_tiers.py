@@ -10,7 +10,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -29,8 +28,6 @@ from zammad_orm.cache import (
     jsondisk,
     make_cache,
 )
-from zammad_orm.cache import tiered as tiered_module
-from zammad_orm.cache.disk import _rows_per_statement
 from zammad_orm.cache.files import PAGE_SIZE
 from zammad_orm.errors import CacheError, CacheWarning, ConfigurationError
 
@@ -143,25 +140,6 @@ def test_a_whole_result_writes_each_id_once_with_its_last_version_at_its_end(tmp
     cache.close()
 
 
-def test_a_whole_result_holds_back_a_bounded_number_of_bytes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(tiered_module, "MAX_HELD_BYTES", 4_000)
-    cache = tiered(tmp_path)
-    disk = cache.persistent
-    assert isinstance(disk, DiskRecordCache)
-    with whole_result():
-        cache.set_many("Ticket", [(pk, rec(pk), None) for pk in range(1, 11)])  # about 1,000 bytes
-        assert disk.get("Ticket", 1) is None
-        cache.set_many("Ticket", [(pk, rec(pk, body="x" * 400), None) for pk in range(11, 21)])
-        deadline = time.monotonic() + 30  # the writer started: wait for it (no time is asserted)
-        while disk.get("Ticket", 20) is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert disk.get("Ticket", 1) is not None
-        assert disk.get("Ticket", 20) is not None
-    cache.close()
-
-
 def test_new_databases_have_16_kb_pages_and_older_ones_keep_theirs(tmp_path: Path) -> None:
     import diskcache
 
@@ -175,20 +153,6 @@ def test_new_databases_have_16_kb_pages_and_older_ones_keep_theirs(tmp_path: Pat
         assert con.execute("PRAGMA auto_vacuum").fetchone()[0] == 1  # diskcache's full vacuum
         assert all(disk.get("Ticket", pk).record == rec(pk) for pk in range(1, 301))  # type: ignore[union-attr]
         disk.close()
-
-
-def test_batch_writes_fit_the_parameter_limit_of_sqlite(tmp_path: Path) -> None:
-    disk = DiskRecordCache(tmp_path, namespace="n")
-    con = disk._write_connection("Ticket")
-    assert _rows_per_statement(con) == 2_000  # 4 parameters per record
-    assert _rows_per_statement(con, 200) == 200
-    con.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)  # SQLite before 3.32
-    assert _rows_per_statement(con) == 249
-    disk.write_encoded("Ticket", disk.encode("Ticket", [(pk, rec(pk), None, None) for pk in range(1, 601)]))
-    disk.set_many("Ticket", [(pk, rec(pk, title="again"), None) for pk in range(301, 901)])
-    assert len(disk._cache("Ticket")) == 900
-    assert disk.get("Ticket", 600).record["title"] == "again"  # type: ignore[union-attr]
-    disk.close()
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")

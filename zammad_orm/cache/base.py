@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from zammad_orm import _json
 from zammad_orm.errors import CacheError, ConfigurationError, FieldError
@@ -64,16 +64,10 @@ def _updated_at(record: Mapping[str, Any], updated_at: str | None) -> str | None
     return value if isinstance(value, str) else None
 
 
-_Write = TypeVar("_Write", bound="tuple[Any, ...]")
-
-
-def _last_distinct(items: Sequence[_Write], size: int) -> list[_Write]:
-    """Return the writes of a batch that an LRU of ``size`` keeps: the last write of the last ids.
-
-    A write is an :data:`Entry` or an :data:`Encoded` entry: a tuple whose first item is the id.
-    """
+def _last_distinct(items: Sequence[Entry], size: int) -> list[Entry]:
+    """Return the writes of a batch that an LRU of ``size`` keeps: the last write of the last ids."""
     seen: set[int] = set()
-    kept: list[_Write] = []
+    kept: list[Entry] = []
     for item in reversed(items):
         if item[0] not in seen:
             seen.add(item[0])
@@ -86,24 +80,6 @@ def _last_distinct(items: Sequence[_Write], size: int) -> list[_Write]:
 
 #: One write of a backend: ``(pk, record, updated_at, etag)`` (``set_many`` writes have no ETag).
 Entry = tuple[int, dict[str, Any], "str | None", "str | None"]
-
-
-#: One encoded write of a backend: ``(pk, the entry as UTF-8 JSON)`` (:func:`encode_entries`).
-Encoded = tuple[int, bytes]
-
-
-def encode_entries(model_name: str, items: Sequence[Entry]) -> list[Encoded]:
-    """Encode the entries of a write, in order, for a backend's ``write_encoded``; check each id.
-
-    The record cache encodes in the thread that stores the records, and its writer thread only writes
-    the bytes (SQLite and sockets let other threads run meanwhile).
-
-    Raises:
-        CacheError: A record is not plain JSON.
-        FieldError: An id is not an integer, or a record is not a dict.
-
-    """
-    return [(_check_pk(pk), _encode(model_name, pk, record, upd, etag)) for pk, record, upd, etag in items]
 
 
 def _untagged(items: Sequence[tuple[int, dict[str, Any], str | None]]) -> list[Entry]:

@@ -17,15 +17,14 @@ from zammad_orm.cache.base import (
     _NAME,
     DEFAULT_SIZE,
     CachedRecord,
-    Encoded,
     Entry,
     _check_name,
     _check_pk,
     _decode,
+    _encode,
     _last_distinct,
     _Sizes,
     _untagged,
-    encode_entries,
 )
 from zammad_orm.cache.files import (  # the directory as a whole: re-exported here (``zammad-orm cache``)
     DEFAULT_SIZE_LIMIT,
@@ -50,26 +49,8 @@ _INSERT = (
     " filename, value) VALUES {}"
 )
 _ROW = "(?, 1, ?, NULL, ?, 0, NULL, 0, 1, NULL, ?)"
-#: The most records per statement of :meth:`DiskRecordCache.write_encoded` (4 parameters each; SQLite
-#: before 3.32 allows 999 parameters per statement: 249 records there). Few statements matter for the
-#: whole results the record cache writes this way: its writer thread waits for the interpreter lock after
-#: each (up to 5 ms while another thread runs Python code).
-_WRITE_CHUNK = 2_000
-#: The most records per statement of ``set``/``set_many`` (a stream's pages): smaller statements keep a
-#: stream's peak memory lower (about 5 MB over 100,000 tickets).
-_SMALL_CHUNK = 200
-
-
-def _rows_per_statement(con: sqlite3.Connection, most: int = _WRITE_CHUNK) -> int:
-    """Return the records per statement of a batch write on ``con``: ``most``, within its parameter limit."""
-    limit = 999
-    getlimit = getattr(con, "getlimit", None)  # Python 3.11 and newer
-    if getlimit is not None:
-        with contextlib.suppress(sqlite3.Error):
-            limit = int(getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))  # type: ignore[attr-defined]
-    return max(1, min(most, limit // 4))
-
-
+#: Records per statement of a batch write (4 parameters each: older SQLite allow 999 per statement).
+_WRITE_CHUNK = 200
 #: The most ids in one ``SELECT ... IN`` of :meth:`DiskRecordCache.get_many` (SQLite allows 32,766).
 _CHUNK = 500
 
@@ -143,8 +124,8 @@ class DiskRecordCache(_Sizes):
         self._caches: dict[str, diskcache.Cache] = {}
         self._unchecked: dict[str, int] = {}  # bytes written since the byte limit was checked, by model
         self._lock = threading.Lock()
-        # Batch writes go through a connection of their own per model, opened by the thread that encodes
-        # (:meth:`encode`) and used by any thread, one write at a time (``_writing``), in this process.
+        # Batch writes go through a connection of their own per model, used by any thread (the record cache's
+        # writer, or the reader of a whole result at its end), one write at a time (``_writing``).
         self._writers: dict[str, tuple[int, sqlite3.Connection]] = {}
         self._writing = threading.RLock()
         # diskcache is imported when a disk cache is opened, not by ``import zammad_orm``.
@@ -341,65 +322,39 @@ class DiskRecordCache(_Sizes):
         """
         self._write(model_name, _untagged(items))
 
-    def _write(self, model_name: str, items: Sequence[Entry]) -> None:
-        if self.size(_check_name("model name", model_name)) != 0:
-            self._write_encoded(model_name, self.encode(model_name, items), _SMALL_CHUNK)
-
-    def encode(self, model_name: str, items: Sequence[Entry]) -> list[Encoded]:
-        """Encode entries for :meth:`write_encoded`; open the model's database for writing if need be.
-
-        The record cache calls it in the thread that stores the records, so that its writer thread only
-        writes: each call into SQLite lets other threads run, and each return waits for the interpreter lock
-        (up to 5 ms while another thread runs Python code): opening a database takes a dozen of them.
-
-        Raises:
-            CacheError: A record is not plain JSON, or the database cannot be opened.
-            FieldError: An id is not an integer, or a record is not a dict.
-
-        """
-        encoded = encode_entries(model_name, items)
-        self._write_connection(_check_name("model name", model_name))
-        return encoded
-
     def _write_connection(self, model_name: str) -> sqlite3.Connection:
-        """Return the connection batch writes of ``model_name`` use (opened once per process)."""
+        """Return the connection batch writes of ``model_name`` use (opened once per process).
+
+        Not diskcache's connection, which is one per thread: the record cache's writer threads come and
+        go, and opening a database there takes a dozen returns from SQLite, each a wait for the
+        interpreter lock (up to 5 ms while the reader runs Python code).
+        """
         pid = os.getpid()
         with self._lock:
             known = self._writers.get(model_name)
         if known is not None and known[0] == pid:
             return known[1]
         cache = self._cache(model_name)  # creates the database and its tables
-        with self._errors(model_name):
-            con = sqlite3.connect(
-                str(self.path(model_name) / "cache.db"),
-                timeout=self.timeout,
-                isolation_level=None,
-                check_same_thread=False,  # used by one thread at a time (``_writing``)
-                # No statement cache: a cached statement keeps the copies of the blobs bound to it (a
-                # stream over 100,000 tickets peaked 25 MB higher with a statement per batch size).
-                cached_statements=0,
-            )
-            # diskcache's settings for a connection (the journal mode is the file's own).
-            for key in ("sqlite_synchronous", "sqlite_cache_size", "sqlite_mmap_size"):
-                con.execute(f"PRAGMA {key[len('sqlite_') :]} = {int(getattr(cache, key))}")
+        con = sqlite3.connect(
+            str(self.path(model_name) / "cache.db"),
+            timeout=self.timeout,
+            isolation_level=None,
+            check_same_thread=False,  # used by one thread at a time (``_writing``)
+            # No statement cache: a cached statement keeps the copies of the blobs last bound to it.
+            cached_statements=0,
+        )
+        # diskcache's settings for a connection (the journal mode is the file's own).
+        for key in ("sqlite_synchronous", "sqlite_cache_size", "sqlite_mmap_size"):
+            con.execute(f"PRAGMA {key[len('sqlite_') :]} = {int(getattr(cache, key))}")
         with self._lock:
             self._writers[model_name] = (pid, con)  # a connection of the parent process is left alone
         return con
 
-    def write_encoded(self, model_name: str, items: Sequence[Encoded]) -> None:
-        """Store entries encoded with :meth:`encode`, in one transaction.
-
-        Raises:
-            CacheError: The files cannot be written, or an id is beyond 64 bits.
-
-        """
-        self._write_encoded(model_name, items, _WRITE_CHUNK)
-
-    def _write_encoded(self, model_name: str, items: Sequence[Encoded], per_statement: int) -> None:
+    def _write(self, model_name: str, items: Sequence[Entry]) -> None:
         size = self.size(_check_name("model name", model_name))
         if size == 0:
             return
-        for pk, _ in items:
+        for pk, _, _, _ in items:
             _key(pk)
         # The last write of each id, in the order of those writes (an LRU also drops what it would evict).
         items = _last_distinct(items, size if size > 0 else len(items))
@@ -409,16 +364,18 @@ class DiskRecordCache(_Sizes):
         with self._writing, self._errors(model_name):
             con = self._write_connection(model_name)
             # What ``cache.delete(pk); cache.set(pk, text)`` does per record (JSONDisk stores the text as raw
-            # UTF-8 bytes in the row; diskcache's triggers keep its count), as two statements per 2,000
-            # (or 200) records: not 4,000 round trips through diskcache, and not a turn of the GIL per row as
+            # UTF-8 bytes in the row; diskcache's triggers keep its count), as two statements per 200
+            # records: not 400 round trips through diskcache, and not a turn of the GIL per row as
             # ``executemany`` takes. Delete and insert (not update) puts each row at the end of the rowid
-            # order (LRU).
+            # order (LRU). Records are encoded 200 at a time, each chunk's memory used again by the next
+            # (a record that is not JSON rolls the whole batch back).
             con.execute("BEGIN IMMEDIATE")
             try:
-                step = _rows_per_statement(con, per_statement)
-                for start in range(0, len(items), step):
-                    rows = items[start : start + step]
-                    chunk = [(pk, now, now, sqlite3.Binary(text)) for pk, text in rows]
+                for start in range(0, len(items), _WRITE_CHUNK):
+                    chunk = [
+                        (pk, now, now, sqlite3.Binary(_encode(model_name, pk, record, updated, etag)))
+                        for pk, record, updated, etag in items[start : start + _WRITE_CHUNK]
+                    ]
                     written += sum(len(row[3]) for row in chunk)
                     marks = ",".join("?" * len(chunk))
                     con.execute(

@@ -10,15 +10,14 @@ from urllib.parse import urlsplit
 from zammad_orm.cache.base import (
     DEFAULT_SIZE,
     CachedRecord,
-    Encoded,
     Entry,
     _check_name,
     _check_pk,
     _decode,
+    _encode,
     _last_distinct,
     _Sizes,
     _untagged,
-    encode_entries,
 )
 from zammad_orm.errors import CacheError, ConfigurationError
 
@@ -155,38 +154,17 @@ class RedisRecordCache(_Sizes):
         self._write(model_name, _untagged(items))
 
     def _write(self, model_name: str, items: Sequence[Entry]) -> None:
-        self._keys(model_name)  # checks the name first
-        if self.size(model_name) != 0:
-            self.write_encoded(model_name, self.encode(model_name, items))
-
-    def encode(self, model_name: str, items: Sequence[Entry]) -> list[Encoded]:
-        """Encode entries for :meth:`write_encoded` (the record cache does it in the storing thread).
-
-        Raises:
-            CacheError: A record is not plain JSON.
-            FieldError: An id is not an integer, or a record is not a dict.
-
-        """
-        return encode_entries(model_name, items)
-
-    def write_encoded(self, model_name: str, items: Sequence[Encoded]) -> None:
-        """Store entries encoded with :meth:`encode`, in one script call.
-
-        Raises:
-            CacheError: The server cannot be reached.
-
-        """
         keys = self._keys(model_name)
         size = self.size(model_name)
         if size == 0:
             return
-        for pk, _ in items:
+        for pk, _, _, _ in items:
             _check_pk(pk)
         if size > 0:
             items = _last_distinct(items, size)  # the earlier ones would be evicted by the later ones
         args: list[Any] = [size]
-        for pk, text in items:
-            args += [pk, text]
+        for pk, record, updated, etag in items:
+            args += [pk, _encode(model_name, pk, record, updated, etag)]
         with self._errors():
             self._set_script(keys=keys, args=args)
 

@@ -8,7 +8,8 @@ memory as it is; writes go to both. The memory tier's sizes are the record cache
 
 The records of search pages and batches (``set_many``) are written to the persistent tier behind the
 reader's back, by a thread of the cache's own, in order: a loop over many pages does not wait for the
-disk. Every other use of the persistent tier (a read that missed memory, a single write, a delete, a
+disk. A whole result (``list(qs)``) holds its writes back and its reader writes them once the last page
+is in, or while it waits for a page (:func:`~zammad_orm._memory.after_whole_result`). Every other use of the persistent tier (a read that missed memory, a single write, a delete, a
 clear, ``close()``) waits for the writes queued before it, so a cache always reads what it wrote; at the
 interpreter's exit the queued writes are finished.
 
@@ -30,14 +31,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from zammad_orm._memory import after_whole_result
-from zammad_orm.cache.base import (
-    CachedRecord,
-    Encoded,
-    RecordCache,
-    _untagged,
-    _updated_at,
-    get_many,
-)
+from zammad_orm.cache.base import CachedRecord, RecordCache, _updated_at, get_many
 from zammad_orm.cache.memory import MemoryRecordCache
 from zammad_orm.errors import CacheError, CacheWarning
 
@@ -51,9 +45,6 @@ PersistentDefaults = Callable[[str], tuple[int, int | None]]
 
 #: The most batches queued for a persistent tier; a writer further behind makes ``set_many`` wait.
 MAX_QUEUED = 4
-#: The most encoded bytes a whole result holds back for its end (:func:`after_whole_result`); beyond, the
-#: writer starts at once.
-MAX_HELD_BYTES = 32 * 2**20
 #: One record of a ``set_many`` batch: ``(pk, record, updated_at)``.
 Item = tuple[int, dict[str, Any], "str | None"]
 #: Caches with writes queued for their persistent tier: finished at the interpreter's exit.
@@ -111,8 +102,7 @@ class TieredCache:
         # a promotion never puts back an older version than a write stored meanwhile.
         self._io = threading.RLock()
         # ``set_many`` writes queued for the persistent tier, and the thread that writes them (None: idle).
-        self._queue: deque[tuple[str, list[Item], list[Encoded] | None]] = deque()
-        self._held_bytes = 0  # encoded bytes queued for a whole result that holds its writes back
+        self._queue: deque[tuple[str, list[Item]]] = deque()
         self._queued = threading.Condition()
         self._writer: threading.Thread | None = None
         self._disk = threading.Lock()  # one write to the persistent tier at a time (the writer's or another)
@@ -289,48 +279,39 @@ class TieredCache:
         if self.persistent is None or not items:
             return
         now = time.time()
-        # A whole result: written once its last page is in, or while the reader waits for a page; its records
-        # are encoded here. A stream's are encoded by the writer: short-lived blobs made by the reading
-        # thread fragment its heap (peak RSS over 100,000 tickets: 79 MB instead of 37 MB).
+        # A whole result: written by its reader once its last page is in, or while it waits for a page.
         held = after_whole_result(self._release, on_wait=True)
-        encoded = self._encode(model_name, items) if held else None
         with self._queued:
-            self._queue.append((model_name, list(items), encoded))
+            self._queue.append((model_name, list(items)))
             for pk, record, updated in items:
                 self._waiting[(model_name, pk)] = CachedRecord(record, now, _updated_at(record, updated))
             _QUEUED.add(self)
-            if encoded is not None:
-                self._held_bytes += sum(len(text) for _, text in encoded)
-            if held and self._held_bytes < MAX_HELD_BYTES:
-                return
+            if held:
+                return  # its rows hold these records anyway: what waits costs no memory of its own
             self._start_writer()
             while len(self._queue) > MAX_QUEUED and self._writer is not threading.current_thread():
                 self._queued.wait()  # the writer is behind: wait, so that what is queued stays bounded
 
-    def _encode(self, model_name: str, items: Sequence[tuple[int, dict[str, Any], str | None]]) -> Any:
-        """Encode a batch for the persistent tier in the storing thread (``None``: the writer encodes it).
-
-        Encoding holds the interpreter lock; in the writer thread it made the reader wait for it, while
-        the writer's own writes (SQLite, sockets) let other threads run.
-        """
-        persistent = self.persistent
-        if persistent is None or not hasattr(persistent, "write_encoded"):
-            return None
-        try:
-            return persistent.encode(model_name, _untagged(items))  # type: ignore[attr-defined]
-        except CacheError:
-            return None  # not JSON, a database that cannot be opened: the writer's write finds out
-
     def _start_writer(self) -> None:
         """Start the writer thread when writes wait and none runs (the caller holds ``_queued``)."""
-        self._held_bytes = 0
         if self._writer is None and self._queue:
             self._writer = threading.Thread(target=self._write_queued, name="zammad-cache", daemon=True)
             self._writer.start()
 
     def _release(self) -> None:
+        """Write what a whole result held back, in the reading thread, unless the writer thread runs.
+
+        The reader has nothing else to do then (its result is in, or it waits for a page), and writing
+        in the writer thread beside the reader's loop cost more: each return from SQLite waited for the
+        interpreter lock (up to 5 ms), and the records are encoded in chunks whose memory the next chunk
+        uses again.
+        """
         with self._queued:
-            self._start_writer()
+            if self._writer is not None or not self._queue:
+                self._start_writer()
+                return
+            self._writer = threading.current_thread()  # ``flush()`` elsewhere waits for this thread
+        self._write_queued()
 
     def flush(self) -> None:
         """Wait until the writes queued for the persistent tier are written."""
@@ -347,32 +328,24 @@ class TieredCache:
                     self._queued.notify_all()
                     return
                 # Everything queued, one write (one transaction) per model, in the order queued.
-                batches: dict[str, tuple[list[Item], list[Encoded] | None]] = {}
+                batches: dict[str, list[Item]] = {}
                 while self._queue:
-                    model_name, items, encoded = self._queue.popleft()
-                    merged, texts = batches.setdefault(model_name, ([], []))
-                    merged.extend(items)
-                    if texts is not None and encoded is not None:
-                        texts.extend(encoded)
-                    elif texts is not None:  # not encoded by the storing thread: the writer encodes it all
-                        batches[model_name] = merged, None
+                    model_name, items = self._queue.popleft()
+                    batches.setdefault(model_name, []).extend(items)
                 self._queued.notify_all()
             # The largest first: its writes let the reader run (SQLite leaves the interpreter lock), where a
             # small one is mostly waits for the lock, which cost nothing once the reader waits for the writer.
-            for model_name, (items, encoded) in sorted(batches.items(), key=lambda b: -len(b[1][0])):
-                self._write_batch(model_name, items, encoded)
+            for model_name, items in sorted(batches.items(), key=lambda batch: -len(batch[1])):
+                self._write_batch(model_name, items)
 
-    def _write_batch(self, model_name: str, items: list[Item], encoded: list[Encoded] | None) -> None:
+    def _write_batch(self, model_name: str, items: list[Item]) -> None:
         persistent = self.persistent  # None: gone since, the records stay in memory only
         # Warnings a filter turns into errors have nobody to catch them in this thread.
         with contextlib.suppress(Warning):
             try:
                 if persistent is not None:
                     with self._disk, self._failing("write"):
-                        if encoded is not None:
-                            persistent.write_encoded(model_name, encoded)  # type: ignore[attr-defined]
-                        else:
-                            persistent.set_many(model_name, items)
+                        persistent.set_many(model_name, items)
             except CacheError as exc:  # a record that is not JSON: nobody to raise it to any more
                 self._warn(f"write:{model_name}", f"{exc}; these records are kept in memory only")
         with self._queued:  # written: reads find them on disk now (unless queued again since)
