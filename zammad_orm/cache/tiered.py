@@ -9,9 +9,10 @@ memory as it is; writes go to both. The memory tier's sizes are the record cache
 The records of search pages and batches (``set_many``) are written to the persistent tier behind the
 reader's back, by a thread of the cache's own, in order: a loop over many pages does not wait for the
 disk. A whole result (``list(qs)``) holds its writes back and its reader writes them once the last page
-is in, or while it waits for a page (:func:`~zammad_orm._memory.after_whole_result`). Every other use of the persistent tier (a read that missed memory, a single write, a delete, a
-clear, ``close()``) waits for the writes queued before it, so a cache always reads what it wrote; at the
-interpreter's exit the queued writes are finished.
+is in, or while it waits for a page (:func:`~zammad_orm._memory.after_whole_result`). Every other use of
+the persistent tier (a read that missed memory, a single write, a delete, a clear, ``close()``) waits for
+the writes queued before it, so a cache always reads what it wrote; at the interpreter's exit the queued
+writes are finished.
 
 When the persistent tier fails — a full disk, a Redis server gone — the cache warns once with a
 :class:`~zammad_orm.errors.CacheWarning` and goes on with the memory tier alone. An entry it cannot
@@ -45,8 +46,6 @@ PersistentDefaults = Callable[[str], tuple[int, int | None]]
 
 #: The most batches queued for a persistent tier; a writer further behind makes ``set_many`` wait.
 MAX_QUEUED = 4
-#: One record of a ``set_many`` batch: ``(pk, record, updated_at)``.
-Item = tuple[int, dict[str, Any], "str | None"]
 #: Caches with writes queued for their persistent tier: finished at the interpreter's exit.
 _QUEUED: weakref.WeakSet[TieredCache] = weakref.WeakSet()
 
@@ -102,7 +101,7 @@ class TieredCache:
         # a promotion never puts back an older version than a write stored meanwhile.
         self._io = threading.RLock()
         # ``set_many`` writes queued for the persistent tier, and the thread that writes them (None: idle).
-        self._queue: deque[tuple[str, list[Item]]] = deque()
+        self._queue: deque[tuple[str, list[tuple[int, dict[str, Any], str | None]]]] = deque()
         self._queued = threading.Condition()
         self._writer: threading.Thread | None = None
         self._disk = threading.Lock()  # one write to the persistent tier at a time (the writer's or another)
@@ -299,13 +298,7 @@ class TieredCache:
             self._writer.start()
 
     def _release(self) -> None:
-        """Write what a whole result held back, in the reading thread, unless the writer thread runs.
-
-        The reader has nothing else to do then (its result is in, or it waits for a page), and writing
-        in the writer thread beside the reader's loop cost more: each return from SQLite waited for the
-        interpreter lock (up to 5 ms), and the records are encoded in chunks whose memory the next chunk
-        uses again.
-        """
+        """Write what a whole result held back in its (idle) reader, unless the writer runs (GIL waits)."""
         with self._queued:
             if self._writer is not None or not self._queue:
                 self._start_writer()
@@ -328,17 +321,15 @@ class TieredCache:
                     self._queued.notify_all()
                     return
                 # Everything queued, one write (one transaction) per model, in the order queued.
-                batches: dict[str, list[Item]] = {}
+                batches: dict[str, list[tuple[int, dict[str, Any], str | None]]] = {}
                 while self._queue:
                     model_name, items = self._queue.popleft()
                     batches.setdefault(model_name, []).extend(items)
                 self._queued.notify_all()
-            # The largest first: its writes let the reader run (SQLite leaves the interpreter lock), where a
-            # small one is mostly waits for the lock, which cost nothing once the reader waits for the writer.
-            for model_name, items in sorted(batches.items(), key=lambda batch: -len(batch[1])):
+            for model_name, items in batches.items():
                 self._write_batch(model_name, items)
 
-    def _write_batch(self, model_name: str, items: list[Item]) -> None:
+    def _write_batch(self, model_name: str, items: list[tuple[int, dict[str, Any], str | None]]) -> None:
         persistent = self.persistent  # None: gone since, the records stay in memory only
         # Warnings a filter turns into errors have nobody to catch them in this thread.
         with contextlib.suppress(Warning):
