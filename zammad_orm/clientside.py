@@ -16,7 +16,7 @@ from .errors import QueryError
 from .evaluator import predicate
 from .expr import MatchAll, Node
 from .paging import iterate_index
-from .references import field_heads
+from .references import any_field, field_heads
 
 if TYPE_CHECKING:
     from .interface import ClientAPI, ModelLike
@@ -26,24 +26,30 @@ __all__ = ["compare_rows", "document", "filter_client_side"]
 M = TypeVar("M", bound="ModelLike")
 
 
-def document(client: ClientAPI, obj: Any, heads: Mapping[str, Any]) -> dict[str, Any]:
+def document(client: ClientAPI, obj: Any, heads: Mapping[str, Any], *, whole: bool = False) -> dict[str, Any]:
     """Build the search document of ``obj`` (like Zammad's index document) with the parts ``heads`` reads.
 
-    Columns come typed from the model; referenced objects (``state``, ``owner``, ``article``) are nested
-    documents, loaded through the identity map, the record cache or one request; ``tags`` of tickets are
-    asked for when the filter reads them.
+    Columns come typed from the model, only those ``heads`` names (every column when ``heads`` is empty:
+    the filter reads the object itself; at every level when ``whole``); referenced objects (``state``, ``owner``,
+    ``article``) are nested documents, loaded through the identity map, the record cache or one request;
+    ``tags`` of tickets are asked for when the filter reads them.
     """
     meta = type(obj)._meta
-    doc: dict[str, Any] = {info.wire: getattr(obj, name) for name, info in meta.fields.items()}
-    doc.update(obj.extra)
+    every = whole or not heads
+    doc: dict[str, Any] = {
+        info.wire: getattr(obj, name)
+        for name, info in meta.fields.items()
+        if every or info.wire.partition(".")[0] in heads
+    }
+    doc.update(obj.extra if every else {k: v for k, v in obj.extra.items() if k.partition(".")[0] in heads})
     for head, sub in heads.items():
         rel = meta.relation(head)
         if rel is not None and (head not in doc or rel.search == head):
             related = getattr(obj, rel.name)
             if isinstance(related, list):
-                doc[rel.search] = [document(client, r, sub) for r in related]
+                doc[rel.search] = [document(client, r, sub, whole=whole) for r in related]
             else:
-                doc[rel.search] = None if related is None else document(client, related, sub)
+                doc[rel.search] = None if related is None else document(client, related, sub, whole=whole)
         elif head == "tags" and meta.name == "Ticket" and obj.id is not None:
             reply = client.request("GET", "tags", params={"object": "Ticket", "o_id": obj.id})
             doc["tags"] = [str(t) for t in (reply or {}).get("tags", [])]
@@ -74,6 +80,7 @@ def filter_client_side(
     """
     match = predicate(tree)
     heads = field_heads(tree)
+    whole = any_field(tree)  # a term on no field reads every column
     kept: list[M] = []
     pages: Iterable[list[M]]
     if local:
@@ -95,6 +102,6 @@ def filter_client_side(
         )
     for page in pages:
         for obj in page:
-            if isinstance(tree, MatchAll) or match(document(client, obj, heads)):
+            if isinstance(tree, MatchAll) or match(document(client, obj, heads, whole=whole)):
                 kept.append(obj)
     return sorted(kept, key=cmp_to_key(lambda a, b: compare_rows(a, b, keys)))

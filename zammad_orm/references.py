@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from .errors import FieldError, PermissionDenied, QueryError, ZammadError
@@ -33,6 +33,7 @@ from .suggest import did_you_mean, listing
 
 __all__ = [
     "Tables",
+    "any_field",
     "check_names",
     "check_payload",
     "field_heads",
@@ -293,9 +294,8 @@ def _document(
     return doc
 
 
-def field_heads(node: Node) -> dict[str, Any]:
-    """Return the field paths a lowered tree reads, nested: ``{"state": {"name": {}}, "title": {}}``."""
-    heads: dict[str, Any] = {}
+def _leaves(node: Node) -> Iterator[Node]:
+    """Yield the nodes of a lowered tree under its ``And``, ``Or`` and ``Not`` nodes."""
     stack = [node]
     while stack:
         item = stack.pop()
@@ -303,7 +303,20 @@ def field_heads(node: Node) -> dict[str, Any]:
             stack.extend(item.children)
         elif isinstance(item, Not):
             stack.append(item.child)
-        elif isinstance(getattr(item, "field", None), str):
+        else:
+            yield item
+
+
+def any_field(node: Node) -> bool:
+    """Return whether a lowered tree holds a term on no field (it reads every column)."""
+    return any(hasattr(item, "field") and item.field is None for item in _leaves(node))
+
+
+def field_heads(node: Node) -> dict[str, Any]:
+    """Return the field paths a lowered tree reads, nested: ``{"state": {"name": {}}, "title": {}}``."""
+    heads: dict[str, Any] = {}
+    for item in _leaves(node):
+        if isinstance(getattr(item, "field", None), str):
             level = heads
             for part in item.field.removesuffix(".keyword").split("."):  # type: ignore[attr-defined]
                 level = level.setdefault(part, {})

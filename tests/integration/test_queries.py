@@ -8,6 +8,7 @@ selects, in the order the Python sort gives.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 
 from zammad_orm.aggregates import Count
 from zammad_orm.client import Client
-from zammad_orm.expr import Node, Q
+from zammad_orm.expr import Node, Q, Term
 from zammad_orm.query import SearchIndexUnavailableWarning
 from zammad_orm.testing import Emulator
 
@@ -392,6 +393,21 @@ def test_database_fallback_gives_the_same_results(rows: list[Row], facts: dict[s
         for name, build, expected in picked:
             want = [r.id for r in rows if expected(r, facts)]
             assert [t.id for t in client.tickets.filter(build(facts)).order_by("id")] == want, name
+
+
+def test_a_term_on_no_field_reads_every_column_client_side(rows: list[Row]) -> None:
+    """A client-side document holds only the columns a filter names, unless a term names no field."""
+    word = rows[4].title.split()[0].lower()
+    with Emulator(demo=300, seed=11) as es, Emulator(demo=300, seed=11, search_backend="database") as db:
+        found = []
+        for z in (es, db):
+            client = z.client()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", SearchIndexUnavailableWarning)
+                found.append([t.id for t in client.tickets.filter(Term(None, word), id__lte=60).order_by("id")])
+            client.close()
+    assert found[0] == found[1]
+    assert rows[4].id in found[1] and len(found[1]) < 60
 
 
 def test_zammad_65_replies(rows: list[Row], facts: dict[str, Any]) -> None:
