@@ -30,9 +30,9 @@ def document(client: ClientAPI, obj: Any, heads: Mapping[str, Any], *, whole: bo
     """Build the search document of ``obj`` (like Zammad's index document) with the parts ``heads`` reads.
 
     Columns come typed from the model, only those ``heads`` names (every column when ``heads`` is empty:
-    the filter reads the object itself; at every level when ``whole``); referenced objects (``state``, ``owner``,
-    ``article``) are nested documents, loaded through the identity map, the record cache or one request;
-    ``tags`` of tickets are asked for when the filter reads them.
+    the filter reads the object itself; at every level when ``whole``); referenced objects (``state``,
+    ``owner``, ``article``) are nested documents, loaded through the identity map, the record cache or one
+    request; ``tags`` of tickets are asked for when the filter reads them.
     """
     meta = type(obj)._meta
     every = whole or not heads

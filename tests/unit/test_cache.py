@@ -688,3 +688,18 @@ def test_entries_encode_alike_with_orjson_or_without(fast: bool, monkeypatch: py
     for bad in (rec(4, score=float("nan")), rec(4, deep={"x": [float("inf")]}), rec(4, when=object())):
         with pytest.raises(CacheError, match="not plain JSON"):
             _encode("Ticket", 4, bad, None)
+
+
+def test_disk_reads_make_no_database(tmp_path: Path) -> None:
+    cache = DiskRecordCache(tmp_path, namespace="n")
+    assert cache.get("User", 1) is None
+    assert cache.get_many("User", [1, 2]) == {}
+    with pytest.raises(CacheError, match="64-bit"):
+        cache.get_many("User", [2**70])
+    assert not cache.path("User").exists()  # nothing made: the first write makes it
+    cache.set("User", 1, rec(1))
+    assert cache.get("User", 1) is not None
+    other = DiskRecordCache(tmp_path, namespace="n")  # another client finds what this one wrote
+    assert set(other.get_many("User", [1, 2])) == {1}
+    other.close()
+    cache.close()

@@ -27,6 +27,7 @@ from zammad_orm.cache.base import (
     _untagged,
 )
 from zammad_orm.cache.files import (  # the directory as a whole: re-exported here (``zammad-orm cache``)
+    DATABASE,
     DEFAULT_SIZE_LIMIT,
     DiskUsage,
     _check_limit,
@@ -168,6 +169,19 @@ class DiskRecordCache(_Sizes):
                 self._caches[model_name] = cache
             return cache
 
+    def _reader(self, model_name: str) -> diskcache.Cache | None:
+        """Return the database to read ``model_name`` from; ``None`` when it has none yet (every read misses).
+
+        A read does not make a database: a cold cache's first reads (the asset merges of a search's
+        first pages, a kept reply looked up) would open a new file for each model, 10 ms each, on the
+        reader's path; the first write makes it.
+        """
+        with self._lock:
+            cache = self._caches.get(model_name)
+        if cache is not None or (self.path(model_name) / DATABASE).exists():
+            return cache or self._cache(model_name)
+        return None
+
     def _open(self, model_name: str) -> diskcache.Cache:
         path = _private_directory(self.path(model_name))
         _private_files(path)
@@ -252,9 +266,10 @@ class DiskRecordCache(_Sizes):
 
         """
         size = self.size(model_name)
-        if size == 0:
+        _key(pk)
+        cache = None if size == 0 else self._reader(model_name)
+        if cache is None:
             return None
-        cache = self._cache(model_name)
         value: Any = None
         with self._errors(model_name), self._corrupt(model_name):
             if size < 0:
@@ -282,7 +297,11 @@ class DiskRecordCache(_Sizes):
             return {}
         if size > 0:
             return {pk: found for pk in pks if (found := self.get(model_name, pk)) is not None}
-        cache = self._cache(model_name)
+        cache = self._reader(model_name)
+        if cache is None:
+            for pk in pks:
+                _key(pk)
+            return {}
         fetch = cache.disk.fetch
         rows: list[tuple[int, int, str | None, Any]] = []
         with self._errors(model_name), self._corrupt(model_name):
@@ -336,7 +355,7 @@ class DiskRecordCache(_Sizes):
             return known[1]
         cache = self._cache(model_name)  # creates the database and its tables
         con = sqlite3.connect(
-            str(self.path(model_name) / "cache.db"),
+            str(self.path(model_name) / DATABASE),
             timeout=self.timeout,
             isolation_level=None,
             check_same_thread=False,  # used by one thread at a time (``_writing``)

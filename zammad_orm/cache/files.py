@@ -27,8 +27,10 @@ __all__ = ["DEFAULT_SIZE_LIMIT", "DiskUsage", "clear_disk_cache", "default_cache
 
 #: The most bytes the disk cache of one model may take (its SQLite file), unless configured: 1 GiB.
 DEFAULT_SIZE_LIMIT = 2**30
+#: The file name of a model's database (diskcache's), in the model's directory.
+DATABASE = "cache.db"
 #: The SQLite files of a model's cache: the database and the journal files SQLite adds next to it.
-_DB_FILES = ("cache.db", "cache.db-wal", "cache.db-shm", "cache.db-journal")
+_DB_FILES = (DATABASE, f"{DATABASE}-wal", f"{DATABASE}-shm", f"{DATABASE}-journal")
 
 
 def default_cache_dir() -> Path:
@@ -75,11 +77,11 @@ def _private_files(directory: Path) -> None:
     ``0600`` as well (and are tightened here when an older version left them looser).
     """
     try:
-        os.close(os.open(directory / "cache.db", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.close(os.open(directory / DATABASE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
         pass
     else:
-        _new_database(directory / "cache.db")
+        _new_database(directory / DATABASE)
     if sys.platform == "win32":
         return
     for name in _DB_FILES:
@@ -147,7 +149,7 @@ def _model_dirs(directory: Path) -> Iterator[tuple[str, Path]]:
         return
     for namespace in sorted(p for p in directory.iterdir() if p.is_dir() and _NAME.match(p.name)):
         for model in sorted(p for p in namespace.iterdir() if p.is_dir() and _NAME.match(p.name)):
-            if (model / "cache.db").is_file():  # a diskcache.Cache: nothing else is counted or removed
+            if (model / DATABASE).is_file():  # a diskcache.Cache: nothing else is counted or removed
                 yield namespace.name, model
 
 
@@ -188,7 +190,7 @@ def disk_usage(directory: str | os.PathLike[str] | None = None) -> list[DiskUsag
         DiskUsage(
             namespace=namespace,
             model=model.name,
-            entries=_entries(model / "cache.db"),
+            entries=_entries(model / DATABASE),
             size=sum(f.stat().st_size for f in model.rglob("*") if f.is_file()),
             path=model,
         )
