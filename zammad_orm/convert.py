@@ -16,6 +16,7 @@ mutable state with the raw record it was built from (dirty tracking compares aga
 
 from __future__ import annotations
 
+import functools
 import typing
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timezone
@@ -23,8 +24,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, TypeVar
 
 import attrs
-import cattrs
-from cattrs.gen import make_dict_structure_fn, override
 
 from zammad_orm.dates import format_datetime
 from zammad_orm.errors import DecodeError
@@ -186,20 +185,26 @@ def _is_container(tp: Any) -> bool:
     return all(a is Any or a in _SCALARS or _is_container(a) for a in typing.get_args(tp))
 
 
-_converter = cattrs.Converter()
-_converter.register_structure_hook(datetime, _structure_datetime)
-_converter.register_structure_hook(date, _structure_date)
-_converter.register_structure_hook(Decimal, _structure_decimal)
-_converter.register_structure_hook(str, _structure_str)
-_converter.register_structure_hook(int, _structure_int)
-_converter.register_structure_hook(float, _structure_float)
-_converter.register_structure_hook(bool, _structure_bool)
-_converter.register_structure_hook_func(_is_container, _structure_container)
-_converter.register_structure_hook_func(_is_literal, _structure_literal)
-_converter.register_unstructure_hook(datetime, format_datetime)
-_converter.register_unstructure_hook(date, lambda d: d.isoformat())
-_converter.register_unstructure_hook(Decimal, str)
-_converter.register_unstructure_hook_func(_is_container, json_copy)
+@functools.cache
+def _converter() -> Any:
+    """Return the converter, made on first use: ``cattrs`` is imported then, not with the package (9 ms)."""
+    import cattrs
+
+    converter = cattrs.Converter()
+    converter.register_structure_hook(datetime, _structure_datetime)
+    converter.register_structure_hook(date, _structure_date)
+    converter.register_structure_hook(Decimal, _structure_decimal)
+    converter.register_structure_hook(str, _structure_str)
+    converter.register_structure_hook(int, _structure_int)
+    converter.register_structure_hook(float, _structure_float)
+    converter.register_structure_hook(bool, _structure_bool)
+    converter.register_structure_hook_func(_is_container, _structure_container)
+    converter.register_structure_hook_func(_is_literal, _structure_literal)
+    converter.register_unstructure_hook(datetime, format_datetime)
+    converter.register_unstructure_hook(date, lambda d: d.isoformat())
+    converter.register_unstructure_hook(Decimal, str)
+    converter.register_unstructure_hook_func(_is_container, json_copy)
+    return converter
 
 
 @attrs.frozen
@@ -226,6 +231,8 @@ def wire_names(cls: type) -> dict[str, str]:
 def _plan(cls: type) -> _Plan:
     plan = _plans.get(cls)
     if plan is None:
+        from cattrs.gen import make_dict_structure_fn, override
+
         names = wire_names(cls)
         overrides: dict[str, Any] = {}
         for a in attrs.fields(cls):
@@ -233,7 +240,7 @@ def _plan(cls: type) -> _Plan:
                 overrides[a.name] = override(omit=True)
             elif names[a.name] != a.name:
                 overrides[a.name] = override(rename=names[a.name])
-        fn: Callable[[Mapping[str, Any], Any], Any] = make_dict_structure_fn(cls, _converter, **overrides)
+        fn: Callable[[Mapping[str, Any], Any], Any] = make_dict_structure_fn(cls, _converter(), **overrides)
         plan = _Plan(fn=fn, known=frozenset(names.values()))
         _plans[cls] = plan
     return plan
@@ -311,7 +318,7 @@ def field_reader(
             return value  # what the hook would return (an id, a number, a string): skip the converter
         try:
             if not hooks:
-                hooks.append(_converter.get_structure_hook(tp))
+                hooks.append(_converter().get_structure_hook(tp))
             return hooks[0](value, tp)
         except Exception as exc:  # ours, or cattrs' TypeError/ValueError/ExceptionGroup: name the attribute
             raise DecodeError(f"cannot read {owner}.{name} from the server's {wire!r}: {exc}") from exc
@@ -337,7 +344,7 @@ def from_wire(tp: Any, value: Any) -> Any:
     if value is None:
         return None
     try:
-        return _converter.structure(value, tp)
+        return _converter().structure(value, tp)
     except DecodeError:
         raise
     except Exception as exc:
@@ -348,4 +355,4 @@ def to_wire(value: Any) -> Any:
     """Convert one Python value to its JSON form (datetimes, dates, decimals, containers)."""
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
-    return _converter.unstructure(value)
+    return _converter().unstructure(value)

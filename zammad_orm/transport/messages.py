@@ -9,7 +9,6 @@ parameters for log lines and error messages.
 from __future__ import annotations
 
 import email.utils
-import html
 import http
 import json as jsonlib
 import re
@@ -255,6 +254,8 @@ def _error_message(response: Response) -> str:
     if _is_html(response, text):
         # A proxy's or load balancer's error page (nginx's 502/504): its title, not its markup.
         title = _HTML_TITLE.search(text)
+        import html  # an HTML error page: rare
+
         name = " ".join(html.unescape(title.group(1)).split()) if title else ""
         name = name or response.reason or f"HTTP {response.status}"
         return f"{name} (an HTML page, not a Zammad reply: a proxy or gateway in front of Zammad answered)"
