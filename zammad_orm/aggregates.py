@@ -274,7 +274,7 @@ def grouped_rows(
         attr = fields[0].partition("__")[2]
         meta = target._meta
         listed = (  # a reference table: the client's copy (the name check read it already)
-            client.load_many(target, list(client.facts.table(meta.endpoint)))
+            client.table_objects(target)
             if meta.table and meta.endpoint
             else target.objects.using(client).iter()
         )

@@ -282,6 +282,10 @@ class ClientAPI(Protocol):
         """Return every row of a reference table, listed again when the client's listing is too old."""
         ...
 
+    def table_objects(self, model: type[T], max_age: float | None = None) -> list[T]:
+        """Return the objects of the rows of a reference table (:meth:`table_rows`), as old as its listing."""
+        ...
+
     def mark_stale(self, model: type[Any], pk: int) -> None:
         """Make the held copy of ``pk`` due for revalidation (a write changed it on the server)."""
         ...

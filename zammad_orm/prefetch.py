@@ -175,8 +175,7 @@ def _fetch_ids(client: ClientAPI, model: Any, ids: list[int], *, use_search: boo
         return out
     if meta.table and meta.endpoint is not None:  # a reference table: the client's copy, read once
         wanted = set(ids)
-        rows = [row for row in client.table_rows(model) if row.get("id") in wanted]  # by its max_age
-        return client.load_many(model, rows)
+        return [obj for obj in client.table_objects(model) if obj.id in wanted]  # by its max_age
     if meta.endpoint is not None and not meta.searchable:
         for rows in iterate_index(client, model, meta.endpoint, meta.max_page_size):
             out.extend(rows)

@@ -212,24 +212,28 @@ class Revalidation:
             self.facts.forget_table(table)
         return self.facts.table(table)
 
-    def _table_row(self, model: type[Any], pk: int, max_age: float | None) -> Any:
-        """Return row ``pk`` of a reference table from its listing (``None``: not in it).
+    def table_objects(self, model: type[Any], max_age: float | None = None) -> list[Any]:
+        """Return the objects of every row of a reference table's listing (:meth:`table_rows`), in its order.
 
         A reference table is listed whole, once per client and again once the listing is older than
-        ``max_age``: one request answers every row (a loop over tickets reads a handful of states and
-        priorities that would cost a request each). The rows are loaded together, as old as the listing,
-        and not written to the record cache again: the listing is cached (a row written alone used to wait
-        for the cache's queued writes, in the middle of a loop's first row).
+        ``max_age``: one request answers every row. A row whose object is alive gives that object (its
+        age left alone); the others are loaded together, as old as the listing, and not written to the
+        record cache again: the listing is cached (a row written alone used to wait for the cache's queued
+        writes, in the middle of a loop's first row; a report's second run wrote every table again).
         """
-        table = model._meta.endpoint
         rows = self.table_rows(model, max_age)
-        if self.facts.row(table, pk) is None:
-            return None
         live = self.identity.get
         dead = [row for row in rows if not isinstance(row.get("id"), int) or live(model, row["id"]) is None]
-        with as_of(self.facts.table_loaded_at(table)):
-            loaded = self._api().load_many(model, dead)  # the live ones are left alone (and their age)
-        return next((obj for obj in loaded if obj.id == pk), None) or live(model, pk)
+        with as_of(self.facts.table_loaded_at(model._meta.endpoint)):
+            loaded = {obj.id: obj for obj in self._api().load_many(model, dead)}
+        ids = [row["id"] for row in rows if isinstance(row.get("id"), int)]
+        return [obj for pk in ids if (obj := loaded.get(pk) or live(model, pk)) is not None]
+
+    def _table_row(self, model: type[Any], pk: int, max_age: float | None) -> Any:
+        """Return row ``pk`` of a reference table from its listing (``None``: not in it)."""
+        if self.facts.row(model._meta.endpoint, pk) is None:
+            return None
+        return next((obj for obj in self.table_objects(model, max_age) if obj.id == pk), None)
 
     def _revalidate(
         self, model: type[Any], pk: int, obj: Any, tier: Tier, cached: CachedRecord | None

@@ -18,6 +18,7 @@ import pytest
 
 import zammad_orm as zo
 from zammad_orm import errors
+from zammad_orm.aggregates import Count
 
 from .conftest import CountingTransport, make_client, sent
 
@@ -209,6 +210,20 @@ def test_rows_of_a_reference_table_are_as_old_as_its_listing(emulator: Any) -> N
         other = a.resolve(zo.TicketState, 2 if state.id != 2 else 1)  # another row, from the same listing
     assert len(log) == 0
     assert other._fetched_at == listed_at
+    a.close()
+
+
+def test_select_related_and_grouped_counts_read_reference_tables_like_a_relation(emulator: Any) -> None:
+    a = make_client(emulator)
+    tickets = list(a.tickets.filter(id__lte=5).select_related("state", "priority"))
+    grouped = list(a.tickets.filter(id__lte=5).values("state__name").annotate(n=Count("id")))
+    listed_at = a.facts.table_loaded_at("ticket_states")
+    assert listed_at is not None
+    assert sum(row["n"] for row in grouped) == len(tickets) == 5
+    for ticket in tickets:
+        assert ticket.state._fetched_at == listed_at
+        assert a.cache.get("TicketState", ticket.state.id) is None  # the listing is cached, not each row
+        assert a.cache.get("TicketPriority", ticket.priority.id) is None
     a.close()
 
 
