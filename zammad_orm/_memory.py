@@ -79,23 +79,24 @@ def whole_result() -> Iterator[None]:
             callback()
 
 
-def reader_waits() -> None:
+def reader_waits(ready: Callable[[], bool] | None = None) -> None:
     """Tell the whole result this thread reads (if any) that its reader waits for the network now.
 
-    The callbacks registered with ``on_wait`` (:func:`after_whole_result`) run (and again when the
-    result is read): the record cache writes what is queued while the processor has nothing else to do.
+    The callbacks registered with ``on_wait`` (:func:`after_whole_result`) run with ``ready`` (and again,
+    without it, when the result is read): the record cache writes what is queued while the processor has
+    nothing else to do, and stops when ``ready()`` says that what the reader waits for came.
     """
     for callback in getattr(_WHOLE, "waits", ()):
-        callback()
+        callback(ready)
 
 
-def after_whole_result(callback: Callable[[], None], *, on_wait: bool = False) -> bool:
+def after_whole_result(callback: Callable[..., None], *, on_wait: bool = False) -> bool:
     """Call ``callback`` once when the whole result this thread reads is read; ``False`` when none is.
 
     The record cache uses it to write the pages of a whole result to its persistent tier once the last page
     is in, when the server has nothing more to send and the program works on the rows, instead of beside the
     page decoding (where the writes took the processor from both); with ``on_wait`` also whenever the
-    reader waits for a page (:func:`reader_waits`), since the processor is idle then.
+    reader waits for a page (:func:`reader_waits`, with its ``ready``), since the processor is idle then.
     """
     if not getattr(_WHOLE, "reading", False):
         return False

@@ -221,14 +221,19 @@ class RecordLoader(Revalidation):
                 if size < 0:
                     marks[(name, pk)] = updated
             if unseen and not kept_reply():  # a kept reply's records were cached with it
-                self._store_assets(name, unseen)
+                self._store_assets(model_class, unseen)
 
-    def _store_assets(self, name: str, records: dict[int, Mapping[str, Any]]) -> None:
+    def _store_assets(self, model: type[Any], records: dict[int, Mapping[str, Any]]) -> None:
         """Cache asset records, each merged over the copy the cache holds (assets may be partial).
 
-        The cache is read once for the batch; records that add nothing to their copy are not written.
+        An asset with every column the model declares is complete (what a server filters out of an
+        asset for a customer, it leaves out whole): it replaces the copy, unread. The others are merged:
+        the cache is read once for them; those that add nothing to their copy are not written.
         """
-        held = get_many(self.cache, name, list(records))
+        name = model._meta.name
+        columns = model._meta.by_wire.keys()
+        partial = [pk for pk, record in records.items() if not record.keys() >= columns]
+        held = get_many(self.cache, name, partial) if partial else {}
         batch: list[tuple[int, dict[str, Any], str | None]] = []
         for pk, record in records.items():
             before = held.get(pk)

@@ -317,7 +317,7 @@ class _Fetcher:
             return None
         answer, future, self.asked = self._queue.popleft()  # dropped once read: a reply is held until then
         if future is not None and not future.done():
-            reader_waits()  # the cache may write meanwhile
+            reader_waits(future.done)  # the cache may write meanwhile, until the page came
         reply: Reply = answer()  # decoded by the reading thread, not in a worker
         return reply
 

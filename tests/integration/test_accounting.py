@@ -48,7 +48,9 @@ def test_pages_in_flight_are_counted_and_captured(server: Any) -> None:
     assert all(r.status == 200 and r.endpoint == "tickets/search" for r in log)
     stats = client.stats()  # counted when the answer came: the requests of the log, perhaps a late one
     assert len(log) <= stats.requests <= transport.count
-    assert stats.by_endpoint["tickets/search"] == len(pages)
+    # A page asked for ahead and answered after the block is counted, not captured (the read does not wait).
+    late = stats.by_endpoint["tickets/search"] - len(pages)
+    assert 0 <= late <= transport.count - len(log)
     assert stats.bytes_received >= sum(r.bytes_received for r in log)
     client.close()
 

@@ -537,6 +537,29 @@ def test_assets_of_objects_not_alive_go_to_the_cache_and_serve_relations(client:
     assert group.name == "Users"
 
 
+def test_a_partial_asset_is_merged_over_the_cached_copy_and_a_complete_one_replaces_it(
+    client: zo.Client,
+) -> None:
+    record = client.get("users/2")
+    assert set(zo.User._meta.by_wire) <= set(record)  # the server's record has every declared column
+    cached = {**record, "custom_x": "kept", "updated_at": "2030-01-01T00:00:00.000Z"}
+    client.load_assets({"User": {"2": cached}})
+    partial = {"id": 2, "note": "partial", "updated_at": "2030-01-02T00:00:00.000Z"}
+    client.load_assets({"User": {"2": partial}})  # a customer's view: columns left out
+    merged = client.cache.get("User", 2)
+    assert merged is not None
+    assert (merged.record["note"], merged.record["login"], merged.record["custom_x"]) == (
+        "partial",
+        record["login"],
+        "kept",
+    )
+    complete = {**record, "note": "complete", "updated_at": "2030-01-03T00:00:00.000Z"}
+    client.load_assets({"User": {"2": complete}})  # every column: the copy is replaced, not read
+    replaced = client.cache.get("User", 2)
+    assert replaced is not None
+    assert replaced.record == complete
+
+
 def test_missing_ca_bundle_is_a_configuration_error() -> None:
     with pytest.raises(errors.ConfigurationError, match="CA bundle"):
         zo.Client("https://127.0.0.1:1", http_token="x", verify="/nonexistent/ca.pem")

@@ -10,13 +10,14 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from zammad_orm._memory import whole_result
+from zammad_orm._memory import reader_waits, whole_result
 from zammad_orm.accounting import Accounting, CacheCounts
 from zammad_orm.cache import (
     CachedRecord,
@@ -29,6 +30,7 @@ from zammad_orm.cache import (
     make_cache,
 )
 from zammad_orm.cache.files import PAGE_SIZE
+from zammad_orm.cache.tiered import WAIT_BATCH
 from zammad_orm.errors import CacheError, CacheWarning, ConfigurationError
 
 
@@ -140,6 +142,59 @@ def test_a_whole_result_writes_each_id_once_with_its_last_version_at_its_end(tmp
     cache.close()
 
 
+def test_a_waiting_reader_writes_until_its_page_came_and_the_rest_at_the_end(tmp_path: Path) -> None:
+    cache = tiered(tmp_path)
+    disk = cache.persistent
+    assert isinstance(disk, DiskRecordCache)
+    many = WAIT_BATCH * 2 + 5
+    with whole_result():
+        cache.set_many("Ticket", [(pk, rec(pk), None) for pk in range(1, many + 1)])
+        cache.set_many("User", [(1, rec(1), None)])
+        reader_waits(lambda: True)  # the page is there already: nothing is written
+        assert disk.get("Ticket", 1) is None
+        looks = iter([False, True])
+        reader_waits(lambda: next(looks))  # one batch, then the page came
+        assert disk.get("Ticket", WAIT_BATCH) is not None
+        assert disk.get("Ticket", WAIT_BATCH + 1) is None
+        assert cache.get("Ticket", many) is not None  # held, found by reads all the same
+    assert len(disk._cache("Ticket")) == many  # the rest at the end of the result, in order
+    assert disk.get("User", 1) is not None
+    cache.close()
+
+
+def test_a_writer_thread_leaves_what_a_whole_result_holds_to_its_reader(tmp_path: Path) -> None:
+    cache = tiered(tmp_path)
+    disk = cache.persistent
+    assert isinstance(disk, DiskRecordCache)
+    writers: list[str] = []
+    write = disk.set_many
+    slow = threading.Event()
+
+    def noted(model_name: str, items: Any) -> None:
+        if model_name == "Reply":
+            slow.wait(5)  # the writer thread is busy when the reader writes
+        writers.append(f"{model_name} {threading.current_thread().name}")
+        write(model_name, items)
+
+    disk.set_many = noted  # type: ignore[method-assign]
+    with whole_result():
+        cache.set_many("Ticket", [(1, rec(1), None)])
+        other = threading.Thread(target=cache.set_many, args=("Reply", [(9, rec(9), None)]), name="other")
+        other.start()  # another thread's write: a writer thread is started for it
+        other.join()
+        threading.Timer(0.2, slow.set).start()
+        cache.set_many("Ticket", [(2, rec(2), None)])
+        reader_waits()  # the reader writes what it holds now, whether a writer thread runs or not
+        assert disk.get("Ticket", 2) is not None
+        cache.flush()
+        assert sorted(writers) == ["Reply zammad-cache", "Ticket MainThread"]
+        cache.set_many("Ticket", [(3, rec(3, title="held"), None)])
+        cache.set("Ticket", 3, rec(3, title="set later"))  # a write made after a held one wins
+    cache.flush()
+    assert disk.get("Ticket", 3).record["title"] == "set later"  # type: ignore[union-attr]
+    cache.close()
+
+
 def test_new_databases_have_16_kb_pages_and_older_ones_keep_theirs(tmp_path: Path) -> None:
     import diskcache
 
@@ -151,6 +206,9 @@ def test_new_databases_have_16_kb_pages_and_older_ones_keep_theirs(tmp_path: Pat
         assert con.execute("PRAGMA page_size").fetchone()[0] == size
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert con.execute("PRAGMA auto_vacuum").fetchone()[0] == 1  # diskcache's full vacuum
+        writer = disk._write_connection("Ticket")
+        assert con.execute("PRAGMA synchronous").fetchone()[0] == 0  # a cache: no fsync
+        assert writer.execute("PRAGMA synchronous").fetchone()[0] == 0
         assert all(disk.get("Ticket", pk).record == rec(pk) for pk in range(1, 301))  # type: ignore[union-attr]
         disk.close()
 

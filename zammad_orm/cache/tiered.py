@@ -28,7 +28,7 @@ import time
 import warnings
 import weakref
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from zammad_orm._memory import after_whole_result
@@ -44,6 +44,10 @@ LookupCounter = Callable[[Any, str, Any], None]
 PersistentDefaults = Callable[[str], tuple[int, int | None]]
 
 
+#: One record of a batch write: ``(pk, record, updated_at)``.
+Item = tuple[int, dict[str, Any], str | None]
+#: Records a whole result's reader writes at a time while it waits for a page (then it looks again).
+WAIT_BATCH = 200
 #: The most batches queued for a persistent tier; a writer further behind makes ``set_many`` wait.
 MAX_QUEUED = 4
 #: Caches with writes queued for their persistent tier: finished at the interpreter's exit.
@@ -54,6 +58,14 @@ _QUEUED: weakref.WeakSet[TieredCache] = weakref.WeakSet()
 def _finish_queued_writes() -> None:
     for cache in list(_QUEUED):
         cache.flush()
+
+
+def _by_model(entries: Iterable[tuple[str, list[Item]]]) -> dict[str, list[Item]]:
+    """Group queued ``(model name, items)`` writes by model, each model's items in the order queued."""
+    batches: dict[str, list[Item]] = {}
+    for model_name, items in entries:
+        batches.setdefault(model_name, []).extend(items)
+    return batches
 
 
 def _bad_data(exc: CacheError) -> bool:
@@ -101,9 +113,12 @@ class TieredCache:
         # a promotion never puts back an older version than a write stored meanwhile.
         self._io = threading.RLock()
         # ``set_many`` writes queued for the persistent tier, and the thread that writes them (None: idle).
-        self._queue: deque[tuple[str, list[tuple[int, dict[str, Any], str | None]]]] = deque()
+        self._queue: deque[tuple[str, list[Item]]] = deque()
         self._queued = threading.Condition()
         self._writer: threading.Thread | None = None
+        # The writes a whole result holds back until its reader makes them (:meth:`_release`): never the
+        # writer thread's, which would write beside the rows' loop (each return from SQLite a GIL wait).
+        self._held: list[tuple[str, list[Item]]] = []
         self._disk = threading.Lock()  # one write to the persistent tier at a time (the writer's or another)
         # The newest entry of each record queued and not written yet: reads find it before the disk does.
         self._waiting: dict[tuple[str, int], CachedRecord] = {}
@@ -262,6 +277,7 @@ class TieredCache:
         """Store ``record`` (with its ``updated_at`` and ``etag``) in both tiers."""
         self.flush()
         with self._io, self._disk:
+            self._forget_waiting(model_name, pk)
             self.memory.set(model_name, pk, record, updated_at=updated_at, etag=etag)
             if self.persistent is not None:
                 with self._failing("write"):
@@ -281,12 +297,13 @@ class TieredCache:
         # A whole result: written by its reader once its last page is in, or while it waits for a page.
         held = after_whole_result(self._release, on_wait=True)
         with self._queued:
-            self._queue.append((model_name, list(items)))
             for pk, record, updated in items:
                 self._waiting[(model_name, pk)] = CachedRecord(record, now, _updated_at(record, updated))
             _QUEUED.add(self)
-            if held:
-                return  # its rows hold these records anyway: what waits costs no memory of its own
+            if held:  # its rows hold these records anyway: what waits costs no memory of its own
+                self._held.append((model_name, list(items)))
+                return
+            self._queue.append((model_name, list(items)))
             self._start_writer()
             while len(self._queue) > MAX_QUEUED and self._writer is not threading.current_thread():
                 self._queued.wait()  # the writer is behind: wait, so that what is queued stays bounded
@@ -297,18 +314,29 @@ class TieredCache:
             self._writer = threading.Thread(target=self._write_queued, name="zammad-cache", daemon=True)
             self._writer.start()
 
-    def _release(self) -> None:
-        """Write what a whole result held back in its (idle) reader, unless the writer runs (GIL waits)."""
+    def _release(self, ready: Callable[[], bool] | None = None) -> None:
+        """Write what whole results held back, in this (idle) reader, beside any writer thread.
+
+        While the reader waits for a page (``ready``: whether it came), :data:`WAIT_BATCH` records at a
+        time, until it came; the rest stays held, in order, for the next wait or the result's end.
+        """
         with self._queued:
-            if self._writer is not None or not self._queue:
-                self._start_writer()
-                return
-            self._writer = threading.current_thread()  # ``flush()`` elsewhere waits for this thread
-        self._write_queued()
+            held, self._held = self._held, []
+        batches = list(_by_model(held).items())
+        for number, (model_name, items) in enumerate(batches):
+            step = len(items) if ready is None else WAIT_BATCH
+            for start in range(0, len(items), step):
+                if ready is not None and ready():
+                    with self._queued:
+                        self._held[:0] = [(model_name, items[start:]), *batches[number + 1 :]]
+                    return
+                self._write_batch(model_name, items[start : start + step])
 
     def flush(self) -> None:
-        """Wait until the writes queued for the persistent tier are written."""
+        """Wait until the writes queued for the persistent tier (and those held back) are written."""
         with self._queued:
+            self._queue.extend(self._held)
+            self._held = []
             self._start_writer()
             while self._writer is not None and self._writer is not threading.current_thread():
                 self._queued.wait()
@@ -321,22 +349,26 @@ class TieredCache:
                     self._queued.notify_all()
                     return
                 # Everything queued, one write (one transaction) per model, in the order queued.
-                batches: dict[str, list[tuple[int, dict[str, Any], str | None]]] = {}
-                while self._queue:
-                    model_name, items = self._queue.popleft()
-                    batches.setdefault(model_name, []).extend(items)
+                batches = _by_model(self._queue)
+                self._queue.clear()
                 self._queued.notify_all()
             for model_name, items in batches.items():
                 self._write_batch(model_name, items)
 
-    def _write_batch(self, model_name: str, items: list[tuple[int, dict[str, Any], str | None]]) -> None:
+    def _write_batch(self, model_name: str, items: list[Item]) -> None:
         persistent = self.persistent  # None: gone since, the records stay in memory only
         # Warnings a filter turns into errors have nobody to catch them in this thread.
         with contextlib.suppress(Warning):
             try:
                 if persistent is not None:
                     with self._disk, self._failing("write"):
-                        persistent.set_many(model_name, items)
+                        with self._queued:  # a version queued or written since is that write's to make
+                            newest = self._waiting.get
+                            items = [
+                                i for i in items if (w := newest((model_name, i[0]))) and w.record is i[1]
+                            ]
+                        if items:
+                            persistent.set_many(model_name, items)
             except CacheError as exc:  # a record that is not JSON: nobody to raise it to any more
                 self._warn(f"write:{model_name}", f"{exc}; these records are kept in memory only")
         with self._queued:  # written: reads find them on disk now (unless queued again since)
@@ -349,15 +381,29 @@ class TieredCache:
         """Forget one record in both tiers."""
         self.flush()
         with self._io, self._disk:
+            self._forget_waiting(model_name, pk)
             self.memory.delete(model_name, pk)
             if self.persistent is not None:
                 with self._failing("delete"):
                     self.persistent.delete(model_name, pk)
 
+    def _forget_waiting(self, model_name: str | None, pk: int | None = None) -> None:
+        """Drop the pending versions of a record (of a model, of all): a write is made now, after them.
+
+        A reader writing what a whole result held back (:meth:`_release`) skips them then.
+        """
+        with self._queued:
+            if model_name is not None and pk is not None:
+                self._waiting.pop((model_name, pk), None)
+                return
+            for key in [key for key in self._waiting if model_name in (None, key[0])]:
+                del self._waiting[key]
+
     def clear(self, model_name: str | None = None) -> None:
         """Forget the records of one model, or all of them, in both tiers."""
         self.flush()
         with self._io, self._disk:
+            self._forget_waiting(model_name)
             self.memory.clear(model_name)
             if self.persistent is not None:
                 with self._failing("clear"):
