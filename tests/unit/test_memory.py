@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from typing import Any
 
 from zammad_orm import _memory
 
@@ -10,9 +11,11 @@ from zammad_orm import _memory
 class Writer:
     def __init__(self) -> None:
         self.released = 0
+        self.ready: list[Any] = []
 
-    def release(self) -> None:
+    def release(self, ready: Any = None) -> None:
         self.released += 1
+        self.ready.append(ready)
 
 
 def test_callbacks_run_when_the_reader_waits_and_once_the_result_is_read() -> None:
@@ -24,12 +27,15 @@ def test_callbacks_run_when_the_reader_waits_and_once_the_result_is_read() -> No
         at_end = Writer()
         assert _memory.after_whole_result(at_end.release) is True  # at the end only
         assert writer.released == 0
-        _memory.reader_waits()
+        came = lambda: False  # noqa: E731
+        _memory.reader_waits(came)
         assert writer.released == 1
+        assert writer.ready == [came]  # told how to see that the page came
         with _memory.whole_result():  # a block inside another changes nothing
             assert _memory.after_whole_result(writer.release) is True
         assert writer.released == 1
     assert writer.released == 2  # the result is read
+    assert writer.ready == [came, None]
     assert at_end.released == 1
     _memory.reader_waits()  # outside a whole result: nothing registered any more
     assert writer.released == 2
