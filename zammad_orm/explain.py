@@ -63,7 +63,8 @@ def describe(
         low: The first row of the slice.
         high: The end of the slice (exclusive), ``None`` for no end.
         related: The relation paths of ``select_related``/``values``.
-        grouping: ``"server"`` or ``"client"`` for grouped counts, ``None`` without ``annotate()``.
+        grouping: ``"server"`` (a count per group) or ``"client"`` for grouped aggregates, ``None``
+            without ``annotate()``.
         generation: The server's search generation (``"unified"``: Zammad 6.5+).
         in_flight: Most page requests on the wire at once (the client's ``page_concurrency``).
         notes: Lines to add: conditions translated into ids, meanings that depend on the server.
@@ -125,7 +126,7 @@ def describe(
         how = "one only_total_count request" if generation == "unified" else "the count() above"
         lines.append(f"grouped counts: on the server, one count query per group ({how} each)")
     elif grouping is not None:
-        lines.append("grouped counts: client-side in one pass over all matching rows")
+        lines.append("grouped aggregates: client-side in one pass over all matching rows")
     lines.extend(notes)
     return "\n".join(lines)
 
